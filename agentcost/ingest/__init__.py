@@ -1,0 +1,234 @@
+"""Ingest: resolve input paths, detect each file's format, run its reader, build the step table.
+
+Formats are detected from content (``Reader.sniff``), never from file names; ``--input-format``
+forces one. Folders are read recursively; globs and ``-`` (stdin) are accepted; ``.gz`` is
+decompressed transparently.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentcost.errors import InputError
+from agentcost.ingest.base import IngestContext, IngestReport, Reader, Source
+from agentcost.steps import StepBuilder, build_frame, check_tokens, to_utc_ns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Module names under agentcost.ingest, in sniffing priority order (ties go to the earlier one).
+READER_MODULES = (
+    "agentcost_jsonl",
+    "claude_code",
+    "codex",
+    "otlp",
+    "openai_agents",
+    "raw_provider",
+    "langfuse",
+    "gemini_cli",
+    "tau2",
+    "openhands",
+)
+
+# Extensions a folder walk considers; anything else in a folder is skipped silently.
+TRACE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".gz", ".log", ".traj")
+
+
+def readers() -> dict[str, Reader]:
+    out: dict[str, Reader] = {}
+    for mod_name in READER_MODULES:
+        try:
+            mod = importlib.import_module(f"agentcost.ingest.{mod_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"agentcost.ingest.{mod_name}":
+                continue
+            raise
+        reader: Reader = mod.READER
+        out[reader.name] = reader
+    return out
+
+
+def format_names() -> list[str]:
+    return list(readers())
+
+
+def claude_code_roots() -> list[Path]:
+    """Claude Code's project folders: ``$CLAUDE_CONFIG_DIR/projects`` (each entry of a
+    comma-separated list) and ``~/.claude/projects``."""
+    roots: list[Path] = []
+    env = os.environ.get("CLAUDE_CONFIG_DIR")
+    if env:
+        for part in env.split(","):
+            if part.strip():
+                roots.append(Path(part.strip()).expanduser() / "projects")
+    roots.append(Path.home() / ".claude" / "projects")
+    roots.append(Path.home() / ".config" / "claude" / "projects")
+    seen: list[Path] = []
+    for r in roots:
+        if r.is_dir() and r not in seen:
+            seen.append(r)
+    return seen
+
+
+def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:
+    """Expand paths into sources. The bool says whether the file was named explicitly (an
+    unrecognised explicit file is an error; an unrecognised file found in a folder is skipped)."""
+    out: list[tuple[Source, bool]] = []
+    seen: set[Path] = set()
+
+    def add(p: Path, explicit: bool) -> None:
+        rp = p.resolve()
+        if rp in seen:
+            return
+        seen.add(rp)
+        out.append((Source(name=str(p), path=p), explicit))
+
+    for raw in paths:
+        if raw == "-":
+            out.append((Source.stdin(), True))
+            continue
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            files = sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and f.name.lower().endswith(TRACE_SUFFIXES)
+            )
+            if not files:
+                raise InputError("folder holds no trace files (*.jsonl, *.json, *.gz, ...)", raw)
+            for f in files:
+                add(f, False)
+        elif p.is_file():
+            add(p, True)
+        elif any(ch in raw for ch in "*?["):
+            matches = sorted(glob.glob(os.path.expanduser(raw), recursive=True))
+            if not matches:
+                raise InputError("glob matched no files", raw)
+            for m in matches:
+                mp = Path(m)
+                if mp.is_file():
+                    add(mp, True)
+        elif p.exists():
+            raise InputError("not a regular file", raw)
+        else:
+            raise InputError("no such file or folder", raw)
+    return out
+
+
+def _looks_binary(head: bytes) -> bool:
+    return b"\x00" in head[:4096]
+
+
+def detect(source: Source, table: dict[str, Reader]) -> Reader | None:
+    best: tuple[int, Reader | None] = (0, None)
+    for reader in table.values():
+        try:
+            score = reader.sniff(source)
+        except InputError:
+            raise
+        except Exception:  # a sniffer must never take ingest down
+            score = 0
+        if score > best[0]:
+            best = (score, reader)
+    return best[1]
+
+
+@dataclass
+class Loaded:
+    frame: pd.DataFrame
+    report: IngestReport
+
+
+def read_sources(
+    paths: Sequence[str],
+    *,
+    input_format: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    strict: bool = False,
+) -> Loaded:
+    """Read every path into one step DataFrame (not yet priced) plus the ingest report."""
+    table = readers()
+    if input_format is not None and input_format not in table:
+        raise InputError(
+            f"unknown --input-format {input_format!r}; choose one of: {', '.join(table)}")
+    ctx = IngestContext(strict=strict)
+    for label, value in (("--since", since), ("--until", until)):
+        if value is not None and to_utc_ns(value) is None:
+            raise InputError(f"{label} {value!r} is not a date or ISO-8601 time")
+    ctx.since_ns = to_utc_ns(since) if since else None
+    ctx.until_ns = to_utc_ns(until) if until else None
+
+    sources = resolve_sources(paths)
+    if not sources:
+        raise InputError("no input given")
+    by_reader: dict[str, list[Source]] = {}
+    for src, explicit in sources:
+        head = src.head
+        if not head.strip():
+            if explicit:
+                raise InputError("file is empty", src.name)
+            ctx.note(f"skipped empty file {src.name}")
+            continue
+        if _looks_binary(head):
+            if explicit:
+                raise InputError("binary file, not a trace", src.name)
+            ctx.note(f"skipped binary file {src.name}")
+            continue
+        reader = table[input_format] if input_format else detect(src, table)
+        if reader is None:
+            if explicit:
+                raise InputError(
+                    "not a recognised trace format (use --input-format to force one of: "
+                    f"{', '.join(table)})", src.name)
+            ctx.note(f"skipped unrecognised file {src.name}")
+            continue
+        by_reader.setdefault(reader.name, []).append(src)
+
+    builder = StepBuilder()
+    for name, srcs in by_reader.items():
+        reader = table[name]
+        read_many = getattr(reader, "read_many", None)
+        if read_many is not None:
+            _consume(read_many(srcs, ctx), builder, ctx, name, srcs)
+        else:
+            for src in srcs:
+                _consume(reader.read(src, ctx), builder, ctx, name, [src])
+    ctx.report.steps_kept = len(builder)
+    return Loaded(frame=build_frame(builder), report=ctx.report)
+
+
+def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestContext,
+             fmt: str, srcs: list[Source]) -> None:
+    per_file: dict[str, int] = {s.name: 0 for s in srcs}
+    for row in rows:
+        src_name = row.get("source") or srcs[0].name
+        row["source"] = src_name
+        row.setdefault("format", fmt)
+        for tcol in ("started_at", "ended_at"):
+            v = row.get(tcol)
+            if v is not None and not isinstance(v, int):
+                row[tcol] = to_utc_ns(v)
+        if row.get("kind") not in ("llm", "tool", "agent"):
+            ctx.malformed(src_name, row.get("line"), f"unknown step kind {row.get('kind')!r}")
+            continue
+        reason = check_tokens(row, src_name)
+        if reason:
+            ctx.malformed(src_name, row.get("line"), reason)
+            continue
+        if row.get("task_id") is None:
+            ctx.malformed(src_name, row.get("line"), "step has no task id")
+            continue
+        row["task_id"] = str(row["task_id"])
+        tc = row.get("tool_calls")
+        if tc is not None and not isinstance(tc, tuple):
+            row["tool_calls"] = tuple(str(t) for t in tc)
+        builder.add(row)
+        per_file[src_name] = per_file.get(src_name, 0) + 1
+    for s in srcs:
+        ctx.report.files.append({"path": s.name, "format": fmt, "steps": per_file.get(s.name, 0)})

@@ -1,0 +1,123 @@
+"""agentcost's own JSONL (DESIGN.md §3): one object per line, one line per step.
+
+Required: ``task_id`` and ``kind``. Token fields may be flat (canonical meaning) or a
+provider-native ``usage`` object plus ``provider``; a ``request`` body yields ``segments``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from agentcost.ingest import usage as U
+from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.segments import from_request, is_request_body, validate_segments
+from agentcost.steps import COLUMNS
+
+_FIELDS = set(COLUMNS) - {"source", "format", "line", "uncached_input_tokens", "cost_usd",
+                          "cost_source"}
+
+
+class AgentcostJsonlReader:
+    name = "agentcost"
+    description = "agentcost JSONL (one step per line, DESIGN.md §3)"
+
+    def sniff(self, source: Source) -> int:
+        line = first_json_line(source.head)
+        if not line.startswith(b"{"):
+            return 0
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return 0
+        if isinstance(obj, dict) and "task_id" in obj and obj.get("kind") in (
+                "llm", "tool", "agent"):
+            return 90
+        return 0
+
+    def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        for n, raw in source.lines():
+            ctx.report.lines_read += 1
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                ctx.malformed(source, n, f"invalid JSON ({exc.args[0].split(':')[0]})")
+                continue
+            if not isinstance(obj, dict):
+                ctx.malformed(source, n, f"expected a JSON object, got {type(obj).__name__}")
+                continue
+            row = self._row(obj, source, n, ctx)
+            if row is None:
+                continue
+            if not ctx.in_window(row.get("started_at")):
+                continue
+            yield row
+
+    def _row(self, obj: dict[str, Any], source: Source, n: int,
+             ctx: IngestContext) -> dict[str, Any] | None:
+        from agentcost.steps import to_utc_ns
+
+        if "task_id" not in obj or "kind" not in obj:
+            ctx.malformed(source, n, "missing required field 'task_id' or 'kind'")
+            return None
+        row: dict[str, Any] = {k: obj[k] for k in _FIELDS if k in obj}
+        for k in ("task_id", "name", "model", "provider", "span_id", "parent_id"):
+            if k in row and row[k] is not None and not isinstance(row[k], str):
+                if isinstance(row[k], (int, float)) and not isinstance(row[k], bool):
+                    row[k] = str(row[k])
+                else:
+                    ctx.malformed(source, n, f"{k} must be a string")
+                    return None
+        usage = obj.get("usage")
+        if usage is not None:
+            if not isinstance(usage, dict):
+                ctx.malformed(source, n, "usage must be an object")
+                return None
+            try:
+                norm = U.detect_and_normalize(usage, obj.get("provider") or obj.get("model"))
+            except ValueError as exc:
+                ctx.malformed(source, n, str(exc))
+                return None
+            for k, v in norm.items():
+                row.setdefault(k, v)
+        for tcol in ("started_at", "ended_at"):
+            if row.get(tcol) is not None:
+                ns = to_utc_ns(row[tcol])
+                if ns is None:
+                    ctx.malformed(source, n, f"{tcol} is not a valid time: {row[tcol]!r}")
+                    return None
+                row[tcol] = ns
+        for fcol in ("duration_ms", "ttft_ms", "reported_cost_usd"):
+            v = row.get(fcol)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                  or v < 0):
+                ctx.malformed(source, n, f"{fcol} must be a non-negative number")
+                return None
+        tc = row.get("tool_calls")
+        if tc is not None and not (isinstance(tc, list) and all(isinstance(t, str) for t in tc)):
+            ctx.malformed(source, n, "tool_calls must be a list of names")
+            return None
+        if "segments" in obj:
+            reason = validate_segments(obj["segments"])
+            if reason:
+                ctx.malformed(source, n, reason)
+                return None
+        elif is_request_body(obj.get("request")):
+            row["segments"] = from_request(obj["request"], _int_or_none(row.get("input_tokens")))
+        if row.get("input_tokens") is None and row.get("segments"):
+            row["input_tokens"] = sum(s["tokens"] for s in row["segments"])
+        if row.get("kind") == "llm":
+            # DESIGN.md §3: a hand-written line with input but no cache fields had no caching
+            # only if it says so; flat lines without the field leave it unknown.
+            pass
+        row["line"] = n
+        return row
+
+
+def _int_or_none(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+READER = AgentcostJsonlReader()

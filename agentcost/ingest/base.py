@@ -1,0 +1,177 @@
+"""The reader interface and the ingest context every reader reports into.
+
+A reader is a module with one class implementing :class:`Reader`:
+
+* ``name`` — the ``--input-format`` value (e.g. ``"claude-code"``).
+* ``sniff(source) -> int`` — 0 when the content is not this format, else a confidence
+  (higher wins; 100 = certain). Looks only at ``source.head`` (first 64 KiB, decompressed).
+* ``read(source, ctx) -> Iterator[dict]`` — yields one dict per step, keys from
+  ``agentcost.steps.COLUMNS`` (plus ``line``), tokens already in the canonical meaning
+  (DESIGN.md §2). Readers that must see every file before deciding what to keep (Claude Code
+  dedupe across resumed sessions) may implement ``read_many(sources, ctx)`` instead.
+
+Readers never raise on a bad line: they call ``ctx.malformed(source, line, reason)``, which raises
+:class:`InputError` under ``--strict`` and otherwise counts it. Duplicates a reader drops on purpose
+are counted with ``ctx.dropped(reason)``. Time-window pruning happens while reading:
+``ctx.in_window(ns)`` tells whether a step that started at ``ns`` is kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from agentcost.errors import InputError
+
+HEAD_BYTES = 64 * 1024
+MAX_MALFORMED_SHOWN = 5
+
+
+@dataclass
+class Source:
+    """One input: a file (plain or ``.gz``) or standard input."""
+
+    name: str  # what messages show: the path as given, or "<stdin>"
+    path: Path | None = None
+    data: bytes | None = None  # stdin content, read once
+    _head: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def stdin(cls) -> Source:
+        return cls(name="<stdin>", data=sys.stdin.buffer.read())
+
+    def open(self) -> IO[bytes]:
+        if self.data is not None:
+            raw: IO[bytes] = io.BytesIO(self.data)
+        else:
+            assert self.path is not None
+            try:
+                raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
+            except OSError as exc:
+                raise InputError(f"cannot open: {exc.strerror}", self.name) from None
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic == b"\x1f\x8b":
+            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return raw
+
+    @property
+    def head(self) -> bytes:
+        if self._head is None:
+            with self.open() as fh:
+                try:
+                    self._head = fh.read(HEAD_BYTES)
+                except (OSError, EOFError) as exc:
+                    raise InputError(f"cannot read: {exc}", self.name) from None
+        return self._head
+
+    @property
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        return self.path.stat().st_size
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """Yield ``(line_number, raw_line)`` for non-blank lines, 1-based."""
+        with self.open() as fh:
+            try:
+                for n, line in enumerate(fh, 1):
+                    if line.strip():
+                        yield n, line
+            except (OSError, EOFError) as exc:
+                raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
+                                 self.name) from None
+
+    def read_bytes(self) -> bytes:
+        with self.open() as fh:
+            try:
+                return fh.read()
+            except (OSError, EOFError) as exc:
+                raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
+                                 self.name) from None
+
+
+@dataclass
+class IngestReport:
+    """What ingest read, kept and dropped. Rendered in every report's ``ingest`` section."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)  # {path, format, lines, steps}
+    lines_read: int = 0
+    steps_kept: int = 0
+    duplicates: Counter[str] = field(default_factory=Counter)  # reason -> count
+    malformed_count: int = 0
+    malformed: list[str] = field(default_factory=list)  # first few "file:line: reason"
+    outside_window: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. corrections applied per library
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "lines_read": self.lines_read,
+            "steps_kept": self.steps_kept,
+            "duplicates_dropped": dict(sorted(self.duplicates.items())),
+            "malformed_lines": self.malformed_count,
+            "malformed_examples": list(self.malformed),
+            "outside_time_window": self.outside_window,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class IngestContext:
+    strict: bool = False
+    since_ns: int | None = None
+    until_ns: int | None = None
+    report: IngestReport = field(default_factory=IngestReport)
+
+    def malformed(self, source: Source | str, line: int | None, reason: str) -> None:
+        name = source.name if isinstance(source, Source) else source
+        loc = f"{name}:{line}" if line else name
+        if self.strict:
+            raise InputError(reason, loc)
+        self.report.malformed_count += 1
+        if len(self.report.malformed) < MAX_MALFORMED_SHOWN:
+            self.report.malformed.append(f"{loc}: {reason}")
+
+    def dropped(self, reason: str, n: int = 1) -> None:
+        self.report.duplicates[reason] += n
+
+    def note(self, text: str) -> None:
+        if text not in self.report.notes:
+            self.report.notes.append(text)
+
+    def in_window(self, started_ns: int | None) -> bool:
+        """False when the step is outside ``--since/--until`` (unknown times are kept)."""
+        if started_ns is None:
+            return True
+        if self.since_ns is not None and started_ns < self.since_ns:
+            self.report.outside_window += 1
+            return False
+        if self.until_ns is not None and started_ns >= self.until_ns:
+            self.report.outside_window += 1
+            return False
+        return True
+
+
+class Reader(Protocol):
+    name: str
+    description: str
+
+    def sniff(self, source: Source) -> int: ...
+
+    def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]: ...
+
+
+def first_json_line(head: bytes) -> bytes:
+    """The first non-blank line of ``head`` (for JSONL sniffing)."""
+    for line in head.splitlines():
+        if line.strip():
+            return line.strip()
+    return b""

@@ -1,0 +1,145 @@
+"""Derive ``segments`` (DESIGN.md §2) from a request body.
+
+A segment is one block of the prompt in the order the provider hashes it for caching:
+each tool definition (role ``tools``), each system block (``system``), each message (its role;
+OpenAI ``developer`` counts as ``system``, ``function_call_output`` items as ``tool``).
+Each is ``{"role", "tokens", "hash"}`` plus ``"breakpoint": True`` where the block carries an
+Anthropic ``cache_control`` marker (the request's top-level ``cache_control`` marks the last
+block). ``hash`` is a SHA-1 prefix of the block's canonical JSON: equal hashes mean identical
+bytes as far as caching is concerned. Text is never kept.
+
+Token counts per block are an estimate (canonical-JSON characters / 4, at least 1) scaled so
+that the segments add up to the call's reported ``input_tokens`` when that is known; the
+estimate only decides how the reported total is split between blocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+CHARS_PER_TOKEN = 4.0
+
+
+def _canon(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+def _fp(obj: Any) -> str:
+    # Hash the bytes as sent (key order included) — a reordering is a real cache break.
+    data = orjson.dumps(obj) if not isinstance(obj, (bytes, str)) else (
+        obj.encode() if isinstance(obj, str) else obj)
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
+def _est(obj: Any) -> int:
+    if isinstance(obj, str):
+        n = len(obj)
+    else:
+        n = len(_canon(obj))
+    return max(1, round(n / CHARS_PER_TOKEN))
+
+
+def _has_cc(block: Any) -> bool:
+    if isinstance(block, dict):
+        if block.get("cache_control"):
+            return True
+        content = block.get("content")
+        if isinstance(content, list):
+            return any(isinstance(c, dict) and c.get("cache_control") for c in content)
+    return False
+
+
+def _strip_cc(obj: Any) -> Any:
+    """The block without its cache_control markers (a moved breakpoint does not change bytes
+    the cache hashes)."""
+    if isinstance(obj, dict):
+        return {k: _strip_cc(v) for k, v in obj.items() if k != "cache_control"}
+    if isinstance(obj, list):
+        return [_strip_cc(v) for v in obj]
+    return obj
+
+
+def is_request_body(body: Any) -> bool:
+    return isinstance(body, dict) and any(k in body for k in ("messages", "input", "system"))
+
+
+def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[dict[str, Any]]:
+    """Segments of an Anthropic Messages, OpenAI Chat or OpenAI Responses request body."""
+    segs: list[dict[str, Any]] = []
+
+    def add(role: str, block: Any, bp: bool = False) -> None:
+        clean = _strip_cc(block)
+        seg: dict[str, Any] = {"role": role, "tokens": _est(clean), "hash": _fp(clean)}
+        if bp:
+            seg["breakpoint"] = True
+        segs.append(seg)
+
+    for tool in body.get("tools") or []:
+        add("tools", tool, _has_cc(tool))
+    system = body.get("system")
+    if isinstance(system, str) and system:
+        add("system", system)
+    elif isinstance(system, list):
+        for blk in system:
+            add("system", blk, _has_cc(blk))
+    instructions = body.get("instructions")
+    if isinstance(instructions, str) and instructions:
+        add("system", instructions)
+    messages = body.get("messages")
+    if messages is None:
+        inp = body.get("input")
+        messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else (inp or [])
+    for msg in messages:
+        if not isinstance(msg, dict):
+            continue
+        role = msg.get("role") or ""
+        t = msg.get("type")
+        if t in ("function_call_output", "custom_tool_call_output"):
+            role = "tool"
+        elif t in ("function_call", "reasoning", "custom_tool_call"):
+            role = "assistant"
+        if role == "developer":
+            role = "system"
+        if role not in ("system", "user", "assistant", "tool"):
+            role = "user"
+        add(role, msg, _has_cc(msg))
+    if body.get("cache_control") and segs:
+        segs[-1]["breakpoint"] = True
+    if input_tokens and segs:
+        scale_to(segs, input_tokens)
+    return segs
+
+
+def scale_to(segs: list[dict[str, Any]], total: int) -> None:
+    """Rescale segment token counts so they add up to ``total`` (largest remainder)."""
+    est = sum(s["tokens"] for s in segs)
+    if est <= 0:
+        return
+    raw = [s["tokens"] * total / est for s in segs]
+    floors = [int(r) for r in raw]
+    rest = total - sum(floors)
+    order = sorted(range(len(segs)), key=lambda i: raw[i] - floors[i], reverse=True)
+    for i in order[:rest]:
+        floors[i] += 1
+    for s, v in zip(segs, floors, strict=True):
+        s["tokens"] = v
+
+
+def validate_segments(segs: Any) -> str | None:
+    """Reason why a user-given ``segments`` value is unusable, or ``None``."""
+    if not isinstance(segs, list):
+        return "segments must be a list"
+    for i, s in enumerate(segs):
+        if not isinstance(s, dict):
+            return f"segments[{i}] must be an object"
+        if s.get("role") not in ("tools", "system", "user", "assistant", "tool"):
+            return f"segments[{i}].role must be one of tools, system, user, assistant, tool"
+        tok = s.get("tokens")
+        if isinstance(tok, bool) or not isinstance(tok, int) or tok < 0:
+            return f"segments[{i}].tokens must be a non-negative integer"
+        if not isinstance(s.get("hash"), str):
+            return f"segments[{i}].hash must be a string"
+    return None
