@@ -68,6 +68,10 @@ COLUMNS: dict[str, str] = {
     "service_tier": "string",
     **{c: "Int64" for c in TOKEN_COLUMNS},
     "cost_usd": "float64",
+    # Beyond DESIGN.md §2 (computed by pricing, documented in the README):
+    "output_cost_usd": "float64",  # the part of cost_usd paid for output tokens
+    "cache_savings_usd": "float64",  # vs. the same call uncached: read discount - write premium
+    "cache_1h_premium_usd": "float64",  # extra paid for 1h writes over 5m writes
     "reported_cost_usd": "Float64",
     "cost_source": "string",
     "is_error": "boolean",

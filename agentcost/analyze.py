@@ -1,0 +1,571 @@
+"""``agentcost analyze``: where the money and the seconds went (DESIGN.md §4).
+
+Pure functions over a priced :class:`~agentcost.table.StepTable`. Metric definitions:
+
+* ``cost_usd`` — Σ step costs (prices in force at each step's time). Steps of unpriced models
+  are left out and the total is flagged ``cost_is_lower_bound``.
+* ``cache_hit_ratio`` — Σ cache_read / Σ input; ``io_ratio`` — Σ input / Σ output.
+* ``input_cost_share`` — cost of all prompt tokens (uncached + reads + writes) / total cost.
+* ``llm_time_share`` — Σ llm duration / (Σ llm duration + Σ tool duration).
+* ``iterations`` — llm steps of a task; ``context_growth`` — input of its last llm step / first.
+* ``cache_net_savings_usd`` — read discounts minus write premiums vs. the same calls uncached.
+* ``wall_time_s`` — first start to last end; p50/p95 of step durations by kind; TTFT p50/p95.
+
+Findings, each with the money or time at stake: caching that lost money (writes never read;
+1h writes whose reuse gaps were all under 5 minutes), sequential tool calls of one turn that could
+have run in parallel, identical tool calls repeated within a task, runaway loops (tasks far above
+the median iteration count, or over a configured iteration/token budget).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentcost.config import Config
+from agentcost.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from agentcost.table import StepTable
+
+SCHEMA_VERSION = 1
+GROUP_BY = ("task", "model", "day", "session")
+FIVE_MINUTES_S = 300.0
+
+TOKEN_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
+              "cache_write_1h_tokens", "uncached_input_tokens", "output_tokens",
+              "reasoning_tokens")
+
+
+@dataclass
+class AnalyzeOptions:
+    group_by: str = "task"
+    top: int = 10
+    task: str | None = None
+    include_steps: bool = False
+    max_iterations: int | None = None
+    token_budget: int | None = None
+    runaway_factor: float = 3.0
+
+
+@dataclass
+class AnalyzeReport:
+    totals: dict[str, Any]
+    tasks: list[dict[str, Any]]
+    models: list[dict[str, Any]]
+    groups: list[dict[str, Any]] | None
+    group_by: str
+    findings: list[dict[str, Any]]
+    warnings: list[str]
+    ingest: dict[str, Any]
+    pricing: dict[str, Any]
+    top: int
+    task_steps: pd.DataFrame | None = None  # --task: the one task's step table
+    steps: pd.DataFrame | None = None  # --steps: the whole table
+    task_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "totals": self.totals,
+            "tasks": self.tasks,
+            "models": self.models,
+            "findings": self.findings,
+            "warnings": self.warnings,
+            "ingest": self.ingest,
+            "pricing": self.pricing,
+        }
+        if self.groups is not None:
+            out["group_by"] = self.group_by
+            out["groups"] = self.groups
+        if self.task_steps is not None:
+            out["task"] = self.task_id
+            out["task_steps"] = steps_records(self.task_steps)
+        if self.steps is not None:
+            out["steps"] = steps_records(self.steps)
+        return out
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _f(v: Any, nd: int = 6) -> float | None:
+    """JSON-safe float (None for NaN/inf)."""
+    if v is None:
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(x):
+        return None
+    return round(x, nd)
+
+
+def _i(v: Any) -> int | None:
+    try:
+        import pandas as pd
+
+        if v is None or pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return int(v)
+
+
+def _iso(ts: Any) -> str | None:
+    import pandas as pd
+
+    if ts is None or pd.isna(ts):
+        return None
+    return str(ts.isoformat()).replace("+00:00", "Z")
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def _quantiles(s: pd.Series) -> tuple[float | None, float | None]:
+    s = s.dropna().astype("float64")
+    if s.empty:
+        return None, None
+    return float(s.quantile(0.5)), float(s.quantile(0.95))
+
+
+def _work(df: pd.DataFrame) -> pd.DataFrame:
+    """Helper columns for vectorised aggregation."""
+    import numpy as np
+
+    w = df.copy()
+    is_llm = (w["kind"] == "llm").fillna(False).astype(bool)
+    is_tool = (w["kind"] == "tool").fillna(False).astype(bool)
+    dur = w["duration_ms"].astype("float64")
+    w["_llm"] = is_llm.astype("int64")
+    w["_tool"] = is_tool.astype("int64")
+    w["_llm_ms"] = np.where(is_llm, dur, np.nan)
+    w["_tool_ms"] = np.where(is_tool, dur, np.nan)
+    cost = w["cost_usd"].astype("float64")
+    w["_priced"] = (is_llm & cost.notna()).astype("int64")
+    w["_unpriced"] = (is_llm & cost.isna() & (w["input_tokens"].notna()
+                                               | w["output_tokens"].notna())).astype("int64")
+    w["_cr_unknown"] = (is_llm & w["cache_read_tokens"].isna()
+                        & w["input_tokens"].notna()).astype("int64")
+    # input cost counts only steps whose output share is known (computed prices)
+    oc = w["output_cost_usd"].astype("float64")
+    w["_in_cost"] = np.where(oc.notna() & cost.notna(), cost - oc, np.nan)
+    w["_split_cost"] = np.where(oc.notna() & cost.notna(), cost, np.nan)
+    return w
+
+
+def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
+    g = w.groupby(key, sort=False, dropna=False)
+    agg = g.agg(
+        llm_calls=("_llm", "sum"),
+        tool_calls=("_tool", "sum"),
+        **{c: (c, "sum") for c in TOKEN_SUMS},
+        cost_usd=("cost_usd", "sum"),
+        _in_cost=("_in_cost", "sum"),
+        _split_cost=("_split_cost", "sum"),
+        cache_net_savings_usd=("cache_savings_usd", "sum"),
+        _llm_ms=("_llm_ms", "sum"),
+        _tool_ms=("_tool_ms", "sum"),
+        unpriced_steps=("_unpriced", "sum"),
+        _priced=("_priced", "sum"),
+        cache_read_unknown_steps=("_cr_unknown", "sum"),
+        _start=("started_at", "min"),
+        _end=("ended_at", "max"),
+    )
+    return agg
+
+
+def _metrics_row(r: Any) -> dict[str, Any]:
+    import pandas as pd
+
+    inp = float(r["input_tokens"])
+    out = float(r["output_tokens"])
+    llm_ms, tool_ms = float(r["_llm_ms"]), float(r["_tool_ms"])
+    wall = None
+    if not pd.isna(r["_start"]) and not pd.isna(r["_end"]):
+        wall = (r["_end"] - r["_start"]).total_seconds()
+    d: dict[str, Any] = {
+        "llm_calls": int(r["llm_calls"]),
+        "tool_calls": int(r["tool_calls"]),
+        **{c: int(r[c]) for c in TOKEN_SUMS},
+        "cost_usd": _f(r["cost_usd"]) if (r["_priced"] or not r["unpriced_steps"]) else None,
+        "cost_is_lower_bound": bool(r["unpriced_steps"]),
+        "unpriced_steps": int(r["unpriced_steps"]),
+        "cache_read_unknown_steps": int(r["cache_read_unknown_steps"]),
+        "cache_hit_ratio": _f(_ratio(float(r["cache_read_tokens"]), inp), 4),
+        "io_ratio": _f(_ratio(inp, out), 2),
+        "input_cost_share": _f(_ratio(float(r["_in_cost"]), float(r["_split_cost"])), 4),
+        "llm_time_share": _f(_ratio(llm_ms, llm_ms + tool_ms), 4),
+        "cache_net_savings_usd": _f(r["cache_net_savings_usd"]),
+        "llm_time_s": _f(llm_ms / 1000.0, 3),
+        "tool_time_s": _f(tool_ms / 1000.0, 3),
+        "wall_time_s": _f(wall, 3),
+        "started_at": _iso(r["_start"]),
+    }
+    return d
+
+
+def _latency(w: pd.DataFrame) -> dict[str, Any]:
+    llm = w[w["_llm"] == 1]
+    tool = w[w["_tool"] == 1]
+    l50, l95 = _quantiles(llm["duration_ms"])
+    t50, t95 = _quantiles(tool["duration_ms"])
+    f50, f95 = _quantiles(llm["ttft_ms"])
+    return {
+        "llm_step_p50_ms": _f(l50, 1), "llm_step_p95_ms": _f(l95, 1),
+        "tool_step_p50_ms": _f(t50, 1), "tool_step_p95_ms": _f(t95, 1),
+        "ttft_p50_ms": _f(f50, 1), "ttft_p95_ms": _f(f95, 1),
+    }
+
+
+# ----------------------------------------------------------------------------- findings
+
+
+def _turns(task: pd.DataFrame) -> list[tuple[Any, pd.DataFrame]]:
+    """(llm step row, the tool steps that ran before the next llm step) for one task."""
+    out: list[tuple[Any, pd.DataFrame]] = []
+    kinds = task["kind"].tolist()
+    idx = [i for i, k in enumerate(kinds) if k == "llm"]
+    for n, i in enumerate(idx):
+        j = idx[n + 1] if n + 1 < len(idx) else len(kinds)
+        seg = task.iloc[i + 1 : j]
+        out.append((task.iloc[i], seg[seg["kind"] == "tool"]))
+    return out
+
+
+def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
+                  task_cost: pd.Series, task_tokens: pd.Series) -> list[dict[str, Any]]:
+    import numpy as np
+    import pandas as pd
+
+    findings: list[dict[str, Any]] = []
+    llm = df[df["kind"] == "llm"]
+
+    # 1. caching that lost money — writes never read afterwards (per task and model)
+    for (tid, model), g in llm.groupby(["task_id", "model"], sort=False, dropna=False):
+        cw = g["cache_write_tokens"].fillna(0).astype("int64").to_numpy()
+        cr = g["cache_read_tokens"].fillna(0).astype("int64").to_numpy()
+        if cw.sum() == 0:
+            continue
+        last_write = int(np.flatnonzero(cw > 0)[-1])
+        reads_after_first = cr[int(np.flatnonzero(cw > 0)[0]) + 1:].sum()
+        savings = float(np.nansum(g["cache_savings_usd"].to_numpy(dtype="float64")))
+        if reads_after_first == 0:
+            findings.append({
+                "type": "cache-write-unread", "severity": "warning", "task_id": str(tid),
+                "model": None if pd.isna(model) else str(model),
+                "message": (f"{int(cw.sum()):,} tokens written to cache were never read: "
+                            f"the write premium was wasted"),
+                "usd_at_stake": _f(-savings if savings < 0 else 0.0),
+                "seconds_at_stake": None,
+                "details": {"cache_write_tokens": int(cw.sum())},
+            })
+        elif savings < 0:
+            findings.append({
+                "type": "cache-lost-money", "severity": "warning", "task_id": str(tid),
+                "model": None if pd.isna(model) else str(model),
+                "message": (f"caching cost ${-savings:.4f} more than no caching: "
+                            f"{int(cw.sum()):,} tokens written, {int(cr.sum()):,} read"),
+                "usd_at_stake": _f(-savings), "seconds_at_stake": None,
+                "details": {"cache_write_tokens": int(cw.sum()),
+                            "cache_read_tokens": int(cr.sum()),
+                            "last_write_step": int(g.iloc[last_write]["step"])},
+            })
+        w1 = g["cache_write_1h_tokens"].fillna(0).astype("int64")
+        if w1.sum() > 0:
+            starts = g["started_at"].dropna().sort_values()
+            gaps = starts.diff().dt.total_seconds().dropna()
+            if len(gaps) and float(gaps.max()) < FIVE_MINUTES_S:
+                prem = float(np.nansum(g["cache_1h_premium_usd"].to_numpy(dtype="float64")))
+                findings.append({
+                    "type": "cache-1h-unneeded", "severity": "info", "task_id": str(tid),
+                    "model": None if pd.isna(model) else str(model),
+                    "message": (f"{int(w1.sum()):,} tokens written with the 1h TTL, but every "
+                                f"reuse gap was under 5 minutes (max {gaps.max():.0f}s): "
+                                "5m writes would do"),
+                    "usd_at_stake": _f(prem), "seconds_at_stake": None,
+                    "details": {"cache_write_1h_tokens": int(w1.sum()),
+                                "max_gap_s": _f(gaps.max(), 1)},
+                })
+
+    # 2./3. sequential tool calls of one turn; repeated identical tool calls
+    tools_all = df[df["kind"] == "tool"]
+    if not tools_all.empty:
+        multi_tasks = tools_all.groupby("task_id").size()
+        for tid in multi_tasks[multi_tasks >= 2].index:
+            task = df[df["task_id"] == tid]
+            for llm_row, tools in _turns(task):
+                if len(tools) < 2:
+                    continue
+                t = tools.dropna(subset=["started_at", "ended_at"]).sort_values("started_at")
+                if len(t) < 2:
+                    continue
+                starts = t["started_at"].to_numpy()
+                ends = t["ended_at"].to_numpy()
+                sequential = bool((starts[1:] >= ends[:-1]).all())
+                if not sequential:
+                    continue
+                durs = t["duration_ms"].astype("float64")
+                gain = float(durs.sum() - durs.max()) / 1000.0
+                if gain <= 0:
+                    continue
+                findings.append({
+                    "type": "sequential-tools", "severity": "info", "task_id": str(tid),
+                    "model": None,
+                    "message": (f"{len(t)} tool calls requested in step {int(llm_row['step'])} "
+                                f"ran one after another ({', '.join(map(str, t['name']))}); "
+                                f"parallel dispatch would save {gain:.2f}s"),
+                    "usd_at_stake": None, "seconds_at_stake": _f(gain, 3),
+                    "details": {"step": int(llm_row["step"]), "tools": [str(x) for x in t["name"]]},
+                })
+        keyed = tools_all.dropna(subset=["tool_input_hash"])
+        if not keyed.empty:
+            for (tid, name, h), g in keyed.groupby(["task_id", "name", "tool_input_hash"],
+                                                   sort=False):
+                if len(g) < 2:
+                    continue
+                wasted = float(g["duration_ms"].astype("float64").iloc[1:].sum()) / 1000.0
+                findings.append({
+                    "type": "repeated-tool-call", "severity": "info", "task_id": str(tid),
+                    "model": None,
+                    "message": (f"tool {name!s} called {len(g)} times with identical arguments "
+                                f"(steps {', '.join(str(int(s)) for s in g['step'])})"),
+                    "usd_at_stake": None,
+                    "seconds_at_stake": _f(wasted, 3) if not math.isnan(wasted) else None,
+                    "details": {"tool": str(name), "calls": int(len(g)), "args_hash": str(h)},
+                })
+
+    # 4. runaway loops
+    if len(task_iters):
+        med = float(task_iters.median())
+        med_cost = float(task_cost.median()) if len(task_cost.dropna()) else 0.0
+        for tid, it in task_iters.items():
+            reasons = []
+            if opts.max_iterations and it > opts.max_iterations:
+                reasons.append(f"{int(it)} llm calls, over the cap of {opts.max_iterations}")
+            elif len(task_iters) >= 3 and med > 0 and it > opts.runaway_factor * med and it >= 10:
+                reasons.append(f"{int(it)} llm calls, {it / med:.1f}x the median of {med:g}")
+            tok = int(task_tokens.get(tid, 0))
+            if opts.token_budget and tok > opts.token_budget:
+                reasons.append(f"{tok:,} tokens, over the budget of {opts.token_budget:,}")
+            if reasons:
+                c = task_cost.get(tid)
+                at_stake = (float(c) - med_cost) if c is not None and not pd.isna(c) else None
+                findings.append({
+                    "type": "runaway-loop", "severity": "warning", "task_id": str(tid),
+                    "model": None, "message": "; ".join(reasons),
+                    "usd_at_stake": _f(at_stake) if at_stake and at_stake > 0 else None,
+                    "seconds_at_stake": None,
+                    "details": {"iterations": int(it), "median_iterations": med,
+                                "tokens": tok},
+                })
+    order = {"cache-lost-money": 0, "cache-write-unread": 1, "runaway-loop": 2,
+             "cache-1h-unneeded": 3, "sequential-tools": 4, "repeated-tool-call": 5}
+    findings.sort(key=lambda f: (order.get(f["type"], 9), -(f["usd_at_stake"] or 0),
+                                 -(f["seconds_at_stake"] or 0)))
+    return findings
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def analyze(table: StepTable, options: AnalyzeOptions | None = None,
+            config: Config | None = None) -> AnalyzeReport:
+    import pandas as pd
+
+    opts = options or AnalyzeOptions()
+    cfg = config or Config()
+    if opts.max_iterations is None:
+        opts.max_iterations = cfg.max_iterations
+    if opts.token_budget is None:
+        opts.token_budget = cfg.token_budget
+    if cfg.runaway_factor and opts.runaway_factor == 3.0:
+        opts.runaway_factor = cfg.runaway_factor
+    if opts.group_by not in GROUP_BY:
+        raise InputError(f"--group-by must be one of {', '.join(GROUP_BY)}")
+    df = table.frame
+    w = _work(df)
+
+    # totals
+    if len(w):
+        tot_row = _aggregate(w.assign(_all=0), "_all").iloc[0]
+        totals = _metrics_row(tot_row)
+    else:
+        totals = _metrics_row(_empty_row())
+    n_tasks = int(df["task_id"].nunique())
+    totals = {"tasks": n_tasks, **totals, **_latency(w)}
+
+    # per task
+    tasks: list[dict[str, Any]] = []
+    task_iters = pd.Series(dtype="float64")
+    task_cost = pd.Series(dtype="float64")
+    task_tokens = pd.Series(dtype="int64")
+    if len(w):
+        per = _aggregate(w, "task_id")
+        llm = w[w["_llm"] == 1]
+        first_in = llm.groupby("task_id", sort=False)["input_tokens"].first()
+        last_in = llm.groupby("task_id", sort=False)["input_tokens"].last()
+        meta = df.groupby("task_id", sort=False).agg(
+            session_id=("session_id", "first"), parent_task_id=("parent_task_id", "first"),
+            source=("source", "first"), format=("format", "first"))
+        models_per_task = llm.groupby("task_id", sort=False)["model"].agg(
+            lambda s: sorted({str(x) for x in s.dropna()}))
+        for tid, r in per.iterrows():
+            d = {"task_id": str(tid), **_metrics_row(r)}
+            d["iterations"] = d["llm_calls"]
+            fi, la = first_in.get(tid), last_in.get(tid)
+            d["context_growth"] = _f(_ratio(float(la), float(fi)), 2) if (
+                fi is not None and la is not None and not pd.isna(fi) and not pd.isna(la)
+            ) else None
+            m = meta.loc[tid]
+            d["models"] = models_per_task.get(tid, [])
+            d["session_id"] = None if pd.isna(m["session_id"]) else str(m["session_id"])
+            d["parent_task_id"] = None if pd.isna(m["parent_task_id"]) else str(
+                m["parent_task_id"])
+            d["source"] = str(m["source"])
+            d["format"] = str(m["format"])
+            tasks.append(d)
+        tasks.sort(key=lambda t: (-(t["cost_usd"] or 0.0), t["task_id"]))
+        task_iters = pd.Series({t["task_id"]: t["iterations"] for t in tasks}, dtype="float64")
+        task_cost = pd.Series({t["task_id"]: t["cost_usd"] for t in tasks}, dtype="float64")
+        task_tokens = pd.Series({t["task_id"]: t["input_tokens"] + t["output_tokens"]
+                                 for t in tasks}, dtype="int64")
+        totals["iterations_p50"] = _f(task_iters.median(), 1)
+        totals["iterations_max"] = int(task_iters.max()) if len(task_iters) else 0
+        growth = [t["context_growth"] for t in tasks if t["context_growth"] is not None]
+        totals["context_growth_p50"] = _f(pd.Series(growth).median(), 2) if growth else None
+
+    # per model
+    models: list[dict[str, Any]] = []
+    llm_w = w[w["_llm"] == 1]
+    if len(llm_w):
+        key = llm_w["model"].fillna(llm_w["response_model"]).fillna("(unknown)")
+        per_m = _aggregate(llm_w, key)
+        lat = llm_w.groupby(key, sort=False)["duration_ms"]
+        for name, r in per_m.iterrows():
+            d = {"model": str(name), **_metrics_row(r)}
+            for k in ("tool_calls", "llm_time_share", "tool_time_s", "wall_time_s", "started_at"):
+                d.pop(k, None)
+            p50, p95 = _quantiles(lat.get_group(name))
+            d["duration_p50_ms"], d["duration_p95_ms"] = _f(p50, 1), _f(p95, 1)
+            prov = llm_w.loc[key == name, "provider"].dropna()
+            d["provider"] = str(prov.iloc[0]) if len(prov) else None
+            models.append(d)
+        models.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
+
+    groups = None
+    if opts.group_by != "task" and len(w):
+        gkey = _group_key(df, opts.group_by)
+        per_g = _aggregate(w, gkey)
+        groups = []
+        for name, r in per_g.iterrows():
+            d = {opts.group_by: None if pd.isna(name) else str(name), **_metrics_row(r)}
+            d["tasks"] = int(df.loc[gkey == name, "task_id"].nunique()) if not pd.isna(
+                name) else int(df.loc[gkey.isna(), "task_id"].nunique())
+            groups.append(d)
+        if opts.group_by == "day":
+            groups.sort(key=lambda g: g["day"] or "")
+        else:
+            groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
+
+    findings = find_findings(df, opts, task_iters, task_cost, task_tokens)
+    warnings = _warnings(table, totals)
+
+    report = AnalyzeReport(
+        totals=totals, tasks=tasks, models=models, groups=groups, group_by=opts.group_by,
+        findings=findings, warnings=warnings, ingest=table.ingest.to_dict(),
+        pricing=table.pricing.to_dict(), top=opts.top,
+    )
+    if opts.task is not None:
+        sel = df[df["task_id"] == opts.task]
+        if sel.empty:
+            cands = [t["task_id"] for t in tasks if opts.task in t["task_id"]]
+            if len(cands) == 1:
+                sel = df[df["task_id"] == cands[0]]
+                opts.task = cands[0]
+            else:
+                hint = f" (did you mean: {', '.join(cands[:5])})" if cands else ""
+                raise InputError(f"no task with id {opts.task!r}{hint}")
+        report.task_steps = sel.reset_index(drop=True)
+        report.task_id = opts.task
+    if opts.include_steps:
+        report.steps = df
+    return report
+
+
+def _empty_row() -> Any:
+    import pandas as pd
+
+    d: dict[str, Any] = {c: 0 for c in TOKEN_SUMS}
+    d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
+             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, unpriced_steps=0, _priced=0,
+             cache_read_unknown_steps=0, _start=pd.NaT, _end=pd.NaT)
+    return pd.Series(d)
+
+
+def _group_key(df: pd.DataFrame, by: str) -> pd.Series:
+    if by == "model":
+        return df["model"].fillna(df["response_model"])
+    if by == "day":
+        return df["started_at"].dt.strftime("%Y-%m-%d")
+    if by == "session":
+        return df["session_id"].fillna(df["task_id"])
+    return df["task_id"]
+
+
+def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
+    p = table.pricing
+    out: list[str] = []
+    for m in p.unpriced_models:
+        out.append(f"no price for model {m['model']} ({m['steps']} steps, "
+                   f"{m['input_tokens']:,} input and {m['output_tokens']:,} output tokens): "
+                   "its cost is left out, the total is a lower bound; add it under prices: in "
+                   "agentcost.yaml")
+    if p.no_usage_steps:
+        out.append(f"{p.no_usage_steps} llm steps carry no token usage: their cost is unknown")
+    if p.cache_read_unknown_steps:
+        out.append(f"{p.cache_read_unknown_steps} llm steps come from a format that does not "
+                   f"report cache reads ({', '.join(p.cache_read_unknown_models) or 'unknown model'}"
+                   "): their cache hits are unknown and they are priced as uncached")
+    if p.reported_cost_steps:
+        out.append(f"{p.reported_cost_steps} steps use the cost the trace reported (model not in "
+                   "the price data)")
+    ing = table.ingest
+    if ing.malformed_count:
+        out.append(f"{ing.malformed_count} malformed lines skipped (first: "
+                   f"{ing.malformed[0]}); use --strict to fail on them")
+    return out
+
+
+def steps_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Step rows as JSON-safe dicts (segments summarised, never any text)."""
+    import pandas as pd
+
+    recs: list[dict[str, Any]] = []
+    cols = [c for c in df.columns if not c.startswith("_")]
+    for row in df[cols].itertuples(index=False, name=None):
+        d: dict[str, Any] = {}
+        for c, v in zip(cols, row, strict=True):
+            if c == "segments":
+                d[c] = v if isinstance(v, list) else None
+            elif c == "tool_calls":
+                d[c] = list(v) if isinstance(v, (list, tuple)) else None
+            elif isinstance(v, pd.Timestamp):
+                d[c] = v.isoformat().replace("+00:00", "Z")
+            elif v is None or (not isinstance(v, (list, tuple, dict)) and pd.isna(v)):
+                d[c] = None
+            elif isinstance(v, float):
+                d[c] = _f(v, 8)
+            elif hasattr(v, "item"):
+                d[c] = v.item()
+            else:
+                d[c] = v
+        recs.append(d)
+    return recs

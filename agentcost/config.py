@@ -1,0 +1,136 @@
+"""``agentcost.yaml``: price overrides, model aliases, analysis limits, budgets, scenarios.
+
+Found in the working directory or given with ``--config``. Loaded with ``yaml.safe_load`` and
+validated against a fixed schema; an unknown key or a value of the wrong type is a
+:class:`ConfigError` naming its key path (``prices.my-llama.input_mtok``).
+
+Schema::
+
+    prices:                      # per model id as it appears in traces (case-insensitive)
+      my-llama-70b:
+        input_mtok: 0.60         # USD per million tokens (required)
+        output_mtok: 0.80        # required
+        cache_read_mtok: 0.06    # optional; default = input_mtok (no discount assumed)
+        cache_write_mtok: 0.75   # optional (5-minute writes); default = input_mtok
+        cache_write_1h_mtok: 1.2 # optional; default = cache_write_mtok
+    aliases:                     # trace model id -> model id to price it as
+      us.anthropic.claude-sonnet-4-5-20250929-v1:0: claude-sonnet-4-5
+    analyze:
+      max_iterations: 40         # runaway-loop finding: tasks with more llm steps
+      token_budget: 2000000      # tasks whose input+output tokens exceed this
+    budgets: {...}               # used by `agentcost check` (validated there)
+    scenarios: [...]             # used by `agentcost simulate` (validated there)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentcost.errors import ConfigError
+
+DEFAULT_NAME = "agentcost.yaml"
+
+PRICE_KEYS = {"input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok",
+              "cache_write_1h_mtok"}
+ANALYZE_KEYS = {"max_iterations", "token_budget", "runaway_factor"}
+TOP_KEYS = {"prices", "aliases", "analyze", "budgets", "scenarios", "check", "simulate"}
+
+
+@dataclass(frozen=True)
+class PriceOverride:
+    input_mtok: float
+    output_mtok: float
+    cache_read_mtok: float | None = None
+    cache_write_mtok: float | None = None
+    cache_write_1h_mtok: float | None = None
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    prices: dict[str, PriceOverride] = field(default_factory=dict)  # lower-cased model id
+    aliases: dict[str, str] = field(default_factory=dict)  # lower-cased trace id -> model
+    max_iterations: int | None = None
+    token_budget: int | None = None
+    runaway_factor: float = 3.0
+    raw: dict[str, Any] = field(default_factory=dict)  # budgets/scenarios for other commands
+
+
+def _num(v: Any, path: str, *, positive: bool = False) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ConfigError(f"{path}: expected a number, got {type(v).__name__} {v!r}")
+    if v < 0 or (positive and v == 0):
+        raise ConfigError(f"{path}: must be {'positive' if positive else 'non-negative'}")
+    return float(v)
+
+
+def _mapping(v: Any, path: str) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise ConfigError(f"{path}: expected a mapping, got {type(v).__name__}")
+    return v
+
+
+def parse(data: Any, path: str | None = None) -> Config:
+    where = path or DEFAULT_NAME
+    if data is None:
+        return Config(path=path)
+    top = _mapping(data, where)
+    cfg = Config(path=path, raw=dict(top))
+    for key in top:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{where}: unknown key {key!r} (expected one of: "
+                              f"{', '.join(sorted(TOP_KEYS))})")
+    for model, spec in _mapping(top.get("prices") or {}, "prices").items():
+        p = f"prices.{model}"
+        spec = _mapping(spec, p)
+        for k in spec:
+            if k not in PRICE_KEYS:
+                raise ConfigError(f"{p}.{k}: unknown key (expected one of: "
+                                  f"{', '.join(sorted(PRICE_KEYS))})")
+        for req in ("input_mtok", "output_mtok"):
+            if req not in spec:
+                raise ConfigError(f"{p}.{req}: required")
+        vals = {k: _num(v, f"{p}.{k}") for k, v in spec.items()}
+        cfg.prices[str(model).lower()] = PriceOverride(**vals)  # type: ignore[arg-type]
+    for alias, target in _mapping(top.get("aliases") or {}, "aliases").items():
+        if not isinstance(target, str) or not target:
+            raise ConfigError(f"aliases.{alias}: expected a model id string")
+        cfg.aliases[str(alias).lower()] = target
+    an = _mapping(top.get("analyze") or {}, "analyze")
+    for k, v in an.items():
+        if k not in ANALYZE_KEYS:
+            raise ConfigError(f"analyze.{k}: unknown key (expected one of: "
+                              f"{', '.join(sorted(ANALYZE_KEYS))})")
+    if "max_iterations" in an:
+        cfg.max_iterations = int(_num(an["max_iterations"], "analyze.max_iterations",
+                                      positive=True))
+    if "token_budget" in an:
+        cfg.token_budget = int(_num(an["token_budget"], "analyze.token_budget", positive=True))
+    if "runaway_factor" in an:
+        cfg.runaway_factor = _num(an["runaway_factor"], "analyze.runaway_factor", positive=True)
+    return cfg
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load ``path``, or ``./agentcost.yaml`` if it exists, else an empty config."""
+    import yaml
+
+    if path is None:
+        p = Path.cwd() / DEFAULT_NAME
+        if not p.is_file():
+            return Config()
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{p}: config file not found")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        loc = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+        raise ConfigError(f"{loc}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read ({exc})") from None
+    return parse(data, str(p))

@@ -1,0 +1,373 @@
+"""Prices every llm step with genai-prices (or an ``agentcost.yaml`` override).
+
+* Date-effective: prices in force at each step's start (hour resolution; steps without a time
+  use today's prices).
+* Service tier: ``batch`` → ``price_context={"processing": "batch"}``, ``flex``/``priority`` →
+  ``{"service_tier": ...}`` where genai-prices models it.
+* Long-context tiers: a model with tiered prices has every step above its lowest threshold priced
+  individually (the tier re-prices the whole request); other steps use per-token rates computed
+  once per (model, provider, tier, hour) — exact, because below the threshold price is linear.
+* Cache writes are priced at the 5m or 1h rate by their split.
+* An unknown model is never $0: its steps get ``cost_usd = NaN`` and ``cost_source = "unpriced"``,
+  unless the source itself stated a cost (then ``"reported"``). Totals that leave them out are
+  lower bounds; :class:`PricingInfo` lists the unpriced models and their token volume.
+* A step whose cache reads are unknown (the format does not carry them) is priced as if none
+  were cached — an upper bound for that step; the count is reported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from agentcost.config import Config, PriceOverride
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MTOK = 1_000_000
+PROBE = 1_000  # tokens per class used to derive linear rates (below every tier threshold)
+
+# trace provider names -> genai-prices provider ids
+PROVIDER_IDS = {
+    "anthropic": "anthropic", "claude": "anthropic",
+    "openai": "openai", "azure.ai.openai": "azure", "azure": "azure",
+    "aws.bedrock": "aws", "bedrock": "aws", "aws": "aws",
+    "gcp.gemini": "google", "gcp.vertex_ai": "google", "gcp.gen_ai": "google", "google": "google",
+    "gemini": "google", "vertex_ai": "google",
+    "deepseek": "deepseek", "mistral_ai": "mistral", "mistral": "mistral", "x_ai": "x-ai",
+    "xai": "x-ai", "groq": "groq", "openrouter": "openrouter",
+}
+
+
+@dataclass(frozen=True)
+class Rates:
+    """USD per token for each token class."""
+
+    uncached: float
+    cache_read: float
+    cache_write_5m: float
+    cache_write_1h: float
+    output: float
+    tier_threshold: int | None  # total input above which the step must be priced exactly
+    model_id: str  # what the price data matched
+    source: str  # "genai-prices" or "agentcost.yaml"
+
+
+@dataclass
+class PricingInfo:
+    source: str = "genai-prices"
+    version: str = ""
+    data_fingerprint: str | None = None  # sha256 prefix of the bundled price data
+    overrides: list[str] = field(default_factory=list)
+    aliases_used: dict[str, str] = field(default_factory=dict)
+    unpriced_models: list[dict[str, Any]] = field(default_factory=list)
+    unpriced_steps: int = 0
+    reported_cost_steps: int = 0
+    cache_read_unknown_steps: int = 0
+    cache_read_unknown_models: list[str] = field(default_factory=list)
+    no_usage_steps: int = 0
+    lower_bound: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "version": self.version,
+            "data": "bundled snapshot (no network updates)",
+            "data_fingerprint": self.data_fingerprint,
+            "overrides": self.overrides,
+            "aliases_used": self.aliases_used,
+            "unpriced_models": self.unpriced_models,
+            "unpriced_steps": self.unpriced_steps,
+            "reported_cost_steps": self.reported_cost_steps,
+            "cache_read_unknown_steps": self.cache_read_unknown_steps,
+            "cache_read_unknown_models": self.cache_read_unknown_models,
+            "no_usage_steps": self.no_usage_steps,
+            "total_is_lower_bound": self.lower_bound,
+            "notes": self.notes,
+        }
+
+
+def genai_prices_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("genai-prices")
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+@lru_cache(maxsize=1)
+def data_fingerprint() -> str | None:
+    """Identifies the exact price data used, so a price change shows up in reports."""
+    import hashlib
+    from importlib.util import find_spec
+
+    spec = find_spec("genai_prices.data")
+    if spec is None or spec.origin is None:  # pragma: no cover
+        return None
+    with open(spec.origin, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()[:16]
+
+
+def _candidates(model: str) -> list[str]:
+    """Model ids to try against the price data, most specific first."""
+    out = [model]
+    m = model
+    for prefix in ("converse/", "bedrock/", "vertex_ai/", "azure/"):
+        if m.lower().startswith(prefix):
+            m = m[len(prefix):]
+            out.append(m)
+    if "/" in m:
+        out.append(m.rsplit("/", 1)[1])
+    if "@" in m:  # Vertex snapshot form claude-sonnet-4-5@20250929
+        out.append(m.split("@", 1)[0])
+    return list(dict.fromkeys(out))
+
+
+def _ctx_for_tier(tier: str | None) -> dict[str, str] | None:
+    if tier == "batch":
+        return {"processing": "batch"}
+    if tier in ("flex", "priority"):
+        return {"service_tier": tier}
+    return None
+
+
+def _min_tier_start(mp: Any) -> int | None:
+    starts: list[int] = []
+    for name in ("input_mtok", "cache_read_mtok", "cache_write_mtok", "cache_write_1h_mtok",
+                 "output_mtok"):
+        v = getattr(mp, name, None)
+        tiers = getattr(v, "tiers", None)
+        if tiers:
+            starts.extend(int(t.start) for t in tiers)
+    return min(starts) if starts else None
+
+
+@lru_cache(maxsize=4096)
+def _genai_rates(model: str, provider: str | None, tier: str | None,
+                 hour_iso: str | None) -> Rates | None:
+    from genai_prices import Usage, calc_price
+
+    when = datetime.fromisoformat(hour_iso) if hour_iso else None
+    ctx = _ctx_for_tier(tier)
+    pid = PROVIDER_IDS.get((provider or "").lower())
+    for cand in _candidates(model):
+        for prov in ([pid, None] if pid else [None]):
+            try:
+                def cost(**kw: int) -> Decimal:
+                    u = Usage(**kw)
+                    return calc_price(u, cand, provider_id=prov, genai_request_timestamp=when,
+                                      price_context=ctx).total_price  # type: ignore[arg-type]
+
+                base = cost(input_tokens=PROBE)
+                out = cost(input_tokens=0, output_tokens=PROBE)
+                read = cost(input_tokens=PROBE, cache_read_tokens=PROBE)
+                w5 = cost(input_tokens=PROBE, cache_write_tokens=PROBE,
+                          cache_write_5m_tokens=PROBE)
+                w1 = cost(input_tokens=PROBE, cache_write_tokens=PROBE,
+                          cache_write_1h_tokens=PROBE)
+                r = calc_price(Usage(input_tokens=PROBE), cand, provider_id=prov,
+                               genai_request_timestamp=when, price_context=ctx)  # type: ignore[arg-type]
+            except LookupError:
+                continue
+            except (ValueError, TypeError):
+                continue
+            return Rates(
+                uncached=float(base) / PROBE,
+                cache_read=float(read) / PROBE,
+                cache_write_5m=float(w5) / PROBE,
+                cache_write_1h=float(w1) / PROBE,
+                output=float(out) / PROBE,
+                tier_threshold=_min_tier_start(r.model_price),
+                model_id=f"{r.provider.id}:{r.model.id}",
+                source="genai-prices",
+            )
+    return None
+
+
+def _override_rates(name: str, o: PriceOverride) -> Rates:
+    inp = o.input_mtok / MTOK
+    w5 = (o.cache_write_mtok if o.cache_write_mtok is not None else o.input_mtok) / MTOK
+    w1 = (o.cache_write_1h_mtok / MTOK) if o.cache_write_1h_mtok is not None else w5
+    rd = (o.cache_read_mtok if o.cache_read_mtok is not None else o.input_mtok) / MTOK
+    return Rates(inp, rd, w5, w1, o.output_mtok / MTOK, None, name, "agentcost.yaml")
+
+
+def _exact_cost(model_id: str, provider: str | None, tier: str | None, hour_iso: str | None,
+                row: dict[str, int]) -> tuple[float, float]:
+    from genai_prices import Usage, calc_price
+
+    prov, model = model_id.split(":", 1)
+    when = datetime.fromisoformat(hour_iso) if hour_iso else None
+    kw: dict[str, int] = {"input_tokens": row["input"], "output_tokens": row["output"],
+                          "cache_read_tokens": row["read"]}
+    if row["w5"] or row["w1"]:
+        kw.update(cache_write_tokens=row["w5"] + row["w1"], cache_write_5m_tokens=row["w5"],
+                  cache_write_1h_tokens=row["w1"])
+    r = calc_price(Usage(**kw), model, provider_id=prov, genai_request_timestamp=when,  # type: ignore[arg-type]
+                   price_context=_ctx_for_tier(tier))  # type: ignore[arg-type]
+    return float(r.total_price), float(r.output_price)
+
+
+class Pricer:
+    """Resolves a (model, provider, tier, hour) to :class:`Rates` with config aliases/overrides."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+
+    def resolve_name(self, model: str) -> str:
+        return self.config.aliases.get(model.lower(), model)
+
+    def rates(self, model: str, provider: str | None, tier: str | None,
+              hour_iso: str | None) -> Rates | None:
+        name = self.resolve_name(model)
+        o = self.config.prices.get(name.lower())
+        if o is not None:
+            return _override_rates(name, o)
+        if tier not in (None, "standard", "default", "auto", "batch", "flex", "priority"):
+            tier = None
+        return _genai_rates(name, provider, tier if tier not in ("standard", "default", "auto")
+                            else None, hour_iso)
+
+
+def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
+    """Fill ``cost_usd`` and ``cost_source`` of ``df`` in place; return what was used."""
+    import numpy as np
+    import pandas as pd
+
+    info = PricingInfo(version=genai_prices_version(), data_fingerprint=data_fingerprint())
+    pricer = Pricer(config)
+    n = len(df)
+    cost = np.zeros(n, dtype="float64")
+    out_cost = np.zeros(n, dtype="float64")
+    savings = np.zeros(n, dtype="float64")
+    premium_1h = np.zeros(n, dtype="float64")
+    src = np.array([None] * n, dtype=object)
+    if n == 0:
+        df["cost_usd"] = cost
+        df["cost_source"] = pd.Series(src, dtype="string")
+        df["output_cost_usd"] = out_cost
+        df["cache_savings_usd"] = savings
+        df["cache_1h_premium_usd"] = premium_1h
+        return info
+
+    is_llm = (df["kind"] == "llm").to_numpy(dtype=bool, na_value=False)
+    has_tokens = (df["input_tokens"].notna() | df["output_tokens"].notna()).to_numpy(
+        dtype=bool, na_value=False)
+    reported = df["reported_cost_usd"].to_numpy(dtype="float64", na_value=np.nan)
+    inp = df["input_tokens"].fillna(0).to_numpy(dtype="int64")
+    rd = df["cache_read_tokens"].fillna(0).to_numpy(dtype="int64")
+    cw = df["cache_write_tokens"].fillna(0).to_numpy(dtype="int64")
+    w1 = df["cache_write_1h_tokens"].fillna(0).to_numpy(dtype="int64")
+    w5 = np.maximum(cw - w1, 0)
+    unc = np.maximum(inp - rd - cw, 0)
+    out = df["output_tokens"].fillna(0).to_numpy(dtype="int64")
+
+    hours = df["started_at"].dt.floor("h")
+    hour_iso = np.array([h.isoformat() if not pd.isna(h) else None for h in hours], dtype=object) \
+        if n < 50_000 else None
+    model = df["model"].fillna(df["response_model"]).astype("object").where(
+        df["model"].notna() | df["response_model"].notna(), None)
+    keys = pd.DataFrame({
+        "model": model, "provider": df["provider"].astype("object"),
+        "tier": df["service_tier"].astype("object"),
+        "hour": hours.astype("object") if hour_iso is None else hour_iso,
+    })
+    cr_unknown = df["cache_read_tokens"].isna().to_numpy(dtype=bool) & is_llm & has_tokens
+    unpriced: dict[str, list[int]] = {}
+    idx_llm = np.flatnonzero(is_llm)
+    sub = keys.iloc[idx_llm]
+    for (m, p, t, h), grp in sub.groupby(["model", "provider", "tier", "hour"], dropna=False,
+                                         sort=False):
+        rows = grp.index.to_numpy()
+        m_s = None if _isna(m) else str(m)
+        p_s = None if _isna(p) else str(p)
+        t_s = None if _isna(t) else str(t)
+        h_s = None if _isna(h) else (h if isinstance(h, str) else h.isoformat())
+        rates = pricer.rates(m_s, p_s, t_s, h_s) if m_s else None
+        if rates is None:
+            key = m_s or "(no model)"
+            u = unpriced.setdefault(key, [0, 0, 0])
+            for r in rows:
+                if not has_tokens[r]:
+                    continue
+                if not math.isnan(reported[r]):
+                    cost[r] = reported[r]
+                    out_cost[r] = np.nan
+                    src[r] = "reported"
+                    info.reported_cost_steps += 1
+                else:
+                    cost[r] = np.nan
+                    out_cost[r] = np.nan
+                    savings[r] = np.nan
+                    premium_1h[r] = np.nan
+                    src[r] = "unpriced"
+                    u[0] += 1
+                    u[1] += int(inp[r])
+                    u[2] += int(out[r])
+            continue
+        if rates.source == "agentcost.yaml" and rates.model_id not in info.overrides:
+            info.overrides.append(rates.model_id)
+        if m_s and pricer.resolve_name(m_s) != m_s:
+            info.aliases_used[m_s] = pricer.resolve_name(m_s)
+        c = (unc[rows] * rates.uncached + rd[rows] * rates.cache_read
+             + w5[rows] * rates.cache_write_5m + w1[rows] * rates.cache_write_1h
+             + out[rows] * rates.output)
+        cost[rows] = c
+        out_cost[rows] = out[rows] * rates.output
+        savings[rows] = (rd[rows] * (rates.uncached - rates.cache_read)
+                         - w5[rows] * (rates.cache_write_5m - rates.uncached)
+                         - w1[rows] * (rates.cache_write_1h - rates.uncached))
+        premium_1h[rows] = w1[rows] * (rates.cache_write_1h - rates.cache_write_5m)
+        src[rows] = "computed"
+        if rates.tier_threshold is not None and rates.source == "genai-prices":
+            for r in rows[inp[rows] > rates.tier_threshold]:
+                total, o_part = _exact_cost(rates.model_id, p_s, t_s, h_s, {
+                    "input": int(inp[r]), "output": int(out[r]), "read": int(rd[r]),
+                    "w5": int(w5[r]), "w1": int(w1[r])})
+                scale = total / cost[r] if cost[r] else 1.0
+                cost[r], out_cost[r] = total, o_part
+                savings[r] *= scale
+                premium_1h[r] *= scale
+    no_usage = is_llm & ~has_tokens
+    cost[no_usage] = np.nan
+    out_cost[no_usage] = np.nan
+    src[no_usage] = "no-usage"
+    info.no_usage_steps = int(no_usage.sum())
+    df["cost_usd"] = cost
+    df["cost_source"] = pd.Series(src, dtype="string")
+    df["output_cost_usd"] = out_cost
+    df["cache_savings_usd"] = savings
+    df["cache_1h_premium_usd"] = premium_1h
+    info.unpriced_models = [
+        {"model": k, "steps": v[0], "input_tokens": v[1], "output_tokens": v[2]}
+        for k, v in sorted(unpriced.items(), key=lambda kv: -kv[1][1]) if v[0]
+    ]
+    info.unpriced_steps = sum(v[0] for v in unpriced.values())
+    info.cache_read_unknown_steps = int(cr_unknown.sum())
+    if info.cache_read_unknown_steps:
+        info.cache_read_unknown_models = sorted(
+            {str(x) for x in model[cr_unknown].dropna().unique()})
+    info.lower_bound = bool(info.unpriced_steps or info.no_usage_steps)
+    return info
+
+
+def _isna(v: Any) -> bool:
+    if v is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,45 @@
+"""``agentcost.load(paths) -> StepTable``: read, price, and hand back one table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from agentcost.config import Config
+from agentcost.ingest.base import IngestReport
+from agentcost.pricing import PricingInfo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class StepTable:
+    """The priced step table (``frame``, columns of :data:`agentcost.steps.COLUMNS`), the ingest
+    report, and the pricing record."""
+
+    frame: pd.DataFrame
+    ingest: IngestReport
+    pricing: PricingInfo
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def load(
+    paths: Sequence[str],
+    *,
+    config: Config | None = None,
+    input_format: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    strict: bool = False,
+) -> StepTable:
+    from agentcost.ingest import read_sources
+    from agentcost.pricing import price_frame
+
+    loaded = read_sources(paths, input_format=input_format, since=since, until=until,
+                          strict=strict)
+    pricing = price_frame(loaded.frame, config)
+    return StepTable(frame=loaded.frame, ingest=loaded.report, pricing=pricing)
