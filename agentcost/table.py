@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,11 +35,12 @@ def load(
     since: str | None = None,
     until: str | None = None,
     strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> StepTable:
     from agentcost.ingest import read_sources
     from agentcost.pricing import price_frame
 
     loaded = read_sources(paths, input_format=input_format, since=since, until=until,
-                          strict=strict)
+                          strict=strict, progress=progress)
     pricing = price_frame(loaded.frame, config)
     return StepTable(frame=loaded.frame, ingest=loaded.report, pricing=pricing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import importlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,13 +151,14 @@ def read_sources(
     since: str | None = None,
     until: str | None = None,
     strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Loaded:
     """Read every path into one step DataFrame (not yet priced) plus the ingest report."""
     table = readers()
     if input_format is not None and input_format not in table:
         raise InputError(
             f"unknown --input-format {input_format!r}; choose one of: {', '.join(table)}")
-    ctx = IngestContext(strict=strict)
+    ctx = IngestContext(strict=strict, progress=progress)
     for label, value in (("--since", since), ("--until", until)):
         if value is not None and to_utc_ns(value) is None:
             raise InputError(f"{label} {value!r} is not a date or ISO-8601 time")
@@ -191,14 +192,22 @@ def read_sources(
         by_reader.setdefault(reader.name, []).append(src)
 
     builder = StepBuilder()
+    total = sum(s.size for group in by_reader.values() for s in group)
+    done = 0
     for name, srcs in by_reader.items():
         reader = table[name]
         read_many = getattr(reader, "read_many", None)
         if read_many is not None:
             _consume(read_many(srcs, ctx), builder, ctx, name, srcs)
+            done += sum(s.size for s in srcs)
+            if ctx.progress:
+                ctx.progress(done, total)
         else:
             for src in srcs:
                 _consume(reader.read(src, ctx), builder, ctx, name, [src])
+                done += src.size
+                if ctx.progress:
+                    ctx.progress(done, total)
     ctx.report.steps_kept = len(builder)
     return Loaded(frame=build_frame(builder), report=ctx.report)
 

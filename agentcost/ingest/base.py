@@ -22,7 +22,7 @@ import gzip
 import io
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -130,6 +130,8 @@ class IngestContext:
     since_ns: int | None = None
     until_ns: int | None = None
     report: IngestReport = field(default_factory=IngestReport)
+    # progress(done_bytes, total_bytes), called by ingest after each file (for a progress bar)
+    progress: Callable[[int, int], None] | None = None
 
     def malformed(self, source: Source | str, line: int | None, reason: str) -> None:
         name = source.name if isinstance(source, Source) else source

@@ -1,0 +1,227 @@
+"""The ``agentcost`` command line: thin adapters (options → one library call → renderer → exit).
+
+Heavy modules (pandas, the readers, rich tables) are imported inside the commands so that
+``agentcost --help`` and ``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from agentcost import __version__
+from agentcost.errors import EXIT_USAGE, AgentcostError
+
+app = typer.Typer(
+    name="agentcost",
+    help="Profile and optimise the cost and latency of LLM agent traces.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+PROGRESS_MIN_BYTES = 50 * 1024 * 1024
+
+
+class OutFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    jsonl = "jsonl"
+
+
+class GroupBy(str, Enum):
+    task = "task"
+    model = "model"
+    day = "day"
+    session = "session"
+
+
+def _fail(err: AgentcostError) -> NoReturn:
+    print(f"agentcost: error: {err}", file=sys.stderr)
+    raise typer.Exit(err.exit_code)
+
+
+def _run(fn: Any) -> Any:
+    """Run a command body, mapping errors to one-line messages and exit codes."""
+    try:
+        return fn()
+    except AgentcostError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        print("agentcost: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+    except BrokenPipeError:
+        raise typer.Exit(0) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # never a traceback for users; AGENTCOST_DEBUG=1 shows it
+        if os.environ.get("AGENTCOST_DEBUG"):
+            raise
+        print(f"agentcost: internal error: {type(exc).__name__}: {exc} "
+              "(set AGENTCOST_DEBUG=1 for details and please report it)", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _progress_cb() -> tuple[Any, Any]:
+    """A rich progress bar on stderr for large inputs when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    progress = Progress("reading traces", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                        console=Console(stderr=True), transient=True)
+    state: dict[str, Any] = {"task": None}
+
+    def cb(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_BYTES:
+            return
+        if state["task"] is None:
+            progress.start()
+            state["task"] = progress.add_task("read", total=total)
+        progress.update(state["task"], completed=done)
+
+    return cb, progress
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"agentcost {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Profile and optimise the cost and latency of LLM agent traces."""
+
+
+@app.command()
+def analyze(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Trace files, folders (recursive), globs, or - for stdin; .gz is fine.")] = None,
+    claude_code: Annotated[bool, typer.Option(
+        "--claude-code", help="Read Claude Code logs (~/.claude/projects, $CLAUDE_CONFIG_DIR) "
+        "when no path is given.")] = False,
+    input_format: Annotated[str | None, typer.Option(
+        "--input-format", help="Force a format instead of detecting it from content.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only steps starting at/after this time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only steps starting before this time.")] = None,
+    strict: Annotated[bool, typer.Option(help="Fail on the first malformed line.")] = False,
+    config: Annotated[Path | None, typer.Option(
+        help="agentcost.yaml (default: ./agentcost.yaml if present).")] = None,
+    group_by: Annotated[GroupBy, typer.Option("--group-by")] = GroupBy.task,
+    top: Annotated[int, typer.Option(min=1, help="Rows in the costliest-tasks table.")] = 10,
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table,
+    steps: Annotated[bool, typer.Option("--steps", help="Include the step table.")] = False,
+    task: Annotated[str | None, typer.Option("--task", help="Show one task's step table.")] = None,
+    max_iterations: Annotated[int | None, typer.Option(
+        min=1, help="Flag tasks with more llm calls than this.")] = None,
+    token_budget: Annotated[int | None, typer.Option(
+        min=1, help="Flag tasks with more tokens than this.")] = None,
+) -> None:
+    """Where the money and the seconds went, per task and per step."""
+
+    def body() -> int:
+        from agentcost import config as cfgmod
+        from agentcost.analyze import AnalyzeOptions
+        from agentcost.analyze import analyze as run_analyze
+        from agentcost.errors import InputError
+        from agentcost.ingest import claude_code_roots
+        from agentcost.table import load
+
+        cfg = cfgmod.load(config)
+        in_paths = list(paths or [])
+        fmt_name = input_format
+        if claude_code:
+            fmt_name = fmt_name or "claude-code"
+            if not in_paths:
+                roots = claude_code_roots()
+                if not roots:
+                    raise InputError("no Claude Code logs found (looked in $CLAUDE_CONFIG_DIR, "
+                                     "~/.claude/projects and ~/.config/claude/projects)")
+                in_paths = [str(r) for r in roots]
+        if not in_paths:
+            raise InputError("no input: give trace files or folders, - for stdin, or "
+                             "--claude-code")
+        cb, progress = _progress_cb()
+        try:
+            table = load(in_paths, config=cfg, input_format=fmt_name, since=since, until=until,
+                         strict=strict, progress=cb)
+        finally:
+            if progress is not None:
+                progress.stop()
+        opts = AnalyzeOptions(group_by=group_by.value, top=top, task=task,
+                              include_steps=steps or fmt is OutFormat.jsonl,
+                              max_iterations=max_iterations, token_budget=token_budget)
+        report = run_analyze(table, opts, cfg)
+        _emit_analyze(report, fmt)
+        return 0
+
+    code = _run(body)
+    raise typer.Exit(code)
+
+
+def _emit_analyze(report: Any, fmt: OutFormat) -> None:
+    from agentcost.render import analyze_text, data
+
+    if fmt is OutFormat.table:
+        analyze_text.render_console(report, _console())
+        return
+    text = {
+        OutFormat.json: data.render_json,
+        OutFormat.csv: data.render_csv,
+        OutFormat.markdown: analyze_text.render_markdown,
+        OutFormat.jsonl: data.render_jsonl,
+    }[fmt](report)
+    sys.stdout.write(text)
+
+
+@app.command()
+def rules(
+    model: Annotated[str, typer.Argument(help="Model id or alias, e.g. claude-sonnet-4-6.")],
+    provider: Annotated[str | None, typer.Option(help="Provider hint.")] = None,
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table,
+    config: Annotated[Path | None, typer.Option(help="agentcost.yaml for price overrides.")] = None,
+) -> None:
+    """Print a model's prompt-caching rules (with source and check date) and its prices."""
+
+    def body() -> int:
+        from agentcost import config as cfgmod
+        from agentcost.render import data
+        from agentcost.rules_report import rules_report
+
+        rep = rules_report(model, provider=provider, config=cfgmod.load(config))
+        if fmt is OutFormat.json:
+            sys.stdout.write(data.to_json(rep))
+        else:
+            from agentcost.render.rules_text import render_rules
+
+            render_rules(rep, _console(), markdown=fmt is OutFormat.markdown)
+        return 0
+
+    raise typer.Exit(_run(body))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Renderers: turn a report object into text. They never parse input or compute metrics."""

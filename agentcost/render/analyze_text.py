@@ -1,0 +1,287 @@
+"""Console (rich) and markdown renderings of an :class:`~agentcost.analyze.AnalyzeReport`.
+
+Prompt text never appears: only ids, names, model names and numbers — all escaped for rich markup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agentcost.render import fmt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agentcost.analyze import AnalyzeReport
+
+
+def _esc(v: Any) -> str:
+    from rich.markup import escape
+
+    return escape("" if v is None else str(v))
+
+
+def summary_lines(r: AnalyzeReport) -> list[tuple[str, str]]:
+    t = r.totals
+    lb = bool(t["cost_is_lower_bound"])
+    rows = [
+        ("tasks", f"{t['tasks']:,} tasks · {t['llm_calls']:,} llm calls · "
+                  f"{t['tool_calls']:,} tool calls"),
+        ("cost", fmt.usd(t["cost_usd"], lb) + (" (lower bound: unpriced steps left out)"
+                                                if lb else "")),
+        ("input tokens", f"{fmt.tok(t['input_tokens'])} = uncached {fmt.tok(t['uncached_input_tokens'])}"
+                         f" + cache read {fmt.tok(t['cache_read_tokens'])}"
+                         f" + cache write {fmt.tok(t['cache_write_tokens'])}"
+                         + (f" (1h: {fmt.tok(t['cache_write_1h_tokens'])})"
+                            if t["cache_write_1h_tokens"] else "")),
+        ("output tokens", f"{fmt.tok(t['output_tokens'])}"
+                          + (f" (reasoning {fmt.tok(t['reasoning_tokens'])})"
+                             if t["reasoning_tokens"] else "")),
+        ("cache hit ratio", fmt.pct(t["cache_hit_ratio"])
+         + (f"  (cache reads unknown on {t['cache_read_unknown_steps']} steps)"
+            if t["cache_read_unknown_steps"] else "")),
+        ("cache net savings", fmt.usd(t["cache_net_savings_usd"])),
+        ("input : output", fmt.ratio(t["io_ratio"])),
+        ("input cost share", fmt.pct(t["input_cost_share"])),
+        ("llm time share", fmt.pct(t["llm_time_share"])
+         + f"  (llm {fmt.secs(t['llm_time_s'])}, tools {fmt.secs(t['tool_time_s'])})"),
+        ("llm step p50 / p95", f"{fmt.ms(t['llm_step_p50_ms'])} / {fmt.ms(t['llm_step_p95_ms'])}"),
+        ("TTFT p50 / p95", f"{fmt.ms(t['ttft_p50_ms'])} / {fmt.ms(t['ttft_p95_ms'])}"),
+    ]
+    if t.get("context_growth_p50") is not None:
+        rows.append(("iterations p50 / max", f"{t['iterations_p50']:g} / {t['iterations_max']}"))
+        rows.append(("context growth p50", fmt.growth(t["context_growth_p50"])
+                     + " (last prompt / first prompt)"))
+    return rows
+
+
+TASK_COLS = ("task", "llm", "tools", "input", "cache read", "output", "cost", "hit", "growth",
+             "wall")
+
+
+def task_cells(d: dict[str, Any]) -> list[str]:
+    return [
+        str(d["task_id"]), str(d["llm_calls"]), str(d["tool_calls"]), fmt.tok(d["input_tokens"]),
+        fmt.tok(d["cache_read_tokens"]), fmt.tok(d["output_tokens"]),
+        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), fmt.pct(d["cache_hit_ratio"]),
+        fmt.growth(d.get("context_growth")), fmt.secs(d["wall_time_s"]),
+    ]
+
+
+MODEL_COLS = ("model", "calls", "input", "cache read", "cache write", "output", "cost", "hit",
+              "p50")
+
+
+def model_cells(d: dict[str, Any]) -> list[str]:
+    return [
+        str(d["model"]), str(d["llm_calls"]), fmt.tok(d["input_tokens"]),
+        fmt.tok(d["cache_read_tokens"]), fmt.tok(d["cache_write_tokens"]),
+        fmt.tok(d["output_tokens"]), fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]),
+        fmt.pct(d["cache_hit_ratio"]), fmt.ms(d["duration_p50_ms"]),
+    ]
+
+
+GROUP_COLS = ("tasks", "llm", "input", "cache read", "output", "cost", "hit")
+
+
+def group_cells(by: str, d: dict[str, Any]) -> list[str]:
+    return [
+        str(d[by]), str(d["tasks"]), str(d["llm_calls"]), fmt.tok(d["input_tokens"]),
+        fmt.tok(d["cache_read_tokens"]), fmt.tok(d["output_tokens"]),
+        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), fmt.pct(d["cache_hit_ratio"]),
+    ]
+
+
+STEP_COLS = ("step", "kind", "name", "model", "input", "cache read", "cache write", "output",
+             "cost", "duration", "TTFT")
+
+
+def step_cells(row: Any) -> list[str]:
+    import pandas as pd
+
+    def g(c: str) -> Any:
+        v = row[c]
+        return None if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)) else v
+
+    llm = row["kind"] == "llm"
+    name = g("name") or ""
+    if llm and g("tool_calls"):
+        name = f"{name} → {', '.join(row['tool_calls'])}" if name else "→ " + ", ".join(
+            row["tool_calls"])
+    cost = g("cost_usd")
+    return [
+        str(row["step"]), str(row["kind"]), name, str(g("model") or ""),
+        fmt.tok(g("input_tokens")) if llm else "",
+        fmt.tok(g("cache_read_tokens")) if llm else "",
+        fmt.tok(g("cache_write_tokens")) if llm else "",
+        fmt.tok(g("output_tokens")) if llm else "",
+        (fmt.usd(cost) if cost is not None else
+         ("unpriced" if g("cost_source") == "unpriced" else "n/a")) if llm else "",
+        fmt.ms(g("duration_ms")), fmt.ms(g("ttft_ms")) if llm else "",
+    ]
+
+
+def finding_line(f: dict[str, Any]) -> str:
+    stake = []
+    if f.get("usd_at_stake"):
+        stake.append(fmt.usd(f["usd_at_stake"]))
+    if f.get("seconds_at_stake"):
+        stake.append(fmt.secs(f["seconds_at_stake"]))
+    at = f" — at stake: {', '.join(stake)}" if stake else ""
+    return f"[{f['severity']}] {f['type']} · task {f['task_id']}: {f['message']}{at}"
+
+
+def ingest_line(r: AnalyzeReport) -> str:
+    ing = r.ingest
+    dups = ing["duplicates_dropped"]
+    dup_s = ", ".join(f"{v:,} {k}" for k, v in dups.items()) if dups else "none"
+    s = (f"{len(ing['files'])} files, {ing['lines_read']:,} lines read, "
+         f"{ing['steps_kept']:,} steps kept; duplicates dropped: {dup_s}; "
+         f"malformed lines: {ing['malformed_lines']:,}")
+    if ing.get("outside_time_window"):
+        s += f"; outside --since/--until: {ing['outside_time_window']:,}"
+    return s
+
+
+def pricing_line(r: AnalyzeReport) -> str:
+    p = r.pricing
+    s = f"genai-prices {p['version']} (bundled data {p['data_fingerprint']}), prices at each step's time"
+    if p["overrides"]:
+        s += f"; agentcost.yaml prices for {', '.join(p['overrides'])}"
+    return s
+
+
+def render_console(r: AnalyzeReport, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    if r.task_steps is not None:
+        _render_task(r, console)
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for k, v in summary_lines(r):
+        grid.add_row(_esc(k), _esc(v))
+    console.print("[bold]agentcost analyze[/bold]")
+    console.print(grid)
+
+    if r.groups is not None:
+        t = Table(title=f"By {r.group_by}", box=box.SIMPLE_HEAD, title_justify="left")
+        for c in (r.group_by, *GROUP_COLS):
+            t.add_column(c, justify="left" if c == r.group_by else "right")
+        for d in r.groups[: r.top]:
+            t.add_row(*[_esc(x) for x in group_cells(r.group_by, d)])
+        console.print(t)
+    else:
+        n = min(r.top, len(r.tasks))
+        t = Table(title=f"Costliest tasks (top {n} of {len(r.tasks)})", box=box.SIMPLE_HEAD,
+                  title_justify="left")
+        for c in TASK_COLS:
+            t.add_column(c, justify="left" if c == "task" else "right",
+                         overflow="fold" if c == "task" else "ellipsis")
+        for d in r.tasks[: r.top]:
+            t.add_row(*[_esc(x) for x in task_cells(d)])
+        console.print(t)
+
+    if r.models:
+        t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left")
+        for c in MODEL_COLS:
+            t.add_column(c, justify="left" if c == "model" else "right")
+        for d in r.models:
+            t.add_row(*[_esc(x) for x in model_cells(d)])
+        console.print(t)
+
+    if r.findings:
+        console.print(f"[bold]Findings[/bold] ({len(r.findings)})")
+        for f in r.findings[: max(r.top, 10)]:
+            console.print("  " + _esc(finding_line(f)))
+        if len(r.findings) > max(r.top, 10):
+            console.print(f"  … {len(r.findings) - max(r.top, 10)} more (--format json lists all)")
+    if r.warnings:
+        console.print("[bold]Warnings[/bold]")
+        for w in r.warnings:
+            console.print("  " + _esc(w))
+    console.print("[dim]ingest: " + _esc(ingest_line(r)) + "[/dim]")
+    console.print("[dim]pricing: " + _esc(pricing_line(r)) + "[/dim]")
+
+
+def _task_summary(r: AnalyzeReport) -> dict[str, Any] | None:
+    for d in r.tasks:
+        if d["task_id"] == r.task_id:
+            return d
+    return None
+
+
+def _render_task(r: AnalyzeReport, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    assert r.task_steps is not None
+    d = _task_summary(r)
+    console.print(f"[bold]task {_esc(r.task_id)}[/bold]")
+    if d:
+        console.print(_esc(
+            f"{d['llm_calls']} llm calls, {d['tool_calls']} tool calls · cost "
+            f"{fmt.usd(d['cost_usd'], d['cost_is_lower_bound'])} · input {fmt.tok(d['input_tokens'])}"
+            f" vs output {fmt.tok(d['output_tokens'])} ({fmt.ratio(d['io_ratio'])}) · input cost "
+            f"share {fmt.pct(d['input_cost_share'])} · cache hit {fmt.pct(d['cache_hit_ratio'])} · "
+            f"llm time share {fmt.pct(d['llm_time_share'])} · context growth "
+            f"{fmt.growth(d['context_growth'])} · wall {fmt.secs(d['wall_time_s'])}"))
+    t = Table(box=box.SIMPLE_HEAD)
+    for c in STEP_COLS:
+        t.add_column(c, justify="left" if c in ("kind", "name", "model") else "right",
+                     overflow="fold")
+    for _, row in r.task_steps.iterrows():
+        t.add_row(*[_esc(x) for x in step_cells(row)])
+    console.print(t)
+    for f in r.findings:
+        if f["task_id"] == r.task_id:
+            console.print("  " + _esc(finding_line(f)))
+
+
+def _md_table(header: tuple[str, ...] | list[str], rows: list[list[str]]) -> list[str]:
+    def cell(x: str) -> str:
+        return x.replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def render_markdown(r: AnalyzeReport) -> str:
+    lines: list[str] = ["## agentcost analyze", ""]
+    if r.task_steps is not None:
+        lines.append(f"### Task `{r.task_id}`")
+        lines.append("")
+        lines += _md_table(STEP_COLS, [step_cells(row) for _, row in r.task_steps.iterrows()])
+        return "\n".join(lines) + "\n"
+    lines += _md_table(["metric", "value"], [[k, v] for k, v in summary_lines(r)])
+    lines.append("")
+    if r.groups is not None:
+        lines.append(f"### By {r.group_by}")
+        lines.append("")
+        lines += _md_table([r.group_by, *GROUP_COLS],
+                           [group_cells(r.group_by, d) for d in r.groups[: r.top]])
+    else:
+        lines.append(f"### Costliest tasks (top {min(r.top, len(r.tasks))} of {len(r.tasks)})")
+        lines.append("")
+        lines += _md_table(TASK_COLS, [task_cells(d) for d in r.tasks[: r.top]])
+    lines.append("")
+    if r.models:
+        lines.append("### Models")
+        lines.append("")
+        lines += _md_table(MODEL_COLS, [model_cells(d) for d in r.models])
+        lines.append("")
+    if r.findings:
+        lines.append("### Findings")
+        lines.append("")
+        lines += [f"- {finding_line(f)}" for f in r.findings]
+        lines.append("")
+    if r.warnings:
+        lines.append("### Warnings")
+        lines.append("")
+        lines += [f"- {w}" for w in r.warnings]
+        lines.append("")
+    lines.append(f"<sub>ingest: {ingest_line(r)} · pricing: {pricing_line(r)}</sub>")
+    return "\n".join(lines) + "\n"
