@@ -158,7 +158,15 @@ def _genai_rates(model: str, provider: str | None, tier: str | None,
     ctx = _ctx_for_tier(tier)
     pid = PROVIDER_IDS.get((provider or "").lower())
     for cand in _candidates(model):
-        for prov in ([pid, None] if pid else [None]):
+        # The model id decides the price list; the trace's provider only picks a host's list
+        # (Bedrock, Azure, Vertex). An OpenAI-compatible proxy serving Claude still pays Claude.
+        if "anthropic." in cand.lower() and "." in cand.split("anthropic.")[0] + ".":
+            provs: list[str | None] = ["aws", None]
+        elif pid in ("aws", "azure", "google"):
+            provs = [pid, None]
+        else:
+            provs = [None, pid] if pid else [None]
+        for prov in provs:
             try:
                 def cost(**kw: int) -> Decimal:
                     u = Usage(**kw)
