@@ -22,7 +22,7 @@ def __getattr__(name: str) -> Any:
 
         return load
     if name == "analyze":
-        from agentcost.analyze import analyze
+        from agentcost.analysis import analyze
 
         return analyze
     if name == "StepTable":

@@ -140,8 +140,8 @@ def analyze(
 
     def body() -> int:
         from agentcost import config as cfgmod
-        from agentcost.analyze import AnalyzeOptions
-        from agentcost.analyze import analyze as run_analyze
+        from agentcost.analysis import AnalyzeOptions
+        from agentcost.analysis import analyze as run_analyze
         from agentcost.errors import InputError
         from agentcost.ingest import claude_code_roots
         from agentcost.table import load

@@ -1,4 +1,4 @@
-"""Console (rich) and markdown renderings of an :class:`~agentcost.analyze.AnalyzeReport`.
+"""Console (rich) and markdown renderings of an :class:`~agentcost.analysis.AnalyzeReport`.
 
 Prompt text never appears: only ids, names, model names and numbers — all escaped for rich markup.
 """
@@ -12,7 +12,7 @@ from agentcost.render import fmt
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from agentcost.analyze import AnalyzeReport
+    from agentcost.analysis import AnalyzeReport
 
 
 def _esc(v: Any) -> str:

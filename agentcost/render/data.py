@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from agentcost.analyze import AnalyzeReport
+    from agentcost.analysis import AnalyzeReport
 
 # Columns written by --format jsonl: the §2 fields a reader takes back (computed cost is kept for
 # people reading the file; agentcost recomputes it on ingest).
@@ -33,7 +33,7 @@ def render_json(r: AnalyzeReport) -> str:
 
 def render_csv(r: AnalyzeReport) -> str:
     """Steps when --task/--steps was given, else groups (--group-by), else tasks."""
-    from agentcost.analyze import steps_records
+    from agentcost.analysis import steps_records
 
     if r.task_steps is not None:
         rows = steps_records(r.task_steps)
@@ -58,7 +58,7 @@ def render_csv(r: AnalyzeReport) -> str:
 
 def render_jsonl(r: AnalyzeReport) -> str:
     """Every step (or the --task's steps) as agentcost JSONL — readable back by agentcost."""
-    from agentcost.analyze import steps_records
+    from agentcost.analysis import steps_records
 
     df = r.task_steps if r.task_steps is not None else r.steps
     assert df is not None, "render_jsonl needs the step table (the CLI sets include_steps)"

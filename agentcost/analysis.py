@@ -195,7 +195,7 @@ def _metrics_row(r: Any) -> dict[str, Any]:
         "llm_calls": int(r["llm_calls"]),
         "tool_calls": int(r["tool_calls"]),
         **{c: int(r[c]) for c in TOKEN_SUMS},
-        "cost_usd": _f(r["cost_usd"]) if (r["_priced"] or not r["unpriced_steps"]) else None,
+        "cost_usd": _f(r["cost_usd"], 8) if (r["_priced"] or not r["unpriced_steps"]) else None,
         "cost_is_lower_bound": bool(r["unpriced_steps"]),
         "unpriced_steps": int(r["unpriced_steps"]),
         "cache_read_unknown_steps": int(r["cache_read_unknown_steps"]),
@@ -203,7 +203,7 @@ def _metrics_row(r: Any) -> dict[str, Any]:
         "io_ratio": _f(_ratio(inp, out), 2),
         "input_cost_share": _f(_ratio(float(r["_in_cost"]), float(r["_split_cost"])), 4),
         "llm_time_share": _f(_ratio(llm_ms, llm_ms + tool_ms), 4),
-        "cache_net_savings_usd": _f(r["cache_net_savings_usd"]),
+        "cache_net_savings_usd": _f(r["cache_net_savings_usd"], 8),
         "llm_time_s": _f(llm_ms / 1000.0, 3),
         "tool_time_s": _f(tool_ms / 1000.0, 3),
         "wall_time_s": _f(wall, 3),
@@ -448,12 +448,12 @@ def analyze(table: StepTable, options: AnalyzeOptions | None = None,
     if len(llm_w):
         key = llm_w["model"].fillna(llm_w["response_model"]).fillna("(unknown)")
         per_m = _aggregate(llm_w, key)
-        lat = llm_w.groupby(key, sort=False)["duration_ms"]
+        lat = {k: v for k, v in llm_w["duration_ms"].groupby(key, sort=False)}
         for name, r in per_m.iterrows():
             d = {"model": str(name), **_metrics_row(r)}
             for k in ("tool_calls", "llm_time_share", "tool_time_s", "wall_time_s", "started_at"):
                 d.pop(k, None)
-            p50, p95 = _quantiles(lat.get_group(name))
+            p50, p95 = _quantiles(lat[name])
             d["duration_p50_ms"], d["duration_p95_ms"] = _f(p50, 1), _f(p95, 1)
             prov = llm_w.loc[key == name, "provider"].dropna()
             d["provider"] = str(prov.iloc[0]) if len(prov) else None
@@ -462,13 +462,16 @@ def analyze(table: StepTable, options: AnalyzeOptions | None = None,
 
     groups = None
     if opts.group_by != "task" and len(w):
-        gkey = _group_key(df, opts.group_by)
-        per_g = _aggregate(w, gkey)
+        # by model: llm steps only (tools have no model); other keys: every step
+        gdf = df[df["kind"] == "llm"] if opts.group_by == "model" else df
+        gw = w.loc[gdf.index]
+        gkey = _group_key(gdf, opts.group_by)
+        per_g = _aggregate(gw, gkey)
         groups = []
         for name, r in per_g.iterrows():
             d = {opts.group_by: None if pd.isna(name) else str(name), **_metrics_row(r)}
-            d["tasks"] = int(df.loc[gkey == name, "task_id"].nunique()) if not pd.isna(
-                name) else int(df.loc[gkey.isna(), "task_id"].nunique())
+            d["tasks"] = int(gdf.loc[gkey == name, "task_id"].nunique()) if not pd.isna(
+                name) else int(gdf.loc[gkey.isna(), "task_id"].nunique())
             groups.append(d)
         if opts.group_by == "day":
             groups.sort(key=lambda g: g["day"] or "")

@@ -1,0 +1,173 @@
+"""CLI behaviour: golden outputs (COLUMNS=100, NO_COLOR, TZ=UTC), exit codes, bad input.
+
+Regenerate goldens after an intended change: ``UPDATE_GOLDEN=1 pytest tests/test_cli.py``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from agentcost.cli import app
+from tests.conftest import REPO
+
+GOLDEN = REPO / "tests" / "golden"
+UPDATE = bool(os.environ.get("UPDATE_GOLDEN"))
+
+
+@pytest.fixture
+def run(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.chdir(REPO)
+    runner = CliRunner()
+
+    def _run(*args: str, input: bytes | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return _run
+
+
+def _normalise(text: str) -> str:
+    # price data identity changes with a genai-prices upgrade; everything else must not drift
+    text = re.sub(r"genai-prices \S+ \(bundled data [0-9a-f]+\)", "genai-prices X (bundled data X)",
+                  text)
+    text = re.sub(r'"version": "[^"]+"', '"version": "X"', text)
+    return re.sub(r'"data_fingerprint": "[0-9a-f]+"', '"data_fingerprint": "X"', text)
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    text = _normalise(text)
+    if UPDATE or not path.exists():
+        path.write_text(text)
+    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 to accept)"
+
+
+@pytest.mark.parametrize("name,args", [
+    ("analyze_samples.txt", ["analyze", "sample_traces"]),
+    ("analyze_task.txt", ["analyze", "sample_traces", "--task", "ticket-4711"]),
+    ("analyze_by_model.txt", ["analyze", "sample_traces", "--group-by", "model"]),
+    ("analyze_samples.md", ["analyze", "sample_traces", "--format", "markdown"]),
+    ("analyze_research.json", ["analyze", "sample_traces/research_agent.jsonl", "--format",
+                               "json"]),
+    ("analyze_research.csv", ["analyze", "sample_traces/research_agent.jsonl", "--format",
+                              "csv", "--steps"]),
+])
+def test_golden(run, name, args):
+    res = run(*args)
+    assert res.exit_code == 0, res.output
+    _golden(name, res.stdout)
+
+
+def test_jsonl_round_trip(run, tmp_path):
+    res = run("analyze", "sample_traces", "--format", "jsonl")
+    assert res.exit_code == 0
+    out = tmp_path / "steps.jsonl"
+    out.write_text(res.stdout)
+    a = json.loads(run("analyze", "sample_traces", "--format", "json").stdout)["totals"]
+    b = json.loads(run("analyze", str(out), "--format", "json").stdout)["totals"]
+    for k in ("tasks", "llm_calls", "tool_calls", "input_tokens", "cache_read_tokens",
+              "cache_write_tokens", "output_tokens", "cost_usd", "wall_time_s"):
+        assert a[k] == b[k], k
+
+
+def test_stdin_and_gzip(run, tmp_path):
+    raw = (REPO / "sample_traces" / "research_agent.jsonl").read_bytes()
+    gz = tmp_path / "r.jsonl.gz"
+    gz.write_bytes(gzip.compress(raw))
+    a = json.loads(run("analyze", str(gz), "-f", "json").stdout)["totals"]
+    b = json.loads(run("analyze", "-", "-f", "json", input=raw).stdout)["totals"]
+    assert a["cost_usd"] == b["cost_usd"] and a["input_tokens"] == 24_600
+
+
+def test_since_until_prune(run):
+    d = json.loads(run("analyze", "sample_traces", "-f", "json", "--since",
+                       "2026-11-03T00:00:00Z").stdout)
+    assert d["totals"]["tasks"] == 6 and d["ingest"]["outside_time_window"] == 7
+
+
+BAD_LINES = {
+    "wrong_type.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": "lots"}',
+                         "input_tokens must be a number"),
+    "negative.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": -5}', "negative"),
+    "cache_gt_input.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": 10, '
+                             '"cache_read_tokens": 20}', "exceed input_tokens"),
+    "absurd.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": 99999999999}',
+                     "implausibly large"),
+    "truncated.jsonl": ('{"task_id": "t", "kind": "llm", "input_tok', "invalid JSON"),
+    "not_object.jsonl": ("[1, 2]", "expected a JSON object"),
+}
+
+
+@pytest.mark.parametrize("fname", sorted(BAD_LINES))
+def test_bad_lines_counted_or_strict_error(run, tmp_path, fname):
+    line, reason = BAD_LINES[fname]
+    good = '{"task_id": "t", "kind": "llm", "model": "claude-sonnet-4-5", "input_tokens": 100, "output_tokens": 5}'
+    p = tmp_path / fname
+    p.write_text(good + "\n" + line + "\n")
+    res = run("analyze", str(p), "-f", "json")
+    assert res.exit_code == 0
+    d = json.loads(res.stdout)
+    assert d["ingest"]["malformed_lines"] == 1
+    assert d["totals"]["input_tokens"] == 100  # the good line counted, the bad one not
+    assert any("malformed" in w for w in d["warnings"])
+    res = run("analyze", str(p), "--strict")
+    assert res.exit_code == 2
+    err = res.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert f"{p}:2:" in err and reason in err
+
+
+@pytest.mark.parametrize("case", ["missing", "empty_dir", "binary", "empty_file", "unknown"])
+def test_bad_paths_exit_2(run, tmp_path, case):
+    if case == "missing":
+        target, msg = str(tmp_path / "nope.jsonl"), "no such file"
+    elif case == "empty_dir":
+        (tmp_path / "d").mkdir()
+        target, msg = str(tmp_path / "d"), "no trace files"
+    elif case == "binary":
+        (tmp_path / "b.jsonl").write_bytes(b"\x00\x01\x02" * 100)
+        target, msg = str(tmp_path / "b.jsonl"), "binary"
+    elif case == "empty_file":
+        (tmp_path / "e.jsonl").write_text("")
+        target, msg = str(tmp_path / "e.jsonl"), "empty"
+    else:
+        (tmp_path / "u.json").write_text('{"hello": "world"}\n')
+        target, msg = str(tmp_path / "u.json"), "not a recognised trace format"
+    res = run("analyze", target)
+    assert res.exit_code == 2
+    assert msg in res.stderr and target in res.stderr
+    assert "Traceback" not in res.stderr and res.stdout == ""
+
+
+def test_bad_config_exit_2(run, tmp_path):
+    cfg = tmp_path / "agentcost.yaml"
+    cfg.write_text("prices:\n  m:\n    input_mtok: 1\n    output_mtok: 2\n    colour: red\n")
+    res = run("analyze", "sample_traces", "--config", str(cfg))
+    assert res.exit_code == 2 and "prices.m.colour" in res.stderr
+
+
+def test_unknown_input_format(run):
+    res = run("analyze", "sample_traces", "--input-format", "nope")
+    assert res.exit_code == 2 and "unknown --input-format" in res.stderr
+
+
+def test_help_and_version_do_not_import_pandas():
+    code = ("import sys\nfrom agentcost.cli import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
+            "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+            "assert 'genai_prices' not in sys.modules\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    assert "analyze" in res.stdout and "agentcost 0.1.0" in res.stdout
