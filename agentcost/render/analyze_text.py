@@ -92,8 +92,8 @@ def group_cells(by: str, d: dict[str, Any]) -> list[str]:
     ]
 
 
-STEP_COLS = ("step", "kind", "name", "model", "input", "cache read", "cache write", "output",
-             "cost", "duration", "TTFT")
+STEP_COLS = ("step", "kind", "name", "model", "input", "c.read", "c.write", "output",
+             "cost", "time", "TTFT")
 
 
 def step_cells(row: Any) -> list[str]:
@@ -228,10 +228,15 @@ def _render_task(r: AnalyzeReport, console: Console) -> None:
             f"share {fmt.pct(d['input_cost_share'])} · cache hit {fmt.pct(d['cache_hit_ratio'])} · "
             f"llm time share {fmt.pct(d['llm_time_share'])} · context growth "
             f"{fmt.growth(d['context_growth'])} · wall {fmt.secs(d['wall_time_s'])}"))
-    t = Table(box=box.SIMPLE_HEAD)
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
+              collapse_padding=True)
     for c in STEP_COLS:
-        t.add_column(c, justify="left" if c in ("kind", "name", "model") else "right",
-                     overflow="fold")
+        if c == "name":
+            t.add_column(c, overflow="fold", min_width=14)
+        elif c == "model":
+            t.add_column(c, overflow="fold", min_width=10, max_width=20)
+        else:
+            t.add_column(c, justify="left" if c == "kind" else "right", no_wrap=True)
     for _, row in r.task_steps.iterrows():
         t.add_row(*[_esc(x) for x in step_cells(row)])
     console.print(t)
