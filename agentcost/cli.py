@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -29,7 +29,7 @@ app = typer.Typer(
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -37,7 +37,7 @@ class OutFormat(str, Enum):
     jsonl = "jsonl"
 
 
-class GroupBy(str, Enum):
+class GroupBy(StrEnum):
     task = "task"
     model = "model"
     day = "day"

@@ -99,7 +99,7 @@ def parse(data: Any, path: str | None = None) -> Config:
             raise ConfigError(f"aliases.{alias}: expected a model id string")
         cfg.aliases[str(alias).lower()] = target
     an = _mapping(top.get("analyze") or {}, "analyze")
-    for k, v in an.items():
+    for k in an:
         if k not in ANALYZE_KEYS:
             raise ConfigError(f"analyze.{k}: unknown key (expected one of: "
                               f"{', '.join(sorted(ANALYZE_KEYS))})")

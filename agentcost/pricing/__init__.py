@@ -168,9 +168,9 @@ def _genai_rates(model: str, provider: str | None, tier: str | None,
             provs = [None, pid] if pid else [None]
         for prov in provs:
             try:
-                def cost(**kw: int) -> Decimal:
+                def cost(_m: str = cand, _p: str | None = prov, **kw: int) -> Decimal:
                     u = Usage(**kw)
-                    return calc_price(u, cand, provider_id=prov, genai_request_timestamp=when,
+                    return calc_price(u, _m, provider_id=_p, genai_request_timestamp=when,
                                       price_context=ctx).total_price  # type: ignore[arg-type]
 
                 base = cost(input_tokens=PROBE)
