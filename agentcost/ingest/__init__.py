@@ -29,6 +29,7 @@ READER_MODULES = (
     "codex",
     "otlp",
     "openai_agents",
+    "agentops",
     "raw_provider",
     "langfuse",
     "gemini_cli",
