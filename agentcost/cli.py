@@ -135,6 +135,9 @@ def analyze(
         min=1, help="Flag tasks with more llm calls than this.")] = None,
     token_budget: Annotated[int | None, typer.Option(
         min=1, help="Flag tasks with more tokens than this.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file (atomically) instead of stdout.")
+    ] = None,
 ) -> None:
     """Where the money and the seconds went, per task and per step."""
 
@@ -171,18 +174,26 @@ def analyze(
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget)
         report = run_analyze(table, opts, cfg)
-        _emit_analyze(report, fmt)
+        _emit_analyze(report, fmt, output)
         return 0
 
     code = _run(body)
     raise typer.Exit(code)
 
 
-def _emit_analyze(report: Any, fmt: OutFormat) -> None:
+def _emit_analyze(report: Any, fmt: OutFormat, output: Path | None = None) -> None:
     from agentcost.render import analyze_text, data
 
     if fmt is OutFormat.table:
-        analyze_text.render_console(report, _console())
+        if output is None:
+            analyze_text.render_console(report, _console())
+            return
+        from rich.console import Console
+
+        con = Console(record=True, file=open(os.devnull, "w"), width=120,  # noqa: SIM115
+                      highlight=False, color_system=None)
+        analyze_text.render_console(report, con)
+        write_output(con.export_text(), output)
         return
     text = {
         OutFormat.json: data.render_json,
@@ -190,7 +201,7 @@ def _emit_analyze(report: Any, fmt: OutFormat) -> None:
         OutFormat.markdown: analyze_text.render_markdown,
         OutFormat.jsonl: data.render_jsonl,
     }[fmt](report)
-    sys.stdout.write(text)
+    write_output(text, output)
 
 
 @app.command()
@@ -217,6 +228,46 @@ def rules(
         return 0
 
     raise typer.Exit(_run(body))
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write to stdout, or atomically to ``output`` (a temp file renamed into place, so a failed
+    run never leaves a half-written or emptied file behind)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    import tempfile
+
+    from agentcost.errors import InputError
+
+    target = output.expanduser()
+    if target.is_dir():
+        raise InputError("is a folder, not a file", str(output))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", str(output)) from None
+
+
+def _register_commands() -> None:
+    import importlib
+
+    from agentcost.commands import COMMAND_MODULES
+
+    for name in COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(f"agentcost.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"agentcost.commands.{name}":
+                continue
+            raise
+        mod.register(app)
+
+
+_register_commands()
 
 
 def main() -> None:

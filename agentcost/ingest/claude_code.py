@@ -1,0 +1,702 @@
+"""Claude Code session logs (``~/.claude/projects/<project>/<session>.jsonl``).
+
+Layout read
+-----------
+* ``<session>.jsonl`` — one JSON object per line: ``user`` / ``assistant`` / ``system`` /
+  ``progress`` / ``summary`` / ``file-history-snapshot`` / ``queue-operation`` lines, each with
+  ``sessionId``, ``uuid`` / ``parentUuid`` and an ISO ``timestamp``.
+* Subagents: ``<session>/subagents/agent-<id>.jsonl`` (2.1.x) or ``agent-<id>.jsonl`` beside the
+  session file (2.0.x). Their lines carry the parent's ``sessionId``, ``isSidechain: true`` and
+  ``agentId``. Each subagent is a task of its own, ``<sessionId>/agent-<agentId>``, with
+  ``parent_task_id`` = the session's task id (``<sessionId>``) and ``session_id`` = the session.
+  Sidechain lines without an ``agentId`` (old in-file sidechains) go to ``<sessionId>/sidechain``.
+* ``progress`` lines of type ``agent_progress`` mirror a running subagent's messages inside the
+  parent session file. They are used only for calls that no subagent file provides (a session
+  copied without its ``subagents`` folder); the ingest report notes it, since such a mirror may
+  lack the subagent's last call.
+
+Counting each API call once
+---------------------------
+One response is written as several ``assistant`` lines (one per content block) sharing
+``message.id`` and ``requestId``; early lines carry a streaming placeholder ``output_tokens``.
+A call is keyed by ``message.id`` (else ``requestId``, else the line's ``uuid``: Bedrock
+"converse" subagent lines of 2.0.64 have neither ``requestId`` nor cache fields) and counted
+once, with the usage of its copy with the largest ``output_tokens`` (the last such line);
+input and cache fields are the same on every copy. When several *copies* of a call exist, one
+wins: a main-chain line beats a sidechain line, which beats a progress mirror; between equals
+(a resumed session copies earlier lines into a new file) the file whose first timestamp is
+earliest wins, then the one whose last timestamp is earliest (the resumed session holds the
+copies with their timestamps unchanged, and goes on after them), then input order. Everything not counted is reported with
+``ctx.dropped``: ``claude-code: streamed partial line``, ``claude-code: resumed-session copy``,
+``claude-code: sidechain copy``, ``claude-code: subagent progress copy`` and
+``claude-code: synthetic message (not an API call)`` (``model == "<synthetic>"``: locally made
+error/interrupt messages). Counts are of log lines, so ``kept calls + dropped lines`` accounts for
+every line that carries a usage.
+
+Tokens are Anthropic's: raw ``input_tokens`` excludes cache reads and writes, converted with
+:func:`agentcost.ingest.usage.anthropic`; the 5m/1h write split is kept. ``service_tier`` comes
+from the usage, ``model`` (and ``response_model``) from ``message.model`` unchanged (Bedrock ids
+included), ``provider`` is ``anthropic``, ``reported_cost_usd`` from ``costUSD`` (1.0.x logs).
+
+Latency (an approximation — Claude Code logs no request timings)
+-----------------------------------------------------------------
+* An llm step starts at the timestamp of the line that preceded the request in the chain: the
+  line whose ``uuid`` is the first response line's ``parentUuid`` (the user prompt or the
+  ``tool_result`` that triggered the call), else the previous timestamped line in the file.
+  Time spent by Claude Code itself between that line and the request is counted as model time.
+* It ends at the timestamp of the response's last line (written when the last content block
+  finished streaming). ``ttft_ms`` is first line minus start: the time until the first
+  *complete* content block, an upper bound on the time to first token; it is left empty for
+  single-line responses, where it would equal the duration.
+* A tool step (one per ``tool_use`` block) starts at the timestamp of the assistant line that
+  requested it and ends at the ``user`` line carrying its ``tool_result`` (``is_error`` from
+  it); no result (interrupted session) leaves the end unknown. ``parent_id`` is the llm step's
+  ``span_id`` (``requestId``, else the message id). No prompt or tool text enters the table;
+  ``tool_input_hash`` is the first 16 hex digits of the SHA-1 of the tool input as canonical
+  JSON (sorted keys).
+
+Speed
+-----
+Most bytes of a Claude Code log are tool output, file snapshots and progress lines that carry
+no usage. A line is JSON-decoded only if it contains ``"usage"`` or ``"tool_result"`` (or is
+needed once, lazily, as the parent of a response for its timestamp); other lines get a cheap
+shape check (``{`` … ``}``), so a malformed line among them is still reported, but its JSON is
+not validated in full. Only small per-call records are kept. Several files are scanned by a
+process pool (``AGENTCOST_JOBS`` sets the number of workers; ``1`` scans in-process); the
+cross-file dedupe then runs over the records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
+from typing import Any
+
+import orjson
+
+from agentcost.ingest import usage as U
+from agentcost.ingest.base import HEAD_BYTES, IngestContext, Source
+from agentcost.steps import to_utc_ns
+
+FORMAT = "claude-code"
+_USAGE = b'"usage"'
+_RESULT = b'"tool_result"'
+_LINE_TYPES = frozenset({"user", "assistant", "system", "progress", "summary",
+                         "file-history-snapshot", "queue-operation", "attachment"})
+_CHAIN_TYPES = frozenset({"user", "assistant", "system", "progress"})
+
+# copy ranks: which copy of a call wins
+_RANK_MAIN, _RANK_SIDECHAIN, _RANK_PROGRESS = 2, 1, 0
+_DROP_PARTIAL = "claude-code: streamed partial line"
+_DROP_RESUMED = "claude-code: resumed-session copy"
+_DROP_SIDECHAIN = "claude-code: sidechain copy"
+_DROP_PROGRESS = "claude-code: subagent progress copy"
+_DROP_SYNTHETIC = "claude-code: synthetic message (not an API call)"
+
+# pool only when it pays for its start-up
+_POOL_MIN_BYTES = 16 * 1024 * 1024
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> ns
+
+
+def _ns(ts: Any) -> int | None:
+    """ISO timestamp → UTC ns (fast path for Claude Code's ``2026-02-12T16:02:25.227Z``)."""
+    if type(ts) is not str:
+        return None
+    if len(ts) == 24 and ts[23] == "Z" and ts[19] == "." and ts[16] == ":":
+        minute = ts[:16]
+        base = _MINUTES.get(minute)
+        if base is None:
+            try:
+                dt = datetime.fromisoformat(minute).replace(tzinfo=UTC)
+            except ValueError:
+                return to_utc_ns(ts)
+            if len(_MINUTES) > 65536:
+                _MINUTES.clear()
+            base = _MINUTES[minute] = ((dt - _EPOCH) // _US) * 1000
+        sec, ms = ts[17:19], ts[20:23]
+        if sec.isdigit() and ms.isdigit():
+            return base + int(sec) * 1_000_000_000 + int(ms) * 1_000_000
+    return to_utc_ns(ts)
+
+
+def tool_input_hash(value: Any) -> str:
+    """First 16 hex digits of the SHA-1 of ``value`` as canonical JSON (sorted keys)."""
+    try:
+        blob = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        blob = repr(value).encode()
+    return hashlib.sha1(blob).hexdigest()[:16]
+
+
+class _Call:
+    """One API response as seen in one file (all its lines merged). No content is kept."""
+
+    __slots__ = ("key", "rank", "task", "session", "parent_task", "model", "request_id",
+                 "message_id", "usage", "out", "line", "first_ts", "last_ts", "start_ts",
+                 "stop", "tools", "nlines", "cost", "seq")
+
+    def __init__(self, key: str, rank: int, task: str, session: str, parent_task: str | None,
+                 seq: int) -> None:
+        self.key = key
+        self.rank = rank
+        self.task = task
+        self.session = session
+        self.parent_task = parent_task
+        self.seq = seq
+        self.model: str | None = None
+        self.request_id: str | None = None
+        self.message_id: str | None = None
+        self.usage: Any = None  # raw usage while scanning; canonical dict once finished
+        self.out = -1
+        self.line = 0
+        self.first_ts: Any = None  # ISO strings while scanning, ns once finished
+        self.last_ts: Any = None
+        self.start_ts: Any = None
+        self.stop: str | None = None
+        # (tool_use id, name, input hash, started (ISO → ns), line)
+        self.tools: list[tuple[str, str, str, Any, int]] = []
+        self.nlines = 0
+        self.cost: float | None = None
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, s) for s in self.__slots__)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for s, v in zip(self.__slots__, state, strict=True):
+            setattr(self, s, v)
+
+
+class _Scan:
+    """What one file yields: call records, tool results, counts, malformed lines."""
+
+    __slots__ = ("name", "lines", "first_ts", "last_ts", "calls", "results", "malformed",
+                 "synthetic", "order")
+
+    def __init__(self, name: str, order: int) -> None:
+        self.name = name
+        self.order = order
+        self.lines = 0
+        self.first_ts: str | None = None  # earliest and latest line timestamps (ISO strings)
+        self.last_ts: str | None = None
+        self.calls: list[_Call] = []
+        self.results: dict[str, tuple[int | None, bool]] = {}  # tool_use_id -> (ended, is_error)
+        self.malformed: list[tuple[int, str]] = []
+        self.synthetic = 0
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, s) for s in self.__slots__)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for s, v in zip(self.__slots__, state, strict=True):
+            setattr(self, s, v)
+
+
+def _file_agent_id(name: str) -> str | None:
+    base = PurePath(name).name
+    for suffix in (".jsonl.gz", ".jsonl"):
+        if base.startswith("agent-") and base.endswith(suffix):
+            return base[len("agent-"):-len(suffix)] or None
+    return None
+
+
+def _file_session(name: str) -> str:
+    base = PurePath(name).name
+    for suffix in (".gz", ".jsonl", ".json", ".ndjson", ".log"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    return base or name
+
+
+def _json_ts(raw: bytes) -> tuple[Any, Any]:
+    """(uuid, timestamp) of a raw line decoded lazily; (None, None) when it does not decode."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(obj, dict):
+        return None, None
+    return obj.get("uuid"), obj.get("timestamp")
+
+
+_SKIP, _DECODE, _TOOL_RESULT = 0, 1, 2
+_FAST_RESULTS = True  # tests turn it off to compare with full decoding
+_SKIP_TYPES = (b'system"', b'summary"', b'file-history-snapshot"', b'queue-operation"')
+
+
+def _kind(line: bytes) -> int:
+    """What a line needs, from its top-level ``type`` (the first ``"type":"`` of the line in
+    every known layout; anything unexpected falls back to a substring test)."""
+    p = line.find(b'"type":"')
+    if p >= 0:
+        w = line[p + 8 : p + 32]
+        if w.startswith(b'assistant"'):
+            return _DECODE
+        if w.startswith(b'user"'):
+            return _TOOL_RESULT if line.find(b'"tool_use_id":"', p) >= 0 else _SKIP
+        if w.startswith(b'progress"'):
+            if b'"agent_progress"' in line and (_USAGE in line or _RESULT in line):
+                return _DECODE
+            return _SKIP
+        if w.startswith(_SKIP_TYPES):
+            return _SKIP
+    return _DECODE if (_USAGE in line or _RESULT in line) else _SKIP
+
+
+class _Scanner:
+    """Reads one file line by line into a :class:`_Scan`."""
+
+    def __init__(self, source: Source, order: int) -> None:
+        self.source = source
+        self.scan = _Scan(source.name, order)
+        self.file_agent = _file_agent_id(source.name)
+        self.file_session = _file_session(source.name)
+        # last lines, newest last: (uuid, ts) for decoded lines, raw bytes for skipped ones
+        self.prev: deque[Any] = deque(maxlen=8)
+        self.calls: dict[tuple[str, int], _Call] = {}
+        self.agent_prev: dict[str, str] = {}  # progress mirrors: agentId -> last nested ts
+        self.seq = 0
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self) -> _Scan:
+        scan = self.scan
+        prev_append = self.prev.append
+        malformed = scan.malformed.append
+        decode = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        fast = _FAST_RESULTS
+        n = 0
+        lines = 0
+        first_ts: str | None = None
+        last_ts: str | None = None
+        with self.source.open() as fh:
+            for n, line in enumerate(fh, 1):  # noqa: B007 - n is used after the loop
+                if line[:1] != b"{":
+                    if not line.strip():
+                        continue
+                    lines += 1
+                    malformed((n, "not a JSON object"))
+                    prev_append(None)
+                    continue
+                lines += 1
+                if line[-2:] == b"}\n" or (line[-1:] == b"\n" and line.rstrip().endswith(b"}")):
+                    what = _kind(line)
+                    if what == _SKIP:
+                        prev_append(line)
+                        continue
+                    if what == _TOOL_RESULT and fast:
+                        rec = self._fast_result(line)
+                        if rec is not None:
+                            rts = rec[1]
+                            if first_ts is None or rts < first_ts:
+                                first_ts = rts
+                            if last_ts is None or rts > last_ts:
+                                last_ts = rts
+                            prev_append(rec)
+                            continue
+                elif line[-1:] == b"\n":
+                    malformed((n, "malformed line (does not end with '}')"))
+                    prev_append(None)
+                    continue
+                # else: the last line, without a newline: decoded to tell a truncated line
+                try:
+                    obj = decode(line)
+                except decode_error as exc:
+                    if not line.endswith(b"\n"):
+                        malformed((n, "truncated line at end of file (invalid JSON)"))
+                    else:
+                        malformed((n, f"invalid JSON ({str(exc).split(':')[0]})"))
+                    prev_append(None)
+                    continue
+                if type(obj) is not dict:
+                    malformed((n, f"expected a JSON object, got {type(obj).__name__}"))
+                    prev_append(None)
+                    continue
+                t = obj.get("type")
+                if t == "assistant":
+                    self._assistant(obj, n)
+                elif t == "user":
+                    self._user(obj.get("message"), obj.get("timestamp"))
+                elif t == "progress":
+                    self._progress(obj, n)
+                ts = obj.get("timestamp")
+                if type(ts) is str:
+                    if first_ts is None or ts < first_ts:
+                        first_ts = ts
+                    if last_ts is None or ts > last_ts:
+                        last_ts = ts
+                prev_append((obj.get("uuid"), ts))
+        scan.lines = lines
+        scan.first_ts, scan.last_ts = first_ts, last_ts
+        self._finish()
+        return scan
+
+    def _fast_result(self, line: bytes) -> tuple[str, str] | None:
+        """A ``user`` line with one tool_result, read without decoding its (bulky) JSON.
+
+        Relies on the layout every known Claude Code version writes: the result block
+        ``{"tool_use_id":"…",…}`` inside ``message``, then the top-level ``"uuid":"…",
+        "timestamp":"…"`` pair, then ``toolUseResult``. JSON strings escape their quotes, so
+        these key patterns cannot occur inside text. Anything else (several results, another
+        layout, escapes in the values) returns ``None`` and the line is decoded.
+        """
+        i = line.find(b'"tool_use_id":"')
+        j = line.find(b'"', i + 15)
+        u = line.find(b'"uuid":"', j)
+        if u < 0:
+            return None
+        ue = line.find(b'"', u + 8)
+        if not line.startswith(b',"timestamp":"', ue + 1):
+            return None
+        te = line.find(b'"', ue + 15)
+        if te < 0 or line.find(b'"tool_use_id":"', j, u) >= 0:
+            return None
+        tid = line[i + 15 : j]
+        uuid = line[u + 8 : ue]
+        ts = line[ue + 15 : te]
+        if b"\\" in tid or b"\\" in uuid or b"\\" in ts:
+            return None
+        tid_s, ts_s = tid.decode(), ts.decode()
+        if tid_s not in self.scan.results:
+            self.scan.results[tid_s] = (_ns(ts_s), line.find(b'"is_error":true', 0, u) >= 0)
+        return uuid.decode(), ts_s
+
+    # -- line kinds -----------------------------------------------------------------------
+    def _assistant(self, obj: dict[str, Any], n: int) -> None:
+        msg = obj.get("message")
+        if type(msg) is not dict:
+            self.scan.malformed.append((n, "assistant line without a message object"))
+            return
+        model = msg.get("model")
+        if model == "<synthetic>":
+            self.scan.synthetic += 1
+            return
+        usage = msg.get("usage")
+        if type(usage) is not dict:
+            return  # "usage" appeared only inside content: no call to count on this line
+        sid = obj.get("sessionId")
+        session = sid if type(sid) is str and sid else self.file_session
+        if obj.get("isSidechain"):
+            aid = obj.get("agentId") or self.file_agent
+            task = f"{session}/agent-{aid}" if aid else f"{session}/sidechain"
+            rank, parent = _RANK_SIDECHAIN, session
+        else:
+            task, rank, parent = session, _RANK_MAIN, None
+        self._add(msg, usage, obj.get("requestId"), obj.get("uuid"), obj.get("parentUuid"),
+                  obj.get("timestamp"), n, rank, task, session, parent, obj.get("costUSD"))
+
+    def _user(self, msg: Any, ts: Any) -> None:
+        if type(msg) is not dict:
+            return
+        content = msg.get("content")
+        if type(content) is not list:
+            return
+        results = self.scan.results
+        for block in content:
+            if type(block) is dict and block.get("type") == "tool_result":
+                tid = block.get("tool_use_id")
+                if type(tid) is str and tid not in results:
+                    results[tid] = (_ns(ts), bool(block.get("is_error")))
+
+    def _progress(self, obj: dict[str, Any], n: int) -> None:
+        data = obj.get("data")
+        if type(data) is not dict or data.get("type") != "agent_progress":
+            return
+        nested = data.get("message")
+        if type(nested) is not dict:
+            return
+        aid = data.get("agentId")
+        sid = obj.get("sessionId")
+        session = sid if type(sid) is str and sid else self.file_session
+        nts = nested.get("timestamp") or obj.get("timestamp")
+        kind = nested.get("type")
+        if kind == "assistant":
+            msg = nested.get("message")
+            if type(msg) is dict and msg.get("model") != "<synthetic>" and type(
+                    msg.get("usage")) is dict:
+                task = f"{session}/agent-{aid}" if aid else f"{session}/sidechain"
+                start = self.agent_prev.get(aid) if isinstance(aid, str) else None
+                self._add(msg, msg["usage"], nested.get("requestId"), nested.get("uuid"),
+                          None, nts, n, _RANK_PROGRESS, task, session, session, None,
+                          start_ts=start)
+        elif kind == "user":
+            self._user(nested.get("message"), nts)
+        if isinstance(aid, str) and type(nts) is str:
+            self.agent_prev[aid] = nts
+
+    def _add(self, msg: dict[str, Any], usage: dict[str, Any], request_id: Any, uuid: Any,
+             parent_uuid: Any, ts: Any, n: int, rank: int, task: str, session: str,
+             parent_task: str | None, cost: Any, start_ts: Any = None) -> None:
+        mid = msg.get("id")
+        key = mid if type(mid) is str and mid else (
+            request_id if type(request_id) is str and request_id else (
+                f"uuid:{uuid}" if type(uuid) is str and uuid else f"{self.scan.name}:{n}"))
+        call = self.calls.get((key, rank))
+        if call is None:
+            self.seq += 1
+            call = _Call(key, rank, task, session, parent_task, self.seq)
+            self.calls[(key, rank)] = call
+            call.message_id = mid if type(mid) is str else None
+            call.first_ts = ts
+            if rank == _RANK_PROGRESS:
+                call.start_ts = start_ts if start_ts is not None else self._prev_ts(None)
+            else:
+                call.start_ts = self._prev_ts(parent_uuid)
+            self.scan.calls.append(call)
+        call.nlines += 1
+        if type(request_id) is str and request_id:
+            call.request_id = request_id
+        model = msg.get("model")
+        if type(model) is str and model:
+            call.model = model
+        out = usage.get("output_tokens")
+        out_i = out if type(out) is int else -1
+        if out_i >= call.out or call.usage is None:
+            call.usage = usage
+            call.out = out_i
+            call.line = n
+            if cost is not None:
+                call.cost = cost
+        stop = msg.get("stop_reason")
+        if type(stop) is str and stop:
+            call.stop = stop
+        if type(ts) is str:
+            call.last_ts = ts
+        content = msg.get("content")
+        if type(content) is list:
+            for block in content:
+                if type(block) is dict and block.get("type") == "tool_use":
+                    tid = block.get("id")
+                    if type(tid) is not str or any(t[0] == tid for t in call.tools):
+                        continue
+                    name = block.get("name")
+                    call.tools.append((tid, name if type(name) is str else "unknown",
+                                       tool_input_hash(block.get("input")), ts, n))
+
+    def _prev_ts(self, parent_uuid: Any) -> Any:
+        """Timestamp of the response's parent line, else of the previous timestamped line."""
+        prev = self.prev
+        if type(parent_uuid) is str and parent_uuid:
+            needle = b'"uuid":"' + parent_uuid.encode() + b'"'
+            for i in range(len(prev) - 1, -1, -1):
+                e = prev[i]
+                if type(e) is tuple:
+                    if e[0] == parent_uuid:
+                        return e[1]
+                elif type(e) is bytes and needle in e:
+                    u, ts = _json_ts(e)
+                    prev[i] = (u, ts)
+                    if u == parent_uuid:
+                        return ts
+        for i in range(len(prev) - 1, -1, -1):
+            e = prev[i]
+            if type(e) is bytes:
+                e = prev[i] = _json_ts(e)
+            if type(e) is tuple and type(e[1]) is str:
+                return e[1]
+        return None
+
+    def _finish(self) -> None:
+        """Canonical tokens and integer times, once per call, while still in the worker."""
+        kept: list[_Call] = []
+        for call in self.scan.calls:
+            try:
+                call.usage = U.anthropic(call.usage)
+            except ValueError as exc:
+                self.scan.malformed.append((call.line, str(exc)))
+                continue
+            first, last, start = _ns(call.first_ts), _ns(call.last_ts), _ns(call.start_ts)
+            if first is None:
+                first = last
+            if last is None:
+                last = first
+            if start is None or (first is not None and start > first):
+                start = first
+            call.first_ts, call.last_ts, call.start_ts = first, last, start
+            call.tools = [(t[0], t[1], t[2], _ns(t[3]), t[4]) for t in call.tools]
+            if call.cost is not None and (type(call.cost) not in (int, float)
+                                          or call.cost < 0):
+                call.cost = None
+            kept.append(call)
+        self.scan.calls = kept
+
+
+def _scan_source(source: Source, order: int) -> _Scan:
+    return _Scanner(source, order).run()
+
+
+def _scan_all(sources: Sequence[Source]) -> list[_Scan]:
+    """Scan every file, in a process pool when there is enough work for it."""
+    jobs_env = os.environ.get("AGENTCOST_JOBS", "").strip()
+    jobs = int(jobs_env) if jobs_env.isdigit() else (os.cpu_count() or 1)
+    sizes = []
+    for s in sources:
+        try:
+            sizes.append(s.size)
+        except OSError:
+            sizes.append(0)
+    use_pool = (jobs > 1 and len(sources) > 1 and sum(sizes) >= _POOL_MIN_BYTES
+                and all(s.data is None for s in sources))
+    if not use_pool:
+        return [_scan_source(s, i) for i, s in enumerate(sources)]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = mp.get_all_start_methods()
+    mp_ctx = mp.get_context("fork" if "fork" in methods else None)
+    order = sorted(range(len(sources)), key=lambda i: -sizes[i])  # biggest first: balance
+    out: list[_Scan | None] = [None] * len(sources)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(sources)), mp_context=mp_ctx) as pool:
+        futures = {i: pool.submit(_scan_source, sources[i], i) for i in order}
+        for i, fut in futures.items():
+            out[i] = fut.result()
+    return [s for s in out if s is not None]
+
+
+class ClaudeCodeReader:
+    name = FORMAT
+    description = "Claude Code session logs (~/.claude/projects/*/*.jsonl, subagents included)"
+
+    def sniff(self, source: Source) -> int:
+        head = source.head
+        if b'"sessionId"' not in head:
+            return 0
+        lines = head.split(b"\n")
+        if len(head) >= HEAD_BYTES:
+            lines = lines[:-1]  # the last one is cut
+        score = 0
+        for raw in lines[:64]:
+            raw = raw.strip()
+            if not raw:
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue  # a broken line is the reader's to report
+            if type(obj) is not dict:
+                return 0
+            t = obj.get("type")
+            if t not in _LINE_TYPES:
+                continue  # a line type newer than this reader
+            if "sessionId" in obj and t in _CHAIN_TYPES and "uuid" in obj:
+                if t in ("user", "assistant") and type(obj.get("message")) is dict:
+                    return 95
+                score = max(score, 85)
+        if score:
+            return score
+        # first lines larger than the head: look at the bytes
+        if b'"parentUuid"' in head and (b'"type":"user"' in head
+                                         or b'"type":"assistant"' in head):
+            return 80
+        return 0
+
+    def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        return self.read_many([source], ctx)
+
+    def read_many(self, sources: Iterable[Source], ctx: IngestContext
+                  ) -> Iterator[dict[str, Any]]:
+        scans = _scan_all(list(sources))
+        for scan in scans:
+            ctx.report.lines_read += scan.lines
+            for line, reason in scan.malformed:
+                ctx.malformed(scan.name, line, reason)
+            if scan.synthetic:
+                ctx.dropped(_DROP_SYNTHETIC, scan.synthetic)
+        winners = _resolve(scans, ctx)
+        results: dict[str, tuple[int | None, bool]] = {}
+        for scan in scans:
+            for k, v in scan.results.items():
+                results.setdefault(k, v)
+        progress_only = 0
+        for scan in scans:
+            for call in scan.calls:
+                if winners.get(call.key) is not call:
+                    continue
+                if call.rank == _RANK_PROGRESS:
+                    progress_only += 1
+                yield from _rows(call, scan.name, results, ctx)
+        if progress_only:
+            ctx.note(f"claude-code: {progress_only} subagent call(s) known only from progress "
+                     "lines of the parent session (subagent file not given; its last call may "
+                     "be missing)")
+
+
+def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
+    """Pick the copy of each call that counts; report the others."""
+    best: dict[str, tuple[tuple[int, str, str, int, int], _Call]] = {}
+    losers: list[tuple[_Call, _Call]] = []
+    for scan in scans:
+        # the original session started first; a session resumed from it (holding copies of
+        # its lines, timestamps unchanged) started at the same time but ends later
+        first, last = scan.first_ts or "~", scan.last_ts or "~"
+        for call in scan.calls:
+            prio = (-call.rank, first, last, scan.order, call.seq)
+            cur = best.get(call.key)
+            if cur is None:
+                best[call.key] = (prio, call)
+            elif prio < cur[0]:
+                losers.append((cur[1], call))
+                best[call.key] = (prio, call)
+            else:
+                losers.append((call, cur[1]))
+    partial = sum(c.nlines - 1 for _, c in best.values())
+    if partial:
+        ctx.dropped(_DROP_PARTIAL, partial)
+    for loser, _ in losers:
+        # the final winner decides the reason (the pair's winner may itself lose later)
+        winner = best[loser.key][1]
+        if loser.rank == winner.rank:
+            reason = _DROP_RESUMED
+        elif loser.rank == _RANK_PROGRESS:
+            reason = _DROP_PROGRESS
+        else:
+            reason = _DROP_SIDECHAIN
+        ctx.dropped(reason, loser.nlines)
+    return {k: c for k, (_, c) in best.items()}
+
+
+def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bool]],
+          ctx: IngestContext) -> Iterator[dict[str, Any]]:
+    start, first, last = call.start_ts, call.first_ts, call.last_ts
+    if ctx.in_window(start):
+        ttft = None
+        if call.nlines > 1 and start is not None and first is not None and last is not None \
+                and start <= first <= last:
+            ttft = (first - start) / 1e6
+        span = call.request_id or call.message_id
+        row: dict[str, Any] = {
+            "source": source_name, "format": FORMAT, "task_id": call.task,
+            "session_id": call.session, "parent_task_id": call.parent_task,
+            "span_id": span, "kind": "llm", "provider": "anthropic",
+            "model": call.model, "response_model": call.model,
+            "started_at": start, "ended_at": last, "ttft_ms": ttft,
+            "stop_reason": call.stop, "tool_calls": tuple(t[1] for t in call.tools),
+            "line": call.line,
+        }
+        row.update(call.usage)
+        if call.cost is not None:
+            row["reported_cost_usd"] = float(call.cost)
+        yield row
+    span_id = call.request_id or call.message_id
+    for tid, name, h, started, line in call.tools:
+        if not ctx.in_window(started):
+            continue
+        ended, is_error = results.get(tid, (None, None))
+        if ended is not None and started is not None and ended < started:
+            ended = started
+        yield {
+            "source": source_name, "format": FORMAT, "task_id": call.task,
+            "session_id": call.session, "parent_task_id": call.parent_task,
+            "span_id": tid, "parent_id": span_id,
+            "kind": "tool", "name": name, "tool_call_id": tid, "tool_input_hash": h,
+            "started_at": started, "ended_at": ended, "is_error": is_error, "line": line,
+        }
+
+
+READER = ClaudeCodeReader()

@@ -1,0 +1,713 @@
+"""Span attributes → step rows, for every span-based format the ``otlp`` reader accepts.
+
+Readers of OTLP/JSON, any-agent ``AgentTrace`` and Vercel AI SDK span captures first turn each
+span into a :class:`Span` (ids as lowercase hex, times as UTC ns, attributes as a plain dict);
+:func:`span_to_row` then maps the attributes of the three conventions (provider-rules §F) to a
+step row:
+
+* **OTel GenAI** (current and deprecated names): ``gen_ai.usage.input_tokens`` /
+  ``prompt_tokens`` (inclusive of cache reads and writes), ``output_tokens`` /
+  ``completion_tokens``, ``cache_read.input_tokens``, ``cache_creation.input_tokens`` /
+  ``cache_write.input_tokens`` (and the legacy underscore forms), reasoning,
+  ``gen_ai.provider.name`` / ``gen_ai.system``, request/response model, finish reasons,
+  ``gen_ai.response.time_to_first_chunk`` (s), ``gen_ai.operation.name``,
+  ``gen_ai.conversation.id``, tool spans (``execute_tool``, ``gen_ai.tool.*``).
+* **OpenInference**: ``openinference.span.kind``, ``llm.token_count.*`` (prompt is inclusive),
+  ``llm.model_name``, ``llm.provider`` / ``llm.system``, ``tool.name``, ``session.id``,
+  ``llm.output_messages.*.tool_calls.*``, ``llm.cost.total``; ``input.value`` holding the raw
+  request JSON yields ``segments``.
+* **OpenLLMetry / Traceloop**: ``traceloop.span.kind``, ``gen_ai.usage.*``,
+  ``llm.usage.total_tokens``, ``traceloop.association.properties.session_id``.
+* **Vendor extras**: the anthropic SDK's ``anthropic.usage.cache_creation.ephemeral_{5m,1h}_…``
+  split and ``anthropic.message.stop_reason``; openlit's ``gen_ai.server.time_to_first_token`` and
+  ``gen_ai.usage.cost``; any-agent's ``gen_ai.usage.input_cost``/``output_cost``; Vercel's
+  ``ai.*`` attributes.
+
+Kinds: inference spans are ``llm``, tool spans ``tool``; agent / chain / workflow / task spans
+are ``agent`` and never carry tokens (their usage attributes are roll-ups of their children).
+Spans that are none of these (HTTP client spans, framework internals) are not steps.
+
+A token figure the span does not carry stays ``None`` (unknown), never 0 — with one exception,
+documented with the correction: OpenInference's Anthropic instrumentation omits zero cache
+details, so a missing cache figure there is 0.
+
+Library deviations are corrected by instrumentation scope (and version where one is given), and
+each correction is reported as an ingest note:
+
+* ``openlit.instrumentation.anthropic`` (openlit ≤ 1.45.0, which stamps no scope version):
+  ``gen_ai.usage.input_tokens`` is Anthropic's raw ``input_tokens``, i.e. it *excludes* cache
+  reads and writes; both are added.
+* OpenInference with ``OPENINFERENCE_ENABLE_GENAI_SEMCONV``: ``gen_ai.request.model`` holds the
+  response snapshot; the requested model is taken from ``llm.invocation_parameters``.
+* Any Anthropic span whose cache reads + writes exceed its input tokens reports Anthropic's raw
+  (exclusive) input; the cache tokens are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from agentcost.ingest.segments import from_request, is_request_body
+
+# ---------------------------------------------------------------------------------------------
+# the common span shape
+
+
+class Span:
+    """One span of any accepted format, normalised."""
+
+    __slots__ = ("trace_id", "span_id", "parent_id", "name", "start_ns", "end_ns", "error",
+                 "attrs", "scope", "scope_version", "line", "source", "ttft_event_ns")
+
+    def __init__(self, *, trace_id: str | None, span_id: str | None, parent_id: str | None,
+                 name: str, start_ns: int | None, end_ns: int | None, error: bool | None,
+                 attrs: dict[str, Any], scope: str | None = None,
+                 scope_version: str | None = None, line: int | None = None,
+                 source: str = "", ttft_event_ns: int | None = None) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_id = parent_id
+        self.name = name
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.error = error
+        self.attrs = attrs
+        self.scope = scope
+        self.scope_version = scope_version
+        self.line = line
+        self.source = source
+        self.ttft_event_ns = ttft_event_ns
+
+
+# ---------------------------------------------------------------------------------------------
+# OTLP/JSON value decoding
+
+_VALUE_KEYS = {
+    "stringValue": "s", "string_value": "s",
+    "intValue": "i", "int_value": "i",
+    "doubleValue": "d", "double_value": "d",
+    "boolValue": "b", "bool_value": "b",
+    "arrayValue": "a", "array_value": "a",
+    "kvlistValue": "k", "kvlist_value": "k",
+    "bytesValue": "y", "bytes_value": "y",
+}
+
+
+def any_value(v: Any) -> Any:
+    """Decode an OTLP ``AnyValue`` (lowerCamelCase or snake_case keys)."""
+    if not isinstance(v, dict):
+        return v
+    for key, x in v.items():
+        t = _VALUE_KEYS.get(key)
+        if t is None:
+            continue
+        if t == "s":
+            return x
+        if t == "i":
+            if isinstance(x, str):
+                try:
+                    return int(x)
+                except ValueError:
+                    return x
+            return x
+        if t == "d":
+            if isinstance(x, str):
+                try:
+                    return float(x)
+                except ValueError:
+                    return x
+            return x
+        if t == "b":
+            return x if isinstance(x, bool) else str(x).lower() == "true"
+        if t == "a":
+            vals = x.get("values") if isinstance(x, dict) else None
+            return [any_value(i) for i in vals] if isinstance(vals, list) else []
+        if t == "k":
+            vals = x.get("values") if isinstance(x, dict) else None
+            return attr_dict(vals) if isinstance(vals, list) else {}
+        return x  # bytes: base64 text, kept as is
+    return None
+
+
+def attr_dict(items: Any) -> dict[str, Any]:
+    """``[{key, value: AnyValue}]`` → plain dict (a plain dict is returned as is)."""
+    if isinstance(items, dict):
+        return items
+    out: dict[str, Any] = {}
+    if not isinstance(items, list):
+        return out
+    for it in items:
+        if isinstance(it, dict):
+            k = it.get("key")
+            if isinstance(k, str):
+                out[k] = any_value(it.get("value"))
+    return out
+
+
+_HEX = set("0123456789abcdef")
+
+
+def norm_id(v: Any, nbytes: int) -> str | None:
+    """A trace/span id as lowercase hex: hex strings as given (OTLP/JSON), base64 (protobuf
+    JSON mapping), or integers (any-agent's decimal ids). All-zero or empty ids are ``None``."""
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        if v <= 0:
+            return None
+        return format(v, f"0{nbytes * 2}x")
+    if not isinstance(v, str):
+        return None
+    s = v.strip()
+    if not s:
+        return None
+    low = s.lower()
+    if low.startswith("0x"):
+        low = low[2:]
+    if set(low) <= _HEX:
+        return None if set(low) == {"0"} else low
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        return low
+    if len(raw) in (8, 16):
+        h = raw.hex()
+        return None if set(h) == {"0"} else h
+    return low
+
+
+# ---------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _int(v: Any, key: str) -> int | None:
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError(f"{key} is not a finite number")
+        if v == int(v):
+            return int(v)
+        raise ValueError(f"{key} is not a whole number: {v!r}")
+    if isinstance(v, str):
+        s = v.strip()
+        if s.lstrip("-").isdigit():
+            return int(s)
+        if not s:
+            return None
+    raise ValueError(f"{key} is not a token count: {str(v)[:40]!r}")
+
+
+def _first(a: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    for k in keys:
+        v = a.get(k)
+        if v is not None and v != "":
+            return k, v
+    return None, None
+
+
+def _first_int(a: dict[str, Any], keys: tuple[str, ...]) -> int | None:
+    k, v = _first(a, keys)
+    return _int(v, k) if k else None
+
+
+def _float(v: Any) -> float | None:
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        f = float(v)
+    elif isinstance(v, str):
+        try:
+            f = float(v)
+        except ValueError:
+            return None
+    else:
+        return None
+    if f != f or f < 0 or f == float("inf"):
+        return None
+    return f
+
+
+def _str(v: Any) -> str | None:
+    if isinstance(v, str):
+        s = v.strip()
+        return s or None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return None
+
+
+def args_hash(args: Any) -> str | None:
+    """SHA-1 (16 hex) of tool arguments as canonical JSON (JSON strings are parsed first, so
+    key order and whitespace do not matter; a string that is not JSON is hashed as is)."""
+    if args is None:
+        return None
+    if isinstance(args, (bytes, str)):
+        try:
+            args = orjson.loads(args)
+        except orjson.JSONDecodeError:
+            raw = args.encode() if isinstance(args, str) else args
+            return hashlib.sha1(raw).hexdigest()[:16]
+    try:
+        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        data = repr(args).encode()
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
+def _json(v: Any) -> Any:
+    if isinstance(v, str):
+        s = v.lstrip()
+        if s[:1] in ("{", "["):
+            try:
+                return orjson.loads(s)
+            except orjson.JSONDecodeError:
+                return None
+        return None
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
+# classification
+
+LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "completion", "call_llm",
+                  "embeddings", "embedding", "responses", "response", "generate"}
+TOOL_OPERATIONS = {"execute_tool", "tool", "tool_call"}
+AGENT_OPERATIONS = {"invoke_agent", "create_agent", "invoke_workflow", "plan", "agent",
+                    "workflow", "task"}
+OI_KINDS = {"LLM": "llm", "EMBEDDING": "llm", "TOOL": "tool", "RETRIEVER": "tool",
+            "RERANKER": "tool", "AGENT": "agent", "CHAIN": "agent", "GUARDRAIL": "agent",
+            "EVALUATOR": "agent", "PROMPT": "agent"}
+TRACELOOP_KINDS = {"tool": "tool", "workflow": "agent", "task": "agent", "agent": "agent"}
+
+IN_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+           "llm.usage.prompt_tokens", "ai.usage.inputTokens", "ai.usage.promptTokens")
+OUT_KEYS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+            "llm.token_count.completion", "llm.usage.completion_tokens",
+            "ai.usage.outputTokens", "ai.usage.completionTokens")
+CR_KEYS = ("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+           "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens",
+           "ai.usage.inputTokenDetails.cacheReadTokens")
+CW_KEYS = ("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_write.input_tokens",
+           "gen_ai.usage.cache_creation_input_tokens", "llm.token_count.prompt_details.cache_write",
+           "ai.usage.inputTokenDetails.cacheWriteTokens")
+W5_KEYS = ("anthropic.usage.cache_creation.ephemeral_5m_input_tokens",)
+W1_KEYS = ("anthropic.usage.cache_creation.ephemeral_1h_input_tokens",)
+RS_KEYS = ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
+           "llm.token_count.completion_details.reasoning", "ai.usage.reasoningTokens",
+           "ai.usage.outputTokenDetails.reasoningTokens")
+TOTAL_KEYS = ("gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total",
+              "ai.usage.totalTokens")
+EMBED_KEYS = ("ai.usage.tokens",)
+USAGE_KEYS = frozenset(IN_KEYS + OUT_KEYS + CR_KEYS + CW_KEYS + W5_KEYS + W1_KEYS + RS_KEYS
+                       + TOTAL_KEYS + EMBED_KEYS)
+
+SESSION_KEYS = ("session.id", "gen_ai.conversation.id",
+                "traceloop.association.properties.session_id", "langfuse.session.id",
+                "ai.telemetry.metadata.sessionId", "ai.telemetry.metadata.session_id")
+
+VERCEL_LLM_SUFFIXES = (".doGenerate", ".doStream", ".doEmbed")
+
+
+def has_usage(a: dict[str, Any]) -> bool:
+    return any(k in a for k in USAGE_KEYS)
+
+
+def classify(span: Span) -> str | None:
+    """``llm`` | ``tool`` | ``agent`` | ``None`` (not a step)."""
+    a = span.attrs
+    oi = a.get("openinference.span.kind")
+    if isinstance(oi, str) and oi.upper() in OI_KINDS:
+        return OI_KINDS[oi.upper()]
+    tl = a.get("traceloop.span.kind")
+    if isinstance(tl, str) and tl.lower() in TRACELOOP_KINDS:
+        return TRACELOOP_KINDS[tl.lower()]
+    op = a.get("gen_ai.operation.name")
+    if isinstance(op, str):
+        o = op.lower()
+        if o in TOOL_OPERATIONS:
+            return "tool"
+        if o in AGENT_OPERATIONS:
+            return "agent"
+        if o in LLM_OPERATIONS:
+            return "llm"
+    vop = a.get("ai.operationId")
+    if isinstance(vop, str) and vop.startswith("ai."):
+        if vop.endswith(VERCEL_LLM_SUFFIXES):
+            return "llm"
+        if vop == "ai.toolCall":
+            return "tool"
+        return "agent"
+    if has_usage(a):
+        return "llm"
+    if "gen_ai.tool.name" in a or "tool.name" in a:
+        return "tool"
+    if "gen_ai.agent.name" in a:
+        return "agent"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# provider / model
+
+_OTEL_PROVIDERS = {"aws.bedrock", "gcp.gemini", "gcp.vertex_ai", "gcp.gen_ai",
+                   "azure.ai.openai", "azure.ai.inference", "ibm.watsonx.ai"}
+
+
+def norm_provider(p: Any) -> str | None:
+    s = _str(p)
+    if s is None:
+        return None
+    s = s.lower()
+    if s in _OTEL_PROVIDERS:
+        return s
+    if "." in s:  # Vercel: "openai.responses", "anthropic.messages"
+        s = s.split(".", 1)[0]
+    return s
+
+
+_TIERS = {"standard": "standard", "default": "standard", "batch": "batch", "flex": "flex",
+          "priority": "priority"}
+
+
+def _finish(a: dict[str, Any]) -> str | None:
+    for k in ("anthropic.message.stop_reason", "gen_ai.response.finish_reasons",
+              "llm.finish_reason", "ai.response.finishReason", "gen_ai.response.finish_reason"):
+        v = a.get(k)
+        if v is None or v == "":
+            continue
+        if isinstance(v, str) and v.startswith("["):
+            v = _json(v)
+        if isinstance(v, list):
+            v = next((x for x in v if isinstance(x, str) and x), None)
+        s = _str(v)
+        if s:
+            return s.split(",")[0].strip()
+    return None
+
+
+def _tool_calls(a: dict[str, Any]) -> list[str] | None:
+    """Tool names an llm span requested, in order."""
+    # OpenInference: llm.output_messages.<i>.message.tool_calls.<j>.tool_call.function.name
+    found: list[tuple[int, int, str]] = []
+    prefix = "llm.output_messages."
+    for k, v in a.items():
+        if not k.startswith(prefix) or not k.endswith(".tool_call.function.name"):
+            continue
+        parts = k.split(".")
+        # llm output_messages i message tool_calls j tool_call function name
+        if len(parts) == 9 and parts[3] == "message" and parts[4] == "tool_calls":
+            try:
+                found.append((int(parts[2]), int(parts[5]), str(v)))
+            except ValueError:
+                continue
+    if found:
+        return [n for _, _, n in sorted(found)]
+    # OTel GenAI structured output messages: parts of type tool_call
+    msgs = a.get("gen_ai.output.messages")
+    if isinstance(msgs, str) and "tool_call" in msgs:
+        parsed = _json(msgs)
+        names: list[str] = []
+        if isinstance(parsed, list):
+            for m in parsed:
+                for p in (m.get("parts") or []) if isinstance(m, dict) else []:
+                    if isinstance(p, dict) and p.get("type") == "tool_call" and p.get("name"):
+                        names.append(str(p["name"]))
+        if names:
+            return names
+    # any-agent: gen_ai.output = [{"tool.name": ..., "tool.args": ...}]
+    out = a.get("gen_ai.output")
+    if isinstance(out, str) and '"tool.name"' in out:
+        parsed = _json(out)
+        if isinstance(parsed, list):
+            names = [str(x["tool.name"]) for x in parsed
+                     if isinstance(x, dict) and x.get("tool.name")]
+            if names:
+                return names
+    # Vercel: ai.response.toolCalls = [{"toolName": ...}]
+    vt = a.get("ai.response.toolCalls")
+    if isinstance(vt, str) and vt:
+        parsed = _json(vt)
+        if isinstance(parsed, list):
+            names = [str(x["toolName"]) for x in parsed
+                     if isinstance(x, dict) and x.get("toolName")]
+            if names:
+                return names
+    # openlit: gen_ai.tool.name on the chat span, comma-joined for parallel calls
+    tn = a.get("gen_ai.tool.name")
+    if isinstance(tn, str) and tn.strip():
+        return [t.strip() for t in tn.split(",") if t.strip()]
+    return None
+
+
+def _version_tuple(v: str | None) -> tuple[int, ...] | None:
+    if not v:
+        return None
+    out: list[int] = []
+    for part in v.split("."):
+        digits = ""
+        for ch in part:
+            if ch.isdigit():
+                digits += ch
+            else:
+                break
+        if not digits:
+            break
+        out.append(int(digits))
+    return tuple(out) or None
+
+
+Notes = Callable[[str], None]
+
+
+# ---------------------------------------------------------------------------------------------
+# the mapping
+
+
+def span_to_row(span: Span, kind: str, note: Notes) -> dict[str, Any]:
+    """Map one classified span to a step row. Raises ``ValueError`` on a token attribute that
+    is not a number (the reader reports the span as malformed).
+
+    Private keys (prefixed ``_``) carry what de-duplication needs: ``_scope``, ``_usage``
+    (the span carried usage attributes), ``_split`` (the 5m/1h split is stated).
+    """
+    a = span.attrs
+    row: dict[str, Any] = {
+        "kind": kind,
+        "task_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_id": span.parent_id,
+        "started_at": span.start_ns,
+        "ended_at": span.end_ns,
+        "is_error": bool(span.error) or ("error.type" in a and kind != "agent"),
+        "line": span.line,
+        "source": span.source,
+        "_scope": span.scope or "",
+        "_ver": span.scope_version or "",
+        "_usage": False,
+        "_split": False,
+    }
+    sess = _first(a, SESSION_KEYS)[1]
+    if sess is not None:
+        row["session_id"] = str(sess)
+    if kind == "llm":
+        _llm(span, row, note)
+    elif kind == "tool":
+        _tool(span, row)
+    else:
+        _agent(span, row)
+    return row
+
+
+def _agent(span: Span, row: dict[str, Any]) -> None:
+    a = span.attrs
+    name = _str(a.get("gen_ai.agent.name")) or _str(a.get("traceloop.entity.name")) \
+        or _str(a.get("agent.name")) or span.name
+    row["name"] = name
+    row["_usage"] = has_usage(a)
+
+
+def _tool(span: Span, row: dict[str, Any]) -> None:
+    a = span.attrs
+    name = (_str(a.get("gen_ai.tool.name")) or _str(a.get("tool.name"))
+            or _str(a.get("ai.toolCall.name")) or _str(a.get("traceloop.entity.name")))
+    if name is None:
+        name = span.name
+        for pre in ("execute_tool ",):
+            if name.startswith(pre):
+                name = name[len(pre):]
+        if name.endswith(".tool"):
+            name = name[:-5]
+    row["name"] = name
+    tcid = (_str(a.get("gen_ai.tool.call.id")) or _str(a.get("tool_call.id"))
+            or _str(a.get("ai.toolCall.id")))
+    if tcid:
+        row["tool_call_id"] = tcid
+    args: Any = None
+    for k in ("gen_ai.tool.call.arguments", "gen_ai.tool.args", "ai.toolCall.args",
+              "ai.toolCall.input", "tool.arguments"):
+        if a.get(k) is not None:
+            args = a[k]
+            break
+    if args is None and a.get("input.value") is not None:
+        args = a["input.value"]
+    if args is None and isinstance(a.get("traceloop.entity.input"), str):
+        # Traceloop's @tool decorator records the Python call: {"args": [...], "kwargs": {...}}
+        ent = _json(a["traceloop.entity.input"])
+        if isinstance(ent, dict):
+            kw, pos = ent.get("kwargs"), ent.get("args")
+            if kw:
+                args = kw
+            elif isinstance(pos, list) and pos:
+                args = pos[0]
+        else:
+            args = a["traceloop.entity.input"]
+    h = args_hash(args)
+    if h:
+        row["tool_input_hash"] = h
+
+
+def _llm(span: Span, row: dict[str, Any], note: Notes) -> None:
+    a = span.attrs
+    scope = span.scope or ""
+    is_oi = scope.startswith("openinference.") or "openinference.span.kind" in a
+
+    # --- provider / model -----------------------------------------------------------------
+    provider = norm_provider(_first(a, ("gen_ai.provider.name", "llm.provider", "gen_ai.system",
+                                        "llm.system", "ai.model.provider"))[1])
+    inv = a.get("llm.invocation_parameters")
+    inv_model = None
+    if isinstance(inv, str) and '"model"' in inv:
+        p = _json(inv)
+        if isinstance(p, dict):
+            inv_model = _str(p.get("model"))
+    if is_oi:
+        model = (_str(a.get("llm.request.model_name")) or inv_model
+                 or _str(a.get("gen_ai.request.model")) or _str(a.get("llm.model_name")))
+        g = _str(a.get("gen_ai.request.model"))
+        if g and inv_model and g != inv_model and model == inv_model:
+            note("otlp: OpenInference spans with GenAI semconv put the response snapshot in "
+                 "gen_ai.request.model; the requested model was taken from "
+                 "llm.invocation_parameters")
+    else:
+        model = (_str(a.get("gen_ai.request.model")) or _str(a.get("llm.request.model"))
+                 or inv_model or _str(a.get("ai.model.id")) or _str(a.get("llm.model_name")))
+    response_model = (_str(a.get("gen_ai.response.model")) or _str(a.get("llm.response.model_name"))
+                      or _str(a.get("ai.response.model"))
+                      or (_str(a.get("llm.model_name")) if is_oi else None))
+    if provider is None and model and "/" in model:
+        provider = norm_provider(model.split("/", 1)[0])  # LiteLLM-style "mistral/…"
+    row["provider"] = provider
+    row["model"] = model
+    row["response_model"] = response_model
+    row["name"] = span.name
+
+    # --- tokens ---------------------------------------------------------------------------
+    inp = _first_int(a, IN_KEYS)
+    out = _first_int(a, OUT_KEYS)
+    cr = _first_int(a, CR_KEYS)
+    cw = _first_int(a, CW_KEYS)
+    w5 = _first_int(a, W5_KEYS)
+    w1 = _first_int(a, W1_KEYS)
+    rs = _first_int(a, RS_KEYS)
+    total = _first_int(a, TOTAL_KEYS)
+    op = _str(a.get("gen_ai.operation.name"))
+    vop = _str(a.get("ai.operationId")) or ""
+    if inp is None:
+        emb = _first_int(a, EMBED_KEYS)
+        if emb is not None and (vop.endswith(".doEmbed") or op == "embeddings"):
+            inp, out = emb, out if out is not None else 0
+    if inp is None and total is not None and out is not None and total >= out:
+        inp = total - out
+        note("otlp: input tokens derived as total - output where a span stated only "
+             "llm.usage.total_tokens / gen_ai.usage.total_tokens")
+    row["_usage"] = inp is not None or out is not None
+
+    if scope == "openinference.instrumentation.anthropic" and inp is not None:
+        if cr is None or cw is None:
+            note("otlp: openinference-instrumentation-anthropic omits zero cache details; "
+                 "a missing cache read/write figure there is taken as 0")
+        cr = 0 if cr is None else cr
+        cw = 0 if cw is None else cw
+
+    if scope == "openlit.instrumentation.anthropic" and inp is not None:
+        ver = _version_tuple(span.scope_version)
+        known_bad = ver is None or ver <= (1, 45, 0)
+        if known_bad or (cr or 0) + (cw or 0) > inp:
+            inp = inp + (cr or 0) + (cw or 0)
+            note("otlp: openlit (openlit.instrumentation.anthropic"
+                 f"{' ' + span.scope_version if span.scope_version else ', no version'}) "
+                 "reports Anthropic's raw gen_ai.usage.input_tokens, which excludes cache "
+                 "reads and writes; added them")
+    elif inp is not None and (cr or 0) + (cw or 0) > inp and (
+            provider == "anthropic" or (model or "").lower().startswith("claude")
+            or "anthropic" in scope):
+        inp = inp + (cr or 0) + (cw or 0)
+        note(f"otlp: {scope or 'an instrumentation'} reported Anthropic input tokens "
+             "without cache tokens (cache reads + writes exceeded input); added them")
+
+    if w5 is not None or w1 is not None:
+        if cw is None:
+            cw = (w5 or 0) + (w1 or 0)
+        if (w5 or 0) + (w1 or 0) == cw:
+            row["cache_write_5m_tokens"] = w5 or 0
+            row["cache_write_1h_tokens"] = w1 or 0
+            row["_split"] = True
+    if not row["_split"] and cw is not None and provider == "anthropic":
+        # DESIGN §2: a write whose TTL the source does not state counts as 5m in the split.
+        row["cache_write_5m_tokens"] = cw
+        row["cache_write_1h_tokens"] = 0
+    row["input_tokens"] = inp
+    row["output_tokens"] = out
+    row["cache_read_tokens"] = cr
+    row["cache_write_tokens"] = cw
+    row["reasoning_tokens"] = rs
+
+    # --- timing, outcome, tools ------------------------------------------------------------
+    ttft = _float(a.get("gen_ai.response.time_to_first_chunk"))
+    if ttft is None:
+        ttft = _float(a.get("gen_ai.server.time_to_first_token"))
+    if ttft is not None:
+        row["ttft_ms"] = ttft * 1000.0
+    else:
+        ms = _float(a.get("ai.response.msToFirstChunk"))
+        if ms is not None:
+            row["ttft_ms"] = ms
+        elif span.ttft_event_ns is not None and span.start_ns is not None:
+            row["ttft_ms"] = max(0.0, (span.ttft_event_ns - span.start_ns) / 1e6)
+    row["stop_reason"] = _finish(a)
+    tc = _tool_calls(a)
+    if tc:
+        row["tool_calls"] = tc
+    tier = _str(_first(a, ("openai.response.service_tier", "anthropic.response.service_tier",
+                           "gen_ai.openai.response.service_tier",
+                           "gen_ai.response.service_tier"))[1])
+    if tier and tier.lower() in _TIERS:
+        row["service_tier"] = _TIERS[tier.lower()]
+
+    # --- cost stated by the source ---------------------------------------------------------
+    cost = _float(a.get("gen_ai.usage.cost"))
+    if cost is None:
+        cost = _float(a.get("llm.cost.total"))
+    if cost is None:
+        parts = [_float(a.get(k)) for k in ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost")]
+        if any(p is not None for p in parts):
+            cost = sum(p for p in parts if p is not None)
+    if cost is None:
+        parts = [_float(a.get(k)) for k in ("llm.cost.prompt", "llm.cost.completion")]
+        if any(p is not None for p in parts):
+            cost = sum(p for p in parts if p is not None)
+    if cost is not None:
+        row["reported_cost_usd"] = cost
+
+    # --- segments from the raw request (OpenInference input.value) --------------------------
+    iv = a.get("input.value")
+    if isinstance(iv, str) and iv[:1] == "{" and a.get("input.mime_type", "application/json") \
+            == "application/json":
+        body = _json(iv)
+        if is_request_body(body):
+            try:
+                row["segments"] = from_request(body, inp)
+            except (TypeError, ValueError, AttributeError):
+                pass
+
+
+def info_score(row: dict[str, Any]) -> int:
+    """How much a row says beyond the shared token counts (to pick one of two duplicates)."""
+    score = 0
+    for k in ("cache_read_tokens", "cache_write_tokens", "ttft_ms", "tool_calls", "segments",
+              "stop_reason", "response_model", "model", "reported_cost_usd", "reasoning_tokens",
+              "service_tier", "input_tokens", "output_tokens", "session_id"):
+        if row.get(k) is not None:
+            score += 1
+    if row.get("_split"):
+        score += 2
+    return score
