@@ -270,7 +270,8 @@ class CodexReader:
             st.pending_calls.append(name)
             row: dict[str, Any] = {
                 "kind": "tool", "name": name, "task_id": self._task_id(st),
-                "session_id": st.session_id, "parent_task_id": st.parent_session, "parent_id": st.turn_id,
+                "session_id": st.session_id, "parent_task_id": st.parent_session,
+                "parent_id": st.turn_id,
                 "tool_call_id": call_id if isinstance(call_id, str) else None,
                 "tool_input_hash": _args_hash(args), "started_at": ts, "line": n,
                 "source": st.source.name,
@@ -305,7 +306,8 @@ class CodexReader:
             start = ts if ts is not None else to_utc_ns(p.get("started_at"))
             st.turn_row = {
                 "kind": "agent", "name": "turn", "task_id": self._task_id(st),
-                "session_id": st.session_id, "parent_task_id": st.parent_session, "span_id": st.turn_id, "started_at": start,
+                "session_id": st.session_id, "parent_task_id": st.parent_session,
+                "span_id": st.turn_id, "started_at": start,
                 "line": n, "source": st.source.name,
             }
             st.turn_first_llm = None
@@ -413,7 +415,8 @@ class CodexReader:
             start = ts
         row: dict[str, Any] = {
             "kind": "llm", "task_id": self._task_id(st),
-            "session_id": st.session_id, "parent_task_id": st.parent_session, "parent_id": st.turn_id,
+            "session_id": st.session_id, "parent_task_id": st.parent_session,
+            "parent_id": st.turn_id,
             "provider": st.provider or "openai", "model": st.model,
             "service_tier": st.service_tier, "started_at": start, "ended_at": ts,
             "tool_calls": list(st.pending_calls), "line": n, "source": st.source.name,

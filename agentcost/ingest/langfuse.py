@@ -47,7 +47,8 @@ read with ``ast.literal_eval``). The raw attributes win over ``usageDetails`` be
    only if that makes the sum match), otherwise the key family does.
 
 In every case, reads + writes above the prompt count mean the instrumentation reported an
-exclusive count (Anthropic's raw ``input_tokens``); they are added to it.
+exclusive count (Anthropic's raw ``input_tokens``); they are added to it (noted). Likewise
+reasoning above the completion count is taken as reported outside it and added.
 
 Usage Langfuse *inferred* is not used: when an observation's raw attributes are present
 (ingested over OTel, not from a Langfuse SDK) but carry no token counts, Langfuse filled
