@@ -152,6 +152,8 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
     w["_priced"] = (is_llm & cost.notna()).astype("int64")
     w["_unpriced"] = (is_llm & cost.isna() & (w["input_tokens"].notna()
                                                | w["output_tokens"].notna())).astype("int64")
+    w["_no_usage"] = (is_llm & w["input_tokens"].isna()
+                      & w["output_tokens"].isna()).astype("int64")
     w["_cr_unknown"] = (is_llm & w["cache_read_tokens"].isna()
                         & w["input_tokens"].notna()).astype("int64")
     # input cost counts only steps whose output share is known (computed prices)
@@ -175,6 +177,7 @@ def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
         _tool_ms=("_tool_ms", "sum"),
         unpriced_steps=("_unpriced", "sum"),
         _priced=("_priced", "sum"),
+        no_usage_steps=("_no_usage", "sum"),
         cache_read_unknown_steps=("_cr_unknown", "sum"),
         _start=("started_at", "min"),
         _end=("ended_at", "max"),
@@ -196,8 +199,9 @@ def _metrics_row(r: Any) -> dict[str, Any]:
         "tool_calls": int(r["tool_calls"]),
         **{c: int(r[c]) for c in TOKEN_SUMS},
         "cost_usd": _f(r["cost_usd"], 8) if (r["_priced"] or not r["unpriced_steps"]) else None,
-        "cost_is_lower_bound": bool(r["unpriced_steps"]),
+        "cost_is_lower_bound": bool(r["unpriced_steps"] or r["no_usage_steps"]),
         "unpriced_steps": int(r["unpriced_steps"]),
+        "no_usage_steps": int(r["no_usage_steps"]),
         "cache_read_unknown_steps": int(r["cache_read_unknown_steps"]),
         "cache_hit_ratio": _f(_ratio(float(r["cache_read_tokens"]), inp), 4),
         "io_ratio": _f(_ratio(inp, out), 2),
@@ -508,7 +512,7 @@ def _empty_row() -> Any:
 
     d: dict[str, Any] = {c: 0 for c in TOKEN_SUMS}
     d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
-             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, unpriced_steps=0, _priced=0,
+             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, unpriced_steps=0, _priced=0, no_usage_steps=0,
              cache_read_unknown_steps=0, _start=pd.NaT, _end=pd.NaT)
     return pd.Series(d)
 

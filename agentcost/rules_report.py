@@ -34,7 +34,7 @@ def rules_report(model: str, *, provider: str | None = None,
                          "price data (add it under prices: in agentcost.yaml)")
     out: dict[str, Any] = {"model": model, "resolved_model": resolved}
     if rule is not None:
-        row = dataclasses.asdict(rule)
+        row = rule.to_dict() if hasattr(rule, "to_dict") else dataclasses.asdict(rule)
         out["cache_rules"] = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
                               for k, v in row.items()}
     else:

@@ -99,3 +99,15 @@ def test_json_contract(support):
     for key in ("iterations", "context_growth", "cost_usd", "task_id"):
         assert key in d["tasks"][0]
     assert d["pricing"]["source"] == "genai-prices"
+
+
+def test_steps_without_usage_make_totals_lower_bounds(tmp_path):
+    p = tmp_path / "t.jsonl"
+    p.write_text(
+        '{"task_id": "a", "kind": "llm", "model": "claude-sonnet-4-5", "input_tokens": 1000,'
+        ' "output_tokens": 10}\n'
+        '{"task_id": "a", "kind": "llm", "model": "claude-sonnet-4-5"}\n')
+    rep = agentcost.analyze(agentcost.load([str(p)]))
+    assert rep.totals["cost_is_lower_bound"] and rep.totals["no_usage_steps"] == 1
+    assert rep.totals["cost_usd"] == pytest.approx(1000 * 3e-6 + 10 * 15e-6)
+    assert any("no token usage" in w for w in rep.warnings)

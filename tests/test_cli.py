@@ -171,3 +171,16 @@ def test_help_and_version_do_not_import_pandas():
                          cwd=REPO)
     assert res.returncode == 0, res.stderr
     assert "analyze" in res.stdout and "agentcost 0.1.0" in res.stdout
+
+
+def test_rules_command(run):
+    res = run("rules", "claude-opus-4-6")
+    assert res.exit_code == 0
+    _golden("rules_opus_4_6.txt", res.stdout)
+    d = json.loads(run("rules", "haiku", "-f", "json").stdout)
+    assert d["resolved_model"] == "claude-haiku-5-5"
+    assert d["cache_rules"]["min_cacheable_tokens"] == 512
+    assert d["prices_usd_per_mtok"]["input"] == pytest.approx(0.10)
+    assert d["batch_prices_usd_per_mtok"]["input"] == pytest.approx(0.05)
+    res = run("rules", "nope-model")
+    assert res.exit_code == 2 and "unknown model" in res.stderr

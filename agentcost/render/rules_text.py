@@ -11,10 +11,14 @@ if TYPE_CHECKING:
 def _fmt(v: Any) -> str:
     if v is None:
         return "—"
-    if isinstance(v, list):
-        return ", ".join(_fmt(x) for x in v) if v else "—"
+    if isinstance(v, (list, tuple)):
+        return ("; " if any(isinstance(x, dict) for x in v) else ", ").join(
+            _fmt(x) for x in v) if v else "—"
     if isinstance(v, dict):
-        return ", ".join(f"{k}={_fmt(x)}" for k, x in v.items())
+        if "ttl" in v:  # a TTL option
+            extra = " default" if v.get("default") else ""
+            return f"{v['ttl']}: write x{_fmt(v.get('write_multiplier'))}{extra}"
+        return ", ".join(f"{k}={_fmt(x)}" for k, x in v.items() if x is not None)
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
