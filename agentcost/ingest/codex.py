@@ -58,7 +58,6 @@ and counted.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +65,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.steps import to_utc_ns
 
 _ENVELOPE_TYPES = {"session_meta", "turn_context", "response_item", "event_msg", "compacted"}
@@ -80,21 +80,6 @@ DROP_REEMITTED = "codex: re-emitted token_count (running total unchanged)"
 DROP_COPIED = "codex: event repeated from another rollout (resumed/forked session)"
 
 
-def _args_hash(args: Any) -> str | None:
-    """Fingerprint of a tool call's arguments: JSON strings are parsed first so that key order
-    and whitespace do not matter."""
-    if args is None:
-        return None
-    if isinstance(args, str):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return hashlib.sha1(args.encode()).hexdigest()[:16]
-    try:
-        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        data = repr(args).encode()
-    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def _int(v: Any) -> int | None:

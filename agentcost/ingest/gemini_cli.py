@@ -39,7 +39,6 @@ message, timestamp}]``) — no usage; it is recognised and skipped with a note.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -47,6 +46,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.steps import to_utc_ns
 
 _CALL_ID_TIME = re.compile(r"-(\d{12,14})-[0-9a-z]+$")
@@ -56,19 +56,6 @@ NOTE_MERGED = ("gemini-cli: {n} model call(s) recorded without usage (the CLI me
                "a lower bound")
 
 
-def _args_hash(args: Any) -> str | None:
-    if args is None:
-        return None
-    if isinstance(args, str):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return hashlib.sha1(args.encode()).hexdigest()[:16]
-    try:
-        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        data = repr(args).encode()
-    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def _nonneg_int(v: Any) -> int | None:

@@ -64,7 +64,6 @@ Times: ``startTime`` / ``endTime`` (``latency`` in ms when the end is missing);
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -72,6 +71,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source
+from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.steps import to_utc_ns
 
 DROP_ROLLUP = "langfuse: usage on a span/agent observation (roll-up of its children)"
@@ -92,19 +92,6 @@ _PROVIDER_ALIASES = {"vertex_ai": "gcp.vertex_ai", "gemini": "google", "google_g
 
 # ---------------------------------------------------------------------------- small helpers
 
-def _args_hash(args: Any) -> str | None:
-    if args is None:
-        return None
-    if isinstance(args, str):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return hashlib.sha1(args.encode()).hexdigest()[:16]
-    try:
-        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        data = repr(args).encode()
-    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def _num(v: Any) -> int | None:

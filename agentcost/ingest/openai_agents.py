@@ -40,7 +40,6 @@ The text of prompts and outputs is never kept.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,6 +47,7 @@ import orjson
 
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.common import args_hash
 from agentcost.steps import to_utc_ns
 
 _MODEL_TYPES = ("response", "generation")
@@ -55,25 +55,6 @@ _ROLLUP_REASON_TURN = "openai-agents: turn span usage (repeats its model call)"
 _ROLLUP_REASON_TASK = "openai-agents: task span usage (run totals of its model calls)"
 
 
-def args_hash(args: Any) -> str | None:
-    """SHA-1 (first 16 hex) of a tool call's arguments as canonical JSON.
-
-    ``args`` may be a JSON string (parsed first; a string that is not JSON is hashed as is)
-    or an already-parsed value. ``None`` gives ``None``.
-    """
-    if args is None:
-        return None
-    if isinstance(args, (bytes, str)):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            raw = args.encode() if isinstance(args, str) else args
-            return hashlib.sha1(raw).hexdigest()[:16]
-    try:
-        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        data = repr(args).encode()
-    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def provider_for_model(model: str | None, default: str | None = "openai") -> str | None:

@@ -47,7 +47,6 @@ Event timestamps have no zone; they are read as UTC.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +54,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.steps import to_utc_ns
 
 DROP_REPEATED = "openhands: model_response repeated on another event (deduplicated by id)"
@@ -101,19 +101,6 @@ def _provider_by_name(model: str) -> str | None:
     return None
 
 
-def _args_hash(args: Any) -> str | None:
-    if args is None:
-        return None
-    if isinstance(args, str):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return hashlib.sha1(args.encode()).hexdigest()[:16]
-    try:
-        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        data = repr(args).encode()
-    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def _nonneg_int(v: Any) -> int | None:

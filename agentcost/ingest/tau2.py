@@ -24,13 +24,13 @@ from the requesting assistant message to the tool message.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source
+from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.steps import to_utc_ns
 
 _LITELLM_PREFIXES = {
@@ -64,19 +64,6 @@ def provider_for_model(model: str | None) -> tuple[str | None, str | None]:
     return None, model
 
 
-def _args_hash(args: Any) -> str | None:
-    if args is None:
-        return None
-    if isinstance(args, str):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            return hashlib.sha1(args.encode()).hexdigest()[:16]
-    try:
-        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        data = repr(args).encode()
-    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def _nonneg_int(v: Any) -> int | None:

@@ -1,0 +1,30 @@
+"""Small helpers every reader shares."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+
+def args_hash(args: Any) -> str | None:
+    """Fingerprint (SHA-1, first 16 hex) of a tool call's arguments as canonical JSON.
+
+    JSON strings are parsed first, so key order and whitespace do not matter; a string that is
+    not JSON is hashed as is. Used to spot repeated identical tool calls; the arguments
+    themselves are never stored.
+    """
+    if args is None:
+        return None
+    if isinstance(args, (bytes, str)):
+        try:
+            args = orjson.loads(args)
+        except orjson.JSONDecodeError:
+            raw = args.encode() if isinstance(args, str) else args
+            return hashlib.sha1(raw).hexdigest()[:16]
+    try:
+        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        data = repr(args).encode()
+    return hashlib.sha1(data).hexdigest()[:16]
