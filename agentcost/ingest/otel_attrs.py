@@ -48,6 +48,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -103,6 +104,8 @@ def any_value(v: Any) -> Any:
     """Decode an OTLP ``AnyValue`` (lowerCamelCase or snake_case keys)."""
     if not isinstance(v, dict):
         return v
+    if "stringValue" in v:  # fast path: most attributes are strings
+        return v["stringValue"]
     for key, x in v.items():
         t = _VALUE_KEYS.get(key)
         if t is None:
@@ -143,14 +146,21 @@ def attr_dict(items: Any) -> dict[str, Any]:
     if not isinstance(items, list):
         return out
     for it in items:
-        if isinstance(it, dict):
-            k = it.get("key")
-            if isinstance(k, str):
-                out[k] = any_value(it.get("value"))
+        try:
+            k = it["key"]
+            v = it["value"]
+        except (KeyError, TypeError):
+            if isinstance(it, dict) and isinstance(it.get("key"), str):
+                out[it["key"]] = None
+            continue
+        if type(v) is dict and "stringValue" in v:
+            out[k] = v["stringValue"]
+        else:
+            out[k] = any_value(v)
     return out
 
 
-_HEX = set("0123456789abcdef")
+_HEX_RE = re.compile(r"[0-9a-f]+")
 
 
 def norm_id(v: Any, nbytes: int) -> str | None:
@@ -164,21 +174,23 @@ def norm_id(v: Any, nbytes: int) -> str | None:
         return format(v, f"0{nbytes * 2}x")
     if not isinstance(v, str):
         return None
+    if _HEX_RE.fullmatch(v):  # the usual case: OTLP/JSON lowercase hex
+        return v if v.strip("0") else None
     s = v.strip()
     if not s:
         return None
     low = s.lower()
     if low.startswith("0x"):
         low = low[2:]
-    if set(low) <= _HEX:
-        return None if set(low) == {"0"} else low
+    if _HEX_RE.fullmatch(low):
+        return low if low.strip("0") else None
     try:
         raw = base64.b64decode(s, validate=True)
     except (binascii.Error, ValueError):
         return low
     if len(raw) in (8, 16):
         h = raw.hex()
-        return None if set(h) == {"0"} else h
+        return h if h.strip("0") else None
     return low
 
 
@@ -501,7 +513,7 @@ def span_to_row(span: Span, kind: str, note: Notes) -> dict[str, Any]:
     if kind == "llm":
         _llm(span, row, note)
     elif kind == "tool":
-        _tool(span, row)
+        _tool(span, row, note)
     else:
         _agent(span, row)
     return row
@@ -515,7 +527,7 @@ def _agent(span: Span, row: dict[str, Any]) -> None:
     row["_usage"] = has_usage(a)
 
 
-def _tool(span: Span, row: dict[str, Any]) -> None:
+def _tool(span: Span, row: dict[str, Any], note: Notes) -> None:
     a = span.attrs
     name = (_str(a.get("gen_ai.tool.name")) or _str(a.get("tool.name"))
             or _str(a.get("ai.toolCall.name")) or _str(a.get("traceloop.entity.name")))
@@ -532,11 +544,20 @@ def _tool(span: Span, row: dict[str, Any]) -> None:
     if tcid:
         row["tool_call_id"] = tcid
     args: Any = None
+    if "openinference.span.kind" in a and a.get("input.value") is not None:
+        # OpenInference: input.value holds the arguments. Its GenAI-semconv mapping copies
+        # tool.parameters (the JSON schema) into gen_ai.tool.call.arguments.
+        args = a["input.value"]
+        if a.get("gen_ai.tool.call.arguments") is not None \
+                and a.get("gen_ai.tool.call.arguments") == a.get("tool.parameters"):
+            note("otlp: OpenInference's GenAI semconv mapping puts the tool's parameter schema "
+                 "in gen_ai.tool.call.arguments; arguments were taken from input.value")
     for k in ("gen_ai.tool.call.arguments", "gen_ai.tool.args", "ai.toolCall.args",
               "ai.toolCall.input", "tool.arguments"):
+        if args is not None:
+            break
         if a.get(k) is not None:
             args = a[k]
-            break
     if args is None and a.get("input.value") is not None:
         args = a["input.value"]
     if args is None and isinstance(a.get("traceloop.entity.input"), str):
@@ -601,10 +622,12 @@ def _llm(span: Span, row: dict[str, Any], note: Notes) -> None:
     total = _first_int(a, TOTAL_KEYS)
     op = _str(a.get("gen_ai.operation.name"))
     vop = _str(a.get("ai.operationId")) or ""
-    if inp is None:
-        emb = _first_int(a, EMBED_KEYS)
-        if emb is not None and (vop.endswith(".doEmbed") or op == "embeddings"):
-            inp, out = emb, out if out is not None else 0
+    embedding = vop.endswith(".doEmbed") or op in ("embeddings", "embedding") or str(
+        a.get("openinference.span.kind", "")).upper() == "EMBEDDING"
+    if inp is None and embedding:
+        inp = _first_int(a, EMBED_KEYS)
+    if embedding and inp is not None and out is None:
+        out = 0  # an embedding call generates no tokens
     if inp is None and total is not None and out is not None and total >= out:
         inp = total - out
         note("otlp: input tokens derived as total - output where a span stated only "

@@ -26,16 +26,23 @@ Each model call is counted once:
 
 * **Roll-ups.** Agent / chain / workflow spans never carry tokens; when one stated usage
   (``invoke_agent`` sums, Vercel's ``ai.generateText``), the drop is counted as
-  ``otlp: roll-up span tokens ignored``.
+  ``otlp: roll-up span tokens ignored``. An LLM span with *several* LLM children of another
+  instrumentation (a framework span around a loop of SDK calls) is such a roll-up too and is
+  kept as an ``agent`` step.
 * **Two instrumentations, one call.** LLM spans from different instrumentation scopes are the
-  same call when one is the parent of the other (the anthropic SDK's own
+  same call when one is the only LLM child of the other (the anthropic SDK's own
   ``anthropic.messages.create`` span under an OpenInference span), or when they overlap in time
-  (at least half of the shorter span) with equal input and output tokens and compatible models
+  (at least half of the shorter span) with equal input tokens, output tokens within
+  :data:`OUTPUT_SLACK`, equal cache figures where both state them and compatible models
   (siblings in one trace, or separate root spans in separate traces as with plain OpenLLMetry
   instrumentors). The row with more information (5m/1h split, TTFT, cache figures, tool calls,
-  segments…) is kept, its gaps filled from the other; the outer span's ids and times are used
-  so the tree stays intact. Counted as ``otlp: same call from two instrumentations``.
-  Matching buckets rows by token counts and sweeps them in start order: linear in practice.
+  segments…) is kept, its gaps filled from the other; the outer span's ids, name and times are
+  used so the tree stays intact. Where the two disagree on tokens, the provider SDK's own span
+  wins (a note names the library). Counted as ``otlp: same call from two instrumentations``.
+  Matching buckets rows by input tokens and compares each with at most :data:`MATCH_WINDOW`
+  later-starting rows: linear even for huge files of identical calls.
+* **Re-exported spans.** A span whose trace and span id were already read (a file concatenated
+  twice, an exporter retry) is dropped: ``otlp: span exported twice (same trace and span id)``.
 
 Spans that are not model calls, tools or agents (openlit's child HTTP ``POST`` spans, framework
 internals) are not steps; their number is noted. Spans of one trace may be spread over several
@@ -72,14 +79,20 @@ ROLLUP_REASON = "otlp: roll-up span tokens ignored"
 OUTPUT_SLACK = 2
 # Spans emitted by a provider SDK itself: their token counts are the response's own.
 WIRE_SCOPES = frozenset({"com.anthropic.sdk.python"})
+MATCH_WINDOW = 64
+SAME_SPAN_REASON = "otlp: span exported twice (same trace and span id)"
 
 _RE_TRACES = re.compile(rb'\[?\s*\{\s*"(?:resourceSpans|resource_spans)"\s*:')
 _RE_LOGS = re.compile(rb'\[?\s*\{\s*"(?:resourceLogs|resource_logs)"\s*:')
 _RE_AGENT_TRACE = re.compile(rb'\{\s*"spans"\s*:\s*\[')
 _WS = re.compile(r"\s*")
+_RE_INT_ID = re.compile(rb'"trace_id"\s*:\s*\d')
 
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                  "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens")
+_PRIVATE = ("_scope", "_ver", "_usage", "_split", "_vop", "_vfn")
+_LLM_ONLY = ("provider", "model", "response_model", "ttft_ms", "stop_reason", "tool_calls",
+             "service_tier", "reported_cost_usd", "segments")
 _IDENTITY = ("task_id", "span_id", "parent_id", "name", "started_at", "ended_at", "line",
              "source", "session_id")
 
@@ -121,6 +134,16 @@ def _is_error(status: Any) -> bool | None:
     return None
 
 
+def _loads(data: bytes) -> Any:
+    """orjson, except where decimal integer ids (any-agent) exceed 64 bits: orjson would turn
+    them into floats, so the standard library parses those exactly."""
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    if b'"trace_id"' in data and _RE_INT_ID.search(data):
+        return json.loads(data)
+    return orjson.loads(data)
+
+
 def _objects(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
     """Top-level JSON values of ``src`` with the line each starts on.
 
@@ -133,8 +156,8 @@ def _objects(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
         for n, raw in src.lines():
             ctx.report.lines_read += 1
             try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
+                obj = _loads(raw)
+            except ValueError as exc:
                 ctx.malformed(src, n, f"invalid JSON ({str(exc).split(':')[0]})")
                 continue
             yield obj, n
@@ -142,14 +165,17 @@ def _objects(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
     data = src.read_bytes()
     ctx.report.lines_read += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     try:
-        yield orjson.loads(data), 1
-        return
-    except orjson.JSONDecodeError:
+        whole = _loads(data)
+    except ValueError:
         pass
-    text = data.decode("utf-8", errors="replace")
+    else:
+        yield whole, 1
+        return
+    text = data.decode("utf-8-sig", errors="replace")
     del data
     dec = json.JSONDecoder()
     pos, n, line, counted = 0, len(text), 1, 0
+    resyncing = False
     while True:
         pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
         if pos >= n:
@@ -159,12 +185,16 @@ def _objects(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
         try:
             obj, end = dec.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            ctx.malformed(src, line, f"invalid JSON ({exc.msg})")
-            nxt = text.find("\n{", max(exc.pos, pos + 1) if exc.pos > pos else pos + 1)
+            # one report per broken region, then resume at the next line opening an object
+            if not resyncing:
+                ctx.malformed(src, line, f"invalid JSON ({exc.msg})")
+                resyncing = True
+            nxt = text.find("\n{", pos + 1)
             if nxt < 0:
                 break
             pos = nxt + 1
             continue
+        resyncing = False
         yield obj, line
         pos = end
 
@@ -183,6 +213,7 @@ class _Run:
         self.log_records: Counter[str] = Counter()
         self.other_spans = 0
         self.vercel = False
+        self.seen: set[tuple[str | None, str | None]] = set()
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -241,19 +272,19 @@ class _Run:
                     if not isinstance(sp, dict):
                         self.ctx.malformed(src, line, "span is not an object")
                         continue
-                    tid = norm_id(sp.get("traceId", sp.get("trace_id")), 16)
-                    sid = norm_id(sp.get("spanId", sp.get("span_id")), 8)
+                    tid = norm_id(sp.get("traceId") or sp.get("trace_id"), 16)
+                    sid = norm_id(sp.get("spanId") or sp.get("span_id"), 8)
                     if tid is None or sid is None:
                         self.ctx.malformed(src, line, f"span {str(sp.get('name'))[:40]!r} has "
                                                       "no traceId/spanId")
                         continue
                     span = Span(
                         trace_id=tid, span_id=sid,
-                        parent_id=norm_id(sp.get("parentSpanId", sp.get("parent_span_id")), 8),
+                        parent_id=norm_id(sp.get("parentSpanId") or sp.get("parent_span_id"), 8),
                         name=str(sp.get("name") or ""),
-                        start_ns=_ns(sp.get("startTimeUnixNano",
-                                            sp.get("start_time_unix_nano"))),
-                        end_ns=_ns(sp.get("endTimeUnixNano", sp.get("end_time_unix_nano"))),
+                        start_ns=_ns(sp.get("startTimeUnixNano")
+                                     or sp.get("start_time_unix_nano")),
+                        end_ns=_ns(sp.get("endTimeUnixNano") or sp.get("end_time_unix_nano")),
                         error=_is_error(sp.get("status")),
                         attrs=attr_dict(sp.get("attributes")),
                         scope=sname if isinstance(sname, str) else None,
@@ -288,8 +319,6 @@ class _Run:
         for ev in sp.get("events") or []:
             if isinstance(ev, dict) and ev.get("name") == "ai.stream.firstChunk":
                 ttft_ev = _ns(ev.get("time", ev.get("timestamp")))
-        if "ai.operationId" in attrs:
-            self.vercel = True
         span = Span(
             trace_id=tid, span_id=sid, parent_id=norm_id(pid_raw, 8),
             name=str(sp.get("name") or ""),
@@ -304,6 +333,11 @@ class _Run:
         self._span(span, src)
 
     def _span(self, span: Span, src: Source) -> None:
+        key = (span.trace_id, span.span_id)
+        if key in self.seen:
+            self.ctx.dropped(SAME_SPAN_REASON)
+            return
+        self.seen.add(key)
         kind = classify(span)
         if kind is None:
             self.other_spans += 1
@@ -318,6 +352,7 @@ class _Run:
             row["_vop"] = vop
             fn = span.attrs.get("ai.telemetry.functionId", span.attrs.get("resource.name"))
             row["_vfn"] = fn if isinstance(fn, str) else ""
+            self.vercel = True
         if kind == "agent" and row.get("_usage"):
             self.ctx.dropped(ROLLUP_REASON)
         self.rows.append(row)
@@ -334,12 +369,20 @@ class _Run:
         if self.vercel:
             self._attach_vercel()
         keep = self._dedupe()
+        sessions: dict[Any, str] = {}
+        for row in self.rows:  # a session stated on some span of a trace applies to all of it
+            if row.get("session_id") and row.get("task_id") not in sessions:
+                sessions[row.get("task_id")] = row["session_id"]
         for i, row in enumerate(self.rows):
             if not keep[i]:
                 continue
             if not self.ctx.in_window(row.get("started_at")):
                 continue
-            yield {k: v for k, v in row.items() if not k.startswith("_")}
+            if not row.get("session_id") and row.get("task_id") in sessions:
+                row["session_id"] = sessions[row["task_id"]]
+            for k in _PRIVATE:
+                row.pop(k, None)
+            yield row
 
     def _attach_vercel(self) -> None:
         """Vercel captures without parent links: attach each inner ``ai.*.do*`` / toolCall span
@@ -350,22 +393,24 @@ class _Run:
             if vop and r["kind"] == "agent" and r.get("started_at") is not None \
                     and r.get("ended_at") is not None:
                 outers.setdefault(r["_vfn"], []).append((r["started_at"], r["ended_at"], i))
-        for lst in outers.values():
+        starts: dict[str, list[int]] = {}
+        for fn, lst in outers.items():
             lst.sort()
+            starts[fn] = [t[0] for t in lst]
         attached = 0
         for r in self.rows:
             vop = r.get("_vop")
             if not vop or r["kind"] == "agent" or r.get("parent_id") \
                     or r.get("started_at") is None or r.get("ended_at") is None:
                 continue
-            lst = outers.get(r["_vfn"])
-            if not lst:
+            cands = outers.get(r["_vfn"])
+            if not cands:
                 continue
             s, e = r["started_at"], r["ended_at"]
-            j = bisect.bisect_right(lst, (s, float("inf"), 0))
+            j = bisect.bisect_right(starts[r["_vfn"]], s)
             best = None
-            for k in range(j - 1, max(-1, j - 65), -1):
-                os_, oe, oi = lst[k]
+            for k in range(j - 1, max(-1, j - 1 - MATCH_WINDOW), -1):
+                _, oe, oi = cands[k]
                 o = self.rows[oi]
                 if o is r or oe < e:
                     continue
@@ -404,16 +449,35 @@ class _Run:
             scopes[ra] |= scopes[rb]
             return True
 
-        # 1. an llm span whose parent is an llm span of another instrumentation
+        # 1. an llm span whose parent is an llm span of another instrumentation. A parent with
+        #    several llm children is a framework-level roll-up of them, not a duplicate.
         by_id = {(rows[i]["task_id"], rows[i]["span_id"]): i for i in llm}
+        children: dict[int, list[int]] = {}
         for i in llm:
             r = rows[i]
             p = r.get("parent_id")
             if p is None:
                 continue
             j = by_id.get((r["task_id"], p))
-            if j is not None:
-                union(j, i)
+            if j is not None and rows[j]["_scope"] != r["_scope"]:
+                children.setdefault(j, []).append(i)
+        rollups: set[int] = set()
+        for j, kids in children.items():
+            if len(kids) == 1:
+                union(j, kids[0])
+                continue
+            pr = rows[j]
+            if pr.get("input_tokens") is not None or pr.get("output_tokens") is not None:
+                self.ctx.dropped(ROLLUP_REASON)
+            for k in (*_TOKEN_FIELDS, *_LLM_ONLY):
+                pr.pop(k, None)
+            pr["kind"] = "agent"
+            pr["_usage"] = False
+            rollups.add(j)
+            self.note("otlp: llm spans wrapping several model calls of another "
+                      "instrumentation were kept as agent spans (roll-ups)")
+        if rollups:
+            llm = [i for i in llm if i not in rollups]
         # 2. same input tokens (output within OUTPUT_SLACK), overlapping in time, compatible
         #    models and cache figures
         buckets: dict[int, list[int]] = {}
@@ -429,11 +493,14 @@ class _Run:
             idx.sort(key=lambda i: rows[i]["started_at"])
             for a_pos, i in enumerate(idx):
                 ri = rows[i]
-                for j in idx[a_pos + 1:]:
+                # at most MATCH_WINDOW candidates per row: bounded work even when thousands of
+                # calls with equal token counts run at the same time
+                for j in idx[a_pos + 1:a_pos + 1 + MATCH_WINDOW]:
                     rj = rows[j]
                     if rj["started_at"] > ri["ended_at"]:
                         break
-                    if ri["_scope"] == rj["_scope"] or not _overlap(ri, rj) \
+                    if ri["_scope"] == rj["_scope"] or ri["_scope"] in scopes[find(j)] \
+                            or not _overlap(ri, rj) \
                             or abs(ri["output_tokens"] - rj["output_tokens"]) > OUTPUT_SLACK \
                             or not _same_if_known(ri, rj, "cache_read_tokens") \
                             or not _same_if_known(ri, rj, "cache_write_tokens") \
