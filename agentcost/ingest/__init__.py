@@ -7,6 +7,7 @@ decompressed transparently.
 
 from __future__ import annotations
 
+import bisect
 import glob
 import importlib
 import os
@@ -209,8 +210,95 @@ def read_sources(
                 done += src.size
                 if ctx.progress:
                     ctx.progress(done, total)
+    if len(by_reader) > 1:
+        builder = _drop_same_run_other_format(builder, ctx)
     ctx.report.steps_kept = len(builder)
     return Loaded(frame=build_frame(builder), report=ctx.report)
+
+
+SAME_CALL_WINDOW_NS = 2_000_000_000
+
+
+def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> StepBuilder:
+    """One run exported in two formats (e.g. an Agents SDK ``.agents.jsonl`` and the OTel bridge's
+    ``.otlp.jsonl`` of the same run, side by side in one folder) is counted once.
+
+    A task is a copy of a task read by another reader when every one of its llm steps matches an
+    llm step of that task starting within 2 s with the same input and output token counts (a
+    count one side does not carry matches anything), and both have as many llm steps. The
+    copy with fewer known token figures is dropped (ties: the reader listed first in
+    ``READER_MODULES`` wins), and the drop is counted in the ingest report.
+    """
+    cols = builder.columns
+    n = len(builder)
+    order = {name: i for i, name in enumerate(READER_MODULES)}
+    tasks: dict[tuple[str, str], list[int]] = {}
+    timed: list[tuple[int, int]] = []  # (started_at, row) of llm steps
+    for i in range(n):
+        key = (str(cols["format"][i]), str(cols["task_id"][i]))
+        tasks.setdefault(key, []).append(i)
+        if cols["kind"][i] == "llm" and cols["started_at"][i] is not None:
+            timed.append((cols["started_at"][i], i))
+    timed.sort()
+    starts = [t for t, _ in timed]
+
+    def same_call(i: int, j: int) -> bool:
+        for c in ("input_tokens", "output_tokens"):
+            if cols[c][i] is not None and cols[c][j] is not None and cols[c][i] != cols[c][j]:
+                return False
+        return True
+
+    def candidates(i: int) -> set[tuple[str, str]]:
+        t = cols["started_at"][i]
+        lo = bisect.bisect_left(starts, t - SAME_CALL_WINDOW_NS)
+        hi = bisect.bisect_right(starts, t + SAME_CALL_WINDOW_NS)
+        return {(str(cols["format"][j]), str(cols["task_id"][j]))
+                for _, j in timed[lo:hi]
+                if str(cols["format"][j]) != str(cols["format"][i]) and same_call(i, j)}
+
+    def known(rows: list[int]) -> int:
+        return sum(1 for i in rows for c in ("input_tokens", "cache_read_tokens",
+                                              "cache_write_tokens", "output_tokens")
+                   if cols[c][i] is not None)
+
+    drop: set[tuple[str, str]] = set()
+    for key, rows in tasks.items():
+        if key in drop:
+            continue
+        llm = [i for i in rows if cols["kind"][i] == "llm"]
+        if not llm or any(cols["started_at"][i] is None for i in llm):
+            continue
+        partner: tuple[str, str] | None = None
+        for i in llm:
+            hits = candidates(i) - drop
+            if partner is None:
+                partner = next(iter(sorted(hits)), None) if hits else None
+                if partner is None:
+                    break
+            elif partner not in hits:
+                partner = None
+                break
+        if partner is None:
+            continue
+        other_llm = [i for i in tasks[partner] if cols["kind"][i] == "llm"]
+        if len(other_llm) != len(llm):
+            continue
+        a, b = known(rows), known(tasks[partner])
+        loser = key if (a, -order.get(key[0], 99)) < (b, -order.get(partner[0], 99)) else partner
+        drop.add(loser)
+        ctx.dropped(f"same run also read as {partner[0] if loser == key else key[0]}",
+                    len(tasks[loser]))
+    if not drop:
+        return builder
+    keep = [i for i in range(n)
+            if (str(cols["format"][i]), str(cols["task_id"][i])) not in drop]
+    out = StepBuilder()
+    for name, values in cols.items():
+        out.columns[name] = [values[i] for i in keep]
+    out.n = len(keep)
+    for f in ctx.report.files:
+        f["steps"] = sum(1 for i in keep if cols["source"][i] == f["path"])
+    return out
 
 
 def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestContext,
