@@ -247,12 +247,12 @@ class Session:
                         toolUseID=f"bash-progress-{k}", parentToolUseID=tid,
                         uuid=g.uuid(), timestamp=g.tick(200, 2000))
                     self.emit(out, obj)
-            if not sidechain and r.random() < 0.5:
+            for event in ("PreToolUse", "PostToolUse") if not sidechain else ():
                 obj = self.base(last)
                 obj.update(type="progress", data={"type": "hook_progress",
-                                                  "hookEvent": "PostToolUse",
-                                                  "hookName": f"PostToolUse:{name}",
-                                                  "command": "~/.claude/hooks/post.sh"},
+                                                  "hookEvent": event,
+                                                  "hookName": f"{event}:{name}",
+                                                  "command": "~/.claude/hooks/tool-hook.sh"},
                            parentToolUseID=tid, toolUseID=tid, uuid=g.uuid(),
                            timestamp=g.tick(1, 50))
                 self.emit(out, obj)
@@ -339,7 +339,7 @@ class Session:
                                         "usage": {"input_tokens": 0, "output_tokens": 0}})
                     self.emit(out, obj)
                     last = sid
-                if r.random() < 0.04 and self.budget > 400_000:
+                if r.random() < 0.025 and self.budget > 400_000:
                     last, uses = self.call(out, last, False, None,
                                            [("Task", {"description": "explore",
                                                       "prompt": g.text(50, 500),
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         r = g.r
         budget = int(min(max(r.lognormvariate(14.8, 1.0), 150_000), 40_000_000))
         budget = min(budget, max(target - total, 100_000))
-        if sessions and r.random() < 0.03 and any(x.lines for x in sessions):
+        if sessions and r.random() < 0.05 and any(x.lines for x in sessions):
             total += resumed_copy(g, r.choice([x for x in sessions if x.lines]), folder)
         else:
             s = Session(g, folder, budget, r.random() < 0.3,

@@ -476,9 +476,9 @@ def test_gzip_and_copy_in_folder(real, tmp_path):
     assert set(df["task_id"]) == set(ref["task_id"])
 
 
-def test_fast_tool_result_path_equals_full_decoding(real, monkeypatch):
+def test_fast_paths_equal_full_decoding(real, monkeypatch):
     fast, rep1 = load_frame(SPOTTER, CODEMIE)
-    monkeypatch.setattr(cc, "_FAST_RESULTS", False)
+    monkeypatch.setattr(cc, "_FAST_PATHS", False)
     slow, rep2 = load_frame(SPOTTER, CODEMIE)
     cols = [c for c in fast.columns if c != "tool_calls"]
     assert fast[cols].equals(slow[cols])
@@ -500,3 +500,14 @@ def test_fast_tool_result_path_equals_full_decoding(real, monkeypatch):
             ((tid, (ended, err)),) = scanner.scan.results.items()
             assert tid == blocks[0]["tool_use_id"] and err == bool(blocks[0].get("is_error"))
             assert ended == _ns(obj["timestamp"])
+
+
+def test_corrupt_gzip_is_an_input_error(real, tmp_path):
+    import gzip
+
+    blob = gzip.compress((SPOTTER / "tool_heavy.jsonl").read_bytes())
+    p = tmp_path / "s.jsonl.gz"
+    p.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(InputError) as exc:
+        load_frame(p)
+    assert "s.jsonl.gz" in str(exc.value)

@@ -1,0 +1,300 @@
+"""Benchmark: ingest of Claude Code logs vs a bare parse-and-sum loop over the same bytes.
+
+    python bench/run.py --size 100M            # generates bench/data/cc-100M if missing
+    python bench/run.py --size 1G --repeat 3
+    python bench/run.py --data ~/.claude/projects   # your own logs (no expected totals)
+
+Each measurement runs in a child process, after one warm-up read of every file (so all runs
+read from the page cache), ``--repeat`` times; the best and the median wall time are shown.
+
+* ``baseline`` — ``bench/baseline.py``: orjson on every line, usage summed, no dedupe;
+* ``reader`` — the Claude Code reader alone (``read_many``: scan, dedupe, step rows; no
+  pandas), with the default worker pool, and ``reader-1cpu`` with ``AGENTCOST_JOBS=1``;
+* ``ingest`` — ``agentcost.ingest.read_sources`` (sniffing, reader, step table: pandas
+  import and DataFrame build included), and ``ingest-1cpu``;
+* ``cli`` — ``agentcost analyze <dir> --format json`` (import, ingest, pricing, analysis,
+  rendering), when the installed agentcost has the ``analyze`` command;
+* ``ccusage`` — only if a ``ccusage`` binary is already on PATH (never installed by this).
+
+Peak memory: ``maxrss`` is the largest single process (``ru_maxrss`` of the waited child, which
+covers its pool workers one by one); ``tree`` is the sampled sum of PSS over the child and
+its workers (every 20 ms), the figure to hold against a memory budget.
+Totals are checked against the generator's ``manifest.json`` when there is one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+# -- memory of a process tree -----------------------------------------------------------------
+def _children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rfind(b")") + 2 :].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def _pss_kib(pid: int) -> int:
+    for name, key in (("smaps_rollup", b"Pss:"), ("status", b"VmRSS:")):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as fh:
+                for line in fh:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return 0
+
+
+class TreeSampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kib = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            kids = _children_map()
+            todo, total = [self.pid], 0
+            while todo:
+                p = todo.pop()
+                total += _pss_kib(p)
+                todo.extend(kids.get(p, []))
+            self.peak_kib = max(self.peak_kib, total)
+            self.stop.wait(0.02)
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})}, cwd=REPO)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    out_chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()))  # type: ignore[union-attr]
+    reader.start()
+    _, status, rusage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    reader.join()
+    sampler.stop.set()
+    sampler.join()
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return {"wall": wall, "maxrss_mib": rusage.ru_maxrss / 1024,
+            "tree_mib": sampler.peak_kib / 1024, "stdout": b"".join(out_chunks)}
+
+
+# -- the children ------------------------------------------------------------------------------
+def child_reader(path: str) -> None:
+    """The Claude Code reader alone (scan, dedupe, step rows): no table, no pandas."""
+    from agentcost.ingest import resolve_sources
+    from agentcost.ingest.base import IngestContext
+    from agentcost.ingest.claude_code import READER
+
+    sources = [s for s, _ in resolve_sources([path])]
+    out = dict.fromkeys(("calls", "input_raw", "cache_read", "cache_write", "cache_write_1h",
+                         "output", "tool_steps"), 0)
+    for row in READER.read_many(sources, IngestContext()):
+        if row["kind"] == "tool":
+            out["tool_steps"] += 1
+            continue
+        out["calls"] += 1
+        out["cache_read"] += row["cache_read_tokens"]
+        out["cache_write"] += row["cache_write_tokens"]
+        out["cache_write_1h"] += row["cache_write_1h_tokens"]
+        out["input_raw"] += (row["input_tokens"] - row["cache_read_tokens"]
+                             - row["cache_write_tokens"])
+        out["output"] += row["output_tokens"]
+    print(json.dumps(out))
+
+
+def child_ingest(path: str) -> None:
+    from agentcost.ingest import read_sources
+
+    res = read_sources([path])
+    df = res.frame
+    llm = df[df["kind"] == "llm"]
+    out = {"calls": int(len(llm)),
+           "input_raw": int((llm["input_tokens"] - llm["cache_read_tokens"]
+                             - llm["cache_write_tokens"]).sum()),
+           "cache_read": int(llm["cache_read_tokens"].sum()),
+           "cache_write": int(llm["cache_write_tokens"].sum()),
+           "cache_write_1h": int(llm["cache_write_1h_tokens"].sum()),
+           "output": int(llm["output_tokens"].sum()),
+           "tool_steps": int((df["kind"] == "tool").sum())}
+    print(json.dumps(out))
+
+
+def cli_available() -> bool:
+    try:
+        import agentcost.cli as cli
+    except ImportError:
+        return False
+    return hasattr(cli, "analyze")
+
+
+def cli_totals(stdout: bytes) -> dict[str, int]:
+    t = json.loads(stdout)["totals"]
+    return {"calls": t.get("llm_calls"), "cache_read": t.get("cache_read_tokens"),
+            "cache_write": t.get("cache_write_tokens"), "output": t.get("output_tokens"),
+            "tool_steps": t.get("tool_calls"),
+            "input_raw": (t.get("input_tokens") or 0) - (t.get("cache_read_tokens") or 0)
+            - (t.get("cache_write_tokens") or 0)}
+
+
+def machine() -> dict[str, Any]:
+    import orjson
+
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemAvailable"):
+                mem = f"{int(line.split()[1]) // 1024} MiB available"
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "load": os.getloadavg(), "memory": mem,
+            "python": platform.python_version(), "orjson": orjson.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Claude Code ingest benchmark")
+    ap.add_argument("--size", default="100M")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="folder of Claude Code logs (default bench/data/cc-<size>/projects)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip", default="", help="comma-separated measurements to skip")
+    ap.add_argument("--json-out", type=Path, default=None)
+    ap.add_argument("--child-ingest", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child-reader", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child_ingest:
+        child_ingest(args.child_ingest)
+        return 0
+    if args.child_reader:
+        child_reader(args.child_reader)
+        return 0
+
+    manifest: dict[str, Any] | None = None
+    if args.data is None:
+        root = HERE / "data" / f"cc-{args.size}"
+        if not (root / "manifest.json").exists():
+            sys.path.insert(0, str(HERE))
+            import gen_claude_code
+
+            shutil.rmtree(root, ignore_errors=True)
+            gen_claude_code.main(["--size", args.size, "--out", str(root)])
+        data = root / "projects"
+        manifest = json.loads((root / "manifest.json").read_text())
+    else:
+        data = args.data.expanduser()
+        mf = data.parent / "manifest.json"
+        manifest = json.loads(mf.read_text()) if mf.exists() else None
+    files = sorted(data.rglob("*.jsonl"))
+    n_bytes = sum(f.stat().st_size for f in files)
+    for f in files:  # warm the page cache
+        with open(f, "rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+    py = sys.executable
+    runs: dict[str, tuple[list[str], dict[str, str]]] = {
+        "baseline": ([py, str(HERE / "baseline.py"), str(data)], {}),
+        "reader": ([py, str(HERE / "run.py"), "--child-reader", str(data)], {}),
+        "reader-1cpu": ([py, str(HERE / "run.py"), "--child-reader", str(data)],
+                        {"AGENTCOST_JOBS": "1"}),
+        "ingest": ([py, str(HERE / "run.py"), "--child-ingest", str(data)], {}),
+        "ingest-1cpu": ([py, str(HERE / "run.py"), "--child-ingest", str(data)],
+                        {"AGENTCOST_JOBS": "1"}),
+    }
+    if cli_available():
+        runs["cli"] = ([py, "-c", "from agentcost.cli import main; main()", "analyze",
+                        str(data), "--format", "json"], {})
+    else:
+        print("note: agentcost analyze not available; timing read_sources only")
+    if shutil.which("ccusage"):
+        runs["ccusage"] = ([shutil.which("ccusage") or "ccusage", "daily", "--json"],
+                           {"CLAUDE_CONFIG_DIR": str(data.parent)})
+    skip = {s for s in args.skip.split(",") if s}
+
+    info = machine()
+    print(f"data: {data} — {n_bytes / 2**20:,.1f} MiB in {len(files)} files")
+    print(f"machine: {info['cpus']} CPUs ({info['cpu']}), load {info['load'][0]:.2f}, "
+          f"{info['memory']}, Python {info['python']}, orjson {info['orjson']}")
+    results: dict[str, dict[str, Any]] = {}
+    for _rep in range(args.repeat):
+        for name, (cmd, env) in runs.items():  # interleaved, so drift hits all alike
+            if name in skip:
+                continue
+            m = measure(cmd, env)
+            r = results.setdefault(name, {"walls": [], "maxrss_mib": 0.0, "tree_mib": 0.0})
+            r["walls"].append(m["wall"])
+            r["maxrss_mib"] = max(r["maxrss_mib"], m["maxrss_mib"])
+            r["tree_mib"] = max(r["tree_mib"], m["tree_mib"])
+            r["stdout"] = m["stdout"]
+    base = min(results["baseline"]["walls"]) if "baseline" in results else None
+    print(f"\n{'run':12s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
+          f"{'tree MiB':>9s} {'x baseline':>10s}  totals")
+    expected = (manifest or {}).get("expected")
+    report: dict[str, Any] = {"bytes": n_bytes, "files": len(files), "machine": info,
+                              "runs": {}}
+    for name, r in results.items():
+        best, med = min(r["walls"]), statistics.median(r["walls"])
+        check = ""
+        try:
+            if name in ("ingest", "ingest-1cpu", "reader", "reader-1cpu") and expected:
+                got = json.loads(r["stdout"])
+                check = "ok" if got == expected else f"MISMATCH {got} != {expected}"
+            elif name == "cli" and expected:
+                got = cli_totals(r["stdout"])
+                want = {k: v for k, v in expected.items() if k != "cache_write_1h"}
+                check = "ok" if got == want else f"MISMATCH {got} != {want}"
+        except (ValueError, KeyError) as exc:
+            check = f"unreadable output ({exc})"
+        ratio = f"{best / base:10.2f}" if base else f"{'':>10s}"
+        print(f"{name:12s} {best:8.2f} {med:9.2f} {n_bytes / 2**20 / best:8.0f} "
+              f"{r['maxrss_mib']:11.0f} {r['tree_mib']:9.0f} {ratio}  {check}")
+        report["runs"][name] = {"best_s": best, "median_s": med, "walls": r["walls"],
+                                "mib_per_s": n_bytes / 2**20 / best,
+                                "maxrss_mib": r["maxrss_mib"], "tree_mib": r["tree_mib"],
+                                "check": check}
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
