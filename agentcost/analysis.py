@@ -232,119 +232,127 @@ def _latency(w: pd.DataFrame) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- findings
 
 
-def _turns(task: pd.DataFrame) -> list[tuple[Any, pd.DataFrame]]:
-    """(llm step row, the tool steps that ran before the next llm step) for one task."""
-    out: list[tuple[Any, pd.DataFrame]] = []
-    kinds = task["kind"].tolist()
-    idx = [i for i, k in enumerate(kinds) if k == "llm"]
-    for n, i in enumerate(idx):
-        j = idx[n + 1] if n + 1 < len(idx) else len(kinds)
-        seg = task.iloc[i + 1 : j]
-        out.append((task.iloc[i], seg[seg["kind"] == "tool"]))
-    return out
-
-
 def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
                   task_cost: pd.Series, task_tokens: pd.Series) -> list[dict[str, Any]]:
+    """All findings, computed column-wise over the whole table (no per-task slicing)."""
     import numpy as np
     import pandas as pd
 
     findings: list[dict[str, Any]] = []
-    llm = df[df["kind"] == "llm"]
+    order_cols = ["task_id", "step"]
 
-    # 1. caching that lost money — writes never read afterwards (per task and model)
-    for (tid, model), g in llm.groupby(["task_id", "model"], sort=False, dropna=False):
-        cw = g["cache_write_tokens"].fillna(0).astype("int64").to_numpy()
-        cr = g["cache_read_tokens"].fillna(0).astype("int64").to_numpy()
-        if cw.sum() == 0:
-            continue
-        last_write = int(np.flatnonzero(cw > 0)[-1])
-        reads_after_first = cr[int(np.flatnonzero(cw > 0)[0]) + 1:].sum()
-        savings = float(np.nansum(g["cache_savings_usd"].to_numpy(dtype="float64")))
-        if reads_after_first == 0:
-            findings.append({
-                "type": "cache-write-unread", "severity": "warning", "task_id": str(tid),
-                "model": None if pd.isna(model) else str(model),
-                "message": (f"{int(cw.sum()):,} tokens written to cache were never read: "
-                            f"the write premium was wasted"),
-                "usd_at_stake": _f(-savings if savings < 0 else 0.0),
-                "seconds_at_stake": None,
-                "details": {"cache_write_tokens": int(cw.sum())},
-            })
-        elif savings < 0:
-            findings.append({
-                "type": "cache-lost-money", "severity": "warning", "task_id": str(tid),
-                "model": None if pd.isna(model) else str(model),
-                "message": (f"caching cost ${-savings:.4f} more than no caching: "
-                            f"{int(cw.sum()):,} tokens written, {int(cr.sum()):,} read"),
-                "usd_at_stake": _f(-savings), "seconds_at_stake": None,
-                "details": {"cache_write_tokens": int(cw.sum()),
-                            "cache_read_tokens": int(cr.sum()),
-                            "last_write_step": int(g.iloc[last_write]["step"])},
-            })
-        w1 = g["cache_write_1h_tokens"].fillna(0).astype("int64")
-        if w1.sum() > 0:
-            starts = g["started_at"].dropna().sort_values()
-            gaps = starts.diff().dt.total_seconds().dropna()
-            if len(gaps) and float(gaps.max()) < FIVE_MINUTES_S:
-                prem = float(np.nansum(g["cache_1h_premium_usd"].to_numpy(dtype="float64")))
+    # 1. caching that lost money — per task and model
+    llm = df[df["kind"] == "llm"].sort_values(order_cols, kind="stable")
+    if len(llm):
+        model_key = llm["model"].fillna(llm["response_model"]).fillna("(unknown)")
+        cw = llm["cache_write_tokens"].fillna(0).astype("int64")
+        cr = llm["cache_read_tokens"].fillna(0).astype("int64")
+        keys = [llm["task_id"], model_key]
+        prior_writes = cw.groupby(keys, sort=False).cumsum() - cw
+        gaps = llm.groupby(keys, sort=False)["started_at"].diff().dt.total_seconds()
+        agg = pd.DataFrame({
+            "cw": cw, "cr": cr, "reads_after": cr.where(prior_writes > 0, 0),
+            "w1": llm["cache_write_1h_tokens"].fillna(0).astype("int64"),
+            "sav": llm["cache_savings_usd"].astype("float64"),
+            "prem": llm["cache_1h_premium_usd"].astype("float64"),
+            "gap": gaps, "task": llm["task_id"], "model": model_key,
+        }).groupby(["task", "model"], sort=False).agg(
+            cw=("cw", "sum"), cr=("cr", "sum"), reads_after=("reads_after", "sum"),
+            w1=("w1", "sum"), sav=("sav", "sum"), prem=("prem", "sum"),
+            max_gap=("gap", "max"), n=("cw", "size"))
+        for (tid, model), r in agg[agg["cw"] > 0].iterrows():
+            savings = float(r["sav"])
+            mname = None if model == "(unknown)" else str(model)
+            if r["reads_after"] == 0:
+                findings.append({
+                    "type": "cache-write-unread", "severity": "warning", "task_id": str(tid),
+                    "model": mname,
+                    "message": (f"{int(r['cw']):,} tokens written to cache were never read: "
+                                "the write premium was wasted"),
+                    "usd_at_stake": _f(-savings if savings < 0 else 0.0),
+                    "seconds_at_stake": None,
+                    "details": {"cache_write_tokens": int(r["cw"])},
+                })
+            elif savings < 0:
+                findings.append({
+                    "type": "cache-lost-money", "severity": "warning", "task_id": str(tid),
+                    "model": mname,
+                    "message": (f"caching cost ${-savings:.4f} more than no caching: "
+                                f"{int(r['cw']):,} tokens written, {int(r['cr']):,} read"),
+                    "usd_at_stake": _f(-savings), "seconds_at_stake": None,
+                    "details": {"cache_write_tokens": int(r["cw"]),
+                                "cache_read_tokens": int(r["cr"])},
+                })
+            if r["w1"] > 0 and r["n"] > 1 and not pd.isna(r["max_gap"]) \
+                    and float(r["max_gap"]) < FIVE_MINUTES_S:
                 findings.append({
                     "type": "cache-1h-unneeded", "severity": "info", "task_id": str(tid),
-                    "model": None if pd.isna(model) else str(model),
-                    "message": (f"{int(w1.sum()):,} tokens written with the 1h TTL, but every "
-                                f"reuse gap was under 5 minutes (max {gaps.max():.0f}s): "
+                    "model": mname,
+                    "message": (f"{int(r['w1']):,} tokens written with the 1h TTL, but every "
+                                f"reuse gap was under 5 minutes (max {r['max_gap']:.0f}s): "
                                 "5m writes would do"),
-                    "usd_at_stake": _f(prem), "seconds_at_stake": None,
-                    "details": {"cache_write_1h_tokens": int(w1.sum()),
-                                "max_gap_s": _f(gaps.max(), 1)},
+                    "usd_at_stake": _f(r["prem"]), "seconds_at_stake": None,
+                    "details": {"cache_write_1h_tokens": int(r["w1"]),
+                                "max_gap_s": _f(r["max_gap"], 1)},
                 })
 
-    # 2./3. sequential tool calls of one turn; repeated identical tool calls
-    tools_all = df[df["kind"] == "tool"]
-    if not tools_all.empty:
-        multi_tasks = tools_all.groupby("task_id").size()
-        for tid in multi_tasks[multi_tasks >= 2].index:
-            task = df[df["task_id"] == tid]
-            for llm_row, tools in _turns(task):
-                if len(tools) < 2:
-                    continue
-                t = tools.dropna(subset=["started_at", "ended_at"]).sort_values("started_at")
-                if len(t) < 2:
-                    continue
-                starts = t["started_at"].to_numpy()
-                ends = t["ended_at"].to_numpy()
-                sequential = bool((starts[1:] >= ends[:-1]).all())
-                if not sequential:
-                    continue
-                durs = t["duration_ms"].astype("float64")
-                gain = float(durs.sum() - durs.max()) / 1000.0
-                if gain <= 0:
-                    continue
-                findings.append({
-                    "type": "sequential-tools", "severity": "info", "task_id": str(tid),
-                    "model": None,
-                    "message": (f"{len(t)} tool calls requested in step {int(llm_row['step'])} "
-                                f"ran one after another ({', '.join(map(str, t['name']))}); "
-                                f"parallel dispatch would save {gain:.2f}s"),
-                    "usd_at_stake": None, "seconds_at_stake": _f(gain, 3),
-                    "details": {"step": int(llm_row["step"]), "tools": [str(x) for x in t["name"]]},
-                })
-        keyed = tools_all.dropna(subset=["tool_input_hash"])
-        if not keyed.empty:
-            for (tid, name, h), g in keyed.groupby(["task_id", "name", "tool_input_hash"],
-                                                   sort=False):
-                if len(g) < 2:
-                    continue
-                wasted = float(g["duration_ms"].astype("float64").iloc[1:].sum()) / 1000.0
-                findings.append({
-                    "type": "repeated-tool-call", "severity": "info", "task_id": str(tid),
-                    "model": None,
-                    "message": (f"tool {name!s} called {len(g)} times with identical arguments "
-                                f"(steps {', '.join(str(int(s)) for s in g['step'])})"),
-                    "usd_at_stake": None,
-                    "seconds_at_stake": _f(wasted, 3) if not math.isnan(wasted) else None,
-                    "details": {"tool": str(name), "calls": int(len(g)), "args_hash": str(h)},
-                })
+    # 2. sequential tool calls of one turn: tools between an llm step and the next one
+    ordered = df.sort_values(order_cols, kind="stable")
+    turn = (ordered["kind"] == "llm").astype("int64").groupby(ordered["task_id"],
+                                                               sort=False).cumsum()
+    llm_step = ordered["step"].where(ordered["kind"] == "llm").groupby(
+        ordered["task_id"], sort=False).ffill()
+    tools = ordered[(ordered["kind"] == "tool") & (turn > 0)
+                    & ordered["started_at"].notna() & ordered["ended_at"].notna()].copy()
+    if len(tools):
+        tools["_turn"] = turn[tools.index]
+        tools["_llm_step"] = llm_step[tools.index]
+        tools = tools.sort_values(["task_id", "_turn", "started_at"], kind="stable")
+        gk = [tools["task_id"], tools["_turn"]]
+        prev_end = tools.groupby(gk, sort=False)["ended_at"].shift()
+        overlap = (tools["started_at"] < prev_end).fillna(False).astype(bool)
+        dur = tools["duration_ms"].astype("float64")
+        per_turn = pd.DataFrame({"task": tools["task_id"], "turn": tools["_turn"],
+                                 "overlap": overlap, "dur": dur,
+                                 "llm_step": tools["_llm_step"]}).groupby(
+            ["task", "turn"], sort=False).agg(n=("dur", "size"), any_overlap=("overlap", "any"),
+                                              total=("dur", "sum"), longest=("dur", "max"),
+                                              llm_step=("llm_step", "first"))
+        seq = per_turn[(per_turn["n"] >= 2) & ~per_turn["any_overlap"]
+                       & (per_turn["total"] > per_turn["longest"])]
+        names = tools.groupby(gk, sort=False)["name"].agg(lambda x: [str(v) for v in x])
+        for (tid, t_no), r in seq.iterrows():
+            gain = float(r["total"] - r["longest"]) / 1000.0
+            tool_names = names.loc[(tid, t_no)]
+            step_no = int(r["llm_step"]) if not pd.isna(r["llm_step"]) else None
+            findings.append({
+                "type": "sequential-tools", "severity": "info", "task_id": str(tid),
+                "model": None,
+                "message": (f"{int(r['n'])} tool calls requested in step {step_no} ran one "
+                            f"after another ({', '.join(tool_names)}); parallel dispatch would "
+                            f"save {gain:.2f}s"),
+                "usd_at_stake": None, "seconds_at_stake": _f(gain, 3),
+                "details": {"step": step_no, "tools": tool_names},
+            })
+
+    # 3. identical tool calls repeated within a task
+    keyed = df[(df["kind"] == "tool") & df["tool_input_hash"].notna()]
+    if len(keyed):
+        gk2 = [keyed["task_id"], keyed["name"].fillna(""), keyed["tool_input_hash"]]
+        size = keyed.groupby(gk2, sort=False)["step"].transform("size")
+        rep = keyed[size >= 2].sort_values(order_cols, kind="stable")
+        for (tid, name, h), g in rep.groupby(["task_id", rep["name"].fillna(""),
+                                              "tool_input_hash"], sort=False):
+            wasted = float(np.nansum(g["duration_ms"].astype("float64").iloc[1:])) / 1000.0
+            findings.append({
+                "type": "repeated-tool-call", "severity": "info", "task_id": str(tid),
+                "model": None,
+                "message": (f"tool {name!s} called {len(g)} times with identical arguments "
+                            f"(steps {', '.join(str(int(x)) for x in g['step'])})"),
+                "usd_at_stake": None,
+                "seconds_at_stake": _f(wasted, 3) if wasted else None,
+                "details": {"tool": str(name), "calls": int(len(g)), "args_hash": str(h)},
+            })
 
     # 4. runaway loops
     if len(task_iters):

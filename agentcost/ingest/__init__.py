@@ -137,6 +137,8 @@ def detect(source: Source, table: dict[str, Reader]) -> Reader | None:
             score = 0
         if score > best[0]:
             best = (score, reader)
+            if score >= 95:  # certain enough: don't ask the remaining readers
+                break
     return best[1]
 
 
@@ -229,7 +231,7 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
     copy with fewer known token figures is dropped (ties: the reader listed first in
     ``READER_MODULES`` wins), and the drop is counted in the ingest report.
     """
-    cols = builder.columns
+    cols = builder.padded()
     n = len(builder)
     order = {name: i for i, name in enumerate(READER_MODULES)}
     tasks: dict[tuple[str, str], list[int]] = {}

@@ -52,7 +52,9 @@ class Source:
         else:
             assert self.path is not None
             try:
-                raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller
+                # 1 MiB buffer: trace lines are often several KiB; the default 8 KiB buffer
+                # makes line iteration ~3x slower on such files.
+                raw = open(self.path, "rb", buffering=1 << 20)  # noqa: SIM115 - returned
             except OSError as exc:
                 raise InputError(f"cannot open: {exc.strerror}", self.name) from None
         magic = raw.read(2)
