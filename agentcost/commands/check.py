@@ -1,0 +1,129 @@
+"""``agentcost check``: the CI gate — options → :func:`agentcost.gate.check` → renderers → exit code.
+
+Only typer is imported at module level; everything else inside the command body.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+HELP = """Fail CI on cost regressions against a baseline and on budgets.
+
+Save a baseline on the main branch with `agentcost analyze TRACES --format json --steps -o
+baseline.json`, then run `agentcost check TRACES --baseline baseline.json --max-increase 10%` on
+the pull request. Both sides are priced with the current price data; a price change shows as
+"price drift" and never passes for a change of the agent.
+
+Exit codes: 0 every gate passed, 1 a gate failed, 2 usage or input error, 3 inconclusive (a gate
+could not be evaluated: unpriced models, missing fields).
+"""
+
+
+def check(
+    paths: Annotated[list[str], typer.Argument(
+        help="Trace files or folders of the current run (- for stdin).")],
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", "-b", help="Baseline report: analyze --format json --steps output.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="agentcost.yaml with budgets: and check: (default: ./agentcost.yaml).")] = None,
+    max_increase: Annotated[list[str] | None, typer.Option(
+        "--max-increase", help="Regression threshold: 10% or 0.50 (dollars) for cost, or "
+        "METRIC=VALUE (e.g. iterations=20%, latency_p95_s=5). Repeatable.")] = None,
+    min_delta: Annotated[list[str] | None, typer.Option(
+        "--min-delta", help="Noise floor for percentage thresholds: 0.01 (dollars) or "
+        "METRIC=VALUE. Repeatable.")] = None,
+    per_task: Annotated[bool | None, typer.Option(
+        "--per-task/--no-per-task", help="Also gate every matched task (default: totals "
+        "only; tasks over a threshold are flagged warn).")] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
+    junit: Annotated[Path | None, typer.Option(
+        "--junit", help="Also write JUnit XML (one test case per gate) to this file.")] = None,
+    step_summary: Annotated[bool, typer.Option(
+        "--step-summary/--no-step-summary", help="Append the markdown report to "
+        "$GITHUB_STEP_SUMMARY when it is set.")] = True,
+    top: Annotated[int, typer.Option(min=1, help="Tasks listed in the tables.")] = 20,
+    input_format: Annotated[str | None, typer.Option(
+        "--input-format", help="Force a trace format instead of detecting it.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only steps starting at/after this time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only steps starting before this time.")] = None,
+    strict: Annotated[bool, typer.Option(help="Fail on the first malformed line.")] = False,
+) -> None:
+    from agentcost.cli import _run
+
+    def body() -> int:
+        from agentcost import config as cfgmod
+        from agentcost.gate import CheckOptions, load_baseline
+        from agentcost.gate import check as run_check
+        from agentcost.table import load
+
+        cfg = cfgmod.load(config)
+        opts = CheckOptions.from_config(cfg, max_increase=max_increase or [],
+                                        min_delta=min_delta or [], per_task=per_task,
+                                        current_label=" ".join(paths))
+        base = load_baseline(baseline) if baseline is not None else None
+        table = load(paths, config=cfg, input_format=input_format, since=since, until=until,
+                     strict=strict)
+        report = run_check(table, cfg.raw.get("budgets"), base, opts)
+        _emit(report, fmt, output, junit, top, step_summary)
+        if report.exit_code:
+            print(f"agentcost: {report.summary}", file=sys.stderr)
+        return int(report.exit_code)
+
+    raise typer.Exit(_run(body))
+
+
+def _emit(report: Any, fmt: CheckFormat, output: Path | None, junit: Path | None, top: int,
+          step_summary: bool) -> None:
+    import os
+
+    from agentcost.cli import _console, write_output
+    from agentcost.render import check_text, data
+
+    if fmt is CheckFormat.table:
+        if output is None:
+            check_text.render_console(report, _console(), top=top)
+        else:
+            from rich.console import Console
+
+            with open(os.devnull, "w") as sink:
+                con = Console(record=True, file=sink, width=120, highlight=False,
+                              color_system=None)
+                check_text.render_console(report, con, top=top)
+            write_output(con.export_text(), output)
+    elif fmt is CheckFormat.markdown:
+        write_output(check_text.render_markdown(report, top=top), output)
+    else:
+        write_output(data.to_json(report.to_dict()), output)
+    if junit is not None:
+        from agentcost.render.check_junit import render_junit
+
+        write_output(render_junit(report), junit)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary and summary_path:
+        from agentcost.errors import InputError
+
+        try:
+            with open(summary_path, "a", encoding="utf-8") as fh:
+                fh.write(check_text.render_markdown(report, top=top))
+        except OSError as exc:
+            raise InputError(f"cannot append the summary: {exc.strerror}",
+                             summary_path) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check", help=HELP)(check)
