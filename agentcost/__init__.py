@@ -5,6 +5,11 @@ Library entry points (imported lazily so ``agentcost --help`` stays fast)::
     import agentcost
     table = agentcost.load(["traces/"])          # read + price -> StepTable
     report = agentcost.analyze(table)            # metrics, findings -> AnalyzeReport
+    result = agentcost.check(table, budgets, baseline, options)  # CI gate -> CheckReport
+    findings = agentcost.audit_prompt(text, model="claude-sonnet-4-6")  # prompt audit (offline)
+
+The gate lives in ``agentcost.gate`` (not ``agentcost.check``: a submodule named like the public
+function would shadow it once imported).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load", "analyze"]
+__all__ = ["__version__", "load", "analyze", "check", "audit_prompt"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,6 +30,14 @@ def __getattr__(name: str) -> Any:
         from agentcost.analysis import analyze
 
         return analyze
+    if name == "check":
+        from agentcost.gate import check
+
+        return check
+    if name == "audit_prompt":
+        from agentcost.audit import audit_prompt
+
+        return audit_prompt
     if name == "StepTable":
         from agentcost.table import StepTable
 

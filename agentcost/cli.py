@@ -138,6 +138,9 @@ def analyze(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the report to this file (atomically) instead of stdout.")
     ] = None,
+    explain_misses: Annotated[bool, typer.Option(
+        "--explain-misses", help="Explain each cache miss (cause, first differing block, tokens "
+        "and dollars lost; needs request bodies or segments); table, json, markdown.")] = False,
 ) -> None:
     """Where the money and the seconds went, per task and per step."""
 
@@ -174,6 +177,10 @@ def analyze(
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget)
         report = run_analyze(table, opts, cfg)
+        if explain_misses:
+            from agentcost.audit import explain_misses as run_explain
+
+            report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
         _emit_analyze(report, fmt, output)
         return 0
 
@@ -182,18 +189,29 @@ def analyze(
 
 
 def _emit_analyze(report: Any, fmt: OutFormat, output: Path | None = None) -> None:
-    from agentcost.render import analyze_text, data
+    from agentcost.render import analyze_text, audit_text, data
 
+    misses = report.extra.get("cache_misses")  # analyze --explain-misses
     if fmt is OutFormat.table:
         if output is None:
             analyze_text.render_console(report, _console())
+            if misses is not None:
+                audit_text.render_misses(misses, _console())
             return
         from rich.console import Console
 
         con = Console(record=True, file=open(os.devnull, "w"), width=120,  # noqa: SIM115
                       highlight=False, color_system=None)
         analyze_text.render_console(report, con)
+        if misses is not None:
+            audit_text.render_misses(misses, con)
         write_output(con.export_text(), output)
+        return
+    if misses is not None and fmt in (OutFormat.json, OutFormat.markdown):
+        text = (data.to_json({**report.to_dict(), "cache_misses": misses})
+                if fmt is OutFormat.json else analyze_text.render_markdown(report) + "\n"
+                + "\n".join(audit_text.misses_markdown(misses["summary"], misses["findings"])))
+        write_output(text, output)
         return
     text = {
         OutFormat.json: data.render_json,

@@ -1,0 +1,662 @@
+"""Why did each call miss the cache? The trace audit (``audit-prompt TRACES``,
+``analyze --explain-misses``).
+
+Input: the step table's llm steps that carry ``segments`` (one ``{role, tokens, hash,
+breakpoint}`` per tool definition, system block and message, DESIGN.md §2). Calls are taken in
+start-time order; each is compared with its **reference**:
+
+* the previous call of the same task — the agent loop re-sends that call's prompt, so the prefix
+  the previous call cached (up to its last breakpoint; for implicit caching, its whole prompt;
+  without breakpoint marks, as far as its cache reads + writes reached) should be read back;
+* for a task's first call, the earlier call of another task sharing the longest prefix (or,
+  when none shares the first block, the latest one whose tools/system blocks overlap): only the
+  shared stable region (tools + system) is expected to be reusable, and on Anthropic only up to
+  a breakpoint the other call wrote there.
+
+A call **misses** when its cache read is below that reusable prefix (less a tolerance: 3 %, at
+least 32 tokens, at least the provider's reporting granularity, 128 for OpenAI before GPT-5.6).
+The cause is the first that applies:
+
+1. ``model-change`` — another model (caches are per model);
+2. the first differing block inside the reusable prefix: ``tools-change`` (or ``unstable-order``
+   when the same tools come in another order, or the same JSON with other key order),
+   ``system-edit``, ``history-edit`` (an earlier message changed); when the request text is
+   available (agentcost JSONL ``request`` bodies, raw request logs) the change is classified by
+   the static rules — ``timestamp``, ``volatile-id``, ``user-content``, ``whitespace-drift`` —
+   and reported with its offset and before/after excerpts;
+3. ``below-minimum`` — the reusable prefix is below the model's minimum cacheable length;
+4. ``concurrent`` — sent before the reference's response began (its start + TTFT; without a
+   TTFT, before it ended);
+5. ``ttl-expired`` — the gap since the reference started exceeds the TTL (1 h if it wrote 1h
+   entries, else the model's default lifetime from the rules data);
+6. ``breakpoint-moved`` — Anthropic: none of the call's breakpoints is within the lookback
+   window (20 blocks) of the entry;
+7. ``unexplained`` — none of the above (eviction, routing, another workspace).
+
+Tokens lost = reusable − read; dollars lost = those tokens at the price actually paid (cache
+write or uncached input) minus the cache-read price, with the step's model prices (genai-prices
+via :class:`agentcost.pricing.Pricer`). Segment token counts are the readers' per-block
+estimates scaled to the call's input, so positions and losses are approximate to a few tokens.
+
+The summary also says how many of the tokens written to the cache were never read by a later
+call (same model, same prefix, a read reaching that far).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentcost.audit.findings import Finding
+
+if TYPE_CHECKING:
+    from agentcost.config import Config
+    from agentcost.table import StepTable
+
+TOL_SHARE = 0.03
+TOL_MIN = 32
+EXCERPT = 40
+
+
+@dataclass
+class Call:
+    row: int
+    task_id: str
+    step: int
+    model: str | None
+    provider: str | None
+    start: int | None
+    end: int | None
+    ttft_ms: float | None
+    read: int | None
+    write: int | None
+    w1h: int | None
+    segs: list[dict[str, Any]]
+    source: str | None
+    line: int | None
+    tier: str | None
+    hour: str | None
+    chain: list[str] = field(default_factory=list)  # chain[j]: hash of the first j segments
+    cum: list[int] = field(default_factory=list)  # cum[j]: tokens of the first j segments
+    bps: list[int] = field(default_factory=list)  # 1-based positions with a breakpoint
+    rule: Any = None
+    texts: list[str | None] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.segs)
+
+    def stable_len(self) -> int:
+        k = 0
+        while k < self.n and self.segs[k].get("role") in ("tools", "system"):
+            k += 1
+        return k
+
+    def pos_of_tokens(self, tokens: int) -> int:
+        """Segment position whose cumulative tokens are closest to ``tokens``."""
+        best, best_d = 0, None
+        for j, c in enumerate(self.cum):
+            d = abs(c - tokens)
+            if best_d is None or d < best_d:
+                best, best_d = j, d
+        return best
+
+
+@dataclass
+class MissReport:
+    findings: list[Finding]
+    summary: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"findings": [f.to_dict() for f in self.findings], "summary": self.summary}
+
+
+# ------------------------------------------------------------------------ preparation
+
+
+def _norm_model(m: str | None) -> str:
+    if not m:
+        return ""
+    from agentcost.rules import normalize_model_id
+
+    return normalize_model_id(m)
+
+
+def _calls(table: StepTable) -> tuple[list[Call], int, int]:
+    import pandas as pd
+
+    from agentcost.rules import rule_for
+
+    df = table.frame
+    llm_all = df[df["kind"] == "llm"]
+    has = llm_all["segments"].map(lambda s: isinstance(s, list) and len(s) > 0).astype(bool)
+    llm = llm_all[has]
+    out: list[Call] = []
+    without = int((~has).sum())
+
+    def val(v: Any) -> Any:
+        if v is None:
+            return None
+        try:
+            if pd.isna(v):
+                return None
+        except (TypeError, ValueError):
+            pass
+        return v
+
+    for idx, r in llm.iterrows():
+        segs = r["segments"]
+        st, en = val(r["started_at"]), val(r["ended_at"])
+        model = val(r["model"]) or val(r["response_model"])
+        hour = st.floor("h").isoformat() if st is not None else None
+        c = Call(
+            row=int(idx), task_id=str(r["task_id"]), step=int(r["step"]),
+            model=None if model is None else str(model),
+            provider=None if val(r["provider"]) is None else str(r["provider"]),
+            start=None if st is None else int(st.value), end=None if en is None else int(en.value),
+            ttft_ms=None if val(r["ttft_ms"]) is None else float(r["ttft_ms"]),
+            read=None if val(r["cache_read_tokens"]) is None else int(r["cache_read_tokens"]),
+            write=None if val(r["cache_write_tokens"]) is None else int(r["cache_write_tokens"]),
+            w1h=None if val(r["cache_write_1h_tokens"]) is None else int(
+                r["cache_write_1h_tokens"]),
+            segs=segs, source=None if val(r["source"]) is None else str(r["source"]),
+            line=None if val(r["line"]) is None else int(r["line"]),
+            tier=None if val(r["service_tier"]) is None else str(r["service_tier"]), hour=hour)
+        h = ""
+        c.chain = [h]
+        c.cum = [0]
+        for j, s in enumerate(segs, 1):
+            h = hashlib.sha1((h + "\x00" + str(s.get("hash"))).encode()).hexdigest()
+            c.chain.append(h)
+            c.cum.append(c.cum[-1] + int(s.get("tokens") or 0))
+            if s.get("breakpoint"):
+                c.bps.append(j)
+        c.rule = rule_for(c.model, c.provider) if c.model else None
+        out.append(c)
+    big = 1 << 62
+    out.sort(key=lambda c: (c.start if c.start is not None else big, c.task_id, c.step))
+    return out, without, len(llm_all)
+
+
+def _common(a: Call, b: Call, limit: int | None = None) -> int:
+    """Number of leading segments a and b share (binary search on the prefix chains)."""
+    hi = min(a.n, b.n) if limit is None else min(a.n, b.n, limit)
+    lo = 0
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a.chain[mid] == b.chain[mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _provider(c: Call) -> str:
+    if c.rule is not None:
+        return str(c.rule.provider)
+    return (c.provider or "").lower()
+
+
+def _requested_extent(r: Call, flags_known: bool) -> int:
+    """How far the reference's cache entries reach (segments)."""
+    used = (r.read or 0) + (r.write or 0)
+    if _provider(r) == "anthropic" and r.bps:
+        return r.bps[-1]
+    if used > 0:
+        return r.pos_of_tokens(used)
+    if _provider(r) == "anthropic" and flags_known:
+        return 0  # no breakpoint: the call asked for no caching
+    return r.n
+
+
+# ------------------------------------------------------------------------------ texts
+
+
+def _request_of(obj: Any) -> dict[str, Any] | None:
+    if not isinstance(obj, dict):
+        return None
+    req = obj.get("request", obj.get("request_body"))
+    if isinstance(req, str):
+        try:
+            req = json.loads(req)
+        except ValueError:
+            return None
+    if isinstance(req, dict) and not any(k in req for k in ("messages", "input", "system")) \
+            and "body" in req:
+        body = req["body"]
+        if isinstance(body, str):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                return None
+        req = body
+    return req if isinstance(req, dict) else None
+
+
+def _block_texts(body: dict[str, Any]) -> list[tuple[Any, str]]:
+    """(block as the segments module hashes it, text for comparison), in segment order."""
+    out: list[tuple[Any, str]] = []
+
+    def text_of(block: Any) -> str:
+        if isinstance(block, str):
+            return block
+        if isinstance(block, dict):
+            if isinstance(block.get("text"), str) and block.get("type") in (None, "text",
+                                                                            "input_text"):
+                return str(block["text"])
+            content = block.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list) and all(
+                    isinstance(p, dict) and isinstance(p.get("text"), str) for p in content):
+                return "\n".join(str(p["text"]) for p in content)
+        return json.dumps(block, ensure_ascii=False)
+
+    for tool in body.get("tools") or []:
+        out.append((tool, json.dumps(tool, ensure_ascii=False)))
+    system = body.get("system")
+    if isinstance(system, str) and system:
+        out.append((system, system))
+    elif isinstance(system, list):
+        for blk in system:
+            out.append((blk, text_of(blk)))
+    instructions = body.get("instructions")
+    if isinstance(instructions, str) and instructions:
+        out.append((instructions, instructions))
+    messages = body.get("messages")
+    if messages is None:
+        inp = body.get("input")
+        messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else (inp or [])
+    for msg in messages:
+        if isinstance(msg, dict):
+            out.append((msg, text_of(msg)))
+    return out
+
+
+def _attach_texts(calls: list[Call]) -> int:
+    """Read request bodies back from the source files (agentcost JSONL ``request``, raw logs);
+    keep a block's text only where its hash matches the segment. Returns calls with text."""
+    from pathlib import Path
+
+    import orjson
+
+    from agentcost.ingest import segments as segmod
+    from agentcost.ingest.base import Source
+
+    by_file: dict[str, dict[int, list[Call]]] = {}
+    for c in calls:
+        if c.source and c.line:
+            by_file.setdefault(c.source, {}).setdefault(c.line, []).append(c)
+    n = 0
+    for src, wanted in by_file.items():
+        p = Path(src)
+        if not p.is_file():
+            continue
+        try:
+            for lineno, raw in Source(name=src, path=p).lines():
+                cs = wanted.get(lineno)
+                if not cs:
+                    continue
+                try:
+                    body = _request_of(orjson.loads(raw))
+                except ValueError:
+                    continue
+                if body is None:
+                    continue
+                blocks = _block_texts(body)
+                for c in cs:
+                    if len(blocks) != c.n:
+                        continue
+                    texts: list[str | None] = []
+                    for (blk, text), seg in zip(blocks, c.segs, strict=True):
+                        h = segmod._fp(segmod._strip_cc(blk))  # same fingerprint as ingest
+                        texts.append(text if h == seg.get("hash") else None)
+                    c.texts = texts
+                    n += 1
+        except Exception:  # text is a bonus: never fail the audit over it
+            continue
+    return n
+
+
+def _clip(s: str) -> str:
+    return s.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+# ---------------------------------------------------------------------------- causes
+
+
+def _ttl_seconds(r: Call) -> tuple[int | None, str]:
+    if (r.w1h or 0) > 0:
+        return 3600, "1h"
+    if r.rule is not None:
+        opt = r.rule.default_ttl
+        if opt is not None and opt.seconds:
+            return int(opt.seconds), str(opt.ttl)
+    return None, "?"
+
+
+def _tools_change(k: Call, r: Call) -> tuple[str, str]:
+    tk = [s.get("hash") for s in k.segs if s.get("role") == "tools"]
+    tr = [s.get("hash") for s in r.segs if s.get("role") == "tools"]
+    if tk != tr and sorted(map(str, tk)) == sorted(map(str, tr)):
+        return "unstable-order", f"the same {len(tk)} tool definitions in another order"
+    ck, cr = Counter(map(str, tk)), Counter(map(str, tr))
+    added, removed = sum((ck - cr).values()), sum((cr - ck).values())
+    parts = []
+    if added and removed and len(tk) == len(tr):
+        parts.append(f"{added} tool definition(s) edited")
+    else:
+        if added:
+            parts.append(f"{added} tool(s) added or edited")
+        if removed:
+            parts.append(f"{removed} tool(s) removed or edited")
+    return "tools-change", "tool definitions changed: " + (", ".join(parts) or "reordered")
+
+
+def _classify_diff(k: Call, r: Call, d: int) -> tuple[str, str, dict[str, Any]]:
+    """Cause, description and position details of the first differing block ``d`` (0-based)."""
+    from agentcost.audit.static import change_rule
+
+    seg = k.segs[d] if d < k.n else {}
+    rseg = r.segs[d] if d < r.n else {}
+    role = str(seg.get("role") or rseg.get("role") or "?")
+    rrole = str(rseg.get("role") or "")
+    pos: dict[str, Any] = {"block": d + 1, "role": role, "token_offset": k.cum[min(d, k.n)],
+                           "offset": None, "before": None, "after": None}
+    old = r.texts[d] if r.texts is not None and d < r.n else None
+    new = k.texts[d] if k.texts is not None and d < k.n else None
+    rule: str | None = None
+    if old is not None and new is not None:
+        rule, off = change_rule(old, new)
+        pos["offset"] = off
+        pos["before"] = _clip(old[max(0, off - EXCERPT): off + EXCERPT])
+        pos["after"] = _clip(new[max(0, off - EXCERPT): off + EXCERPT])
+        if rule is None and "tools" in (role, rrole):
+            try:
+                if json.dumps(json.loads(old), sort_keys=True) == json.dumps(json.loads(new),
+                                                                              sort_keys=True):
+                    rule = "unstable-order"
+            except ValueError:
+                pass
+    if "tools" in (role, rrole):
+        cause, what = _tools_change(k, r)
+        if rule is not None and cause == "tools-change":
+            cause = rule
+            what = f"a tool definition changed ({rule})"
+        return cause, what, pos
+    where = "the system prompt" if "system" in (role, rrole) else f"an earlier {role} message"
+    if rule is not None:
+        return rule, f"{where} changed at block {d + 1} ({rule})", pos
+    if "system" in (role, rrole):
+        return "system-edit", f"the system prompt changed at block {d + 1}", pos
+    return "history-edit", f"an earlier message changed at block {d + 1} ({role})", pos
+
+
+@dataclass
+class _State:
+    flags_known: bool
+    last_by_task: dict[str, Call] = field(default_factory=dict)
+    by_first: dict[str, list[Call]] = field(default_factory=dict)
+    recent: list[Call] = field(default_factory=list)
+
+
+def _reference(k: Call, st: _State) -> tuple[Call | None, str]:
+    prev = st.last_by_task.get(k.task_id)
+    if prev is not None:
+        return prev, "task"
+    best: Call | None = None
+    best_common = 0
+    mk = _norm_model(k.model)
+    for c in reversed(st.by_first.get(k.chain[1], [])[-200:]):
+        if c.task_id == k.task_id or _norm_model(c.model) != mk:
+            continue  # caches are per model: another model's call is no reference
+        cm = _common(k, c)
+        if cm > best_common:
+            best, best_common = c, cm
+    if best is not None:
+        return best, "shared-prefix"
+    mine = {str(s.get("hash")) for s in k.segs[: k.stable_len()]}
+    if not mine:
+        return None, ""
+    for c in reversed(st.recent[-50:]):
+        if c.task_id == k.task_id or _norm_model(c.model) != mk:
+            continue
+        theirs = {str(s.get("hash")) for s in c.segs[: c.stable_len()]}
+        if mine & theirs:
+            return c, "shared-prefix"
+    return None, ""
+
+
+def _price_loss(k: Call, lost: int, pricer: Any) -> float | None:
+    if not k.model or pricer is None:
+        return None
+    rates = pricer.rates(k.model, k.provider, k.tier, k.hour)
+    if rates is None:
+        return None
+    w = min(lost, k.write or 0)
+    w1 = min(w, k.w1h or 0)
+    w5 = w - w1
+    u = lost - w
+    usd = (w5 * (rates.cache_write_5m - rates.cache_read) + w1 * (rates.cache_write_1h
+                                                                  - rates.cache_read)
+           + u * (rates.uncached - rates.cache_read))
+    return round(usd, 8) if math.isfinite(usd) else None
+
+
+# ------------------------------------------------------------------------------- main
+
+
+def explain_misses(table: StepTable, config: Config | None = None,
+                   with_text: bool = True) -> MissReport:
+    """Explain every cache miss of the trace (see the module docstring)."""
+    from agentcost.pricing import Pricer
+
+    calls, without, n_llm = _calls(table)
+    texts = _attach_texts(calls) if with_text and calls else 0
+    st = _State(flags_known=any(c.bps for c in calls))
+    pricer = Pricer(config)
+    findings: list[Finding] = []
+    unknown_reads = 0
+    per_cause: dict[str, dict[str, Any]] = {}
+    per_task: dict[str, dict[str, Any]] = {}
+
+    for k in calls:
+        r, scope = _reference(k, st)
+        try:
+            if r is None:
+                continue
+            ext = _requested_extent(r, st.flags_known)
+            if scope == "task":
+                m = min(ext, k.n)
+            else:
+                shared = min(r.stable_len(), k.stable_len())
+                if _provider(r) == "anthropic":
+                    # entries exist only where the other call wrote or read (its breakpoints)
+                    marks = r.bps if st.flags_known else [
+                        r.pos_of_tokens(r.read or 0), r.pos_of_tokens((r.read or 0)
+                                                                      + (r.write or 0))]
+                    inside = [b for b in marks if 0 < b <= shared]
+                    m = max(inside) if inside else 0
+                else:
+                    m = min(ext, shared)
+            if _provider(k) == "anthropic" and st.flags_known and not k.bps:
+                continue  # this call asked for no caching
+            if m <= 0:
+                continue
+            expected = k.cum[m]
+            if k.read is None:
+                unknown_reads += 1
+                continue
+            gran = (k.rule.granularity or 1) if k.rule is not None else 1
+            tol = max(gran, TOL_MIN, int(TOL_SHARE * expected))
+            if k.read + tol >= expected:
+                continue
+            lost = expected - k.read
+            cause, what, pos = _explain(k, r, m, expected)
+            usd = _price_loss(k, lost, pricer)
+            miss = {
+                "reference": {"task_id": r.task_id, "step": r.step, "scope": scope},
+                "expected_read_tokens": expected, "cache_read_tokens": k.read,
+                "cache_write_tokens": k.write, "lost_tokens": lost, "lost_usd": usd,
+                **pos,
+            }
+            sev = "info" if cause == "unexplained" else "warning"
+            usd_s = f" (${usd:,.4f})" if usd is not None else ""
+            ref = (f"step {r.step}" if scope == "task" else f"task {r.task_id} step {r.step}")
+            exc = None
+            if pos.get("after") is not None:
+                exc = f"{pos['before']} → {pos['after']}"
+            from agentcost.audit.findings import RULES
+
+            findings.append(Finding(
+                rule=cause, severity=sev,
+                message=(f"task {k.task_id} step {k.step}: read {k.read:,} of ~{expected:,} "
+                         f"reusable prefix tokens (vs {ref}) — {what}; ~{lost:,} tokens "
+                         f"lost{usd_s}"),
+                file=k.source, line=k.line, column=None, excerpt=exc,
+                fix=RULES[cause].help, task_id=k.task_id, step=k.step, miss=miss))
+            pc = per_cause.setdefault(cause, {"cause": cause, "calls": 0, "lost_tokens": 0,
+                                              "lost_usd": 0.0})
+            pc["calls"] += 1
+            pc["lost_tokens"] += lost
+            pc["lost_usd"] += usd or 0.0
+            pt = per_task.setdefault(k.task_id, {"task_id": k.task_id, "misses": 0,
+                                                 "lost_tokens": 0, "lost_usd": 0.0,
+                                                 "causes": {}})
+            pt["misses"] += 1
+            pt["lost_tokens"] += lost
+            pt["lost_usd"] += usd or 0.0
+            pt["causes"][cause] = pt["causes"].get(cause, 0) + lost
+        finally:
+            st.last_by_task[k.task_id] = k
+            if k.n:
+                st.by_first.setdefault(k.chain[1], []).append(k)
+            st.recent.append(k)
+
+    written, unread = _unread_writes(calls)
+    summary = _summary(calls, without, n_llm, texts, unknown_reads, per_cause, per_task,
+                       written, unread)
+    return MissReport(findings=findings, summary=summary)
+
+
+def _explain(k: Call, r: Call, m: int, expected: int) -> tuple[str, str, dict[str, Any]]:
+    pos: dict[str, Any] = {"block": None, "role": None, "token_offset": None, "offset": None,
+                           "before": None, "after": None}
+    if _norm_model(k.model) != _norm_model(r.model):
+        pos.update(block=1, role=k.segs[0].get("role"), token_offset=0)
+        return "model-change", f"model changed from {r.model} to {k.model}", pos
+    common = _common(k, r, m)
+    if common < m:
+        return _classify_diff(k, r, common)
+    pos.update(block=m, role=k.segs[m - 1].get("role"), token_offset=expected)
+    minimum = k.rule.min_cacheable_tokens if k.rule is not None else None
+    if minimum and expected < minimum:
+        return ("below-minimum",
+                f"the reusable prefix (~{expected:,} tokens) is below the minimum cacheable "
+                f"length of {k.rule.model} ({minimum:,})", pos)
+    if k.start is not None and r.start is not None:
+        ready: int | None
+        if r.ttft_ms is not None:
+            ready, how = r.start + int(r.ttft_ms * 1e6), "its first token"
+        else:
+            ready, how = r.end, "its end (no TTFT in the trace)"
+        if ready is not None and k.start < ready:
+            gap = (ready - k.start) / 1e9
+            return ("concurrent", f"sent {gap:.2f}s before the writer's response began "
+                                  f"(step {r.step}, {how})", pos)
+        ttl, ttl_name = _ttl_seconds(r)
+        gap_s = (k.start - r.start) / 1e9
+        if ttl is not None and gap_s > ttl:
+            return ("ttl-expired", f"{gap_s:,.0f}s after step {r.step} started, longer than "
+                                   f"the {ttl_name} TTL ({ttl:,}s)", pos)
+    lookback = k.rule.lookback_blocks if k.rule is not None else None
+    if _provider(k) == "anthropic" and lookback and k.bps:
+        entries = [e for e in (*r.bps, _requested_extent(r, True)) if 0 < e <= m]
+        if entries and not any(b - lookback < e <= b for b in k.bps for e in entries):
+            e = max(entries)
+            b = min((b for b in k.bps if b >= e), default=k.bps[-1])
+            pos.update(block=e)
+            return ("breakpoint-moved", f"the breakpoint moved from block {e} to block {b}, "
+                                        f"beyond the {lookback}-block lookback", pos)
+    return ("unexplained", "the prefix was identical, within the TTL and above the minimum, "
+                           "but was not served from the cache", pos)
+
+
+def _unread_writes(calls: list[Call]) -> tuple[int, int]:
+    """(tokens written to cache, of them never read by a later call)."""
+    best_read: dict[tuple[str, str], int] = {}  # (model, chain at read position) -> latest start
+    reads: list[tuple[Call, int]] = []
+    for c in calls:
+        if c.read and c.read > 0:
+            q = c.pos_of_tokens(c.read)
+            reads.append((c, q))
+    order = {id(c): i for i, c in enumerate(calls)}
+    for c, q in reads:
+        mdl = _norm_model(c.model)
+        for p in range(1, q + 1):
+            key = (mdl, c.chain[p])
+            best_read[key] = max(best_read.get(key, -1), order[id(c)])
+    written = unread = 0
+    for c in calls:
+        w = c.write or 0
+        if w <= 0:
+            continue
+        written += w
+        e = c.pos_of_tokens((c.read or 0) + w)
+        if e <= 0 or best_read.get((_norm_model(c.model), c.chain[e]), -1) <= order[id(c)]:
+            unread += w
+    return written, unread
+
+
+def _summary(calls: list[Call], without: int, n_llm: int, texts: int, unknown_reads: int,
+             per_cause: dict[str, dict[str, Any]], per_task: dict[str, dict[str, Any]],
+             written: int, unread: int) -> dict[str, Any]:
+    causes = sorted(per_cause.values(), key=lambda d: (-d["lost_tokens"], d["cause"]))
+    lost = sum(d["lost_tokens"] for d in causes)
+    lost_usd = sum(d["lost_usd"] for d in causes)
+    for d in causes:
+        d["share"] = round(d["lost_tokens"] / lost, 4) if lost else None
+        d["lost_usd"] = round(d["lost_usd"], 8)
+    tasks = sorted(per_task.values(), key=lambda d: (-d["lost_tokens"], d["task_id"]))
+    for t in tasks:
+        t["lost_usd"] = round(t["lost_usd"], 8)
+        t["causes"] = dict(sorted(t["causes"].items(), key=lambda kv: -kv[1]))
+    share = unread / written if written else None
+    misses = sum(d["calls"] for d in causes)
+    if not calls:
+        sentence = ("no llm call carries segments or request bodies: cache misses cannot be "
+                    "explained (write agentcost JSONL with request bodies or segments, or raw "
+                    "request logs)")
+    else:
+        parts = []
+        if share is not None:
+            parts.append(f"{share:.0%} of the tokens written to cache were never read")
+        if misses:
+            n = len(causes)
+            top = ", ".join(f"{d['cause']} {d['share']:.0%}" for d in causes[:3])
+            parts.append(f"{misses} call(s) missed the cache, losing ~{lost:,} tokens "
+                         f"(${lost_usd:,.4f}); {n} cause{'s account' if n != 1 else ' accounts'} "
+                         f"for it ({top})")
+        else:
+            parts.append("no call read less than its reusable prefix")
+        sentence = "; ".join(parts)
+    return {
+        "llm_calls": n_llm,
+        "calls_with_segments": len(calls),
+        "calls_without_segments": without,
+        "calls_with_text": texts,
+        "calls_cache_read_unknown": unknown_reads,
+        "misses": misses,
+        "lost_tokens": lost,
+        "lost_usd": round(lost_usd, 8),
+        "cache_write_tokens": written,
+        "unread_cache_write_tokens": unread,
+        "unread_write_share": round(share, 4) if share is not None else None,
+        "causes": causes,
+        "tasks": tasks,
+        "sentence": sentence,
+    }
