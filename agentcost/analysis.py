@@ -235,7 +235,6 @@ def _latency(w: pd.DataFrame) -> dict[str, Any]:
 def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
                   task_cost: pd.Series, task_tokens: pd.Series) -> list[dict[str, Any]]:
     """All findings, computed column-wise over the whole table (no per-task slicing)."""
-    import numpy as np
     import pandas as pd
 
     findings: list[dict[str, Any]] = []
@@ -320,10 +319,15 @@ def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
                                               llm_step=("llm_step", "first"))
         seq = per_turn[(per_turn["n"] >= 2) & ~per_turn["any_overlap"]
                        & (per_turn["total"] > per_turn["longest"])]
-        names = tools.groupby(gk, sort=False)["name"].agg(lambda x: [str(v) for v in x])
+        wanted = set(seq.index)
+        names: dict[tuple[Any, Any], list[str]] = {}
+        for tid_, t_, n_ in zip(tools["task_id"].tolist(), tools["_turn"].tolist(),
+                                tools["name"].tolist(), strict=True):
+            if (tid_, t_) in wanted:
+                names.setdefault((tid_, t_), []).append(str(n_))
         for (tid, t_no), r in seq.iterrows():
             gain = float(r["total"] - r["longest"]) / 1000.0
-            tool_names = names.loc[(tid, t_no)]
+            tool_names = names[(tid, t_no)]
             step_no = int(r["llm_step"]) if not pd.isna(r["llm_step"]) else None
             findings.append({
                 "type": "sequential-tools", "severity": "info", "task_id": str(tid),
@@ -341,17 +345,28 @@ def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
         gk2 = [keyed["task_id"], keyed["name"].fillna(""), keyed["tool_input_hash"]]
         size = keyed.groupby(gk2, sort=False)["step"].transform("size")
         rep = keyed[size >= 2].sort_values(order_cols, kind="stable")
-        for (tid, name, h), g in rep.groupby(["task_id", rep["name"].fillna(""),
-                                              "tool_input_hash"], sort=False):
-            wasted = float(np.nansum(g["duration_ms"].astype("float64").iloc[1:])) / 1000.0
+        dur = rep["duration_ms"].astype("float64")
+        first = rep.groupby([rep["task_id"], rep["name"].fillna(""), rep["tool_input_hash"]],
+                            sort=False).cumcount() == 0
+        groups: dict[tuple[Any, Any, Any], tuple[list[int], list[float]]] = {}
+        for key3, st_, w_ in zip(
+                zip(rep["task_id"].tolist(), rep["name"].fillna("").tolist(),
+                    rep["tool_input_hash"].tolist(), strict=True),
+                rep["step"].astype("int64").tolist(),
+                dur.where(~first, 0.0).fillna(0.0).tolist(), strict=True):
+            g_ = groups.setdefault(key3, ([], []))
+            g_[0].append(st_)
+            g_[1].append(w_)
+        for (tid, name, h), (steps, waste) in groups.items():
+            wasted = float(sum(waste)) / 1000.0
             findings.append({
                 "type": "repeated-tool-call", "severity": "info", "task_id": str(tid),
                 "model": None,
-                "message": (f"tool {name!s} called {len(g)} times with identical arguments "
-                            f"(steps {', '.join(str(int(x)) for x in g['step'])})"),
+                "message": (f"tool {name!s} called {len(steps)} times with identical arguments "
+                            f"(steps {', '.join(str(x) for x in steps)})"),
                 "usd_at_stake": None,
                 "seconds_at_stake": _f(wasted, 3) if wasted else None,
-                "details": {"tool": str(name), "calls": int(len(g)), "args_hash": str(h)},
+                "details": {"tool": str(name), "calls": len(steps), "args_hash": str(h)},
             })
 
     # 4. runaway loops
@@ -427,8 +442,11 @@ def analyze(table: StepTable, options: AnalyzeOptions | None = None,
         meta = df.groupby("task_id", sort=False).agg(
             session_id=("session_id", "first"), parent_task_id=("parent_task_id", "first"),
             source=("source", "first"), format=("format", "first"))
-        models_per_task = llm.groupby("task_id", sort=False)["model"].agg(
-            lambda s: sorted({str(x) for x in s.dropna()}))
+        mp: dict[Any, set[str]] = {}
+        for tid_, m_ in zip(llm["task_id"].tolist(), llm["model"].tolist(), strict=True):
+            if m_ is not None and not pd.isna(m_):
+                mp.setdefault(tid_, set()).add(str(m_))
+        models_per_task = {k: sorted(v) for k, v in mp.items()}
         for tid, r in per.iterrows():
             d = {"task_id": str(tid), **_metrics_row(r)}
             d["iterations"] = d["llm_calls"]
