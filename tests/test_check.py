@@ -291,7 +291,7 @@ def test_budgets_without_baseline(repo, cli):
 
 @pytest.mark.parametrize("case", ["truncated-baseline", "not-a-report", "strict-trace",
                                   "bad-budget", "bad-threshold", "nothing-to-check",
-                                  "missing-baseline", "audit-gate-not-wired"])
+                                  "missing-baseline", "missing-prompt", "bad-fail-on"])
 def test_bad_input_exits_2(repo, cli, tmp_path, case):
     args = ["check", "traces", "-b", "../base.json"]
     base = (repo / "baseline.json").read_text()
@@ -316,11 +316,13 @@ def test_bad_input_exits_2(repo, cli, tmp_path, case):
     elif case == "nothing-to-check":
         args = ["check", "traces"]
         msg = "nothing to check"
-    elif case == "audit-gate-not-wired":
-        # the audit gate lands with the audit command: configured prompts are an error, never
-        # silently unchecked
+    elif case == "missing-prompt":
+        # a configured prompt that is not there is an input error, never silently unchecked
         (repo / "agentcost.yaml").write_text("check:\n  prompts: [prompts/system.txt]\n")
-        msg = "check.prompts: the audit gate is not available yet"
+        msg = "prompts/system.txt: no such file or folder"
+    elif case == "bad-fail-on":
+        (repo / "agentcost.yaml").write_text("check:\n  prompts: [p.txt]\n  fail_on: high\n")
+        msg = "check.fail_on: expected one of info, warning, error, got 'high'"
     else:
         args = ["check", "traces", "-b", "../nope.json"]
         msg = "../nope.json: baseline file not found"
@@ -328,6 +330,48 @@ def test_bad_input_exits_2(repo, cli, tmp_path, case):
     assert res.exit_code == 2, res.output
     assert msg in res.stderr and "Traceback" not in res.stderr
     assert res.stdout == ""
+
+
+PROMPTS = REPO / "tests" / "fixtures" / "prompts"
+
+
+def test_audit_gate_dirty_prompt_fails(repo, cli, tmp_path):
+    # check.prompts are relative to the config file's folder, not to the current directory
+    conf = tmp_path / "conf"
+    (conf / "prompts").mkdir(parents=True)
+    (conf / "prompts" / "system.txt").write_bytes(
+        (PROMPTS / "dirty" / "timestamp_today.txt").read_bytes())
+    (conf / "agentcost.yaml").write_text(
+        "check:\n  prompts: [prompts/system.txt]\n  fail_on: warning\n")
+    res = cli("check", "traces", "--config", str(conf / "agentcost.yaml"), "-f", "json",
+              "--junit", str(tmp_path / "j.xml"))
+    assert res.exit_code == 1, res.output
+    d = json.loads(res.stdout)
+    gate = next(g for g in d["gates"] if g["kind"] == "audit")
+    assert gate["verdict"] == "fail" and gate["name"].endswith("prompts/system.txt")
+    assert "1 finding (1 warning; fails on warning)" in gate["message"]
+    assert "timestamp" in gate["message"]
+    a = d["audit"]["prompts"][0]
+    assert (a["findings"], a["top"][0]["rule"], a["top"][0]["line"]) == (1, "timestamp", 2)
+    suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite[@name='agentcost.check.audit']")
+    assert suite is not None and suite.get("failures") == "1"
+    # --fail-on error: the warning no longer fails the gate (it is reported as warn)
+    res = cli("check", "traces", "--config", str(conf / "agentcost.yaml"), "--fail-on", "error")
+    assert res.exit_code == 0, res.output
+    assert "Audit" in res.stdout and "timestamp" in res.stdout
+    md = cli("check", "traces", "--prompt", str(PROMPTS / "dirty" / "timestamp_today.txt"),
+             "-f", "markdown")
+    assert md.exit_code == 1 and "**Audit**" in md.stdout and "timestamp" in md.stdout
+
+
+def test_audit_gate_clean_prompt_passes(repo, cli):
+    res = cli("check", "traces", "--prompt", str(PROMPTS / "clean" / "atlas_system.txt"),
+              "--model", "claude-sonnet-4-6", "--fail-on", "info", "-f", "json")
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert [(g["kind"], g["verdict"], g["message"]) for g in d["gates"]] == [
+        ("audit", "pass", "no findings")]
+    assert d["audit"]["findings"] == 0 and d["settings"]["fail_on"] == "info"
 
 
 # ----------------------------------------------------------------------------- units

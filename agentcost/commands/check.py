@@ -19,7 +19,14 @@ class CheckFormat(StrEnum):
     json = "json"
 
 
-HELP = """Fail CI on cost regressions against a baseline and on budgets.
+class FailOn(StrEnum):
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+HELP = """Fail CI on cost regressions against a baseline, on budgets, and on cache-breaking
+prompt content (the prompt audit of `check.prompts` / `--prompt`).
 
 Save a baseline on the main branch with `agentcost analyze TRACES --format json --steps -o
 baseline.json`, then run `agentcost check TRACES --baseline baseline.json --max-increase 10%` on
@@ -48,6 +55,14 @@ def check(
     per_task: Annotated[bool | None, typer.Option(
         "--per-task/--no-per-task", help="Also gate every matched task (default: totals "
         "only; tasks over a threshold are flagged warn).")] = None,
+    prompt: Annotated[list[str] | None, typer.Option(
+        "--prompt", help="Also audit this prompt file or folder (added to check.prompts). "
+        "Repeatable.")] = None,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        "--fail-on", help="Audit gate: fail on findings at or above this severity (default: "
+        "check.fail_on, else warning).")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Audit gate: the target model (default: check.model).")] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
@@ -74,6 +89,8 @@ def check(
         cfg = cfgmod.load(config)
         opts = CheckOptions.from_config(cfg, max_increase=max_increase or [],
                                         min_delta=min_delta or [], per_task=per_task,
+                                        fail_on=fail_on.value if fail_on else None,
+                                        prompts=prompt or [], model=model,
                                         current_label=" ".join(paths))
         base = load_baseline(baseline) if baseline is not None else None
         table = load(paths, config=cfg, input_format=input_format, since=since, until=until,

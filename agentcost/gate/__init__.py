@@ -35,6 +35,12 @@ or steps without usage, cache hit ratio with unknown cache reads, latency withou
 treated as the range it could lie in. A gate whose verdict depends on where in that range the true
 figure lies is *inconclusive* (exit 3) and names the cause; one that fails or passes across the
 whole range is decided (a lower-bound cost already over budget fails).
+
+**Audit gate** (``check.prompts``, ``--prompt``): each named prompt file (or folder) is audited
+with :func:`agentcost.audit.run_audit` (target model ``check.model`` / ``--model``) and is one
+gate: ``fail`` when it has a finding at or above ``fail_on`` (``check.fail_on`` / ``--fail-on``,
+default ``warning``), ``warn`` when it has findings below it, ``pass`` otherwise.
+``check.prompts`` are relative to the folder of ``agentcost.yaml``.
 """
 
 from __future__ import annotations
@@ -77,7 +83,6 @@ from agentcost.gate.report import (
     summarize,
 )
 from agentcost.gate.settings import (
-    AUDIT_MISSING,
     INF,
     METRIC_BY_KEY,
     METRICS,
@@ -153,7 +158,8 @@ def check(current: StepTable | AnalyzeReport, budgets: Any = None,
         settings={"thresholds": [t.to_dict() for t in opts.thresholds],
                   "min_delta": opts.min_delta, "per_task": opts.per_task,
                   "budgets": [{"budget": b.key, "limit": b.limit, "action": b.action}
-                              for b in bl]},
+                              for b in bl],
+                  "prompts": opts.prompts, "fail_on": opts.fail_on, "model": opts.model},
         warnings=warnings + list(cur.warnings), audit=audit)
     rep.summary = summarize(rep)
     return rep
@@ -320,11 +326,50 @@ def _price_drift(baseline: Baseline, repriced: AnalyzeReport | None,
 
 
 def _audit(opts: CheckOptions, gates: list[Gate]) -> dict[str, Any] | None:
-    """The prompt-audit gate. Not wired yet: it needs ``agentcost.audit``; configured prompts are
-    an error rather than silently unchecked."""
+    """The prompt-audit gate: one gate per configured prompt file (or folder)."""
     if not opts.prompts:
         return None
-    raise ConfigError(AUDIT_MISSING)
+    from agentcost.audit import AuditOptions, run_audit
+    from agentcost.audit.findings import SEVERITY_RANK
+
+    results: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for path in opts.prompts:
+        rep = run_audit([path], AuditOptions(model=opts.model, config=opts.config))
+        notes += [n for n in rep.notes if n not in notes]
+        found = sorted(rep.findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.file or "",
+                                                    f.line or 0, f.column or 0, f.rule))
+        fails = rep.fails(opts.fail_on)
+        verdict = "fail" if fails else "warn" if found else "pass"
+        counts = {k: v for k, v in rep.counts().items() if v}
+        if found:
+            msg = (f"{len(found)} finding{'s' if len(found) > 1 else ''} ("
+                   + ", ".join(f"{v} {k}" for k, v in counts.items())
+                   + f"; fails on {opts.fail_on}): "
+                   + "; ".join(_finding_text(f, path) for f in found[:AUDIT_TOP])
+                   + (f" and {len(found) - AUDIT_TOP} more" if len(found) > AUDIT_TOP else ""))
+        else:
+            msg = "no findings"
+        gates.append(Gate("audit", path, verdict, msg))
+        results.append({"path": path, "verdict": verdict, "findings": len(found),
+                        "by_severity": rep.counts(), "message": msg,
+                        "top": [f.to_dict() for f in found[:AUDIT_TOP]]})
+    n_found = sum(r["findings"] for r in results)
+    n_fail = sum(1 for r in results if r["verdict"] == "fail")
+    summary = (f"{len(results)} prompt file{'s' if len(results) > 1 else ''} audited, "
+               f"{n_found} finding{'' if n_found == 1 else 's'}, {n_fail} failing "
+               f"(fail on {opts.fail_on})")
+    return {"fail_on": opts.fail_on, "model": opts.model, "findings": n_found,
+            "summary": summary, "prompts": results, "notes": notes}
+
+
+AUDIT_TOP = 3  # findings named per prompt file in the gate message
+
+
+def _finding_text(f: Any, path: str) -> str:
+    file = "" if f.file == path else (f.file or "")  # a folder: name the file
+    where = f"{file}:{f.line}" if file and f.line else f"line {f.line}" if f.line else file
+    return f"{f.severity} {f.rule}" + (f" at {where}" if where else "") + f" — {f.message}"
 
 
 def _consistency(baseline: Baseline, repriced: AnalyzeReport, warnings: list[str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agentcost.config import Config
@@ -253,7 +254,8 @@ def parse_budgets(raw: Any, path: str = "budgets") -> list[Budget]:
 
 # ----------------------------------------------------------------------------- options
 
-CHECK_KEYS = ("max_increase", "min_delta", "per_task", "prompts", "fail_on")
+CHECK_KEYS = ("max_increase", "min_delta", "per_task", "prompts", "fail_on", "model")
+SEVERITIES = ("info", "warning", "error")  # as agentcost.audit (not imported here: kept light)
 
 
 @dataclass
@@ -262,17 +264,21 @@ class CheckOptions:
     min_delta: dict[str, float] = field(default_factory=dict)  # metric -> noise floor
     per_task: bool = False
     config: Config | None = None  # prices/aliases used to re-price the baseline
-    prompts: list[str] = field(default_factory=list)  # audit gate (needs agentcost.audit)
-    fail_on: str | None = None
+    prompts: list[str] = field(default_factory=list)  # prompt files for the audit gate
+    fail_on: str = "warning"  # the audit gate fails on findings at or above this severity
+    model: str | None = None  # the audit's target model (short-prefix needs it)
     current_label: str | None = None  # what the current run was read from (for reports)
 
     @classmethod
     def from_config(cls, config: Config | None = None, *,
                     max_increase: Sequence[str] = (), min_delta: Sequence[str] = (),
                     per_task: bool | None = None, fail_on: str | None = None,
+                    prompts: Sequence[str] = (), model: str | None = None,
                     current_label: str | None = None) -> CheckOptions:
         """Options from ``agentcost.yaml``'s ``check:`` section, overridden per metric by the
-        command-line values (``--max-increase``, ``--min-delta``, ``--per-task``)."""
+        command-line values (``--max-increase``, ``--min-delta``, ``--per-task``, ``--fail-on``,
+        ``--model``). ``check.prompts`` are relative to the config file's folder; ``prompts``
+        given here (``--prompt``) to the current directory, and are added to them."""
         cfg = config or Config()
         sec = cfg.raw.get("check") or {}
         if not isinstance(sec, dict):
@@ -300,18 +306,32 @@ class CheckOptions:
         pt = sec.get("per_task", False)
         if not isinstance(pt, bool):
             raise ConfigError("check.per_task: expected true or false")
-        prompts = sec.get("prompts") or []
-        if not isinstance(prompts, list) or not all(isinstance(x, str) for x in prompts):
+        raw_prompts = sec.get("prompts") or []
+        if isinstance(raw_prompts, str):
+            raw_prompts = [raw_prompts]
+        if not isinstance(raw_prompts, list) or not all(isinstance(x, str) and x
+                                                        for x in raw_prompts):
             raise ConfigError("check.prompts: expected a list of file paths")
-        if prompts:
-            raise ConfigError(AUDIT_MISSING)
-        fo = fail_on if fail_on is not None else sec.get("fail_on")
-        if fo is not None and not isinstance(fo, str):
-            raise ConfigError("check.fail_on: expected a severity name")
+        base = Path(cfg.path).parent if cfg.path else Path(".")
+        files = [_rel(base / Path(x).expanduser()) for x in raw_prompts]
+        files += [x for x in prompts if x not in files]
+        fo = fail_on if fail_on is not None else sec.get("fail_on", "warning")
+        if fo not in SEVERITIES:
+            where = "--fail-on" if fail_on is not None else "check.fail_on"
+            raise ConfigError(f"{where}: expected one of {', '.join(SEVERITIES)}, got {fo!r}")
+        mdl = model if model is not None else sec.get("model")
+        if mdl is not None and not isinstance(mdl, str):
+            raise ConfigError("check.model: expected a model name")
         return cls(thresholds=ths, min_delta=md, per_task=pt if per_task is None else per_task,
-                   config=cfg, prompts=list(prompts), fail_on=fo, current_label=current_label)
+                   config=cfg, prompts=files, fail_on=fo, model=mdl,
+                   current_label=current_label)
 
 
-AUDIT_MISSING = ("check.prompts: the audit gate is not available yet (it lands with the "
-                 "prompt audit, agentcost audit-prompt); remove check.prompts to run the other "
-                 "gates")
+def _rel(p: Path) -> str:
+    """``p`` relative to the current directory when it lies under it (shorter in reports)."""
+    if p.is_absolute():
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return str(p)
+    return str(p)

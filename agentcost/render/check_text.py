@@ -117,6 +117,14 @@ def why_lines(rep: CheckReport) -> list[str]:
                           if g.verdict == "warn"]
 
 
+def audit_lines(rep: CheckReport) -> list[str]:
+    """One line per audited prompt file: verdict, findings count, the top findings."""
+    out: list[str] = []
+    for p in (rep.audit or {}).get("prompts", []):
+        out.append(f"{VERDICT_TEXT.get(p['verdict'], p['verdict'])} {p['path']}: {p['message']}")
+    return out
+
+
 def header_lines(rep: CheckReport) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if rep.baseline is not None:
@@ -229,7 +237,10 @@ def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:
             more = f" … and {len(items) - top} more" if len(items) > top else ""
             console.print(f"[bold]{title}[/bold] ({len(items)}): {_esc(ids)}{more}")
     if rep.audit:
+        console.print()
         console.print(f"[bold]Audit[/bold]: {_esc(rep.audit.get('summary', ''))}")
+        for line in audit_lines(rep):
+            console.print("  " + _esc(line))
     if why_lines(rep):
         console.print()
         console.print("[bold]Why[/bold]")
@@ -270,6 +281,9 @@ def render_markdown(rep: CheckReport, top: int = 50) -> str:
         lines += _md_table(budget_header(rep), [budget_cells(rep, i, VERDICT_ICON)
                                          for i in range(len(rep.budgets))])
         lines.append("")
+    if rep.audit:
+        lines += [f"**Audit**: {html.escape(rep.audit.get('summary', ''))}", ""]
+        lines += [f"- {html.escape(x)}" for x in audit_lines(rep)] + [""]
     if why_lines(rep):
         lines += ["**Why**", ""] + [f"- {html.escape(r)}" for r in why_lines(rep)] + [""]
     matched = rep.matched
