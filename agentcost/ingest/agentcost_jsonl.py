@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.base import IngestContext, Source, first_json_object
 from agentcost.ingest.segments import from_request, is_request_body, validate_segments
 from agentcost.steps import COLUMNS
 
@@ -26,12 +26,8 @@ class AgentcostJsonlReader:
     description = "agentcost JSONL (one step per line, DESIGN.md §3)"
 
     def sniff(self, source: Source) -> int:
-        line = first_json_line(source.head)
-        if not line.startswith(b"{"):
-            return 0
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
+        obj = first_json_object(source.head)
+        if obj is None:
             return 0
         if isinstance(obj, dict) and "task_id" in obj and obj.get("kind") in (
                 "llm", "tool", "agent"):

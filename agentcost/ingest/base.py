@@ -179,3 +179,18 @@ def first_json_line(head: bytes) -> bytes:
         if line.strip():
             return line.strip()
     return b""
+
+
+def first_json_object(head: bytes) -> dict[str, Any] | None:
+    """The first non-blank line of ``head`` decoded as a JSON object, or ``None`` (for sniffing
+    JSONL formats)."""
+    import orjson
+
+    line = first_json_line(head)
+    if not line.startswith(b"{"):
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None

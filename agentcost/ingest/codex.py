@@ -64,7 +64,7 @@ from typing import Any
 
 import orjson
 
-from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.base import IngestContext, Source, first_json_object
 from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.steps import to_utc_ns
 
@@ -134,12 +134,8 @@ class CodexReader:
     description = "Codex CLI rollout JSONL (~/.codex/sessions/**/rollout-*.jsonl)"
 
     def sniff(self, source: Source) -> int:
-        line = first_json_line(source.head)
-        if not line.startswith(b"{"):
-            return 0
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
+        obj = first_json_object(source.head)
+        if obj is None:
             return 0
         if not isinstance(obj, dict) or not isinstance(obj.get("payload"), dict):
             return 0

@@ -46,7 +46,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.base import IngestContext, Source, first_json_object
 from agentcost.ingest.common import args_hash
 from agentcost.steps import to_utc_ns
 
@@ -168,12 +168,8 @@ class OpenAIAgentsReader:
     description = "OpenAI Agents SDK trace export (Trace.export() / Span.export() JSON lines)"
 
     def sniff(self, source: Source) -> int:
-        line = first_json_line(source.head)
-        if not line.startswith(b"{"):
-            return 0
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError:
+        obj = first_json_object(source.head)
+        if obj is None:
             return 0
         if not isinstance(obj, dict):
             return 0

@@ -47,13 +47,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from agentcost.ingest.common import args_hash  # noqa: F401 - re-exported
 from agentcost.ingest.segments import from_request, is_request_body
 
 # ---------------------------------------------------------------------------------------------
@@ -257,22 +257,6 @@ def _str(v: Any) -> str | None:
     return None
 
 
-def args_hash(args: Any) -> str | None:
-    """SHA-1 (16 hex) of tool arguments as canonical JSON (JSON strings are parsed first, so
-    key order and whitespace do not matter; a string that is not JSON is hashed as is)."""
-    if args is None:
-        return None
-    if isinstance(args, (bytes, str)):
-        try:
-            args = orjson.loads(args)
-        except orjson.JSONDecodeError:
-            raw = args.encode() if isinstance(args, str) else args
-            return hashlib.sha1(raw).hexdigest()[:16]
-    try:
-        data = orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        data = repr(args).encode()
-    return hashlib.sha1(data).hexdigest()[:16]
 
 
 def _json(v: Any) -> Any:
