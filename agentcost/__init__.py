@@ -5,10 +5,12 @@ Library entry points (imported lazily so ``agentcost --help`` stays fast)::
     import agentcost
     table = agentcost.load(["traces/"])          # read + price -> StepTable
     report = agentcost.analyze(table)            # metrics, findings -> AnalyzeReport
+    sim = agentcost.simulate(table, scenarios)   # what-if replay -> SimulationReport
     result = agentcost.check(table, budgets, baseline, options)  # CI gate -> CheckReport
     findings = agentcost.audit_prompt(text, model="claude-sonnet-4-6")  # prompt audit (offline)
 
-The gate lives in ``agentcost.gate`` (not ``agentcost.check``: a submodule named like the public
+The simulator lives in ``agentcost.simulation`` and the gate in ``agentcost.gate`` (not
+``agentcost.simulate`` / ``agentcost.check``: a submodule named like the public
 function would shadow it once imported).
 """
 
@@ -18,7 +20,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load", "analyze", "check", "audit_prompt"]
+__all__ = ["__version__", "load", "analyze", "simulate", "check", "audit_prompt"]
+
+
+def simulate(*args: Any, **kwargs: Any) -> Any:
+    """``agentcost.simulate(table, scenarios, settings=None, *, config=None)`` ->
+    :class:`agentcost.simulation.SimulationReport` (imported on first use)."""
+    from agentcost.simulation import simulate as _simulate
+
+    return _simulate(*args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,299 @@
+"""Console (rich), markdown and CSV renderings of a
+:class:`~agentcost.simulation.SimulationReport` (JSON: ``report.to_dict()``).
+
+Works on the report's dict form only, so every format shows the same numbers. Scenarios are
+listed best first; assumptions every scenario shares are printed once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from agentcost.render import fmt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agentcost.simulation import SimulationReport
+
+COLS = ("scenario", "cost", "Δ", "Δ%", "per task", "hit", "p50", "p95")
+
+
+def _esc(v: Any) -> str:
+    from rich.markup import escape
+
+    return escape("" if v is None else str(v))
+
+
+def _signed_usd(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    x = float(v)
+    if x == 0:
+        return "$0"
+    s = fmt.usd(abs(x))
+    return ("+" if x > 0 else "−") + s
+
+
+def _signed_pct(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    x = float(v)
+    return f"{x:+.1f}%".replace("-", "−")
+
+
+def _cells(d: dict[str, Any], is_base: bool) -> list[str]:
+    lb = d.get("cost_is_lower_bound")
+    return [
+        str(d["name"]),
+        fmt.usd(d["cost_usd"], bool(lb)),
+        "—" if is_base else _signed_usd(d["delta_usd"]),
+        "—" if is_base else _signed_pct(d["delta_pct"]),
+        fmt.usd(d.get("cost_per_task_usd")),
+        fmt.pct(d["cache_hit_ratio"]),
+        fmt.secs(d["latency_p50_s"]),
+        fmt.secs(d["latency_p95_s"]),
+    ]
+
+
+def _common(doc: dict[str, Any]) -> list[str]:
+    scs = doc["scenarios"]
+    if len(scs) < 2:
+        return []
+    first = scs[0]["assumptions"]
+    return [a for a in first if all(a in s["assumptions"] for s in scs[1:])]
+
+
+def _resolved(doc: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for s in doc["scenarios"]:
+        c = s.get("details", {}).get("cascade")
+        if not c:
+            continue
+        for alias, model in (c.get("aliases") or {}).items():
+            line = f"{alias} → {model}"
+            if line not in out:
+                out.append(line)
+    return out
+
+
+def _signed_secs(v: Any) -> str:
+    if v is None:
+        return "n/a"
+    x = float(v)
+    return ("+" if x > 0 else "−" if x < 0 else "") + fmt.secs(abs(x))
+
+
+def _window(s: float) -> str:
+    if s >= 3600 and s % 3600 == 0:
+        return f"{s / 3600:g}h"
+    if s >= 60 and s % 60 == 0:
+        return f"{s / 60:g}m"
+    return fmt.secs(s)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:
+    d = s.get("details") or {}
+    rows: list[tuple[str, str]] = []
+    rows.append(("tokens", f"input {fmt.tok(s['input_tokens'])} · cache read "
+                           f"{fmt.tok(s['cache_read_tokens'])} · cache write "
+                           f"{fmt.tok(s['cache_write_tokens'])} · output "
+                           f"{fmt.tok(s['output_tokens'])}"))
+    c = d.get("cache")
+    if c:
+        ttl = c.get("ttl")
+        line = f"strategy {c.get('strategy')}, TTL " + ("default" if ttl == "the model's default"
+                                                        else str(ttl))
+        if "calls_simulated" in c:
+            line += (f"; {c['calls_simulated']:,} calls simulated, "
+                     f"{c['calls_as_observed']:,} as observed")
+        rg = c.get("reuse_gaps") or {}
+        if rg.get("ttl_fit"):
+            line += f"; reuse gaps fit TTL {rg['ttl_fit']}"
+        rows.append(("caching", line))
+    ca = d.get("cascade")
+    if ca:
+        rows.append(("cascade", f"cheap {ca['cheap']} ({_n(ca['cheap_steps'], 'step')}), strong "
+                                f"{ca['strong']} ({_n(ca['strong_steps'], 'step')}); escalation "
+                                f"rate {ca['escalation_rate']:g}: {ca['escalated_steps']:,} "
+                                f"re-run; cache hit {fmt.pct(base['cache_hit_ratio'])} → "
+                                f"{fmt.pct(s['cache_hit_ratio'])} (caches are per model)"))
+    b = d.get("batch")
+    if b:
+        rows.append(("batch", f"{_n(b['calls'], 'call')} of {_n(b['tasks'], 'task')}; latency "
+                              f"= batch window {_window(b['window_s'])} per call"))
+    tr = d.get("trim_history")
+    if tr:
+        lost = None
+        for c in s.get("contributions") or []:
+            if c["lever"] == "trim_history":
+                lost = c["cache_read_tokens_delta"]
+        if lost is None and s.get("levers") == ["trim_history"]:
+            lost = s["cache_read_tokens"] - base["cache_read_tokens"]
+        rows.append(("trimming", f"last {tr['turns_kept']} turns kept; "
+                                 f"{_n(tr['steps_trimmed'], 'prompt')} shortened"
+                                 + (f"; cache reads {lost:+,} tokens".replace("-", "−")
+                                    if lost else "")))
+    if "prompt_tokens_removed" in d:
+        rows.append(("prompts", f"{d['prompt_tokens_removed']:,} prompt tokens removed"))
+    mo = d.get("max_output_tokens")
+    if mo:
+        rows.append(("output cap", f"{_n(mo['steps_capped'], 'call')} capped, "
+                                   f"{mo['output_tokens_saved']:,} output tokens saved"))
+    pt = d.get("parallel_tools")
+    if pt:
+        rows.append(("parallel", f"{_n(pt['turns_with_several_tools'], 'turn')} with several "
+                                 f"tools; {fmt.secs(pt['seconds_saved'])} saved"))
+    lc = d.get("loop_caps")
+    if lc:
+        ids = ", ".join(lc["cut_task_ids"])
+        more = lc["tasks_cut"] - len(lc["cut_task_ids"])
+        rows.append(("loop caps", f"{_n(lc['tasks_cut'], 'task')} cut (need escalation; spent "
+                                  f"{fmt.usd(lc['cut_tasks_cost_usd'])})"
+                                  + (f": {ids}" if ids else "") + (f" +{more}" if more > 0
+                                                                   else "")))
+    tc = d.get("tool_cache")
+    if tc:
+        rows.append(("tool cache", f"{_n(tc['repeated_in_task'], 'repeated call')} served "
+                                   f"in-task, {tc['reused_across_tasks']:,} across tasks; "
+                                   f"{fmt.secs(tc['seconds_saved'])} saved"))
+    if s.get("contributions"):
+        rows.append(("by lever", " · ".join(
+            f"{c['label']} {_signed_usd(c['delta_usd'])}"
+            + (f" ({_signed_secs(c['delta_latency_p50_s'])} p50)"
+               if c.get("delta_latency_p50_s") else "")
+            for c in s["contributions"])))
+    rng = s.get("range")
+    if rng:
+        o, p = rng["optimistic"], rng["pessimistic"]
+        rows.append(("range", f"optimistic {fmt.usd(o['cost_usd'])} "
+                              f"({_signed_pct(o['delta_pct'])}, p50 {fmt.secs(o['latency_p50_s'])})"
+                              f" · pessimistic {fmt.usd(p['cost_usd'])} "
+                              f"({_signed_pct(p['delta_pct'])}, p50 "
+                              f"{fmt.secs(p['latency_p50_s'])})"))
+    return rows
+
+
+def _bullets(items: list[str]) -> Any:
+    from rich.table import Table
+
+    g = Table.grid(padding=(0, 1))
+    g.add_column(no_wrap=True)
+    g.add_column(overflow="fold")
+    for a in items:
+        g.add_row("  -", _esc(a))
+    return g
+
+
+def render_console(r: SimulationReport, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    doc = r.to_dict()
+    base = doc["baseline"]
+    console.print(f"[bold]agentcost simulate[/bold] · {_n(base['tasks'], 'task')} · "
+                  f"{_n(base['llm_calls'], 'llm call')} · baseline "
+                  f"{_esc(fmt.usd(base['cost_usd'], base['cost_is_lower_bound']))}")
+    res = _resolved(doc)
+    if res:
+        console.print("models: " + _esc(", ".join(res)))
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+    for c in COLS:
+        t.add_column(c, justify="left" if c == "scenario" else "right",
+                     overflow="fold" if c == "scenario" else "ellipsis",
+                     no_wrap=c != "scenario")
+    t.add_row(*[_esc(x) for x in _cells(base, True)])
+    for s in doc["scenarios"]:
+        t.add_row(*[_esc(x) for x in _cells(s, False)])
+    console.print(t)
+    common = _common(doc)
+    for s in doc["scenarios"]:
+        console.print(f"[bold]{_esc(s['name'])}[/bold]")
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for k, v in _detail_lines(s, base):
+            grid.add_row(_esc(k), _esc(v))
+        for wline in s.get("warnings") or []:
+            grid.add_row("warning", _esc(wline))
+        console.print(grid)
+        own = [a for a in s["assumptions"] if a not in common]
+        if own:
+            console.print("assumptions")
+            console.print(_bullets(own))
+    if common:
+        console.print("[bold]Assumptions (all scenarios)[/bold]")
+        console.print(_bullets(common))
+    for wline in base.get("warnings") or []:
+        console.print("[bold]warning[/bold] " + _esc(wline))
+    console.print("[dim]baseline: " + _esc(" ".join(base["assumptions"])) + "[/dim]")
+
+
+def _md_table(header: tuple[str, ...] | list[str], rows: list[list[str]]) -> list[str]:
+    def cell(x: str) -> str:
+        return x.replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def render_markdown(r: SimulationReport) -> str:
+    doc = r.to_dict()
+    base = doc["baseline"]
+    lines = ["## agentcost simulate", "",
+             f"{_n(base['tasks'], 'task')} · {_n(base['llm_calls'], 'llm call')} · baseline "
+             f"{fmt.usd(base['cost_usd'], base['cost_is_lower_bound'])}", ""]
+    res = _resolved(doc)
+    if res:
+        lines += ["Models: " + ", ".join(f"`{x}`" for x in res), ""]
+    rows = [_cells(base, True)] + [_cells(s, False) for s in doc["scenarios"]]
+    lines += _md_table(COLS, rows)
+    lines.append("")
+    common = _common(doc)
+    for s in doc["scenarios"]:
+        lines += [f"### {s['name']}", ""]
+        lines += [f"- **{k}**: {v}" for k, v in _detail_lines(s, base)]
+        lines += [f"- **warning**: {x}" for x in s.get("warnings") or []]
+        own = [a for a in s["assumptions"] if a not in common]
+        if own:
+            lines.append("- **assumptions**:")
+            lines += [f"  - {a}" for a in own]
+        lines.append("")
+    if common:
+        lines += ["### Assumptions (all scenarios)", ""] + [f"- {a}" for a in common] + [""]
+    for x in base.get("warnings") or []:
+        lines += [f"> warning: {x}", ""]
+    lines.append("<sub>baseline: " + " ".join(base["assumptions"]) + "</sub>")
+    return "\n".join(lines) + "\n"
+
+
+CSV_FIELDS = ("name", "cost_usd", "delta_usd", "delta_pct", "cost_per_task_usd",
+              "cost_is_lower_bound", "input_tokens", "cache_read_tokens", "cache_write_tokens",
+              "output_tokens", "cache_hit_ratio", "latency_p50_s", "latency_p95_s", "tasks",
+              "tasks_cut", "llm_calls", "levers", "optimistic_cost_usd", "pessimistic_cost_usd",
+              "assumptions")
+
+
+def render_csv(r: SimulationReport) -> str:
+    """One row for the baseline and one per scenario (best first)."""
+    doc = r.to_dict()
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(CSV_FIELDS), lineterminator="\n",
+                       extrasaction="ignore")
+    w.writeheader()
+    for d in [doc["baseline"], *doc["scenarios"]]:
+        row = dict(d)
+        row["levers"] = ";".join(d.get("levers") or [])
+        row["assumptions"] = " | ".join(d["assumptions"])
+        rng = d.get("range")
+        row["optimistic_cost_usd"] = rng["optimistic"]["cost_usd"] if rng else None
+        row["pessimistic_cost_usd"] = rng["pessimistic"]["cost_usd"] if rng else None
+        w.writerow(row)
+    return buf.getvalue()

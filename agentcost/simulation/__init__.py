@@ -1,0 +1,433 @@
+"""``agentcost.simulate``: replay the tasks of a trace under what-if scenarios (DESIGN.md §6).
+
+Pure functions over a priced :class:`~agentcost.table.StepTable`; no typer, no rich.
+
+* The **baseline** is the trace as observed, re-priced with the same price data (the prices in
+  force at each step's hour, exactly as ``analyze`` prices it).
+* Each :class:`Scenario` pulls levers — prompt caching (``off|observed|auto|stable|stable+last``,
+  TTL / retention), a model cascade with an escalation rate, batch, context trimming, output caps,
+  parallel tool calls, loop caps, tool-result caching — and is compared with the baseline: cost,
+  Δ and Δ%, tokens by class, cache hit ratio, p50/p95 task latency, per-lever contributions when
+  several levers are combined (adding them one at a time in the canonical order of
+  :data:`~agentcost.simulation.scenario.LEVERS`), optional optimistic/pessimistic figures, and
+  the assumptions it rests on.
+* A scenario that changes nothing reproduces the baseline exactly.
+
+Layout: :mod:`.scenario` (options, YAML), :mod:`.workload` (the table as arrays and prompt
+blocks), :mod:`.cache` (the prompt-cache replay), :mod:`.engine` (one scenario),
+:mod:`.tokenizers` (cross-family token ratios).
+
+Example::
+
+    import agentcost
+    from agentcost.simulation import Scenario
+
+    table = agentcost.load(["traces/"])
+    report = agentcost.simulate(table, [Scenario(name="auto", cache="auto"),
+                                        Scenario(name="lean", trim_history=6)])
+    print(report.to_dict()["scenarios"][0]["delta_usd"])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentcost.simulation.scenario import (
+    LEVER_LABELS,
+    Scenario,
+    Settings,
+    auto_name,
+    from_config,
+    load_scenarios_doc,
+    load_scenarios_file,
+)
+
+if TYPE_CHECKING:
+    from agentcost.config import Config
+    from agentcost.simulation.engine import Figures
+    from agentcost.table import StepTable
+
+__all__ = [
+    "Scenario",
+    "ScenarioResult",
+    "Settings",
+    "SimulationReport",
+    "auto_name",
+    "from_config",
+    "load_scenarios_doc",
+    "load_scenarios_file",
+    "simulate",
+]
+
+SCHEMA_VERSION = 1
+
+
+def _f(v: Any, nd: int = 8) -> float | None:
+    if v is None:
+        return None
+    x = float(v)
+    return round(x, nd) if math.isfinite(x) else None
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    figures: Figures
+    contributions: list[dict[str, Any]] = field(default_factory=list)
+    range: dict[str, Any] | None = None
+    assumptions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SimulationReport:
+    """Baseline and scenarios (best first). :meth:`to_dict` is the JSON of DESIGN.md §6."""
+
+    baseline: Figures
+    baseline_assumptions: list[str]
+    results: list[ScenarioResult]
+    settings: Settings
+    warnings: list[str]
+    reuse: dict[str, Any]
+    ingest: dict[str, Any]
+    pricing: dict[str, Any]
+
+    def figure_dict(self, name: str, fig: Figures, assumptions: list[str]) -> dict[str, Any]:
+        base = self.baseline.cost_usd
+        delta = fig.cost_usd - base
+        return {
+            "name": name,
+            "cost_usd": _f(fig.cost_usd),
+            "delta_usd": _f(delta),
+            "delta_pct": _f(delta / base * 100.0, 2) if base else None,
+            "input_tokens": fig.input_tokens,
+            "cache_read_tokens": fig.cache_read_tokens,
+            "cache_write_tokens": fig.cache_write_tokens,
+            "output_tokens": fig.output_tokens,
+            "cache_hit_ratio": _f(fig.cache_hit_ratio, 4),
+            "latency_p50_s": _f(fig.latency(0.5), 3),
+            "latency_p95_s": _f(fig.latency(0.95), 3),
+            "tasks": fig.tasks,
+            "assumptions": list(assumptions),
+            # beyond the §6 keys (documented in the README)
+            "cost_per_task_usd": _f(fig.cost_usd / fig.tasks) if fig.tasks else None,
+            "cost_is_lower_bound": fig.cost_is_lower_bound,
+            "cache_write_1h_tokens": fig.cache_write_1h_tokens,
+            "llm_calls": fig.llm_calls,
+            "tasks_cut": fig.tasks_cut,
+            "warnings": list(fig.warnings),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out_base = self.figure_dict("baseline", self.baseline, self.baseline_assumptions)
+        out_base["reuse_gaps"] = self.reuse
+        out_base["warnings"] = list(self.warnings)
+        scenarios = []
+        for r in self.results:
+            d = self.figure_dict(r.scenario.name, r.figures, r.assumptions)
+            d["levers"] = r.scenario.levers()
+            d["details"] = r.figures.details
+            d["contributions"] = r.contributions
+            if r.range is not None:
+                d["range"] = r.range
+            scenarios.append(d)
+        return {"schema_version": SCHEMA_VERSION, "baseline": out_base, "scenarios": scenarios}
+
+
+# ---------------------------------------------------------------------------- assumptions
+
+
+def _reuse_gaps(ctx: Any) -> dict[str, Any]:
+    """Gaps between consecutive llm calls of a task on the same model, and the TTL they fit."""
+    import numpy as np
+
+    w = ctx.w
+    if w.n_llm < 2:
+        return {"calls": 0, "gap_p50_s": None, "gap_p95_s": None, "over_5m": 0, "over_1h": 0,
+                "ttl_fit": None}
+    same = (w.l_task[1:] == w.l_task[:-1]) & (w.l_model[1:] == w.l_model[:-1])
+    gaps = (w.l_start[1:] - w.l_start[:-1])[same] / 1e9
+    if not len(gaps):
+        return {"calls": 0, "gap_p50_s": None, "gap_p95_s": None, "over_5m": 0, "over_1h": 0,
+                "ttl_fit": None}
+    p50, p95 = float(np.quantile(gaps, 0.5)), float(np.quantile(gaps, 0.95))
+    fit = "5m" if p95 <= 300 else ("1h" if p95 <= 3600 else "none")
+    return {"calls": int(len(gaps)), "gap_p50_s": round(p50, 3), "gap_p95_s": round(p95, 3),
+            "over_5m": int((gaps > 300).sum()), "over_1h": int((gaps > 3600).sum()),
+            "ttl_fit": fit}
+
+
+def _reuse_sentence(r: dict[str, Any]) -> str | None:
+    if not r.get("calls"):
+        return None
+    fit = r["ttl_fit"]
+    tail = {"5m": "the 5m TTL fits (a 1h write would only add its premium)",
+            "1h": "the 1h TTL fits (5m entries would expire between calls)",
+            "none": "gaps over an hour: no TTL keeps those entries alive"}[fit]
+    return (f"Reuse gaps between consecutive calls of a task: p50 {r['gap_p50_s']:g}s, p95 "
+            f"{r['gap_p95_s']:g}s ({r['over_5m']} over 5 min, {r['over_1h']} over 1 h): {tail}.")
+
+
+def _dur_s(s: float) -> str:
+    from agentcost.simulation.engine import _dur_s as d
+
+    return d(s)
+
+
+def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
+    out: list[str] = []
+    d = fig.details
+    if sc.cascade is not None:
+        c = d.get("cascade", {})
+        al = c.get("aliases") or {}
+        names = [f"{m} (alias {a!r})" if a != m else m
+                 for a, m in zip(sc.cascade_given or sc.cascade, sc.cascade, strict=False)]
+        out.append(f"Cascade: cheap = {names[0]}, strong = {names[1]}" +
+                   (" (aliases resolve to the newest current model)" if al else "") + ".")
+        rules = "; ".join(f"{k} → {v}" for k, v in sc.roles) if sc.roles else ""
+        out.append("Role rule: a step ending in tool calls (routing/tool decision) → cheap; "
+                   "the task's final step without tool calls (user-facing synthesis) → strong; "
+                   f"other steps with at most {st.short_output_tokens} output tokens (short, "
+                   "classifying) → cheap; the rest → strong" +
+                   (f"; overridden by name: {rules}" if rules else "") + ".")
+        out.append(f"Escalation rate {c.get('escalation_rate', sc.escalation_rate):g}"
+                   + (" (default; set --escalation-rate)" if sc.escalation_rate == 0 else "")
+                   + f": {c.get('escalated_steps', 0):,} of {c.get('cheap_steps', 0):,} cheap "
+                   "steps re-run on the strong model, paying both.")
+        ratios = c.get("tokenizer_ratios") or {}
+        if ratios:
+            out.append("Token counts carry over within a tokenizer; across tokenizers: "
+                       + ", ".join(f"{k} x{v:g}" for k, v in ratios.items())
+                       + " (provider-rules §G: Claude vs o200k +16-30%, Claude 4.7+ "
+                       "tokenizer 1-1.35x).")
+        out.append("Caches are per model: cheap and strong calls each build their own cache. "
+                   "Latency from each model's observed median TTFT and time per output token "
+                   "where the trace has it, else the call's own duration scaled by tier.")
+    if sc.batch:
+        b = d.get("batch", {})
+        out.append("Batch: eligible calls at the provider's batch prices (50% off; cache "
+                   "discounts stack as the price data has them); each batched call's latency "
+                   f"becomes the batch window ({_dur_s(b.get('window_s', st.batch_window_s))}; "
+                   "most batches finish within 1 h, results may take up to 24 h).")
+    if sc.trim_history is not None:
+        out.append(f"Trimming keeps the stable prefix (tools, system, first user message) and "
+                   f"the last {sc.trim_history} turns; older turns (assistant messages with "
+                   "their tool results) are dropped; answers are assumed unaffected.")
+    if sc.max_output_tokens is not None:
+        out.append(f"Outputs over {sc.max_output_tokens:,} tokens are cut at the cap and "
+                   "assumed still usable; later prompts carry the shorter answer.")
+    if sc.parallel_tools:
+        scs = ", ".join(sc.state_changing_tools)
+        out.append("Parallel tool calls: the tool calls of one turn run concurrently and the "
+                   "turn takes as long as its slowest call" +
+                   (f"; state-changing tools ({scs}) still run one after another" if scs
+                    else "") + ".")
+    if sc.max_iterations is not None or sc.token_budget is not None:
+        caps = []
+        if sc.max_iterations is not None:
+            caps.append(f"{sc.max_iterations} llm calls")
+        if sc.token_budget is not None:
+            caps.append(f"{sc.token_budget:,} tokens")
+        out.append(f"Loop caps ({' / '.join(caps)}): tasks over the cap stop at it "
+                   f"({fig.tasks_cut:,} here); their spend so far is counted and they are "
+                   "marked as needing escalation, not as successes.")
+    if sc.tool_cache:
+        tc = d.get("tool_cache", {})
+        s = ("Tool-result caching: a call with the same tool and argument fingerprint as an "
+             "earlier call of its task returns that result at once and is not re-sent to the "
+             "model (its latency and its tokens in later prompts are saved)")
+        if sc.tool_cache_ttl_s is not None:
+            s += (f"; identical calls of other tasks within {sc.tool_cache_ttl_s:g}s also "
+                  "return at once (latency only)")
+        if tc.get("tool_calls_without_fingerprint"):
+            s += (f"; {tc['tool_calls_without_fingerprint']:,} tool calls have no argument "
+                  "fingerprint and are never reused")
+        out.append(s + ".")
+    return out
+
+
+def _range_sentence(sc: Scenario, st: Settings) -> str:
+    parts = []
+    if sc.cascade is not None:
+        from agentcost.simulation.engine import _rate_for
+
+        parts.append(f"escalation rate {_rate_for(sc, 'optimistic'):g} / "
+                     f"{_rate_for(sc, 'pessimistic'):g}")
+        parts.append("tokenizer ratio at the low / high end")
+    parts.append(f"cache hits lost to eviction under load 0% / {st.eviction_share:.0%}")
+    parts.append("OpenAI retention at its stated maximum / typical minimum")
+    if sc.batch:
+        parts.append(f"batch cache hits kept 100% / {st.batch_hit_share_pessimistic:.0%}, batch "
+                     f"window {_dur_s(st.batch_window_s)} / "
+                     f"{_dur_s(st.batch_window_pessimistic_s)}")
+    return ("Range (optimistic / pessimistic): " + "; ".join(parts)
+            + " — the range reports the cheapest and the costliest of those runs and the "
+            "expected one.")
+
+
+# ---------------------------------------------------------------------------- entry point
+
+# Runs go to worker processes (fork: the prepared workload is shared copy-on-write) when the
+# trace has at least this many llm calls; AGENTCOST_JOBS sets the number of workers (1: none).
+PARALLEL_MIN_CALLS = 20_000
+_CTX: Any = None
+_JOBS: list[tuple[Scenario, str]] = []
+_EDITING = {"cache", "cascade", "trim_history", "max_output_tokens", "tool_cache"}
+
+
+def _job(i: int) -> Figures:
+    from agentcost.simulation.engine import run
+
+    sc, variant = _JOBS[i]
+    return run(_CTX, sc, variant)
+
+
+def _run_jobs(ctx: Any, jobs: list[tuple[Scenario, str]]) -> list[Figures]:
+    """Run every (scenario, variant): in worker processes for large traces, else in turn."""
+    import multiprocessing as mp
+    import os
+
+    from agentcost.simulation.engine import run
+
+    env = os.environ.get("AGENTCOST_JOBS", "").strip()
+    n = int(env) if env.isdigit() else (os.cpu_count() or 1)
+    forkable = "fork" in mp.get_all_start_methods()
+    if n <= 1 or len(jobs) <= 1 or ctx.w.n_llm < PARALLEL_MIN_CALLS or not forkable:
+        return [run(ctx, sc, variant) for sc, variant in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _CTX, _JOBS
+    if ctx.st.calibrate and any(set(sc.levers()) & _EDITING for sc, _ in jobs):
+        ctx.reference()  # computed once here, inherited by every worker
+    _CTX, _JOBS = ctx, jobs
+    try:
+        with ProcessPoolExecutor(max_workers=min(n, len(jobs)),
+                                 mp_context=mp.get_context("fork")) as pool:
+            return list(pool.map(_job, range(len(jobs))))
+    finally:
+        _CTX, _JOBS = None, []
+
+
+def simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
+             settings: Settings | None = None, *, config: Config | None = None
+             ) -> SimulationReport:
+    """Simulate ``scenarios`` over ``table`` and compare each with the baseline."""
+    import gc
+
+    # The replay allocates millions of small objects next to a large, long-lived workload: with
+    # the cyclic collector on, its full passes over that workload dominate the run (2-6x).
+    # Nothing here builds reference cycles, so it is paused for the duration.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _simulate(table, scenarios, settings, config)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
+              settings: Settings | None, config: Config | None) -> SimulationReport:
+    from agentcost.simulation.engine import Context, run
+    from agentcost.simulation.workload import prepare
+
+    st = settings or Settings()
+    scs = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
+    w = prepare(table)
+    ctx = Context(w, st, config)
+    base = run(ctx, Scenario(name="baseline"))
+    pricing = table.pricing.to_dict()
+    price_line = (f"Prices: genai-prices {pricing.get('version')} (bundled data "
+                  f"{pricing.get('data_fingerprint')}) at each step's hour, the same data for "
+                  "the baseline and every scenario"
+                  + (f"; agentcost.yaml prices for {', '.join(pricing['overrides'])}"
+                     if pricing.get("overrides") else "") + ".")
+    base_notes = ["The trace as observed (tokens, cache reads and writes, latency), re-priced.",
+                  price_line]
+    warnings: list[str] = []
+    if base.cost_is_lower_bound:
+        warnings.append(f"{base.unpriced_calls:,} llm calls have no known price (or no usage): "
+                        "every total leaves them out and is a lower bound")
+    if w.times_filled:
+        base_notes.append(f"{w.times_filled:,} steps have no start time: placed back to back "
+                          "after the previous step of their task.")
+    base_notes.append("Task latency = wall time from the task's first step start to its last "
+                      "step end; p50/p95 over tasks.")
+    reuse = _reuse_gaps(ctx)
+    reuse_s = _reuse_sentence(reuse)
+    calib: str | None = None
+    # every run the report needs: (scenario index, part, scenario, variant)
+    jobs: list[tuple[int, str, Scenario, str]] = []
+    for k, sc in enumerate(scs):
+        jobs.append((k, "main", sc, "expected"))
+        levers = sc.levers()
+        if len(levers) >= 2:
+            for j in range(len(levers) - 1):
+                jobs.append((k, f"contrib{j}", sc.only(levers[: j + 1]), "expected"))
+        if st.with_range:
+            jobs.append((k, "optimistic", sc, "optimistic"))
+            jobs.append((k, "pessimistic", sc, "pessimistic"))
+    figs = _run_jobs(ctx, [(sc, variant) for _, _, sc, variant in jobs])
+    by: dict[tuple[int, str], Figures] = {(k, part): f
+                                          for (k, part, _, _), f in zip(jobs, figs, strict=True)}
+    results: list[ScenarioResult] = []
+    for k, sc in enumerate(scs):
+        fig = by[(k, "main")]
+        levers = sc.levers()
+        contributions: list[dict[str, Any]] = []
+        if len(levers) >= 2:
+            prev = base
+            for j, lv in enumerate(levers):
+                f = fig if j == len(levers) - 1 else by[(k, f"contrib{j}")]
+                p50a, p50b = f.latency(0.5), prev.latency(0.5)
+                contributions.append({
+                    "lever": lv, "label": LEVER_LABELS[lv],
+                    "delta_usd": _f(f.cost_usd - prev.cost_usd),
+                    "delta_latency_p50_s": _f(p50a - p50b, 3)
+                    if p50a is not None and p50b is not None else None,
+                    "cache_read_tokens_delta": f.cache_read_tokens - prev.cache_read_tokens,
+                })
+                prev = f
+        assumptions = [price_line, *fig.assumptions, *_lever_sentences(sc, fig, st)]
+        if (fig.replayed or "cache" in levers) and reuse_s:
+            assumptions.append(reuse_s)
+        if fig.replayed and w.l_rd.sum() > 0:
+            if calib is None:
+                c = ctx.reference_figures()
+                obs = int(w.l_rd.sum())
+                err = (c.cache_read_tokens - obs) / obs * 100.0
+                calib = (f"Calibration: replaying the trace as observed gives "
+                         f"{c.cache_read_tokens:,} cache-read tokens against {obs:,} reported "
+                         f"({err:+.1f}%)"
+                         + ("; calls a scenario leaves unchanged keep the reported figures, "
+                            "only the calls it changes are simulated." if st.calibrate
+                            else "; every call simulated (calibrate: false)."))
+            assumptions.append(calib)
+        if "cache" in levers:
+            fig.details.setdefault("cache", {})["reuse_gaps"] = reuse
+        rng = None
+        if st.with_range:
+            # the cheapest and the costliest of the runs under the optimistic, expected and
+            # pessimistic assumptions: effects can cross (more escalations can warm the strong
+            # model's cache), so the labels go by outcome, not by input
+            runs = sorted([fig, by[(k, "optimistic")], by[(k, "pessimistic")]],
+                          key=lambda f: f.cost_usd)
+            rng = {}
+            for label, fv in (("optimistic", runs[0]), ("pessimistic", runs[-1])):
+                rng[label] = {
+                    "cost_usd": _f(fv.cost_usd), "delta_usd": _f(fv.cost_usd - base.cost_usd),
+                    "delta_pct": _f((fv.cost_usd - base.cost_usd) / base.cost_usd * 100.0, 2)
+                    if base.cost_usd else None,
+                    "cache_hit_ratio": _f(fv.cache_hit_ratio, 4),
+                    "latency_p50_s": _f(fv.latency(0.5), 3),
+                    "latency_p95_s": _f(fv.latency(0.95), 3),
+                }
+            assumptions.append(_range_sentence(sc, st))
+        results.append(ScenarioResult(sc, fig, contributions, rng, assumptions))
+    results.sort(key=lambda r: (r.figures.cost_usd if math.isfinite(r.figures.cost_usd)
+                                else math.inf))
+    return SimulationReport(baseline=base, baseline_assumptions=base_notes, results=results,
+                            settings=st, warnings=warnings, reuse=reuse,
+                            ingest=table.ingest.to_dict(), pricing=pricing)

@@ -1,0 +1,985 @@
+"""One scenario over a prepared :class:`~agentcost.simulation.workload.Workload`.
+
+Levers are applied in a fixed order — loop caps, tool-result caching, cascade, output cap,
+prompt edits (trimming, capped answers, reused tool results), prompt-cache replay, latency,
+pricing — and everything that can be is computed column-wise. The only per-call Python loops are
+building the prompts of a replay and the replay itself (a single pass in time order).
+
+Exactness: when a scenario changes no prompt, no model and no call, cache reads and writes are the
+ones the trace reports and every figure is computed by the same code as the baseline, so a
+scenario that changes nothing reproduces the baseline bit for bit.
+
+Rules the levers follow (also stated in every report's assumptions):
+
+* Loop caps: a task keeps its first ``max_iterations`` llm calls, or its calls until the one at
+  which input+output tokens reach ``token_budget`` (that call completes); the tools the last kept
+  call requested do not run. Cut tasks keep their spend so far and count as needing escalation.
+* Tool-result caching: a tool call with the same name and argument fingerprint as an earlier call
+  of its task returns the earlier result instantly, and the result is not put into the context a
+  second time (the agent refers back to it): its latency and its tokens in every later prompt are
+  saved. With a TTL, identical calls of other tasks within the TTL also return instantly
+  (latency only: the other task's model still needs to read the result).
+* Cascade role rule, per llm step: a step whose name is listed under ``roles`` takes that role;
+  otherwise a step that ends in tool calls (a routing or tool decision) → cheap; the last llm
+  step of the task without tool calls (the user-facing final synthesis) → strong; any other step
+  whose output is at most ``short_output_tokens`` (64) tokens (short and classifying) → cheap;
+  the rest → strong. ``escalation_rate`` re-runs that share of the cheap steps (evenly spread,
+  deterministic) on the strong model right after the cheap call, paying both.
+* Latency: an llm call's duration changes with its prefill (TTFT scaled by the change in
+  prefill work, a cached token counting a tenth of an uncached one; no TTFT → no prefill change)
+  and its generation (scaled with output tokens). A call moved to another model takes that
+  model's observed median TTFT and time per output token when the trace has it, else its own
+  duration scaled by tier (cheap 0.5x, mid 1x, strong 1.5x). Batched calls take the batch window.
+  Task latency = observed wall time + the changes of its calls and tool turns.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any
+
+from agentcost.simulation.cache import Calls, Mechanics, mechanics_for, replay, stable_end
+from agentcost.simulation.scenario import Scenario, Settings
+from agentcost.simulation.tokenizers import ratio as tok_ratio
+from agentcost.simulation.workload import (
+    HOUR_NS,
+    R_ASSISTANT,
+    R_TOOL,
+    R_TURN,
+    Workload,
+    chain_ids,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from agentcost.config import Config
+
+PREFILL_CACHED_WEIGHT = 0.1
+TIER_SPEED = {"cheap": 0.5, "mid": 1.0, "strong": 1.5}
+VARIANTS = ("expected", "optimistic", "pessimistic")
+
+
+@dataclass
+class Figures:
+    """Result of one scenario run (totals plus per-task vectors and lever details)."""
+
+    cost_usd: float
+    cost_is_lower_bound: bool
+    unpriced_calls: int
+    input_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cache_write_1h_tokens: int
+    output_tokens: int
+    llm_calls: int
+    tasks: int
+    task_cost: np.ndarray
+    task_latency_s: np.ndarray
+    tasks_cut: int = 0
+    cut_cost_usd: float = 0.0
+    replayed: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def cache_hit_ratio(self) -> float | None:
+        return self.cache_read_tokens / self.input_tokens if self.input_tokens else None
+
+    def latency(self, q: float) -> float | None:
+        import numpy as np
+
+        v = self.task_latency_s[~np.isnan(self.task_latency_s)]
+        return float(np.quantile(v, q)) if len(v) else None
+
+
+class Context:
+    """Per-run caches shared by every scenario of one :func:`simulate` call."""
+
+    def __init__(self, w: Workload, settings: Settings, config: Config | None) -> None:
+        from agentcost.pricing import Pricer
+
+        self.w = w
+        self.st = settings
+        self.pricer = Pricer(config)
+        self._mech: dict[tuple[str | None, str | None], Mechanics] = {}
+        self._rule: dict[str, Any] = {}
+        self._ws: list[Any] | None = None
+        self._ws_codes: np.ndarray | None = None
+        self._ref: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._ref_steps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._ref_fig: Figures | None = None
+
+    def reference(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cache reads and 5m/1h writes per llm step when the unchanged trace is replayed with
+        its observed breakpoint placement. A scenario call whose simulated figures equal these
+        keeps the figures the trace reports: the simulator's error on calls a scenario does not
+        touch cancels out, and only the calls it changes are simulated."""
+        if self._ref is None:
+            self._ref_fig = run(self, Scenario(name="reference"), force_replay=True, raw=True)
+            self._ref = self._ref_steps
+        assert self._ref is not None
+        return self._ref
+
+    def reference_figures(self) -> Figures:
+        self.reference()
+        assert self._ref_fig is not None
+        return self._ref_fig
+
+    def mech(self, model: str | None, provider: str | None) -> Mechanics:
+        k = (model, provider)
+        m = self._mech.get(k)
+        if m is None:
+            m = self._mech[k] = mechanics_for(model, provider, self.st.provider_rules)
+        return m
+
+    def rule(self, model: str | None) -> Any:
+        if not model:
+            return None
+        if model not in self._rule:
+            from agentcost.rules import rule_for
+
+            self._rule[model] = rule_for(model)
+        return self._rule[model]
+
+    def workspace_codes(self) -> np.ndarray:
+        """Workspace of each task as an integer code (tasks of one code share caches)."""
+        import numpy as np
+        import pandas as pd
+
+        if self._ws_codes is None:
+            codes, _ = pd.factorize(pd.Series([self.workspace(t) for t in range(self.w.n_tasks)],
+                                              dtype=object), use_na_sentinel=False)
+            self._ws_codes = np.asarray(codes, dtype="int64")
+        return self._ws_codes
+
+    def workspace(self, task: int) -> Any:
+        if self._ws is None:
+            w = self.w
+            mode = self.st.workspace
+            if mode == "shared":
+                self._ws = [0] * w.n_tasks
+            elif mode == "source":
+                self._ws = [str(s) for s in w.task_source]
+            elif mode == "session":
+                self._ws = [str(s) if s is not None and s == s else w.task_ids[t]
+                            for t, s in enumerate(w.task_session)]
+            else:
+                self._ws = list(w.task_ids)
+        return self._ws[task]
+
+
+# ---------------------------------------------------------------------------------- pricing
+
+
+def _hour_iso(h: int) -> str | None:
+    if h < 0:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(h * HOUR_NS / 1e9, tz=UTC).isoformat()
+
+
+def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.ndarray,
+                hour: np.ndarray, unc: np.ndarray, rd: np.ndarray, w5: np.ndarray,
+                w1: np.ndarray, out: np.ndarray, reported: np.ndarray, usage: np.ndarray
+                ) -> np.ndarray:
+    """Cost per call at the prices of (model, provider, tier, hour) — the same rates and
+    long-context handling as :func:`agentcost.pricing.price_frame`. Unknown model: the trace's
+    reported cost (scaled by the caller) or NaN."""
+    import numpy as np
+    import pandas as pd
+
+    from agentcost.pricing import _exact_cost
+
+    n = len(model)
+    cost = np.full(n, np.nan)
+    if n == 0:
+        return cost
+    cm, um = pd.factorize(pd.Series(model, dtype=object), use_na_sentinel=False)
+    cp, up = pd.factorize(pd.Series(provider, dtype=object), use_na_sentinel=False)
+    ct, ut = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
+    ch, uh = pd.factorize(hour)
+    key = ((cm.astype("int64") * (len(up) + 1) + cp) * (len(ut) + 1) + ct) * (len(uh) + 1) + ch
+    uk, inv = np.unique(key, return_inverse=True)
+    inv = inv.reshape(-1)
+    first = np.zeros(len(uk), dtype="int64")
+    first[inv[::-1]] = np.arange(n)[::-1]
+    ru = np.full(len(uk), np.nan)
+    rr = np.full(len(uk), np.nan)
+    r5 = np.full(len(uk), np.nan)
+    r1 = np.full(len(uk), np.nan)
+    ro = np.full(len(uk), np.nan)
+    thr = np.full(len(uk), np.iinfo(np.int64).max, dtype="int64")
+    meta: list[tuple[str, str | None, str | None, str | None] | None] = [None] * len(uk)
+    for g, r0 in enumerate(first):
+        m = um[cm[r0]]
+        if m is None or (isinstance(m, float) and math.isnan(m)):
+            continue
+        p = up[cp[r0]]
+        t = ut[ct[r0]]
+        p_s = None if p is None or (isinstance(p, float) and math.isnan(p)) else str(p)
+        t_s = None if t is None or (isinstance(t, float) and math.isnan(t)) else str(t)
+        h_s = _hour_iso(int(uh[ch[r0]]))
+        rates = ctx.pricer.rates(str(m), p_s, t_s, h_s)
+        if rates is None:
+            continue
+        ru[g], rr[g], r5[g], r1[g], ro[g] = (rates.uncached, rates.cache_read,
+                                              rates.cache_write_5m, rates.cache_write_1h,
+                                              rates.output)
+        if rates.tier_threshold is not None and rates.source == "genai-prices":
+            thr[g] = rates.tier_threshold
+            meta[g] = (rates.model_id, p_s, t_s, h_s)
+    cost = (unc * ru[inv] + rd * rr[inv] + w5 * r5[inv] + w1 * r1[inv] + out * ro[inv])
+    inp = unc + rd + w5 + w1
+    for r in np.flatnonzero(inp > thr[inv]):
+        mt = meta[inv[r]]
+        assert mt is not None
+        total, _ = _exact_cost(mt[0], mt[1], mt[2], mt[3], {
+            "input": int(inp[r]), "output": int(out[r]), "read": int(rd[r]),
+            "w5": int(w5[r]), "w1": int(w1[r])})
+        cost[r] = total
+    unknown = np.isnan(ru[inv])
+    cost = np.where(unknown, reported, cost)
+    cost = np.where(usage, cost, np.nan)
+    return np.asarray(cost, dtype="float64")
+
+
+# ------------------------------------------------------------------------------- the run
+
+
+def _rate_for(sc: Scenario, variant: str) -> float:
+    r = sc.escalation_rate
+    if variant == "expected" or sc.cascade is None:
+        return r
+    lo, hi = sc.escalation_range or (r / 2.0, min(1.0, r + max(r, 0.1)))
+    return lo if variant == "optimistic" else hi
+
+
+def run(ctx: Context, sc: Scenario, variant: str = "expected",
+        force_replay: bool = False, raw: bool = False) -> Figures:
+    """Simulate ``sc``. ``force_replay`` replays the cache even when nothing changed;
+    ``raw`` skips the calibration to observed figures (see :meth:`Context.reference`)."""
+    import numpy as np
+    import pandas as pd
+
+    w = ctx.w
+    st = ctx.st
+    L, T = w.n_llm, w.n_tasks
+    det: dict[str, Any] = {}
+    notes: list[str] = []
+    warns: list[str] = []
+    vi = {"optimistic": 0, "expected": 1, "pessimistic": 2}[variant]  # index into ratio triples
+
+    # ---------------------------------------------------------------- 1. loop caps
+    keep = np.ones(L, dtype=bool)
+    if sc.max_iterations is not None:
+        keep &= w.l_k < sc.max_iterations
+    if sc.token_budget is not None and L:
+        tok = w.l_inp + w.l_out
+        cs = np.cumsum(tok)
+        off = w.task_llm_offset[w.l_task]
+        before_task = cs[off] - tok[off]
+        spent_before = cs - tok - before_task
+        keep &= spent_before < sc.token_budget
+    n_kept = np.bincount(w.l_task[keep], minlength=T)
+    cut = n_kept < w.task_n_llm
+    last_kept = n_kept - 1
+    tool_keep = ~cut[w.t_task] | (w.t_turn < last_kept[w.t_task])
+
+    # ---------------------------------------------------------------- 2. tool-result caching
+    NT = len(w.t_task)
+    t_cached = np.zeros(NT, dtype=bool)  # served from the cache (latency saved)
+    t_dropped = np.zeros(NT, dtype=bool)  # ... within its task (tokens saved too)
+    if sc.tool_cache and NT:
+        has = np.array([h is not None for h in w.t_hash], dtype=bool) & tool_keep
+        sel = np.flatnonzero(has)
+        if len(sel):
+            kdf = pd.DataFrame({"t": w.t_task[sel], "n": w.t_name[sel], "h": w.t_hash[sel]})
+            dup = kdf.duplicated(keep="first").to_numpy()
+            t_dropped[sel[dup]] = True
+            t_cached[sel[dup]] = True
+            if sc.tool_cache_ttl_s is not None:
+                ttl_ns = int(sc.tool_cache_ttl_s * 1e9)
+                avail: dict[tuple[Any, Any], int] = {}
+                for j in sel[np.argsort(w.t_start[sel], kind="stable")]:
+                    key = (w.t_name[j], w.t_hash[j])
+                    s0 = int(w.t_start[j])
+                    a = avail.get(key)
+                    if a is not None and a <= s0 <= a + ttl_ns and not t_cached[j]:
+                        t_cached[j] = True
+                        continue
+                    if not t_cached[j]:
+                        avail[key] = int(w.t_end[j])
+        det["tool_cache"] = {
+            "repeated_in_task": int(t_dropped.sum()),
+            "reused_across_tasks": int((t_cached & ~t_dropped).sum()),
+            "seconds_saved": round(float(w.t_dur[t_cached].sum()) / 1000.0, 3),
+            "tool_calls_without_fingerprint": int((np.array(
+                [h is None for h in w.t_hash], dtype=bool) & tool_keep).sum()),
+        }
+
+    # ---------------------------------------------------------------- 3. cascade
+    model = w.l_model
+    provider = w.l_provider
+    ratio = np.ones(L)
+    role_cheap = np.zeros(L, dtype=bool)
+    esc = np.zeros(L, dtype=bool)
+    strong_ratio = np.ones(L)
+    if sc.cascade is not None and L:
+        cheap_m, strong_m = sc.cascade
+        role_cheap = w.l_has_tools.copy()
+        short = (w.l_out <= st.short_output_tokens) & ~w.l_last & ~w.l_has_tools
+        role_cheap |= short
+        rm = sc.role_map
+        if rm:
+            for nm, role in rm.items():
+                hit = w.l_name == nm
+                role_cheap = np.where(hit, role == "cheap", role_cheap)
+        model = np.where(role_cheap, cheap_m, strong_m).astype(object)
+        prov_of = {}
+        for m in (cheap_m, strong_m):
+            r = ctx.rule(m)
+            prov_of[m] = r.provider if r is not None else None
+        provider = np.array([prov_of[m] or p for m, p in zip(model, w.l_provider, strict=True)],
+                            dtype=object)
+        pair_ratio: dict[tuple[Any, str], float] = {}
+        unknown_tok: set[str] = set()
+
+        def rat(src: Any, dst: str) -> float:
+            k = (src, dst)
+            if k not in pair_ratio:
+                rs, rdst = ctx.rule(src), ctx.rule(dst)
+                ts = rs.tokenizer if rs is not None else None
+                td = rdst.tokenizer if rdst is not None else None
+                rr = tok_ratio(ts, td) if src != dst else (1.0, 1.0, 1.0)
+                if rr is None:
+                    unknown_tok.add(f"{src} → {dst}")
+                    pair_ratio[k] = 1.0
+                else:
+                    pair_ratio[k] = rr[vi]
+            return pair_ratio[k]
+
+        ratio = np.array([rat(s, d) for s, d in zip(w.l_model, model, strict=True)])
+        strong_ratio = np.array([rat(s, strong_m) for s in w.l_model])
+        rate = _rate_for(sc, variant)
+        cheap_kept = np.flatnonzero(role_cheap & keep)
+        if rate > 0 and len(cheap_kept):
+            c = np.arange(1, len(cheap_kept) + 1, dtype="float64")
+            pick = np.floor(c * rate + 1e-9) > np.floor((c - 1) * rate + 1e-9)
+            esc[cheap_kept[pick]] = True
+        used = {f"{s} → {d}": round(r, 3) for (s, d), r in pair_ratio.items()
+                if s is not None and s != d}
+        det["cascade"] = {
+            "cheap": cheap_m, "strong": strong_m,
+            "aliases": {g: m for g, m in zip(sc.cascade_given or (), sc.cascade, strict=False)
+                        if g != m},
+            "cheap_steps": int((role_cheap & keep).sum()),
+            "strong_steps": int((~role_cheap & keep).sum()),
+            "escalation_rate": rate, "escalated_steps": int(esc.sum()),
+            "tokenizer_ratios": used,
+        }
+        if unknown_tok:
+            notes.append("No tokenizer data for " + ", ".join(sorted(unknown_tok))
+                         + ": token counts carried over unchanged.")
+
+    # ---------------------------------------------------------------- 4. output cap
+    out_new = np.rint(w.l_out * ratio).astype("int64") if sc.cascade else w.l_out.copy()
+    cut_src = np.zeros(L, dtype="int64")  # output tokens (source tokenizer) cut from each step
+    if sc.max_output_tokens is not None:
+        cap = sc.max_output_tokens
+        capped = out_new > cap
+        cut_src = np.where(capped, np.maximum(w.l_out - np.floor(cap / ratio), 0),
+                           0).astype("int64")
+        det["max_output_tokens"] = {"steps_capped": int((capped & keep).sum()),
+                                    "output_tokens_saved": int(
+                                        (out_new - np.minimum(out_new, cap))[keep].sum())}
+        out_new = np.minimum(out_new, cap)
+
+    # ---------------------------------------------------------------- 5. prompt edits
+    edit_tasks = np.zeros(T, dtype=bool)
+    cut_src = np.where(w.l_last, 0, cut_src)  # a final answer is in no later prompt
+    if sc.max_output_tokens is not None:
+        edit_tasks |= np.bincount(w.l_task[cut_src > 0], minlength=T) > 0
+    if t_dropped.any():
+        edit_tasks |= np.bincount(w.t_task[t_dropped], minlength=T) > 0
+    trim_n = sc.trim_history
+    if trim_n is not None:
+        edit_tasks[:] = True
+    cut_by: dict[int, dict[int, int]] = {}
+    drop_by: dict[int, dict[int, set[int]]] = {}
+    drop_tok: dict[int, dict[int, int]] = {}
+    if edit_tasks.any():
+        for ci in np.flatnonzero((cut_src > 0) & edit_tasks[w.l_task]).tolist():
+            cut_by.setdefault(int(w.l_task[ci]), {})[int(w.l_k[ci])] = int(cut_src[ci])
+        if t_dropped.any():
+            n_in_turn: dict[tuple[int, int], int] = {}
+            for tt_, kk_ in zip(w.t_task.tolist(), w.t_turn.tolist(), strict=True):
+                n_in_turn[(tt_, kk_)] = n_in_turn.get((tt_, kk_), 0) + 1
+            for j in np.flatnonzero(t_dropped):
+                t, k = int(w.t_task[j]), int(w.t_turn[j])
+                drop_by.setdefault(t, {}).setdefault(k, set()).add(int(w.t_ord[j]))
+                base = int(w.task_llm_offset[t]) + k
+                if k + 1 < int(w.task_n_llm[t]):
+                    grow = int(w.l_inp[base + 1] - w.l_inp[base] - w.l_out[base])
+                    per = max(grow, 0) // max(n_in_turn.get((t, k), 1), 1)
+                    d = drop_tok.setdefault(t, {})
+                    d[k] = d.get(k, 0) + per
+
+    edited: dict[int, tuple[list[int], list[int], list[int]]] = {}  # i -> (pid, cum, roles)
+    tokens_removed = 0
+    steps_trimmed = 0
+    if edit_tasks.any():
+        chains, nblocks = w.chains, w.nblocks
+        for i in np.flatnonzero(keep & edit_tasks[w.l_task]).tolist():
+            t = int(w.l_task[i])
+            cb, db, dt = cut_by.get(t), drop_by.get(t), drop_tok.get(t)
+            if cb is None and db is None and dt is None:
+                # trimming only: nothing to do while the prompt holds at most N turns
+                n = nblocks[i]
+                if not n or trim_n is None or chains[i].turn[n - 1] - trim_n < 1:
+                    continue
+            res = _edit_prompt(w, i, trim_n, cb, db, dt)
+            if res is None:
+                continue
+            pid, cum, roles, trimmed = res
+            ch, n, ocum = w.prompt(i)
+            if pid == ch.pid[:n] and cum == ocum[:n]:
+                continue
+            edited[i] = (pid, cum, roles)
+            tokens_removed += (ocum[n - 1] if n else 0) - (cum[-1] if cum else 0)
+            steps_trimmed += trimmed
+    if trim_n is not None:
+        det["trim_history"] = {"turns_kept": trim_n, "steps_trimmed": steps_trimmed}
+    if edited:
+        det["prompt_tokens_removed"] = int(tokens_removed)
+
+    # ---------------------------------------------------------------- 6. calls + cache
+    model_changed = sc.cascade is not None and bool(np.any(model != w.l_model))
+    scaled = bool(np.any(ratio != 1.0))
+    strategy = sc.cache or "observed"
+    passthrough = (strategy == "observed" and sc.ttl is None and not model_changed
+                   and not scaled and not edited and not esc.any() and not force_replay)
+    K = np.flatnonzero(keep)
+    E = np.flatnonzero(esc)
+    nK, nE = len(K), len(E)
+    c_step = np.concatenate([K, E])  # originating llm step of each call
+    c_esc = np.r_[np.zeros(nK, dtype=bool), np.ones(nE, dtype=bool)]
+    c_model = np.concatenate([model[K], np.full(nE, sc.cascade[1] if sc.cascade else None,
+                                                    dtype=object)])
+    c_provider = np.concatenate([provider[K], provider[E]]) if nE else provider[K]
+    if nE and sc.cascade is not None:
+        r = ctx.rule(sc.cascade[1])
+        if r is not None:
+            c_provider[nK:] = r.provider
+    c_ratio = np.concatenate([ratio[K], strong_ratio[E]])
+    c_out = np.concatenate([out_new[K], np.minimum(
+        np.rint(w.l_out[E] * strong_ratio[E]).astype("int64"),
+        sc.max_output_tokens if sc.max_output_tokens is not None else np.iinfo(np.int64).max)])
+    c_task = w.l_task[c_step]
+    batch_task = np.zeros(T, dtype=bool)
+    if sc.batch:
+        if sc.batch_tasks:
+            batch_task = np.array([fnmatch.fnmatchcase(t, sc.batch_tasks) for t in w.task_ids],
+                                  dtype=bool)
+        else:
+            batch_task[:] = True
+    c_batch = batch_task[c_task]
+
+    # durations of the new calls (needed for escalation start times and visibility)
+    c_dur = _durations(ctx, c_step, c_esc, c_model, c_out, model_changed or nE > 0)
+
+    N = len(c_step)
+    if passthrough:
+        c_inp = w.l_inp[c_step].copy()
+        c_rd = w.l_rd[c_step].copy()
+        c_w5 = w.l_w5[c_step].copy()
+        c_w1 = w.l_w1[c_step].copy()
+        if variant == "pessimistic" and c_batch.any():
+            keep_share = st.batch_hit_share_pessimistic
+            lost = np.where(c_batch, c_rd - np.rint(c_rd * keep_share).astype("int64"), 0)
+            charged = np.array([ctx.mech(m, p).write_charged for m, p in
+                                zip(c_model, c_provider, strict=True)], dtype=bool)
+            c_rd = c_rd - lost
+            c_w5 = c_w5 + np.where(charged, lost, 0)
+        notes.append("Cache reads and writes as the trace reports them (no prompt, model or "
+                     "call changes, so the observed caching stands).")
+    else:
+        calls = _build_calls(ctx, sc, strategy, c_step, c_esc, c_model, c_provider, c_ratio,
+                             c_dur, c_batch, edited, variant)
+        c_rd, c_w5, c_w1, norule = replay(calls, strategy, variant, st.eviction_share
+                                          if variant == "pessimistic" else 0.0,
+                                          st.batch_hit_share_pessimistic
+                                          if variant == "pessimistic" else 1.0)
+        c_inp = np.array([calls.cum[i][calls.nb[i] - 1] if calls.nb[i] else 0
+                          for i in range(N)], dtype="int64")
+
+        if norule.any():
+            o_inp = w.l_inp[c_step]
+            f = np.where(o_inp > 0, c_inp / np.maximum(o_inp, 1), 0.0)
+            if strategy == "off":
+                f = np.zeros(N)
+            c_rd = np.where(norule, np.rint(w.l_rd[c_step] * f), c_rd).astype("int64")
+            c_w5 = np.where(norule, np.rint(w.l_w5[c_step] * f), c_w5).astype("int64")
+            c_w1 = np.where(norule, np.rint(w.l_w1[c_step] * f), c_w1).astype("int64")
+        if raw and force_replay:
+            ctx._ref_steps = (c_rd.copy(), c_w5.copy(), c_w1.copy())
+        _cache_notes(ctx, calls, strategy, sc, notes, det)
+        if not raw and st.calibrate and strategy != "off":
+            ref_rd, ref_w5, ref_w1 = ctx.reference()
+            same = (~c_esc & (c_model == w.l_model[c_step]) & (c_inp == w.l_inp[c_step])
+                    & (c_rd == ref_rd[c_step]) & (c_w5 == ref_w5[c_step])
+                    & (c_w1 == ref_w1[c_step]))
+            c_rd = np.where(same, w.l_rd[c_step], c_rd)
+            c_w5 = np.where(same, w.l_w5[c_step], c_w5)
+            c_w1 = np.where(same, w.l_w1[c_step], c_w1)
+            det["cache"]["calls_as_observed"] = int(same.sum())
+            det["cache"]["calls_simulated"] = int((~same).sum())
+    c_unc = np.maximum(c_inp - c_rd - c_w5 - c_w1, 0)
+
+    # ---------------------------------------------------------------- 7. latency
+    o_dur = w.l_dur[c_step]
+    ttft = w.l_ttft[c_step]
+    if passthrough:
+        d_llm = np.where(c_esc, c_dur, 0.0)
+        same = c_model == w.l_model[c_step]
+        gen_change = (c_out != w.l_out[c_step]) & same & ~c_esc
+        if gen_change.any():
+            gen = np.where(np.isnan(ttft), o_dur, o_dur - np.nan_to_num(ttft))
+            o_out = w.l_out[c_step]
+            d_llm = d_llm + np.where(gen_change & (o_out > 0),
+                                     gen * (c_out / np.maximum(o_out, 1) - 1.0), 0.0)
+    else:
+        d_llm = _latency_changes(w, c_step, c_esc, c_model, c_out, c_inp, c_rd, c_w5 + c_w1,
+                                 c_dur)
+    if sc.batch:
+        window = (st.batch_window_pessimistic_s if variant == "pessimistic"
+                  else st.batch_window_s) * 1000.0
+        d_llm = np.where(c_batch, window - np.where(c_esc, 0.0, o_dur), d_llm)
+        interactive = int((batch_task & w.task_interactive).sum())
+        plural = "" if interactive == 1 else "s"
+        det["batch"] = {"tasks": int(batch_task.sum()), "calls": int(c_batch.sum()),
+                        "window_s": window / 1000.0}
+        if interactive:
+            warns.append(f"batch applied to {interactive:,} task{plural} that "
+                         f"look{'s' if interactive == 1 else ''} interactive "
+                         "(streamed responses or multi-step agent loops): every llm call of "
+                         f"such a task would wait for the batch window "
+                         f"(~{_dur_s(window / 1000.0)} each)")
+    d_task = np.bincount(c_task, weights=d_llm, minlength=T).astype("float64")
+
+    # tool turns
+    if (sc.parallel_tools or t_cached.any()) and NT:
+        d_task += _tool_turn_changes(w, sc, tool_keep, t_cached, det)
+
+    wall = w.task_wall_ms.astype("float64").copy()
+    if cut.any():
+        idx = np.flatnonzero(cut)
+        last_i = w.task_llm_offset[idx] + np.maximum(last_kept[idx], 0)
+        new_end = np.where(last_kept[idx] >= 0, w.l_end[last_i], w.task_start[idx])
+        wall[idx] = (new_end - w.task_start[idx]) / 1e6
+    lat = (wall + d_task) / 1000.0
+
+    # ---------------------------------------------------------------- 8. pricing
+    tier = w.l_tier[c_step].copy()
+    if sc.batch:
+        tier = np.where(c_batch, "batch", tier).astype(object)
+    if passthrough:
+        scale = np.ones(N)
+    else:
+        o_tot = (w.l_inp + w.l_out)[c_step].astype("float64")
+        scale = np.where(o_tot > 0, (c_inp + c_out) / np.maximum(o_tot, 1), 1.0)
+    reported = np.where(c_esc, np.nan, w.l_reported[c_step] * scale)
+    c_cost = price_calls(ctx, c_model, c_provider, tier, w.l_hour[c_step], c_unc, c_rd, c_w5,
+                         c_w1, c_out, reported, w.l_usage[c_step])
+    priced = ~np.isnan(c_cost)
+    unpriced = int((~priced & w.l_usage[c_step]).sum())
+    no_usage = int((~w.l_usage[c_step]).sum())
+    task_cost = np.bincount(c_task[priced], weights=c_cost[priced], minlength=T).astype("float64")
+    total = float(c_cost[priced].sum())
+    cut_n = int(cut.sum())
+    if sc.max_iterations is not None or sc.token_budget is not None:
+        cut_ids = [w.task_ids[t] for t in np.flatnonzero(cut)]
+        det["loop_caps"] = {
+            "tasks_cut": cut_n, "cut_tasks_cost_usd": round(float(task_cost[cut].sum()), 8),
+            "llm_calls_dropped": int((~keep).sum()), "cut_task_ids": cut_ids[:10],
+        }
+    return Figures(
+        cost_usd=total, cost_is_lower_bound=bool(unpriced or no_usage), unpriced_calls=unpriced,
+        input_tokens=int(c_inp.sum()), cache_read_tokens=int(c_rd.sum()),
+        cache_write_tokens=int((c_w5 + c_w1).sum()), cache_write_1h_tokens=int(c_w1.sum()),
+        output_tokens=int(c_out.sum()), llm_calls=N, tasks=T, task_cost=task_cost,
+        task_latency_s=lat, tasks_cut=cut_n, cut_cost_usd=float(task_cost[cut].sum()),
+        replayed=not passthrough, details=det, assumptions=notes, warnings=warns,
+    )
+
+
+def _dur_s(s: float) -> str:
+    if s >= 3600:
+        return f"{s / 3600:g}h"
+    if s >= 60:
+        return f"{s / 60:g}m"
+    return f"{s:g}s"
+
+
+def _durations(ctx: Context, c_step: np.ndarray, c_esc: np.ndarray, c_model: np.ndarray,
+               c_out: np.ndarray, any_change: bool) -> np.ndarray:
+    """Projected duration (ms) of calls on another model than observed (observed otherwise)."""
+    import numpy as np
+
+    w = ctx.w
+    dur = w.l_dur[c_step].astype("float64").copy()
+    if not any_change:
+        return dur
+    moved = np.flatnonzero((c_model != w.l_model[c_step]) | c_esc)
+    for j in moved:
+        i = int(c_step[j])
+        tgt = c_model[j]
+        prof = ctx.w.speed.get(str(tgt)) if tgt is not None else None
+        if prof is not None:
+            dur[j] = prof[0] + prof[1] * float(c_out[j])
+        else:
+            rs, rt = ctx.rule(w.l_model[i]), ctx.rule(tgt)
+            fs = TIER_SPEED.get(rs.tier if rs is not None and rs.tier else "mid", 1.0)
+            ft = TIER_SPEED.get(rt.tier if rt is not None and rt.tier else "mid", 1.0)
+            dur[j] = float(w.l_dur[i]) * ft / fs
+    return dur
+
+
+def _latency_changes(w: Workload, c_step: np.ndarray, c_esc: np.ndarray, c_model: np.ndarray,
+                     c_out: np.ndarray, c_inp: np.ndarray, c_rd: np.ndarray, c_w: np.ndarray,
+                     c_dur: np.ndarray) -> np.ndarray:
+    """Change of each call's duration (ms) against the observed step (escalations: all of it)."""
+    import numpy as np
+
+    o_dur = w.l_dur[c_step]
+    ttft = w.l_ttft[c_step]
+    o_inp, o_rd, o_out = w.l_inp[c_step], w.l_rd[c_step], w.l_out[c_step]
+    o_eff = (o_inp - o_rd) + PREFILL_CACHED_WEIGHT * o_rd
+    n_eff = (c_inp - c_rd) + PREFILL_CACHED_WEIGHT * c_rd
+    has_ttft = ~np.isnan(ttft)
+    t0 = np.nan_to_num(ttft)
+    d_pre = np.where(has_ttft & (o_eff > 0), t0 * (n_eff / np.maximum(o_eff, 1e-9) - 1.0), 0.0)
+    gen = np.where(has_ttft, np.maximum(o_dur - t0, 0.0), o_dur)
+    d_gen = np.where(o_out > 0, gen * (c_out / np.maximum(o_out, 1) - 1.0), 0.0)
+    same = (c_model == w.l_model[c_step]) & ~c_esc
+    d = np.where(same, d_pre + d_gen, c_dur - np.where(c_esc, 0.0, o_dur))
+    return np.asarray(d, dtype="float64")
+
+
+def _tool_turn_changes(w: Workload, sc: Scenario, tool_keep: np.ndarray, t_cached: np.ndarray,
+                       det: dict[str, Any]) -> np.ndarray:
+    """Latency change (ms) per task from parallel dispatch and cached tool results."""
+    import numpy as np
+    import pandas as pd
+
+    sel = np.flatnonzero(tool_keep & (w.t_turn >= 0))
+    T = w.n_tasks
+    if not len(sel):
+        return np.zeros(T)
+    dur = w.t_dur[sel]
+    new = np.where(t_cached[sel], 0.0, dur)
+    sc_set = set(sc.state_changing_tools)
+    is_sc = np.array([n in sc_set for n in w.t_name[sel]], dtype=bool) if sc_set else \
+        np.zeros(len(sel), dtype=bool)
+    f = pd.DataFrame({
+        "task": w.t_task[sel], "turn": w.t_turn[sel], "s": w.t_start[sel], "e": w.t_end[sel],
+        "dur": dur, "new": new, "sc_new": np.where(is_sc, new, 0.0),
+        "par_new": np.where(is_sc, 0.0, new), "cached": t_cached[sel],
+        "cached_dur": np.where(t_cached[sel], dur, 0.0),
+    })
+    g = f.groupby(["task", "turn"], sort=False).agg(
+        s=("s", "min"), e=("e", "max"), total=("dur", "sum"), n=("dur", "size"),
+        new_max=("new", "max"), sc_sum=("sc_new", "sum"), par_max=("par_new", "max"),
+        any_cached=("cached", "any"), cached_dur=("cached_dur", "sum"))
+    span = ((g["e"] - g["s"]) / 1e6).to_numpy()
+    total = g["total"].to_numpy()
+    span = np.where(span > 0, span, total)
+    overlapped = span < total - 1.0
+    if sc.parallel_tools:
+        new_t = g["sc_sum"].to_numpy() + g["par_max"].to_numpy()
+        changed = (g["n"].to_numpy() > 1) | g["any_cached"].to_numpy()
+    else:
+        new_t = np.where(overlapped, g["new_max"].to_numpy(),
+                         np.maximum(span - g["cached_dur"].to_numpy(), 0.0))
+        changed = g["any_cached"].to_numpy()
+    delta = np.where(changed, np.minimum(new_t - span, 0.0) if sc.parallel_tools
+                     else new_t - span, 0.0)
+    tasks = g.index.get_level_values(0).to_numpy()
+    if sc.parallel_tools:
+        det["parallel_tools"] = {
+            "turns_with_several_tools": int((g["n"].to_numpy() > 1).sum()),
+            "seconds_saved": round(-float(delta.sum()) / 1000.0, 3),
+            "state_changing_tools": list(sc.state_changing_tools),
+        }
+    return np.bincount(tasks, weights=delta, minlength=T).astype("float64")
+
+
+def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | None,
+                 drops: dict[int, set[int]] | None, drop_tok: dict[int, int] | None
+                 ) -> tuple[list[int], list[int], list[int], int] | None:
+    """The prompt of llm step ``i`` after trimming / capped answers / reused tool results:
+    (prefix ids, cumulative tokens, roles, 1 if trimming removed blocks)."""
+    ch, n, cum = w.prompt(i)
+    if n == 0:
+        return None
+    k0 = ch.k0
+    hs: list[int] = []
+    toks: list[int] = []
+    roles: list[int] = []
+    turns: list[int] = []
+    tool_ord = -1
+    cur_turn = -1
+    prev = 0
+    for j in range(n):
+        tk = cum[j] - prev
+        prev = cum[j]
+        h = ch.h[j]
+        r = ch.role[j]
+        t = ch.turn[j]
+        if t != cur_turn:
+            cur_turn = t
+            tool_ord = -1
+        step_k = k0 + t - 1  # the llm call whose output opens this turn
+        if ch.seg:
+            if r == R_ASSISTANT and cut and step_k in cut:
+                c = min(cut[step_k], tk)
+                if c:
+                    tk -= c
+                    h = hash((h, "cap", c))
+            elif r == R_TOOL:
+                tool_ord += 1
+                if drops and step_k in drops and tool_ord in drops[step_k]:
+                    continue
+        elif r == R_TURN and t >= 1:
+            c = (cut.get(step_k, 0) if cut else 0) + (drop_tok.get(step_k, 0) if drop_tok else 0)
+            c = min(c, tk)
+            if c:
+                tk -= c
+                h = hash((h, "edit", c))
+        hs.append(h)
+        toks.append(tk)
+        roles.append(r)
+        turns.append(t)
+    trimmed = 0
+    if trim_n is not None and turns:
+        tmax = turns[-1]
+        if tmax - trim_n >= 1:
+            keep = [j for j in range(len(turns)) if turns[j] == 0 or turns[j] > tmax - trim_n]
+            if len(keep) < len(turns):
+                trimmed = 1
+                hs = [hs[j] for j in keep]
+                toks = [toks[j] for j in keep]
+                roles = [roles[j] for j in keep]
+    return chain_ids(hs), list(accumulate(toks)), roles, trimmed
+
+
+def _call_starts(w: Workload, c_step: np.ndarray, c_esc: np.ndarray,
+                 c_dur: np.ndarray) -> np.ndarray:
+    """Start (ns) of each call; an escalation starts when its cheap call has finished."""
+    import numpy as np
+
+    start = w.l_start[c_step].copy()
+    esc = np.flatnonzero(c_esc)
+    if len(esc):
+        kept = np.flatnonzero(~c_esc)
+        pos = np.searchsorted(c_step[kept], c_step[esc])
+        start[esc] = start[esc] + (c_dur[kept[pos]] * 1e6).astype("int64")
+    return start
+
+
+def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray,
+                 c_esc: np.ndarray, c_model: np.ndarray, c_provider: np.ndarray,
+                 c_ratio: np.ndarray, c_dur: np.ndarray, c_batch: np.ndarray,
+                 edited: dict[int, tuple[list[int], list[int], list[int]]],
+                 variant: str) -> Calls:
+    """Everything the replay needs per call, as plain lists (the replay loop is pure Python)."""
+    import numpy as np
+    import pandas as pd
+
+    from agentcost.simulation.cache import FOREVER_NS, KIND_CODES
+
+    w = ctx.w
+    N = len(c_step)
+    # models and their caching mechanics
+    mcode, muniq = pd.factorize(pd.Series(c_model, dtype=object), use_na_sentinel=False)
+    prcode, pruniq = pd.factorize(pd.Series(c_provider, dtype=object), use_na_sentinel=False)
+    pu, mi = np.unique(mcode.astype("int64") * (len(pruniq) + 1) + prcode, return_inverse=True)
+    mi = mi.reshape(-1).astype("int64")
+    mechs = []
+    for k in pu.tolist():
+        m, p = muniq[k // (len(pruniq) + 1)], pruniq[k% (len(pruniq) + 1)]
+        mechs.append(ctx.mech(m if isinstance(m, str) else None,
+                              p if isinstance(p, str) else None))
+    ws_code = ctx.workspace_codes()[w.l_task[c_step]]
+    store_key = ws_code * (int(mcode.max()) + 2 if N else 1) + mcode
+    # TTL per call
+    ttl_name = np.full(N, None, dtype=object)
+    if sc.ttl is not None:
+        ttl_name[:] = sc.ttl
+    elif strategy == "observed":
+        ttl_name[w.l_w1[c_step] > 0] = "1h"
+    tcode, tuniq = pd.factorize(pd.Series(ttl_name, dtype=object), use_na_sentinel=False)
+    combo = mi * (len(tuniq) + 1) + tcode
+    cu, cinv = np.unique(combo, return_inverse=True)
+    ttl_ns_u = np.zeros(len(cu), dtype="int64")
+    is1h_u = np.zeros(len(cu), dtype=bool)
+    for g, k in enumerate(cu):
+        mech = mechs[int(k) // (len(tuniq) + 1)]
+        tname = tuniq[int(k)% (len(tuniq) + 1)]
+        used, secs = mech.ttl_seconds(tname if isinstance(tname, str) else None, variant)
+        ttl_ns_u[g] = FOREVER_NS if secs is None else int(secs * 1e9)
+        is1h_u[g] = used == "1h"
+    cinv = cinv.reshape(-1)
+    kinds = np.array([KIND_CODES[m.kind] for m in mechs], dtype="int64")[mi] if N else \
+        np.zeros(0, dtype="int64")
+    # times
+    starts = _call_starts(w, c_step, c_esc, c_dur)
+    tt = w.l_ttft[c_step]
+    moved = c_esc | (c_model != w.l_model[c_step]) | np.isnan(tt)
+    vis = starts + (np.where(moved, c_dur, np.nan_to_num(tt)) * 1e6).astype("int64")
+
+    pids: list[list[int]] = []
+    cums: list[list[int]] = []
+    nbs: list[int] = []
+    roles_l: list[list[int]] = []
+    bps_l: list[tuple[int, ...]] = []
+    steps = c_step.tolist()
+    ratios = c_ratio.tolist()
+    kl = kinds.tolist()
+    models = c_model.tolist()
+    l_model = w.l_model
+    chains, nblocks, wcums, obs = w.chains, w.nblocks, w.cums, w.obs_bps
+    used = w.task_cache_used[w.l_task[c_step]].tolist()
+    maxbp = [m.max_breakpoints for m in mechs]
+    l_stable = w.l_stable
+    mil = mi.tolist()
+    for j in range(N):
+        i = steps[j]
+        ed = edited.get(i) if edited else None
+        if ed is not None:
+            pid, cum, roles = ed
+            n = len(pid)
+        else:
+            ch = chains[i]
+            n = nblocks[i]
+            c = wcums[i]
+            cum = ch.cum if c is None else c
+            pid, roles = ch.pid, ch.role
+        r = ratios[j]
+        if r != 1.0:
+            cum = [int(x * r + 0.5) for x in cum[:n]]
+        pids.append(pid)
+        cums.append(cum)
+        nbs.append(n)
+        roles_l.append(roles)
+        bps: tuple[int, ...] = ()
+        if n and (kl[j] == 1 or kl[j] == 2):
+            last = n - 1
+            if strategy == "auto":
+                bps = (last,)
+            else:
+                s_end = l_stable[i] if ed is None else stable_end(roles, n)
+                if strategy == "stable":
+                    bps = (s_end,) if s_end >= 0 else ()
+                elif strategy == "stable+last":
+                    bps = (s_end, last) if 0 <= s_end < last else (last,)
+                elif strategy == "observed":
+                    ob = obs[i]
+                    if ob is not None and ed is None and models[j] == l_model[i]:
+                        bps = tuple(b for b in ob if b < n)[-maxbp[mil[j]]:]
+                    elif ob is not None:
+                        pat = set()
+                        on = nblocks[i]
+                        o_s = l_stable[i]
+                        for b in ob:
+                            if b == on - 1:
+                                pat.add(last)
+                            elif b == o_s and s_end >= 0:
+                                pat.add(s_end)
+                        bps = tuple(sorted(pat)) or (last,)
+                    elif used[j]:
+                        bps = (last,)
+        bps_l.append(bps)
+    return Calls(
+        start=starts.tolist(), vis=vis.tolist(), store=store_key.tolist(), mechs=mechs,
+        mi=mil, kind=kl, min_tokens=[mechs[k].min_tokens for k in mil],
+        ttl_ns=ttl_ns_u[cinv].tolist(), is1h=is1h_u[cinv].tolist(), pid=pids, cum=cums,
+        nb=nbs, roles=roles_l, bps=bps_l, batch=np.asarray(c_batch, dtype=bool).tolist())
+
+
+def _cache_notes(ctx: Context, calls: Calls, strategy: str, sc: Scenario, notes: list[str],
+                 det: dict[str, Any]) -> None:
+    """Assumption sentences for a replay (one per provider mechanism actually used)."""
+    import numpy as np
+
+    w = ctx.w
+    seg = int(w.l_has_segments.sum())
+    n = w.n_llm
+    if seg == n:
+        notes.append("Prompt prefixes from the requests' segments (exact).")
+    elif seg == 0:
+        notes.append("No request content in the trace: the usual append-only agent loop is "
+                     "assumed (each prompt = the previous prompt + its output + the new tool "
+                     "results); without content, tasks share no prefix unless the trace shows "
+                     "a first call reading from the cache.")
+    else:
+        notes.append(f"Prompt prefixes exact for {seg:,} of {n:,} llm calls (segments); the "
+                     "others assume the append-only agent loop.")
+    ws = {"shared": "all tasks of the input are taken as one workspace (caches shared across "
+                    "tasks)",
+          "source": "each source file is its own workspace",
+          "session": "each session is its own workspace",
+          "task": "no cache sharing between tasks"}[ctx.st.workspace]
+    notes.append(f"Prompt-cache replay in time order, caches per model; {ws}.")
+    kinds: dict[str, Mechanics] = {}
+    for m in calls.mechs:
+        kinds.setdefault(m.kind + ":" + m.model, m)
+    seen_kind: set[str] = set()
+    mins = []
+    for m in kinds.values():
+        if m.kind != "none":
+            mins.append(f"{m.model} {m.min_tokens:,}")
+        for note in m.notes:
+            if note not in notes:
+                notes.append(note)
+        if m.kind in seen_kind:
+            continue
+        seen_kind.add(m.kind)
+        if m.kind == "anthropic":
+            notes.append(
+                "Anthropic caching: entries only at breakpoints (exact prefix, per model), "
+                f"lookup walks back at most {m.lookback} blocks from each breakpoint, reads up "
+                "to the highest hit, writes from there to the last breakpoint at the TTL's "
+                "rate (5m 1.25x, 1h 2x); lifetime from the request's start, refreshed on a "
+                "hit; a new entry serves only requests that start after the writer's response "
+                "began (TTFT, or the writer's end when TTFT is unknown).")
+        elif m.kind == "openai_explicit":
+            notes.append("OpenAI GPT-5.6+: implicit caching at the latest eligible message "
+                         "ending (up to 20 earlier endings looked up); stable/stable+last use "
+                         "explicit breakpoints; writes billed 1.25x; exact counts.")
+        elif m.kind == "implicit":
+            notes.append(f"{m.provider} {m.model}: implicit prefix caching (every block "
+                         "boundary cached, longest cached prefix read"
+                         + (f", reads in {m.granularity}-token steps" if m.granularity > 1
+                            else "") + ", no write charge); explicit placement is not "
+                         "available, so any strategy but off means implicit.")
+            if strategy == "off" and m.provider == "openai":
+                notes.append("OpenAI caching cannot be switched off; 'off' shows what the "
+                             "calls would cost without it.")
+    if mins:
+        notes.append("Minimum cacheable prompt: " + ", ".join(sorted(set(mins))) + " tokens.")
+    ttl_used = sc.ttl or ("1h where the trace wrote 1h, else default" if any(calls.is1h)
+                          else "default")
+    det["cache"] = {"strategy": strategy, "ttl": ttl_used}
+    if sc.ttl:
+        bad = sorted({m.model for m in calls.mechs if m.kind != "none"
+                      and not any(t[0].lower() == sc.ttl for t in m.ttls)})
+        if bad:
+            notes.append(f"TTL {sc.ttl} does not exist for {', '.join(bad)}: their default "
+                         "TTL is used.")
+    del np

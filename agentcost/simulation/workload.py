@@ -1,0 +1,421 @@
+"""The step table turned into what the simulator replays: numpy arrays per llm and tool step
+and, per llm step, its prompt as a list of blocks with prefix identities.
+
+Prompts
+    With ``segments`` (from request bodies or given by the user) a prompt's blocks are its
+    segments — tool definitions, system blocks, messages — and two prompts share a prefix exactly
+    as far as their segment hashes agree: the prefix is exact. Without segments the simulator
+    assumes the usual append-only agent loop: call k+1's prompt is call k's prompt plus its output
+    plus the new tool results, so each call adds one block of ``input_k - input_(k-1)`` tokens;
+    a prompt smaller than the one before starts a new chain (compaction or a new conversation).
+    Without segments a first call that the trace shows reading from the cache is taken to share
+    that many tokens with every other prompt that reads the same count (a system prompt shared
+    across tasks); otherwise prompts of different tasks share nothing.
+
+    A prefix identity is a chained hash over the blocks' content hashes, so "same prefix id" means
+    "same bytes up to here"; it is computed once per chain and shared by every step of a task whose
+    prompt extends the previous one.
+
+Turns
+    Block ``turn`` numbers the conversation: 0 is the stable prefix (tools, system, the first user
+    message — or, without segments, the task's first prompt); turn ``t`` starts with the ``t``-th
+    assistant message (the output of the chain's llm call ``t - 1``) and holds the tool results and
+    user messages that follow it. Trimming, output caps and tool-result caching edit blocks by turn.
+
+Times
+    Steps without a start time are placed back to back after the previous step of their task (a
+    task without any time starts after the previous task ends); the report says how many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from agentcost.table import StepTable
+
+ROLE_CODES = {"tools": 0, "system": 1, "user": 2, "assistant": 3, "tool": 4}
+R_TOOLS, R_SYSTEM, R_USER, R_ASSISTANT, R_TOOL, R_STABLE, R_TURN = range(7)
+TOOL_STOP_REASONS = frozenset({"tool_use", "tool_calls", "function_call", "tool_call"})
+NAT = -(2**63)
+HOUR_NS = 3_600_000_000_000
+
+
+class Chain:
+    """Blocks of the longest prompt of a run of append-only calls of one task.
+
+    ``h`` content hashes, ``pid`` prefix ids (chained hashes), ``role`` role codes, ``turn`` turn
+    numbers, ``cum`` cumulative tokens (the default; a step whose per-block counts differ keeps
+    its own), ``seg`` True when built from segments, ``k0`` the task position of the chain's first
+    llm call.
+    """
+
+    __slots__ = ("cum", "h", "k0", "pid", "raw", "role", "seg", "turn")
+
+    def __init__(self, k0: int, seg: bool) -> None:
+        self.h: list[int] = []
+        self.pid: list[int] = []
+        self.role: list[int] = []
+        self.turn: list[int] = []
+        self.cum: list[int] = []
+        self.raw: list[object] = []  # segment hashes as given (segments chains only)
+        self.k0 = k0
+        self.seg = seg
+
+    def add(self, h: int, role: int, turn: int, cum: int) -> None:
+        prev = self.pid[-1] if self.pid else 0
+        self.h.append(h)
+        self.pid.append(hash((prev, h)))
+        self.role.append(role)
+        self.turn.append(turn)
+        self.cum.append(cum)
+
+
+def chain_ids(hs: list[int]) -> list[int]:
+    """Prefix ids of a block list (same chaining as :class:`Chain`)."""
+    out = []
+    prev = 0
+    for h in hs:
+        prev = hash((prev, h))
+        out.append(prev)
+    return out
+
+
+@dataclass
+class Workload:
+    """Arrays over llm steps (``l_*``, ordered by task then step), tool steps (``t_*``) and tasks
+    (``task_*``), plus each llm step's prompt (``chains[i]``, ``nblocks[i]``, ``cums[i]``)."""
+
+    n_tasks: int
+    task_ids: list[str]
+    task_source: np.ndarray
+    task_session: np.ndarray
+    task_start: np.ndarray  # ns
+    task_end: np.ndarray  # ns
+    task_wall_ms: np.ndarray
+    task_llm_offset: np.ndarray  # index of the task's first llm step
+    task_n_llm: np.ndarray
+    task_cache_used: np.ndarray  # any cache read or write observed in the task
+    task_interactive: np.ndarray  # streamed (TTFT) or a multi-step loop
+    # llm steps
+    l_task: np.ndarray
+    l_k: np.ndarray
+    l_start: np.ndarray
+    l_hour: np.ndarray  # start hour (ns // 1h) the price applies to, -1: no time (today's price)
+    l_end: np.ndarray
+    l_dur: np.ndarray  # ms (0 when unknown)
+    l_ttft: np.ndarray  # ms, NaN when unknown
+    l_inp: np.ndarray
+    l_rd: np.ndarray
+    l_w5: np.ndarray
+    l_w1: np.ndarray
+    l_out: np.ndarray
+    l_usage: np.ndarray  # bool: the step carries token usage
+    l_model: np.ndarray  # object
+    l_provider: np.ndarray
+    l_tier: np.ndarray
+    l_reported: np.ndarray
+    l_name: np.ndarray
+    l_has_tools: np.ndarray
+    l_n_tools: np.ndarray
+    l_last: np.ndarray
+    l_has_segments: np.ndarray
+    chains: list[Chain]
+    nblocks: list[int]
+    cums: list[list[int] | None]  # None: the chain's cum applies
+    obs_bps: list[tuple[int, ...] | None]
+    l_stable: list[int]  # last block of the stable prefix (tools + system), -1: none
+    # tool steps
+    t_task: np.ndarray
+    t_turn: np.ndarray  # task position of the llm step that requested it (-1: none)
+    t_ord: np.ndarray  # ordinal within its turn
+    t_start: np.ndarray
+    t_end: np.ndarray
+    t_dur: np.ndarray
+    t_name: np.ndarray
+    t_hash: np.ndarray
+    times_filled: int = 0
+    speed: dict[str, tuple[float, float]] = field(default_factory=dict)  # model -> (ttft, ms/tok)
+    rows: int = 0
+
+    @property
+    def n_llm(self) -> int:
+        return len(self.l_task)
+
+    def prompt(self, i: int) -> tuple[Chain, int, list[int]]:
+        ch = self.chains[i]
+        c = self.cums[i]
+        return ch, self.nblocks[i], ch.cum if c is None else c
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
+    if len(s) == 0:
+        return np.zeros(0, dtype="int64")
+    return np.asarray(pd.DatetimeIndex(s.astype("datetime64[ns, UTC]")).asi8, dtype="int64")
+
+
+def _fill_times(task: np.ndarray, start: np.ndarray, end: np.ndarray,
+                dur: np.ndarray) -> int:
+    """Fill missing start/end in place (back to back within a task); returns rows filled."""
+    import numpy as np
+
+    miss = (start == NAT) | (end == NAT)
+    if not miss.any():
+        return 0
+    n = len(task)
+    clock = 0
+    known_start = start[start != NAT]
+    if len(known_start):
+        clock = int(known_start.min())
+    filled = 0
+    prev_task = -1
+    prev_end = clock
+    task_bad = np.zeros(int(task.max()) + 1 if n else 0, dtype=bool)
+    task_bad[task[miss]] = True
+    last_end_global = clock
+    for i in range(n):
+        t = int(task[i])
+        if t != prev_task:
+            prev_task = t
+            prev_end = last_end_global
+        if not task_bad[t]:
+            if end[i] != NAT:
+                last_end_global = max(last_end_global, int(end[i]))
+            continue
+        d = 0 if np.isnan(dur[i]) else int(dur[i] * 1e6)
+        if start[i] == NAT:
+            start[i] = end[i] - d if end[i] != NAT else prev_end
+            filled += 1
+        if end[i] == NAT:
+            end[i] = start[i] + d
+        prev_end = max(prev_end, int(end[i]))
+        last_end_global = max(last_end_global, prev_end)
+    return filled
+
+
+def _stable_ends(chains: list[Chain], nblocks: list[int]) -> list[int]:
+    from agentcost.simulation.cache import stable_end
+
+    memo: dict[int, int] = {}
+    out = []
+    for ch, n in zip(chains, nblocks, strict=True):
+        s = memo.get(id(ch))
+        if s is None:
+            s = memo[id(ch)] = stable_end(ch.role, len(ch.role))
+        out.append(min(s, n - 1))
+    return out
+
+
+def prepare(table: StepTable | pd.DataFrame) -> Workload:
+    """Build the :class:`Workload` of a priced step table (pure; the table is not changed)."""
+    import numpy as np
+    import pandas as pd
+
+    df = table if isinstance(table, pd.DataFrame) else table.frame
+    if len(df) and not (df["task_id"].is_monotonic_increasing):
+        df = df.sort_values(["task_id", "step"], kind="stable")
+    df = df.reset_index(drop=True)
+    n = len(df)
+    codes, uniques = pd.factorize(df["task_id"].astype("object").fillna("(no task)"), sort=False)
+    codes = codes.astype("int64")
+    T = len(uniques)
+    kind = df["kind"].astype("object").to_numpy()
+    is_llm = kind == "llm"
+    is_tool = kind == "tool"
+    start = _ns(df["started_at"])
+    end = _ns(df["ended_at"])
+    hour = np.where(start == NAT, -1, start // HOUR_NS)  # price hour, as the table was priced
+    dur = df["duration_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    filled = _fill_times(codes, start, end, dur) if n else 0
+    dur = np.where(np.isnan(dur), (end - start) / 1e6, dur)
+    dur = np.nan_to_num(dur, nan=0.0)
+
+    # task boundaries (rows are contiguous per task)
+    first_row = np.zeros(T, dtype="int64")
+    if n:
+        change = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        first_row = change
+    task_start = np.minimum.reduceat(start, first_row) if n else np.zeros(0, "int64")
+    task_end = np.maximum.reduceat(end, first_row) if n else np.zeros(0, "int64")
+    task_wall_ms = (task_end - task_start) / 1e6
+
+    # llm steps
+    li = np.flatnonzero(is_llm)
+    l_task = codes[li]
+    llm_count = np.bincount(l_task, minlength=T)
+    task_llm_offset = np.r_[0, np.cumsum(llm_count)[:-1]] if T else np.zeros(0, "int64")
+    l_k = np.arange(len(li)) - task_llm_offset[l_task] if len(li) else np.zeros(0, "int64")
+
+    def ints(col: str, rows: np.ndarray) -> np.ndarray:
+        return df[col].to_numpy(dtype="float64", na_value=np.nan)[rows]
+
+    inp_f = ints("input_tokens", li)
+    out_f = ints("output_tokens", li)
+    usage = ~(np.isnan(inp_f) & np.isnan(out_f))
+    l_inp = np.nan_to_num(inp_f).astype("int64")
+    l_out = np.nan_to_num(out_f).astype("int64")
+    l_rd = np.nan_to_num(ints("cache_read_tokens", li)).astype("int64")
+    cw = np.nan_to_num(ints("cache_write_tokens", li)).astype("int64")
+    l_w1 = np.nan_to_num(ints("cache_write_1h_tokens", li)).astype("int64")
+    l_w5 = np.maximum(cw - l_w1, 0)
+    model = df["model"].astype("object").where(df["model"].notna(),
+                                               df["response_model"].astype("object"))
+    l_model = np.array([None if (v is None or v is pd.NA or (isinstance(v, float) and v != v))
+                        else str(v) for v in model.to_numpy()[li]], dtype=object)
+
+    def objs(col: str, rows: np.ndarray) -> np.ndarray:
+        s = df[col].astype("object")
+        return np.array([None if (v is None or v is pd.NA) else v
+                         for v in s.to_numpy()[rows]], dtype=object)
+
+    l_provider = objs("provider", li)
+    l_tier = objs("service_tier", li)
+    l_name = objs("name", li)
+    l_reported = df["reported_cost_usd"].to_numpy(dtype="float64", na_value=np.nan)[li]
+    ttft = df["ttft_ms"].to_numpy(dtype="float64", na_value=np.nan)[li]
+    tool_calls = df["tool_calls"].to_numpy()[li]
+    stop = objs("stop_reason", li)
+    l_n_tools = np.array([len(v) if isinstance(v, (list, tuple)) else 0 for v in tool_calls],
+                         dtype="int64")
+    l_has_tools = (l_n_tools > 0) | np.array([s in TOOL_STOP_REASONS for s in stop], dtype=bool)
+    l_last = np.zeros(len(li), dtype=bool)
+    if len(li):
+        l_last[task_llm_offset[llm_count > 0] + llm_count[llm_count > 0] - 1] = True
+    active = (l_rd > 0) | (cw > 0)
+    task_cache_used = np.bincount(l_task[active], minlength=T) > 0
+    streamed = np.bincount(l_task[~np.isnan(ttft)], minlength=T) > 0
+    task_interactive = streamed | (llm_count > 1)
+
+    # prompts
+    segs_col = df["segments"].to_numpy()[li]
+    chains: list[Chain] = []
+    nblocks: list[int] = []
+    cums: list[list[int] | None] = []
+    obs_bps: list[tuple[int, ...] | None] = []
+    has_seg = np.zeros(len(li), dtype=bool)
+    from agentcost.ingest.segments import scale_to
+
+    chain: Chain | None = None
+    prev_task = -1
+    prev_inp = -1
+    task_key = [str(u) for u in uniques]
+    for i in range(len(li)):
+        t = int(l_task[i])
+        k = int(l_k[i])
+        if t != prev_task:
+            chain = None
+            prev_task = t
+            prev_inp = -1
+        segs = segs_col[i]
+        inp = int(l_inp[i])
+        raw = None
+        if isinstance(segs, list) and segs:
+            try:
+                raw = [sg.get("hash") for sg in segs]
+                toks = [sg.get("tokens") or 0 for sg in segs]
+                bp_flags = [j for j, sg in enumerate(segs) if sg.get("breakpoint")]
+            except AttributeError:  # not a list of mappings: treat as no segments
+                raw = None
+        if raw is not None:
+            has_seg[i] = True
+            if usage[i] and inp > 0 and sum(toks) != inp:
+                tmp = [{"tokens": int(x)} for x in toks]
+                scale_to(tmp, inp)
+                toks = [x["tokens"] for x in tmp]
+            cum = list(accumulate(toks))
+            obs_bps.append(tuple(bp_flags) if bp_flags else None)
+            m = len(raw)
+            j0 = 0
+            if chain is not None and chain.seg:
+                L = len(chain.h)
+                if m <= L and chain.raw[:m] == raw:
+                    j0 = m  # the prompt is a prefix of the chain
+                elif m > L and chain.raw == raw[:L]:
+                    j0 = L
+                else:
+                    chain = None
+            if chain is None or not chain.seg:
+                chain = Chain(0, True)
+                j0 = 0
+            if j0 < m:
+                turn = chain.turn[-1] if chain.turn else 0
+                for j in range(j0, m):
+                    sg = segs[j]
+                    r = ROLE_CODES.get(str(sg.get("role")), R_USER)
+                    if r == R_ASSISTANT:
+                        turn += 1
+                    chain.add(hash((r, str(raw[j]))), r, turn, cum[j])
+                    chain.raw.append(raw[j])
+            chains.append(chain)
+            nblocks.append(m)
+            cums.append(None if chain.cum[:m] == cum else cum)
+            prev_inp = -1
+            continue
+        # append-only agent loop
+        obs_bps.append(None)
+        if chain is not None and not chain.seg and prev_inp >= 0 and inp >= prev_inp:
+            if inp > prev_inp:
+                chain.add(hash(("ao", task_key[t], k)), R_TURN, k - chain.k0, inp)
+        else:
+            chain = Chain(k, False)
+            r = int(l_rd[i])
+            if 0 < r < inp:
+                chain.add(hash(("shared", r)), R_STABLE, 0, r)
+            if inp > 0:
+                chain.add(hash(("ao", task_key[t], k)), R_STABLE, 0, inp)
+        chains.append(chain)
+        nblocks.append(len(chain.h))
+        cums.append(None)
+        prev_inp = inp
+
+    # tool steps
+    ti = np.flatnonzero(is_tool)
+    llm_before = np.cumsum(is_llm) - is_llm  # llm rows before each row (global)
+    t_task = codes[ti]
+    t_turn = (llm_before[ti] - task_llm_offset[t_task]) - 1 if len(ti) else np.zeros(0, "int64")
+    t_ord = np.zeros(len(ti), dtype="int64")
+    if len(ti):
+        key = t_task * (int(t_turn.max()) + 2) + (t_turn + 1)
+        t_ord = pd.Series(key).groupby(key, sort=False).cumcount().to_numpy()
+    t_hash = objs("tool_input_hash", ti)
+
+    # speed profiles (observed models)
+    speed: dict[str, tuple[float, float]] = {}
+    if len(li):
+        ld = dur[li]
+        gen = np.where(np.isnan(ttft), ld, ld - np.nan_to_num(ttft))
+        ok = l_out > 0
+        prof = pd.DataFrame({"m": l_model, "ttft": ttft,
+                             "mspt": np.where(ok, gen / np.maximum(l_out, 1), np.nan)})
+        prof = prof[prof["m"].notna()]
+        for m, g in prof.groupby("m", sort=False):
+            tt = g["ttft"].median()
+            ms = g["mspt"].median()
+            if not np.isnan(ms):
+                speed[str(m)] = (0.0 if np.isnan(tt) else float(tt), float(ms))
+
+    src = df["source"].astype("object").to_numpy()[first_row] if n else np.zeros(0, object)
+    sess = df["session_id"].astype("object").to_numpy()[first_row] if n else np.zeros(0, object)
+    return Workload(
+        n_tasks=T, task_ids=[str(u) for u in uniques], task_source=src, task_session=sess,
+        task_start=task_start, task_end=task_end, task_wall_ms=task_wall_ms,
+        task_llm_offset=task_llm_offset, task_n_llm=llm_count, task_cache_used=task_cache_used,
+        task_interactive=task_interactive,
+        l_task=l_task, l_k=l_k, l_start=start[li], l_hour=hour[li], l_end=end[li], l_dur=dur[li], l_ttft=ttft,
+        l_inp=l_inp, l_rd=l_rd, l_w5=l_w5, l_w1=l_w1, l_out=l_out, l_usage=usage,
+        l_model=l_model, l_provider=l_provider, l_tier=l_tier, l_reported=l_reported,
+        l_name=l_name, l_has_tools=l_has_tools, l_n_tools=l_n_tools, l_last=l_last,
+        l_has_segments=has_seg, l_stable=_stable_ends(chains, nblocks), chains=chains, nblocks=nblocks, cums=cums, obs_bps=obs_bps,
+        t_task=t_task, t_turn=t_turn, t_ord=t_ord, t_start=start[ti], t_end=end[ti],
+        t_dur=dur[ti], t_name=objs("name", ti), t_hash=t_hash, times_filled=filled,
+        speed=speed, rows=n,
+    )
+
