@@ -115,22 +115,28 @@ def parse(data: Any, path: str | None = None) -> Config:
 
 def load(path: str | Path | None = None) -> Config:
     """Load ``path``, or ``./agentcost.yaml`` if it exists, else an empty config."""
-    import yaml
-
     if path is None:
         p = Path.cwd() / DEFAULT_NAME
         if not p.is_file():
             return Config()
     else:
         p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: config file not found")
+    return parse(read_yaml(p, "config file"), str(p))
+
+
+def read_yaml(path: str | Path, what: str = "file") -> Any:
+    """``yaml.safe_load`` of a file; a missing file or bad YAML is a ConfigError naming
+    ``file:line``."""
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: {what} not found")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         loc = f"{p}:{mark.line + 1}" if mark is not None else str(p)
         raise ConfigError(f"{loc}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read ({exc})") from None
-    return parse(data, str(p))

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import IngestContext, Source, first_json_object
+from agentcost.ingest.base import (
+    IngestContext,
+    Source,
+    first_json_object,
+    iter_json_objects,
+)
 from agentcost.ingest.segments import from_request, is_request_body, validate_segments
 from agentcost.steps import COLUMNS
 
@@ -35,16 +38,7 @@ class AgentcostJsonlReader:
         return 0
 
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
-        for n, raw in source.lines():
-            ctx.report.lines_read += 1
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                ctx.malformed(source, n, f"invalid JSON ({exc.args[0].split(':')[0]})")
-                continue
-            if not isinstance(obj, dict):
-                ctx.malformed(source, n, f"expected a JSON object, got {type(obj).__name__}")
-                continue
+        for n, obj in iter_json_objects(source, ctx):
             row = self._row(obj, source, n, ctx)
             if row is None:
                 continue

@@ -194,3 +194,21 @@ def first_json_object(head: bytes) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return obj if isinstance(obj, dict) else None
+
+
+def iter_json_objects(source: Source, ctx: IngestContext) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line_number, object)`` for each JSON-object line of a JSONL source. Counts lines read;
+    invalid JSON and non-object lines are reported to ``ctx`` as malformed and skipped."""
+    import orjson
+
+    for n, raw in source.lines():
+        ctx.report.lines_read += 1
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            ctx.malformed(source, n, f"invalid JSON ({exc.args[0].split(':')[0]})")
+            continue
+        if not isinstance(obj, dict):
+            ctx.malformed(source, n, f"expected a JSON object, got {type(obj).__name__}")
+            continue
+        yield n, obj

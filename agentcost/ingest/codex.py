@@ -64,7 +64,12 @@ from typing import Any
 
 import orjson
 
-from agentcost.ingest.base import IngestContext, Source, first_json_object
+from agentcost.ingest.base import (
+    IngestContext,
+    Source,
+    first_json_object,
+    iter_json_objects,
+)
 from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.steps import to_utc_ns
 
@@ -78,8 +83,6 @@ _INPUT_EVENTS = {"user_message", "task_started", "turn_started"}
 
 DROP_REEMITTED = "codex: re-emitted token_count (running total unchanged)"
 DROP_COPIED = "codex: event repeated from another rollout (resumed/forked session)"
-
-
 
 
 def _int(v: Any) -> int | None:
@@ -176,16 +179,7 @@ class CodexReader:
 
     def _read_one(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
         st = _State(source=source)
-        for n, raw in source.lines():
-            ctx.report.lines_read += 1
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                ctx.malformed(source, n, f"invalid JSON ({exc.args[0].split(':')[0]})")
-                continue
-            if not isinstance(obj, dict):
-                ctx.malformed(source, n, f"expected a JSON object, got {type(obj).__name__}")
-                continue
+        for n, obj in iter_json_objects(source, ctx):
             payload = obj.get("payload")
             typ = obj.get("type")
             if not isinstance(payload, dict):

@@ -28,3 +28,14 @@ def args_hash(args: Any) -> str | None:
     except TypeError:
         data = repr(args).encode()
     return hashlib.sha1(data).hexdigest()[:16]
+
+
+def nonneg_int(v: Any) -> int | None:
+    """``v`` as a non-negative whole number, or ``None`` (bools, negatives, fractions, text)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int) and v >= 0:
+        return v
+    if isinstance(v, float) and v.is_integer() and v >= 0:
+        return int(v)
+    return None

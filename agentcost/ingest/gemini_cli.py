@@ -47,6 +47,7 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
 from agentcost.ingest.common import args_hash as _args_hash
+from agentcost.ingest.common import nonneg_int as _nonneg_int
 from agentcost.steps import to_utc_ns
 
 _CALL_ID_TIME = re.compile(r"-(\d{12,14})-[0-9a-z]+$")
@@ -54,18 +55,6 @@ _CALL_ID_TIME = re.compile(r"-(\d{12,14})-[0-9a-z]+$")
 NOTE_MERGED = ("gemini-cli: {n} model call(s) recorded without usage (the CLI merged their tool "
                "calls into the previous message and lost their token counts); token totals are "
                "a lower bound")
-
-
-
-
-def _nonneg_int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int) and v >= 0:
-        return v
-    if isinstance(v, float) and v.is_integer() and v >= 0:
-        return int(v)
-    return None
 
 
 def _is_session_meta(obj: Any) -> bool:

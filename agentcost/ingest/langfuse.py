@@ -93,7 +93,6 @@ _PROVIDER_ALIASES = {"vertex_ai": "gcp.vertex_ai", "gemini": "google", "google_g
 # ---------------------------------------------------------------------------- small helpers
 
 
-
 def _num(v: Any) -> int | None:
     """A token count from an int, an integral float or a numeric string; else ``None``."""
     if isinstance(v, bool) or v is None:

@@ -43,18 +43,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import IngestContext, Source, first_json_object
+from agentcost.ingest.base import (
+    IngestContext,
+    Source,
+    first_json_object,
+    iter_json_objects,
+)
 from agentcost.ingest.common import args_hash
 from agentcost.steps import to_utc_ns
 
 _MODEL_TYPES = ("response", "generation")
 _ROLLUP_REASON_TURN = "openai-agents: turn span usage (repeats its model call)"
 _ROLLUP_REASON_TASK = "openai-agents: task span usage (run totals of its model calls)"
-
-
 
 
 def provider_for_model(model: str | None, default: str | None = "openai") -> str | None:
@@ -188,16 +189,7 @@ class OpenAIAgentsReader:
         traces: dict[str, dict[str, Any]] = {}
         spans: dict[str, list[_Span]] = {}
         stats = {"no_model": 0, "zero_usage": 0}
-        for n, raw in source.lines():
-            ctx.report.lines_read += 1
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                ctx.malformed(source, n, f"invalid JSON ({exc.args[0].split(':')[0]})")
-                continue
-            if not isinstance(obj, dict):
-                ctx.malformed(source, n, f"expected a JSON object, got {type(obj).__name__}")
-                continue
+        for n, obj in iter_json_objects(source, ctx):
             items = obj["data"] if isinstance(obj.get("data"), list) else [obj]
             for item in items:
                 if not isinstance(item, dict):

@@ -55,6 +55,7 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
 from agentcost.ingest.common import args_hash as _args_hash
+from agentcost.ingest.common import nonneg_int as _nonneg_int
 from agentcost.steps import to_utc_ns
 
 DROP_REPEATED = "openhands: model_response repeated on another event (deduplicated by id)"
@@ -98,18 +99,6 @@ def _provider_by_name(model: str) -> str | None:
         return "deepseek"
     if m.startswith(("mistral", "codestral", "devstral")):
         return "mistral_ai"
-    return None
-
-
-
-
-def _nonneg_int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int) and v >= 0:
-        return v
-    if isinstance(v, float) and v.is_integer() and v >= 0:
-        return int(v)
     return None
 
 

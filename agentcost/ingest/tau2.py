@@ -31,6 +31,7 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source
 from agentcost.ingest.common import args_hash as _args_hash
+from agentcost.ingest.common import nonneg_int as _nonneg_int
 from agentcost.steps import to_utc_ns
 
 _LITELLM_PREFIXES = {
@@ -62,18 +63,6 @@ def provider_for_model(model: str | None) -> tuple[str | None, str | None]:
     if m.startswith("grok"):
         return "x_ai", model
     return None, model
-
-
-
-
-def _nonneg_int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int) and v >= 0:
-        return v
-    if isinstance(v, float) and v.is_integer() and v >= 0:
-        return int(v)
-    return None
 
 
 def _cost(v: Any) -> float | None:

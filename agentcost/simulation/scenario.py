@@ -408,22 +408,9 @@ def load_scenarios_doc(doc: Any, where: str,
 def load_scenarios_file(path: str, settings: Settings | None = None
                         ) -> tuple[list[Scenario], Settings]:
     """Read ``--scenarios file.yaml`` (its ``simulate:`` settings apply over ``settings``)."""
-    from pathlib import Path
+    from agentcost.config import read_yaml
 
-    import yaml
-
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: scenarios file not found")
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = f"{p}:{mark.line + 1}" if mark is not None else str(p)
-        raise ConfigError(f"{loc}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read ({exc})") from None
-    return load_scenarios_doc(doc, str(p), settings)
+    return load_scenarios_doc(read_yaml(path, "scenarios file"), str(path), settings)
 
 
 def from_config(raw: dict[str, Any], where: str = "agentcost.yaml"
