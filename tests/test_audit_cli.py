@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import jsonschema
 import pytest
+import referencing
 from typer.testing import CliRunner
 
 from agentcost.cli import app
@@ -17,7 +19,24 @@ from tests.test_cli import _golden
 DIRTY = "tests/fixtures/prompts/dirty"
 CLEAN = "tests/fixtures/prompts/clean"
 TRACE = "tests/fixtures/traces/cache_misses.jsonl"
-SCHEMA = FIXTURES / "sarif" / "sarif-2.1.0-subset.schema.json"
+# The full OASIS SARIF 2.1.0 (errata 01) schema, verbatim; provenance in tests/fixtures/sarif/NOTICE.md.
+SCHEMA = FIXTURES / "sarif" / "sarif-schema-2.1.0.json"
+
+
+def _schema_validator(**kwargs) -> jsonschema.protocols.Validator:
+    """A validator for the vendored schema, in the JSON Schema dialect it declares (draft-04).
+
+    Every ``$ref`` in it is local (``#/definitions/...``), and the validator gets a registry with
+    no retrieval, so an unresolvable reference raises instead of being fetched over the network.
+    """
+    schema = json.loads(SCHEMA.read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    assert cls is jsonschema.Draft4Validator, schema.get("$schema")
+    cls.check_schema(schema)
+    refs = set(re.findall(r'"\$ref":\s*"([^"]*)"', SCHEMA.read_text()))
+    assert refs and all(r.startswith("#/definitions/") for r in refs), refs
+    assert len(schema["definitions"]) == 52
+    return cls(schema, registry=referencing.Registry(), **kwargs)
 
 
 @pytest.fixture
@@ -85,9 +104,7 @@ def test_exit_codes(run, tmp_path):
 
 
 def test_sarif_validates_against_the_schema(run):
-    schema = json.loads(SCHEMA.read_text())
-    jsonschema.Draft7Validator.check_schema(schema)
-    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator = _schema_validator(format_checker=jsonschema.FormatChecker())
     for target in (f"{DIRTY}/whitespace_drift.txt", f"{DIRTY}/request_system_date.json",
                    f"{DIRTY}/volatile_ids.txt", TRACE):
         res = run("audit-prompt", target, "-f", "sarif")
@@ -113,9 +130,8 @@ def test_sarif_validates_against_the_schema(run):
 
 
 def test_invalid_sarif_is_rejected_by_the_schema():
-    """The schema subset is strict enough to catch real mistakes."""
-    schema = json.loads(SCHEMA.read_text())
-    v = jsonschema.Draft7Validator(schema)
+    """The schema is strict enough to catch real mistakes."""
+    v = _schema_validator()
     good = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [
         {"message": {"text": "m"}, "level": "warning",
          "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.txt"},
@@ -125,6 +141,9 @@ def test_invalid_sarif_is_rejected_by_the_schema():
                    lambda d: d["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
                    ["region"].update(startLine=0),
                    lambda d: d["runs"][0]["results"][0].pop("message"),
+                   # errata 01: a region needs startLine, charOffset or byteOffset
+                   lambda d: d["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+                   .update(region={"startColumn": 3}),
                    lambda d: d["runs"][0]["results"][0].update(fixes=[{"description": {}}]),
                    lambda d: d.update(version="2.0.0")):
         bad = json.loads(json.dumps(good))
