@@ -289,7 +289,30 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    """Console entry point. Once the command has finished and its output is flushed, the
+    process ends without tearing its heap down object by object (as mypy does): freeing a
+    large step table at interpreter exit costs a quarter of a second for nothing."""
+    try:
+        app()
+    except SystemExit as exc:
+        _exit_now(exc.code)
+    _exit_now(0)
+
+
+def _exit_now(code: object) -> NoReturn:
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # SystemExit("message"): Python prints it and exits 1
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # reader went away / stream closed
+            pass
+    os._exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,7 +22,7 @@ invariants, and builds the DataFrame once with fixed dtypes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -182,6 +182,29 @@ class StepBuilder:
         self._flush()
         return self.columns
 
+    def add_columns(self, names: Sequence[str], columns: Sequence[list[Any]]) -> None:
+        """Append whole columns (``names[i]`` → ``columns[i]``, equal lengths; already
+        canonical and validated, e.g. by a reader's ``read_table``); other columns are left
+        empty. The given lists are taken over, not copied, when this builder is empty."""
+        unknown = [c for c in names if c not in self.columns]
+        if unknown:
+            raise ValueError(f"unknown step columns: {', '.join(unknown)}")
+        lengths = {len(c) for c in columns}
+        if len(lengths) > 1:
+            raise ValueError("columns of different lengths")
+        n = lengths.pop() if lengths else 0
+        if not n:
+            return
+        self._flush()
+        given = dict(zip(names, columns, strict=True))
+        for name in self.columns:
+            values = given.get(name)
+            if not self.n:
+                self.columns[name] = values if values is not None else [None] * n
+            else:
+                self.columns[name].extend(values if values is not None else [None] * n)
+        self.n += n
+
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for r in rows:
             self.add(r)
@@ -236,27 +259,61 @@ def check_tokens(row: dict[str, Any], location: str) -> str | None:
 
 
 def build_frame(builder: StepBuilder) -> pd.DataFrame:
-    """Build the step DataFrame with the fixed dtypes, derived columns and step numbering."""
+    """Build the step DataFrame with the fixed dtypes, derived columns and step numbering.
+
+    The builder is emptied on the way (its lists are freed column by column)."""
     import numpy as np
     import pandas as pd
 
     data: dict[str, Any] = {}
     columns = builder.padded()
     for name, dtype in COLUMNS.items():
-        values = columns[name]
+        # each list is released as soon as its column is built: peak memory stays near one
+        # copy of the table (the builder is consumed)
+        values = columns.pop(name)
         if dtype.startswith("datetime"):
-            arr = np.array([v if v is not None else np.iinfo(np.int64).min for v in values],
-                           dtype=np.int64)
-            data[name] = pd.to_datetime(arr, utc=True).astype("datetime64[ns, UTC]")
-            data[name] = pd.Series(data[name]).where(arr != np.iinfo(np.int64).min)
+            nat = np.iinfo(np.int64).min
+            arr = np.array([nat if v is None else v for v in values], dtype=np.int64)
+            # int64 min is NaT's bit pattern: missing times need no second pass
+            data[name] = pd.Series(arr.view("datetime64[ns]")).dt.tz_localize("UTC")
         elif dtype == "object":
             data[name] = pd.Series(values, dtype="object")
         elif dtype == "float64":
             data[name] = pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+        elif dtype == "Int64":
+            data[name] = pd.Series(_int_array(values), copy=False)
         else:
             data[name] = pd.Series(values, dtype=dtype)
-    df = pd.DataFrame(data)
+    builder.columns = {c: [] for c in COLUMNS}
+    builder.n = 0
+    df = pd.DataFrame(data, copy=False)
+    del data
     return finalize(df)
+
+
+def _int_array(values: list[Any]) -> Any:
+    """A nullable ``Int64`` array from a list of ints and ``None`` — built from a mask, which is
+    several times faster than pandas' element-wise coercion for the usual all-int column."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(values)
+    try:
+        data = np.array(values, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    else:
+        if all(type(v) is int for v in values):
+            return pd.arrays.IntegerArray(data, np.zeros(n, dtype=bool))
+        return pd.array(values, dtype="Int64")
+    obj = np.array(values, dtype=object)
+    mask = np.array([v is None for v in values], dtype=bool)
+    present = obj[~mask]
+    if not all(type(v) is int for v in present):
+        return pd.array(values, dtype="Int64")  # floats, numpy ints, NA: pandas' rules
+    data = np.zeros(n, dtype=np.int64)
+    data[~mask] = present.astype(np.int64)
+    return pd.arrays.IntegerArray(data, mask)
 
 
 def finalize(df: pd.DataFrame) -> pd.DataFrame:
@@ -273,11 +330,24 @@ def finalize(df: pd.DataFrame) -> pd.DataFrame:
             df.loc[need_end, "duration_ms"].astype("float64"), unit="ms")
     unc = df["input_tokens"] - df["cache_read_tokens"].fillna(0) - df["cache_write_tokens"].fillna(0)
     df["uncached_input_tokens"] = unc.clip(lower=0)
-    # order: by task, then start time (missing times keep reader order), then reader order
-    df["_order"] = np.arange(len(df))
-    df = df.sort_values(["task_id", "started_at", "_order"], kind="stable", na_position="last")
-    df["step"] = (df.groupby("task_id", sort=False).cumcount() + 1).astype("Int64")
-    df = df.drop(columns="_order").reset_index(drop=True)
+    # order: by task, then start time (missing times last), then reader order; one
+    # permutation, applied only when the rows are not in order already
+    n = len(df)
+    codes, _ = pd.factorize(df["task_id"], sort=True)
+    started = df["started_at"]
+    start_ns = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
+        dtype="datetime64[ns]").view("int64").copy()
+    start_ns[started.isna().to_numpy(dtype=bool)] = np.iinfo(np.int64).max
+    perm = np.lexsort((np.arange(n), start_ns, codes))
+    if n and not bool((perm == np.arange(n)).all()):
+        df = df.take(perm).reset_index(drop=True)
+        codes = codes[perm]
+    # step: 1-based position within the task
+    first = np.r_[True, codes[1:] != codes[:-1]] if n else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(first)
+    group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    df["step"] = pd.arrays.IntegerArray((np.arange(n) - group_start + 1).astype(np.int64),
+                                        np.zeros(n, dtype=bool))
     return df
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from agentcost.config import Config
 from agentcost.ingest.base import IngestReport
+from agentcost.perf import no_gc
 from agentcost.pricing import PricingInfo
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def load(
     from agentcost.ingest import read_sources
     from agentcost.pricing import price_frame
 
-    loaded = read_sources(paths, input_format=input_format, since=since, until=until,
-                          strict=strict, progress=progress)
-    pricing = price_frame(loaded.frame, config)
+    with no_gc():
+        loaded = read_sources(paths, input_format=input_format, since=since, until=until,
+                              strict=strict, progress=progress)
+        pricing = price_frame(loaded.frame, config)
     return StepTable(frame=loaded.frame, ingest=loaded.report, pricing=pricing)

@@ -266,8 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             r["tree_mib"] = max(r["tree_mib"], m["tree_mib"])
             r["stdout"] = m["stdout"]
     base = min(results["baseline"]["walls"]) if "baseline" in results else None
+    base_med = (statistics.median(results["baseline"]["walls"]) if "baseline" in results
+                else None)
     print(f"\n{'run':12s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
-          f"{'tree MiB':>9s} {'x baseline':>10s}  totals")
+          f"{'tree MiB':>9s} {'x base best':>11s} {'x base med':>10s}  totals")
     expected = (manifest or {}).get("expected")
     report: dict[str, Any] = {"bytes": n_bytes, "files": len(files), "machine": info,
                               "runs": {}}
@@ -284,10 +286,13 @@ def main(argv: list[str] | None = None) -> int:
                 check = "ok" if got == want else f"MISMATCH {got} != {want}"
         except (ValueError, KeyError) as exc:
             check = f"unreadable output ({exc})"
-        ratio = f"{best / base:10.2f}" if base else f"{'':>10s}"
+        ratio = f"{best / base:11.2f}" if base else f"{'':>11s}"
+        ratio_med = f"{med / base_med:10.2f}" if base_med else f"{'':>10s}"
         print(f"{name:12s} {best:8.2f} {med:9.2f} {n_bytes / 2**20 / best:8.0f} "
-              f"{r['maxrss_mib']:11.0f} {r['tree_mib']:9.0f} {ratio}  {check}")
+              f"{r['maxrss_mib']:11.0f} {r['tree_mib']:9.0f} {ratio} {ratio_med}  {check}")
         report["runs"][name] = {"best_s": best, "median_s": med, "walls": r["walls"],
+                                "x_baseline_best": best / base if base else None,
+                                "x_baseline_median": med / base_med if base_med else None,
                                 "mib_per_s": n_bytes / 2**20 / best,
                                 "maxrss_mib": r["maxrss_mib"], "tree_mib": r["tree_mib"],
                                 "check": check}

@@ -111,3 +111,22 @@ def test_steps_without_usage_make_totals_lower_bounds(tmp_path):
     assert rep.totals["cost_is_lower_bound"] and rep.totals["no_usage_steps"] == 1
     assert rep.totals["cost_usd"] == pytest.approx(1000 * 3e-6 + 10 * 15e-6)
     assert any("no token usage" in w for w in rep.warnings)
+
+
+def test_report_does_not_depend_on_row_order():
+    """analyze orders steps itself: a shuffled table (not from finalize) gives the same report."""
+    import numpy as np
+
+    from agentcost.table import StepTable
+
+    table = agentcost.load([str(SAMPLES / "support_agent.jsonl")])
+    ref = agentcost.analyze(table).to_dict()
+    perm = np.random.default_rng(7).permutation(len(table.frame))
+    shuffled = StepTable(frame=table.frame.iloc[perm].reset_index(drop=True),
+                         ingest=table.ingest, pricing=table.pricing)
+    got = agentcost.analyze(shuffled).to_dict()
+    assert got["findings"] == ref["findings"]
+    assert got["totals"] == ref["totals"]
+    assert sorted(got["tasks"], key=lambda t: t["task_id"]) == sorted(
+        ref["tasks"], key=lambda t: t["task_id"])
+    assert len(ref["findings"]) > 0

@@ -184,3 +184,26 @@ def test_rules_command(run):
     assert d["batch_prices_usd_per_mtok"]["input"] == pytest.approx(0.05)
     res = run("rules", "nope-model")
     assert res.exit_code == 2 and "unknown model" in res.stderr
+
+
+def _entry(*args: str) -> subprocess.CompletedProcess[str]:
+    """The console entry point as installed (``main``, which ends the process itself)."""
+    return subprocess.run([sys.executable, "-c", "from agentcost.cli import main; main()",
+                           *args], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"})
+
+
+def test_entry_point_flushes_all_output_and_keeps_exit_codes(tmp_path):
+    res = _entry("analyze", "sample_traces", "--steps", "--format", "jsonl")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert len(lines) > 50 and all(json.loads(x) for x in lines)  # nothing cut off
+    res = _entry("analyze", str(tmp_path / "missing.jsonl"))
+    assert res.returncode == 2
+    assert res.stderr.strip() == (f"agentcost: error: {tmp_path / 'missing.jsonl'}: "
+                                  "no such file or folder")
+    res = _entry("analyze", "--no-such-option")
+    assert res.returncode == 2 and "No such option" in res.stderr
+    out = tmp_path / "r.json"
+    res = _entry("analyze", "sample_traces", "-f", "json", "-o", str(out))
+    assert res.returncode == 0 and json.loads(out.read_text())["totals"]["tasks"] > 1

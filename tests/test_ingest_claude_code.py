@@ -511,3 +511,56 @@ def test_corrupt_gzip_is_an_input_error(real, tmp_path):
     with pytest.raises(InputError) as exc:
         load_frame(p)
     assert "s.jsonl.gz" in str(exc.value)
+
+
+def test_assistant_lines_take_the_content_free_path(real):
+    """Claude Code writes the message's ``"type":"message"`` before the line's own
+    ``"type":"assistant"``: such lines must still be read as assistant lines (content cut out
+    before decoding), not decoded whole as unknown lines."""
+    n = 0
+    for p in ALL_FILES:
+        for raw in p.read_bytes().splitlines(keepends=True):
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and obj.get("type") == "assistant":
+                n += 1
+                assert cc._kind(raw) == cc._DECODE_ASSISTANT, raw[:200]
+    assert n > 500
+
+
+def test_table_fast_path_equals_checked_row_path(real):
+    """read_table's columns (built without per-row dicts or the ingest loop's checks) give the
+    same frame as the reader's rows fed through the generic checked path."""
+    from agentcost.ingest import _consume, resolve_sources
+    from agentcost.ingest.base import IngestContext
+    from agentcost.steps import StepBuilder, build_frame
+
+    fast, _ = load_frame(SPOTTER, CODEMIE)
+    srcs = [s for s, _ in resolve_sources([str(SPOTTER), str(CODEMIE)])
+            if cc.READER.sniff(s)]
+    ctx = IngestContext()
+    builder = StepBuilder()
+    _consume(cc.READER.read_many(srcs, ctx), builder, ctx, cc.FORMAT, srcs)
+    slow = build_frame(builder)
+    assert len(fast) == len(slow) > 500
+    cols = [c for c in fast.columns if c != "tool_calls"]
+    assert fast[cols].equals(slow[cols])
+    assert list(fast["tool_calls"]) == list(slow["tool_calls"])
+
+
+def test_bad_token_counts_are_reported_by_the_worker(tmp_path):
+    line = {"parentUuid": None, "isSidechain": False, "sessionId": "s1", "type": "assistant",
+            "uuid": "u1", "timestamp": "2026-02-12T16:02:25.227Z", "requestId": "r1",
+            "message": {"id": "m1", "model": "claude-opus-4-6", "role": "assistant",
+                        "type": "message", "content": [],
+                        "usage": {"input_tokens": 10, "output_tokens": -5,
+                                  "cache_read_input_tokens": 0}}}
+    p = _write(tmp_path / "s1.jsonl", [line])
+    df, report = load_frame(p)
+    assert len(df) == 0 and report.malformed_count == 1
+    assert "output_tokens is negative" in report.malformed[0]
+    assert report.malformed[0].startswith(f"{p}:1: ")
+    with pytest.raises(InputError):
+        load_frame(p, strict=True)

@@ -11,6 +11,7 @@ import bisect
 import glob
 import importlib
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,8 +201,21 @@ def read_sources(
     done = 0
     for name, srcs in by_reader.items():
         reader = table[name]
+        read_table = getattr(reader, "read_table", None)
         read_many = getattr(reader, "read_many", None)
-        if read_many is not None:
+        if read_table is not None:
+            # rows come canonical and validated, as tuples: no per-row dict on the way
+            names, columns = read_table(srcs, ctx)
+            per_file = Counter(columns[names.index("source")])
+            builder.add_columns(names, columns)
+            del columns
+            for s in srcs:
+                ctx.report.files.append({"path": s.name, "format": name,
+                                         "steps": per_file.get(s.name, 0)})
+            done += sum(s.size for s in srcs)
+            if ctx.progress:
+                ctx.progress(done, total)
+        elif read_many is not None:
             _consume(read_many(srcs, ctx), builder, ctx, name, srcs)
             done += sum(s.size for s in srcs)
             if ctx.progress:

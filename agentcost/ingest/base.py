@@ -66,6 +66,16 @@ class Source:
     @property
     def head(self) -> bytes:
         if self._head is None:
+            if self.path is not None and self.data is None:
+                # one unbuffered read: sniffing hundreds of files must not read 1 MiB each
+                try:
+                    with open(self.path, "rb", buffering=0) as raw:
+                        chunk = raw.read(HEAD_BYTES)
+                except OSError as exc:
+                    raise InputError(f"cannot open: {exc.strerror}", self.name) from None
+                if chunk is not None and chunk[:2] != b"\x1f\x8b":
+                    self._head = chunk
+                    return chunk
             with self.open() as fh:
                 try:
                     self._head = fh.read(HEAD_BYTES)
@@ -134,7 +144,6 @@ class IngestContext:
     report: IngestReport = field(default_factory=IngestReport)
     # progress(done_bytes, total_bytes), called by ingest after each file (for a progress bar)
     progress: Callable[[int, int], None] | None = None
-
     def malformed(self, source: Source | str, line: int | None, reason: str) -> None:
         name = source.name if isinstance(source, Source) else source
         loc = f"{name}:{line}" if line else name
@@ -165,6 +174,12 @@ class IngestContext:
 
 
 class Reader(Protocol):
+    """A trace format. ``read`` yields step rows as dicts (any subset of the step columns,
+    checked and normalised by the ingest loop). Optional, looked up with ``getattr``:
+    ``read_many(sources, ctx)`` reads several files together (cross-file dedupe), and
+    ``read_table(sources, ctx) -> (column names, row tuples)`` hands over rows that are
+    already canonical and validated, skipping the per-row dict (the large-log fast path)."""
+
     name: str
     description: str
 

@@ -59,8 +59,9 @@ Speed
 -----
 Most bytes of a Claude Code log are tool output (twice: ``message.content`` and
 ``toolUseResult``), thinking blocks and progress lines, none of which a cost profile needs.
-Each line is classified by its top-level ``"type":"…"`` (the first such key in every known
-layout) before any decoding:
+Each line is classified by its first ``"type":"…"`` key before any decoding — the line's own
+type in every known layout, except on assistant lines, where the message object (with its
+``"type":"message"``) comes first:
 
 * ``user`` lines without a ``tool_use_id`` key, ``system``, ``summary``, snapshots and
   non-agent ``progress`` lines are not decoded at all (a cheap ``{`` … ``}`` shape check still
@@ -75,17 +76,18 @@ layout) before any decoding:
 
 Files are read with a 1 MiB buffer, the cycle collector is paused while scanning (no cycles
 are made), only small per-call records are kept, and several files are scanned by a process
-pool (``AGENTCOST_JOBS`` sets the number of workers, ``1`` scans in-process); the cross-file
-dedupe then runs over the records. ``bench/`` measures it against a bare orjson loop.
+pool (``AGENTCOST_JOBS`` sets the number of workers, ``1`` scans in-process). The workers also
+convert and validate each call's usage (:func:`agentcost.steps.check_tokens`), so the
+cross-file dedupe that follows in this process hands the step table its columns directly
+(:meth:`ClaudeCodeReader.read_table`), with no per-row dict. ``bench/`` measures it against a
+bare orjson loop.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import IO, Any
@@ -96,7 +98,8 @@ from agentcost.errors import InputError
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import HEAD_BYTES, IngestContext, Source
 from agentcost.ingest.common import args_hash
-from agentcost.steps import to_utc_ns
+from agentcost.perf import no_gc
+from agentcost.steps import check_tokens, to_utc_ns
 
 FORMAT = "claude-code"
 _USAGE = b'"usage"'
@@ -116,6 +119,17 @@ _DROP_SYNTHETIC = "claude-code: synthetic message (not an API call)"
 _BUFFER = 1 << 20
 # pool only when it pays for its start-up
 _POOL_MIN_BYTES = 16 * 1024 * 1024
+
+# the step-table columns this reader fills, in the order of the row tuples it builds
+_USAGE_COLS = ("service_tier", "input_tokens", "cache_read_tokens", "cache_write_tokens",
+               "cache_write_5m_tokens", "cache_write_1h_tokens", "output_tokens",
+               "reasoning_tokens")
+ROW_COLUMNS = ("source", "format", "task_id", "session_id", "parent_task_id", "span_id",
+               "parent_id", "kind", "name", "provider", "model", "response_model",
+               "started_at", "ended_at", "ttft_ms", "stop_reason", "tool_calls",
+               "tool_call_id", "tool_input_hash", "is_error", "line", "reported_cost_usd",
+               *_USAGE_COLS)
+_NO_USAGE = (None,) * len(_USAGE_COLS)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -161,7 +175,7 @@ class _Call:
         self.model: str | None = None
         self.request_id: str | None = None
         self.message_id: str | None = None
-        self.usage: Any = None  # raw usage while scanning; canonical dict once finished
+        self.usage: Any = None  # raw usage while scanning; _USAGE_COLS values once finished
         self.out = -1
         self.line = 0
         self.first_ts: Any = None  # ISO strings while scanning, ns once finished
@@ -245,7 +259,9 @@ def _kind(line: bytes) -> int:
     p = line.find(b'"type":"')
     if p >= 0:
         w = line[p + 8 : p + 32]
-        if w.startswith(b'assistant"'):
+        # an assistant line's first "type" is usually its message's ("message"): the
+        # top-level "type":"assistant" comes after the message object
+        if w.startswith(b'message"') or w.startswith(b'assistant"'):
             return _DECODE_ASSISTANT
         if w.startswith(b'user"'):
             return _TOOL_RESULT if line.find(b'"tool_use_id":"', p) >= 0 else _SKIP
@@ -560,10 +576,15 @@ class _Scanner:
         kept: list[_Call] = []
         for call in self.scan.calls:
             try:
-                call.usage = U.anthropic(call.usage)
+                u = U.anthropic(call.usage)
             except ValueError as exc:
                 self.scan.malformed.append((call.line, str(exc)))
                 continue
+            reason = check_tokens(u, self.scan.name)
+            if reason:
+                self.scan.malformed.append((call.line, reason))
+                continue
+            call.usage = tuple(u.get(k) for k in _USAGE_COLS)
             first, last, start = _ns(call.first_ts), _ns(call.last_ts), _ns(call.start_ts)
             if first is None:
                 first = last
@@ -597,7 +618,7 @@ def _open(source: Source) -> IO[bytes]:
 
 def _scan_source(source: Source, order: int, covered: frozenset[bytes] = frozenset()
                  ) -> _Scan:
-    with _no_gc():
+    with no_gc():
         return _Scanner(source, order, covered).run()
 
 
@@ -618,19 +639,6 @@ def _covered_agents(sources: Sequence[Source]) -> list[frozenset[bytes]]:
         stem = p.name[: -len(".jsonl")] if p.name.endswith(".jsonl") else p.name
         out.append(frozenset(by_session.get(str(p.parent / stem), ())))
     return out
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector: scanning allocates (and frees) a decoded object per line
-    and makes no cycles, yet its gen-2 passes over the kept records cost ~10 %."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _scan_all(sources: Sequence[Source]) -> list[_Scan]:
@@ -708,34 +716,49 @@ class ClaudeCodeReader:
 
     def read_many(self, sources: Iterable[Source], ctx: IngestContext
                   ) -> Iterator[dict[str, Any]]:
-        with _no_gc():
+        names, columns = self.read_table(sources, ctx)
+        for row in zip(*columns, strict=True):
+            yield {k: v for k, v in zip(names, row, strict=True) if v is not None}
+
+    def read_table(self, sources: Iterable[Source], ctx: IngestContext
+                   ) -> tuple[tuple[str, ...], list[list[Any]]]:
+        """Every step of the files as columns of :data:`ROW_COLUMNS`, already canonical and
+        validated (the table is built from them without a per-row dict)."""
+        with no_gc():
             scans = _scan_all(list(sources))
-        for scan in scans:
-            ctx.report.lines_read += scan.lines
-            for line, reason in scan.malformed:
-                ctx.malformed(scan.name, line, reason)
-            if scan.synthetic:
-                ctx.dropped(_DROP_SYNTHETIC, scan.synthetic)
-            if scan.mirrored:
-                ctx.dropped(_DROP_PROGRESS, scan.mirrored)
-        with _no_gc():
+            for scan in scans:
+                ctx.report.lines_read += scan.lines
+                for line, reason in scan.malformed:
+                    ctx.malformed(scan.name, line, reason)
+                if scan.synthetic:
+                    ctx.dropped(_DROP_SYNTHETIC, scan.synthetic)
+                if scan.mirrored:
+                    ctx.dropped(_DROP_PROGRESS, scan.mirrored)
             winners = _resolve(scans, ctx)
-        results: dict[str, tuple[int | None, bool]] = {}
-        for scan in scans:
-            for k, v in scan.results.items():
-                results.setdefault(k, v)
-        progress_only = 0
-        for scan in scans:
-            for call in scan.calls:
-                if winners.get(call.key) is not call:
-                    continue
-                if call.rank == _RANK_PROGRESS:
-                    progress_only += 1
-                yield from _rows(call, scan.name, results, ctx)
+            results: dict[str, tuple[int | None, bool]] = {}
+            for scan in scans:
+                for k, v in scan.results.items():
+                    results.setdefault(k, v)
+            columns: list[list[Any]] = [[] for _ in ROW_COLUMNS]
+            rows: list[tuple[Any, ...]] = []
+            progress_only = 0
+            windowed = ctx.since_ns is not None or ctx.until_ns is not None
+            for scan in scans:
+                for call in scan.calls:
+                    if winners.get(call.key) is not call:
+                        continue
+                    if call.rank == _RANK_PROGRESS:
+                        progress_only += 1
+                    _rows(call, scan.name, results, ctx if windowed else None, rows)
+                    if len(rows) >= _CHUNK_ROWS:  # row tuples → columns, a chunk at a time
+                        _to_columns(rows, columns)
+                        rows = []
+            _to_columns(rows, columns)
         if progress_only:
             ctx.note(f"claude-code: {progress_only} subagent call(s) known only from progress "
                      "lines of the parent session (subagent file not given; its last call may "
                      "be missing)")
+        return ROW_COLUMNS, columns
 
 
 def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
@@ -772,42 +795,40 @@ def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
     return {k: c for k, (_, c) in best.items()}
 
 
+_CHUNK_ROWS = 8192
+
+
+def _to_columns(rows: list[tuple[Any, ...]], columns: list[list[Any]]) -> None:
+    if rows:
+        for col, values in zip(columns, zip(*rows, strict=True), strict=True):
+            col.extend(values)
+
+
 def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bool]],
-          ctx: IngestContext) -> Iterator[dict[str, Any]]:
+          ctx: IngestContext | None, out: list[tuple[Any, ...]]) -> None:
+    """Append the call's llm step and its tool steps as :data:`ROW_COLUMNS` tuples (``ctx``
+    only when a --since/--until window applies)."""
     start, first, last = call.start_ts, call.first_ts, call.last_ts
-    if ctx.in_window(start):
+    span = call.request_id or call.message_id
+    task, session, parent = call.task, call.session, call.parent_task
+    if ctx is None or ctx.in_window(start):
         ttft = None
         if call.nlines > 1 and start is not None and first is not None and last is not None \
                 and start <= first <= last:
             ttft = (first - start) / 1e6
-        span = call.request_id or call.message_id
-        row: dict[str, Any] = {
-            "source": source_name, "format": FORMAT, "task_id": call.task,
-            "session_id": call.session, "parent_task_id": call.parent_task,
-            "span_id": span, "kind": "llm", "provider": "anthropic",
-            "model": call.model, "response_model": call.model,
-            "started_at": start, "ended_at": last, "ttft_ms": ttft,
-            "stop_reason": call.stop, "tool_calls": tuple(t[1] for t in call.tools),
-            "line": call.line,
-        }
-        row.update(call.usage)
-        if call.cost is not None:
-            row["reported_cost_usd"] = float(call.cost)
-        yield row
-    span_id = call.request_id or call.message_id
+        out.append((source_name, FORMAT, task, session, parent, span, None, "llm", None,
+                    "anthropic", call.model, call.model, start, last, ttft, call.stop,
+                    tuple(t[1] for t in call.tools), None, None, None, call.line,
+                    None if call.cost is None else float(call.cost), *call.usage))
     for tid, name, h, started, line in call.tools:
-        if not ctx.in_window(started):
+        if ctx is not None and not ctx.in_window(started):
             continue
         ended, is_error = results.get(tid, (None, None))
         if ended is not None and started is not None and ended < started:
             ended = started
-        yield {
-            "source": source_name, "format": FORMAT, "task_id": call.task,
-            "session_id": call.session, "parent_task_id": call.parent_task,
-            "span_id": tid, "parent_id": span_id,
-            "kind": "tool", "name": name, "tool_call_id": tid, "tool_input_hash": h,
-            "started_at": started, "ended_at": ended, "is_error": is_error, "line": line,
-        }
+        out.append((source_name, FORMAT, task, session, parent, tid, span, "tool", name,
+                    None, None, None, started, ended, None, None, None, tid, h, is_error,
+                    line, None, *_NO_USAGE))
 
 
 READER = ClaudeCodeReader()

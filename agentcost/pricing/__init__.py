@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MTOK = 1_000_000
+_HOUR_NS = 3_600_000_000_000
 PROBE = 1_000  # tokens per class used to derive linear rates (below every tier threshold)
 
 # trace provider names -> genai-prices provider ids
@@ -149,6 +150,12 @@ def _min_tier_start(mp: Any) -> int | None:
     return min(starts) if starts else None
 
 
+# (model id tried, provider id, tier, id of the genai-prices price object) -> (that object,
+# its rates): the price in force changes rarely, so the per-class probes run once per price,
+# not once per hour of trace
+_RATES_BY_PRICE: dict[tuple[str, str | None, str | None, int], tuple[Any, Rates]] = {}
+
+
 @lru_cache(maxsize=4096)
 def _genai_rates(model: str, provider: str | None, tier: str | None,
                  hour_iso: str | None) -> Rates | None:
@@ -168,6 +175,15 @@ def _genai_rates(model: str, provider: str | None, tier: str | None,
             provs = [None, pid] if pid else [None]
         for prov in provs:
             try:
+                r = calc_price(Usage(input_tokens=PROBE), cand, provider_id=prov,
+                               genai_request_timestamp=when, price_context=ctx)  # type: ignore[arg-type]
+            except (LookupError, ValueError, TypeError):
+                continue
+            memo_key = (cand, prov, tier, id(r.model_price))
+            memo = _RATES_BY_PRICE.get(memo_key)
+            if memo is not None and memo[0] is r.model_price:
+                return memo[1]
+            try:
                 def cost(_m: str = cand, _p: str | None = prov, **kw: int) -> Decimal:
                     u = Usage(**kw)
                     return calc_price(u, _m, provider_id=_p, genai_request_timestamp=when,
@@ -180,13 +196,9 @@ def _genai_rates(model: str, provider: str | None, tier: str | None,
                           cache_write_5m_tokens=PROBE)
                 w1 = cost(input_tokens=PROBE, cache_write_tokens=PROBE,
                           cache_write_1h_tokens=PROBE)
-                r = calc_price(Usage(input_tokens=PROBE), cand, provider_id=prov,
-                               genai_request_timestamp=when, price_context=ctx)  # type: ignore[arg-type]
-            except LookupError:
+            except (LookupError, ValueError, TypeError):
                 continue
-            except (ValueError, TypeError):
-                continue
-            return Rates(
+            rates = Rates(
                 uncached=float(base) / PROBE,
                 cache_read=float(read) / PROBE,
                 cache_write_5m=float(w5) / PROBE,
@@ -196,6 +208,8 @@ def _genai_rates(model: str, provider: str | None, tier: str | None,
                 model_id=f"{r.provider.id}:{r.model.id}",
                 source="genai-prices",
             )
+            _RATES_BY_PRICE[memo_key] = (r.model_price, rates)
+            return rates
     return None
 
 
@@ -277,27 +291,37 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
     unc = np.maximum(inp - rd - cw, 0)
     out = df["output_tokens"].fillna(0).to_numpy(dtype="int64")
 
-    hours = df["started_at"].dt.floor("h")
-    hour_iso = np.array([h.isoformat() if not pd.isna(h) else None for h in hours], dtype=object) \
-        if n < 50_000 else None
+    # group llm steps by (model, provider, tier, hour of start) with integer codes
     model = df["model"].fillna(df["response_model"]).astype("object").where(
         df["model"].notna() | df["response_model"].notna(), None)
-    keys = pd.DataFrame({
-        "model": model, "provider": df["provider"].astype("object"),
-        "tier": df["service_tier"].astype("object"),
-        "hour": hours.astype("object") if hour_iso is None else hour_iso,
-    })
+    started = df["started_at"]
+    start_ns = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
+        dtype="datetime64[ns]").view("int64")
+    hour_no = np.where(started.isna().to_numpy(dtype=bool), -1, start_ns // _HOUR_NS)
     cr_unknown = df["cache_read_tokens"].isna().to_numpy(dtype=bool) & is_llm & has_tokens
     unpriced: dict[str, list[int]] = {}
     idx_llm = np.flatnonzero(is_llm)
-    sub = keys.iloc[idx_llm]
-    for (m, p, t, h), grp in sub.groupby(["model", "provider", "tier", "hour"], dropna=False,
-                                         sort=False):
-        rows = grp.index.to_numpy()
+    composite = np.zeros(len(idx_llm), dtype="int64")
+    for values in (model.to_numpy(dtype=object)[idx_llm],
+                   df["provider"].to_numpy(dtype=object, na_value=None)[idx_llm],
+                   df["service_tier"].to_numpy(dtype=object, na_value=None)[idx_llm],
+                   hour_no[idx_llm]):
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+        composite = composite * (len(uniq) + 1) + (codes + 1)
+    order = np.argsort(composite, kind="stable")
+    sorted_keys = composite[order]
+    bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
+    for grp in np.split(order, bounds) if len(order) else []:
+        rows = idx_llm[grp]
+        first = rows[0]
+        m = model.iat[first]
+        p = df["provider"].iat[first]
+        t = df["service_tier"].iat[first]
+        h = int(hour_no[first])
         m_s = None if _isna(m) else str(m)
         p_s = None if _isna(p) else str(p)
         t_s = None if _isna(t) else str(t)
-        h_s = None if _isna(h) else (h if isinstance(h, str) else h.isoformat())
+        h_s = None if h < 0 else datetime.fromtimestamp(h * 3600, UTC).isoformat()
         rates = pricer.rates(m_s, p_s, t_s, h_s) if m_s else None
         if rates is None:
             key = m_s or "(no model)"
