@@ -564,3 +564,16 @@ def test_bad_token_counts_are_reported_by_the_worker(tmp_path):
     assert report.malformed[0].startswith(f"{p}:1: ")
     with pytest.raises(InputError):
         load_frame(p, strict=True)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_progress_is_reported_file_by_file(real, monkeypatch, jobs):
+    monkeypatch.setenv("AGENTCOST_JOBS", jobs)
+    monkeypatch.setattr(cc, "_POOL_MIN_BYTES", 0)
+    calls: list[tuple[int, int]] = []
+    load_frame(SPOTTER, progress=lambda done, total: calls.append((done, total)))
+    files = list(SPOTTER.rglob("*.jsonl"))
+    total = sum(f.stat().st_size for f in files)
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+    assert len({d for d, _ in calls}) >= len(files) + 1  # one step per file, not one jump
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:], strict=False))

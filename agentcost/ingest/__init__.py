@@ -197,14 +197,15 @@ def read_sources(
         by_reader.setdefault(reader.name, []).append(src)
 
     builder = StepBuilder()
-    total = sum(s.size for group in by_reader.values() for s in group)
-    done = 0
+    ctx.bytes_total = sum(s.size for group in by_reader.values() for s in group)
+    ctx.advance(0)
     for name, srcs in by_reader.items():
         reader = table[name]
         read_table = getattr(reader, "read_table", None)
         read_many = getattr(reader, "read_many", None)
+        group_end = ctx.bytes_done + sum(s.size for s in srcs)
         if read_table is not None:
-            # rows come canonical and validated, as tuples: no per-row dict on the way
+            # rows come canonical and validated, as columns: no per-row dict on the way
             names, columns = read_table(srcs, ctx)
             per_file = Counter(columns[names.index("source")])
             builder.add_columns(names, columns)
@@ -212,20 +213,13 @@ def read_sources(
             for s in srcs:
                 ctx.report.files.append({"path": s.name, "format": name,
                                          "steps": per_file.get(s.name, 0)})
-            done += sum(s.size for s in srcs)
-            if ctx.progress:
-                ctx.progress(done, total)
         elif read_many is not None:
             _consume(read_many(srcs, ctx), builder, ctx, name, srcs)
-            done += sum(s.size for s in srcs)
-            if ctx.progress:
-                ctx.progress(done, total)
         else:
             for src in srcs:
                 _consume(reader.read(src, ctx), builder, ctx, name, [src])
-                done += src.size
-                if ctx.progress:
-                    ctx.progress(done, total)
+                ctx.advance(src.size)
+        ctx.advance(max(0, group_end - ctx.bytes_done))  # readers that did not report
     if len(by_reader) > 1:
         builder = _drop_same_run_other_format(builder, ctx)
     ctx.report.steps_kept = len(builder)

@@ -142,8 +142,17 @@ class IngestContext:
     since_ns: int | None = None
     until_ns: int | None = None
     report: IngestReport = field(default_factory=IngestReport)
-    # progress(done_bytes, total_bytes), called by ingest after each file (for a progress bar)
+    # progress(done_bytes, total_bytes) for a progress bar: ingest calls it once at the start
+    # and after each file or group; readers that work through many files call advance()
     progress: Callable[[int, int], None] | None = None
+    bytes_total: int = 0
+    bytes_done: int = 0
+
+    def advance(self, nbytes: int) -> None:
+        """``nbytes`` more input bytes have been read."""
+        self.bytes_done += nbytes
+        if self.progress is not None:
+            self.progress(min(self.bytes_done, self.bytes_total), self.bytes_total)
     def malformed(self, source: Source | str, line: int | None, reason: str) -> None:
         name = source.name if isinstance(source, Source) else source
         loc = f"{name}:{line}" if line else name

@@ -641,7 +641,7 @@ def _covered_agents(sources: Sequence[Source]) -> list[frozenset[bytes]]:
     return out
 
 
-def _scan_all(sources: Sequence[Source]) -> list[_Scan]:
+def _scan_all(sources: Sequence[Source], ctx: IngestContext | None = None) -> list[_Scan]:
     """Scan every file, in a process pool when there is enough work for it."""
     jobs_env = os.environ.get("AGENTCOST_JOBS", "").strip()
     jobs = int(jobs_env) if jobs_env.isdigit() else (os.cpu_count() or 1)
@@ -655,9 +655,14 @@ def _scan_all(sources: Sequence[Source]) -> list[_Scan]:
     use_pool = (jobs > 1 and len(sources) > 1 and sum(sizes) >= _POOL_MIN_BYTES
                 and all(s.data is None for s in sources))
     if not use_pool:
-        return [_scan_source(s, i, covered[i]) for i, s in enumerate(sources)]
+        scans = []
+        for i, s in enumerate(sources):
+            scans.append(_scan_source(s, i, covered[i]))
+            if ctx is not None:
+                ctx.advance(sizes[i])
+        return scans
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     methods = mp.get_all_start_methods()
     mp_ctx = mp.get_context("fork" if "fork" in methods else None)
@@ -669,8 +674,12 @@ def _scan_all(sources: Sequence[Source]) -> list[_Scan]:
                                                        path=sources[i].path), i,
                                  covered[i])
                    for i in order}
-        for i, fut in futures.items():
+        index = {fut: i for i, fut in futures.items()}
+        for fut in as_completed(index):
+            i = index[fut]
             out[i] = fut.result()
+            if ctx is not None:
+                ctx.advance(sizes[i])
     return [s for s in out if s is not None]
 
 
@@ -725,7 +734,7 @@ class ClaudeCodeReader:
         """Every step of the files as columns of :data:`ROW_COLUMNS`, already canonical and
         validated (the table is built from them without a per-row dict)."""
         with no_gc():
-            scans = _scan_all(list(sources))
+            scans = _scan_all(list(sources), ctx)
             for scan in scans:
                 ctx.report.lines_read += scan.lines
                 for line, reason in scan.malformed:

@@ -174,6 +174,7 @@ class CodexReader:
                 if not ctx.in_window(row.get("started_at")):
                     continue
                 yield row
+            ctx.advance(source.size)
 
     # ------------------------------------------------------------------ per file
 

@@ -648,6 +648,7 @@ class OtlpReader:
         for src in sources:
             for obj, line in _objects(src, ctx):
                 run.take(obj, src, line)
+            ctx.advance(src.size)
         yield from run.finish()
 
 
