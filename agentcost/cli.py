@@ -168,8 +168,11 @@ def analyze(
                              "--claude-code")
         cb, progress = _progress_cb()
         try:
+            # prompt segments are only shown with the step table or used to explain misses
             table = load(in_paths, config=cfg, input_format=fmt_name, since=since, until=until,
-                         strict=strict, progress=cb)
+                         strict=strict, progress=cb,
+                         segments=steps or explain_misses or task is not None
+                         or fmt is OutFormat.jsonl)
         finally:
             if progress is not None:
                 progress.stop()

@@ -37,12 +37,13 @@ def load(
     until: str | None = None,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    segments: bool = True,
 ) -> StepTable:
     from agentcost.ingest import read_sources
     from agentcost.pricing import price_frame
 
     with no_gc():
         loaded = read_sources(paths, input_format=input_format, since=since, until=until,
-                              strict=strict, progress=progress)
+                              strict=strict, progress=progress, segments=segments)
         pricing = price_frame(loaded.frame, config)
     return StepTable(frame=loaded.frame, ingest=loaded.report, pricing=pricing)

@@ -14,7 +14,9 @@ read from the page cache), ``--repeat`` times; the best and the median wall time
   import and DataFrame build included), and ``ingest-1cpu``;
 * ``cli`` — ``agentcost analyze <dir> --format json`` (import, ingest, pricing, analysis,
   rendering), when the installed agentcost has the ``analyze`` command;
-* ``ccusage`` — only if a ``ccusage`` binary is already on PATH (never installed by this).
+* ``ccusage`` / ``ccusage-1cpu`` — ``ccusage claude daily --json --offline`` (and with
+  ``--single-thread``) when a ccusage binary is given with ``--ccusage`` or is on PATH (never
+  installed by this); its totals are checked against the manifest too.
 
 Peak memory: ``maxrss`` is the largest single process (``ru_maxrss`` of the waited child, which
 covers its pool workers one by one); ``tree`` is the sampled sum of PSS over the child and
@@ -198,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip", default="", help="comma-separated measurements to skip")
     ap.add_argument("--json-out", type=Path, default=None)
+    ap.add_argument("--ccusage", default=None,
+                    help="a ccusage (20.x) binary to time on the same files (default: one on "
+                    "PATH, if any; nothing is installed)")
     ap.add_argument("--child-ingest", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-reader", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -245,9 +250,12 @@ def main(argv: list[str] | None = None) -> int:
                         str(data), "--format", "json"], {})
     else:
         print("note: agentcost analyze not available; timing read_sources only")
-    if shutil.which("ccusage"):
-        runs["ccusage"] = ([shutil.which("ccusage") or "ccusage", "daily", "--json"],
-                           {"CLAUDE_CONFIG_DIR": str(data.parent)})
+    ccusage = args.ccusage or shutil.which("ccusage")
+    if ccusage:
+        cmd = [ccusage, "claude", "daily", "--json", "--offline"]
+        env = {"CLAUDE_CONFIG_DIR": str(data.parent)}
+        runs["ccusage"] = (cmd, env)
+        runs["ccusage-1cpu"] = ([*cmd, "--single-thread"], env)
     skip = {s for s in args.skip.split(",") if s}
 
     info = machine()
@@ -283,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "cli" and expected:
                 got = cli_totals(r["stdout"])
                 want = {k: v for k, v in expected.items() if k != "cache_write_1h"}
+                check = "ok" if got == want else f"MISMATCH {got} != {want}"
+            elif name.startswith("ccusage") and expected:
+                t = json.loads(r["stdout"])["totals"]
+                got = {"input_raw": t["inputTokens"], "cache_read": t["cacheReadTokens"],
+                       "cache_write": t["cacheCreationTokens"], "output": t["outputTokens"]}
+                want = {k: expected[k] for k in got}
                 check = "ok" if got == want else f"MISMATCH {got} != {want}"
         except (ValueError, KeyError) as exc:
             check = f"unreadable output ({exc})"

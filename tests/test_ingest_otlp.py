@@ -629,3 +629,27 @@ def test_llm_span_wrapping_several_calls_is_a_rollup(tmp_path: Path) -> None:
     assert sorted(_llm(df)["input_tokens"]) == [200, 300]
     assert rep.duplicates[ROLLUP_REASON] == 1 and DUP_REASON not in rep.duplicates
     assert list(df[df["kind"] == "agent"]["name"]) == ["graph llm"]
+
+
+def test_segments_can_be_skipped_without_changing_anything_else(authentic):
+    """analyze without --steps/--explain-misses reads with segments=False: only the segments
+    column differs."""
+    from tests.conftest import load_frame
+
+    folder = authentic / "openinference-anthropic"
+    with_seg, rep1 = load_frame(folder)
+    without, rep2 = load_frame(folder, segments=False)
+    llm = with_seg["kind"] == "llm"
+    assert with_seg.loc[llm, "segments"].notna().all() and llm.sum() >= 4
+    assert without["segments"].isna().all()
+    cols = [c for c in with_seg.columns if c not in ("segments", "tool_calls")]
+    assert with_seg[cols].equals(without[cols])
+    assert rep1.to_dict() == rep2.to_dict()
+
+
+def test_careful_id_parsing_only_where_snake_case_ids_occur():
+    from agentcost.ingest.otlp import _loads
+
+    big = b'{"trace_id": 123456789012345678901234567890, "x": 1}'
+    assert _loads(big)["trace_id"] == 123456789012345678901234567890
+    assert _loads(b'\xef\xbb\xbf{"traceId": "ab"}', careful=False) == {"traceId": "ab"}

@@ -147,6 +147,10 @@ class IngestContext:
     progress: Callable[[int, int], None] | None = None
     bytes_total: int = 0
     bytes_done: int = 0
+    # derive prompt segments from recorded request bodies (needed by --steps output, miss
+    # explanations, audit and simulate; plain summaries can skip the work). Segments a
+    # trace states itself, and those that stand in for a missing input count, are kept.
+    segments: bool = True
 
     def advance(self, nbytes: int) -> None:
         """``nbytes`` more input bytes have been read."""

@@ -468,9 +468,10 @@ Notes = Callable[[str], None]
 # the mapping
 
 
-def span_to_row(span: Span, kind: str, note: Notes) -> dict[str, Any]:
+def span_to_row(span: Span, kind: str, note: Notes, *, segments: bool = True) -> dict[str, Any]:
     """Map one classified span to a step row. Raises ``ValueError`` on a token attribute that
-    is not a number (the reader reports the span as malformed).
+    is not a number (the reader reports the span as malformed). ``segments=False`` skips
+    deriving prompt segments from a recorded request body (see ``IngestContext.segments``).
 
     Private keys (prefixed ``_``) carry what de-duplication needs: ``_scope``, ``_usage``
     (the span carried usage attributes), ``_split`` (the 5m/1h split is stated).
@@ -495,7 +496,7 @@ def span_to_row(span: Span, kind: str, note: Notes) -> dict[str, Any]:
     if sess is not None:
         row["session_id"] = str(sess)
     if kind == "llm":
-        _llm(span, row, note)
+        _llm(span, row, note, segments)
     elif kind == "tool":
         _tool(span, row, note)
     else:
@@ -560,7 +561,7 @@ def _tool(span: Span, row: dict[str, Any], note: Notes) -> None:
         row["tool_input_hash"] = h
 
 
-def _llm(span: Span, row: dict[str, Any], note: Notes) -> None:
+def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) -> None:
     a = span.attrs
     scope = span.scope or ""
     is_oi = scope.startswith("openinference.") or "openinference.span.kind" in a
@@ -696,7 +697,7 @@ def _llm(span: Span, row: dict[str, Any], note: Notes) -> None:
         row["reported_cost_usd"] = cost
 
     # --- segments from the raw request (OpenInference input.value) --------------------------
-    iv = a.get("input.value")
+    iv = a.get("input.value") if segments else None
     if isinstance(iv, str) and iv[:1] == "{" and a.get("input.mime_type", "application/json") \
             == "application/json":
         body = _json(iv)

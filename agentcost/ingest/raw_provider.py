@@ -620,7 +620,7 @@ class RawProviderReader:
                     row["ttft_ms"] = (ft - start) / 1e6
                     break
         inp = row.get("input_tokens")
-        if is_request_body(c.request):
+        if ctx.segments and is_request_body(c.request):
             row["segments"] = from_request(c.request, inp if isinstance(inp, int) else None)
         return row
 

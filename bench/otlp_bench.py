@@ -1,0 +1,214 @@
+"""Benchmark: ingest of OTLP/JSON traces vs a bare parse-and-sum loop over the same bytes.
+
+    python bench/otlp_bench.py --size 100M            # generates bench/data/otlp-100M if missing
+    python bench/otlp_bench.py --size 1G --repeat 3
+    python bench/otlp_bench.py --data DIR             # your own OTLP files (totals checked only
+                                                      # if DIR/manifest.json exists)
+
+Each measurement runs in a child process, after one warm-up read of every file (so all runs
+read from the page cache), ``--repeat`` times, interleaved; the best and the median wall time
+are shown.
+
+* ``baseline`` — ``bench/otlp_baseline.py``: orjson on every line, resourceSpans → scopeSpans
+  → spans walked, ``gen_ai.usage.input_tokens`` / ``output_tokens`` summed (roll-ups and
+  duplicates included), one process;
+* ``reader`` — the OTLP reader alone (``READER.read_many``: decoding, classification,
+  attribute mapping, roll-up and duplicate handling; rows as dicts, no pandas);
+* ``ingest`` — ``agentcost.ingest.read_sources`` (sniffing, reader, step table; pandas import
+  included);
+* ``cli`` — ``agentcost analyze DIR --format json`` (import, ingest, pricing, analysis,
+  rendering).
+
+Peak memory as in ``bench/run.py`` (whose ``measure`` and ``machine`` are reused): ``maxrss`` of
+the child, and ``tree``, the sampled PSS sum over the child and any workers.
+Totals (tasks, llm and tool calls, input / cache read / cache write / output tokens, DESIGN.md
+§2 meaning) are checked against the generator's ``manifest.json``; the baseline's naive sums
+against the manifest's ``baseline_expected``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import machine, measure  # noqa: E402
+
+TOTAL_KEYS = ("tasks", "llm_calls", "tool_calls", "input_tokens", "cache_read_tokens",
+              "cache_write_tokens", "output_tokens")
+
+
+def _sums(rows: Any) -> dict[str, int]:
+    out = dict.fromkeys(TOTAL_KEYS, 0)
+    tasks: set[str] = set()
+    for row in rows:
+        kind = row["kind"]
+        tasks.add(str(row["task_id"]))
+        if kind == "tool":
+            out["tool_calls"] += 1
+        elif kind == "llm":
+            out["llm_calls"] += 1
+            for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens",
+                      "output_tokens"):
+                out[k] += row.get(k) or 0
+    out["tasks"] = len(tasks)
+    return out
+
+
+def child_reader(path: str) -> None:
+    """The OTLP reader alone: rows as dicts, no table, no pandas."""
+    from agentcost.ingest import resolve_sources
+    from agentcost.ingest.base import IngestContext
+    from agentcost.ingest.otlp import READER
+
+    sources = [s for s, _ in resolve_sources([path]) if READER.sniff(s)]
+    print(json.dumps(_sums(READER.read_many(sources, IngestContext()))))
+
+
+def child_ingest(path: str) -> None:
+    from agentcost.ingest import read_sources
+
+    df = read_sources([path]).frame
+    llm = df[df["kind"] == "llm"]
+    out = {"tasks": int(df["task_id"].nunique()), "llm_calls": int(len(llm)),
+           "tool_calls": int((df["kind"] == "tool").sum())}
+    for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens"):
+        out[k] = int(llm[k].fillna(0).sum())
+    print(json.dumps({k: out[k] for k in TOTAL_KEYS}))
+
+
+def cli_totals(stdout: bytes) -> dict[str, Any]:
+    doc = json.loads(stdout)
+    t = doc["totals"]
+    out = {k: t.get(k) for k in TOTAL_KEYS}
+    ing, pr = doc.get("ingest") or {}, doc.get("pricing") or {}
+    out["_malformed"] = ing.get("malformed_lines")
+    out["_unpriced"] = [m.get("model") for m in pr.get("unpriced_models") or []]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="OTLP ingest benchmark")
+    ap.add_argument("--size", default="100M")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="folder of OTLP/JSON files (default bench/data/otlp-<size>)")
+    ap.add_argument("--seed", type=int, default=1, help="generator seed (new data only)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip", default="", help="comma-separated measurements to skip "
+                                                "(baseline, reader, ingest, cli)")
+    ap.add_argument("--json-out", type=Path, default=None)
+    ap.add_argument("--child-ingest", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--child-reader", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child_ingest:
+        child_ingest(args.child_ingest)
+        return 0
+    if args.child_reader:
+        child_reader(args.child_reader)
+        return 0
+
+    if args.data is None:
+        data = HERE / "data" / f"otlp-{args.size}"
+        if not (data / "manifest.json").exists():
+            import gen_otlp
+
+            shutil.rmtree(data, ignore_errors=True)
+            gen_otlp.main(["--size", args.size, "--seed", str(args.seed), "--out", str(data)])
+    else:
+        data = args.data.expanduser()
+    mf = data / "manifest.json"
+    manifest: dict[str, Any] | None = json.loads(mf.read_text()) if mf.exists() else None
+    files = sorted(f for f in data.rglob("*") if f.is_file()
+                   and f.suffix in (".jsonl", ".json") and f.name != "manifest.json")
+    n_bytes = sum(f.stat().st_size for f in files)
+    for f in files:  # warm the page cache
+        with open(f, "rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+    py = sys.executable
+    me = str(HERE / "otlp_bench.py")
+    runs: dict[str, list[str]] = {
+        "baseline": [py, str(HERE / "otlp_baseline.py"), str(data)],
+        "reader": [py, me, "--child-reader", str(data)],
+        "ingest": [py, me, "--child-ingest", str(data)],
+        "cli": [py, "-c", "from agentcost.cli import main; main()", "analyze", str(data),
+                "--format", "json"],
+    }
+    skip = {s for s in args.skip.split(",") if s}
+
+    info = machine()
+    print(f"data: {data} — {n_bytes / 2**20:,.1f} MiB in {len(files)} files")
+    print(f"machine: {info['cpus']} CPUs ({info['cpu']}), load {info['load'][0]:.2f}, "
+          f"{info['memory']}, Python {info['python']}, orjson {info['orjson']}")
+    results: dict[str, dict[str, Any]] = {}
+    for _rep in range(args.repeat):
+        for name, cmd in runs.items():  # interleaved, so drift hits all alike
+            if name in skip:
+                continue
+            m = measure(cmd)
+            r = results.setdefault(name, {"walls": [], "maxrss_mib": 0.0, "tree_mib": 0.0})
+            r["walls"].append(m["wall"])
+            r["maxrss_mib"] = max(r["maxrss_mib"], m["maxrss_mib"])
+            r["tree_mib"] = max(r["tree_mib"], m["tree_mib"])
+            r["stdout"] = m["stdout"]
+    base = min(results["baseline"]["walls"]) if "baseline" in results else None
+    base_med = (statistics.median(results["baseline"]["walls"]) if "baseline" in results
+                else None)
+    print(f"\n{'run':9s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
+          f"{'tree MiB':>9s} {'x base best':>11s} {'x base med':>10s}  totals")
+    expected = (manifest or {}).get("expected")
+    report: dict[str, Any] = {"data": str(data), "bytes": n_bytes, "files": len(files),
+                              "machine": info, "expected": expected, "runs": {}}
+    ok = True
+    for name, r in results.items():
+        best, med = min(r["walls"]), statistics.median(r["walls"])
+        check = ""
+        try:
+            if name == "baseline":
+                got = json.loads(r["stdout"])
+                want_b = (manifest or {}).get("baseline_expected")
+                if want_b:
+                    got_b = {k: got[k] for k in want_b}
+                    check = "ok" if got_b == want_b else f"MISMATCH {got_b} != {want_b}"
+            elif name in ("reader", "ingest") and expected:
+                got = json.loads(r["stdout"])
+                check = "ok" if got == expected else f"MISMATCH {got} != {expected}"
+            elif name == "cli":
+                got = cli_totals(r["stdout"])
+                extra = []
+                if got.pop("_malformed"):
+                    extra.append("malformed lines")
+                unpriced = got.pop("_unpriced")
+                if unpriced:
+                    extra.append(f"unpriced models {unpriced}")
+                if expected:
+                    check = "ok" if got == expected else f"MISMATCH {got} != {expected}"
+                check = "; ".join([check, *extra]) if extra else check
+        except (ValueError, KeyError) as exc:
+            check = f"unreadable output ({exc})"
+        ok = ok and check in ("", "ok")
+        ratio = f"{best / base:11.2f}" if base else f"{'':>11s}"
+        ratio_med = f"{med / base_med:10.2f}" if base_med else f"{'':>10s}"
+        print(f"{name:9s} {best:8.2f} {med:9.2f} {n_bytes / 2**20 / best:8.0f} "
+              f"{r['maxrss_mib']:11.0f} {r['tree_mib']:9.0f} {ratio} {ratio_med}  {check}")
+        report["runs"][name] = {"best_s": best, "median_s": med, "walls": r["walls"],
+                                "x_baseline_best": best / base if base else None,
+                                "x_baseline_median": med / base_med if base_med else None,
+                                "mib_per_s": n_bytes / 2**20 / best,
+                                "maxrss_mib": r["maxrss_mib"], "tree_mib": r["tree_mib"],
+                                "check": check}
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
