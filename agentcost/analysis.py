@@ -164,7 +164,7 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
 
     keep = ["task_id", "kind", "model", "response_model", "provider", "started_at", "ended_at",
             "duration_ms", "ttft_ms", *TOKEN_SUMS, "cost_usd", "output_cost_usd",
-            "cache_savings_usd"]
+            "cache_savings_usd", "cost_source"]
     w = df[keep].copy()
     is_llm = (w["kind"] == "llm").fillna(False).astype(bool)
     is_tool = (w["kind"] == "tool").fillna(False).astype(bool)
@@ -177,8 +177,8 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
     w["_priced"] = (is_llm & cost.notna()).astype("int64")
     w["_unpriced"] = (is_llm & cost.isna() & (w["input_tokens"].notna()
                                                | w["output_tokens"].notna())).astype("int64")
-    w["_no_usage"] = (is_llm & w["input_tokens"].isna()
-                      & w["output_tokens"].isna()).astype("int64")
+    w["_no_usage"] = (is_llm & w["input_tokens"].isna() & w["output_tokens"].isna()
+                      & (w["cost_source"] != "failed-call").fillna(True)).astype("int64")
     w["_cr_unknown"] = (is_llm & w["cache_read_tokens"].isna()
                         & w["input_tokens"].notna()).astype("int64")
     # input cost counts only steps whose output share is known (computed prices)
@@ -599,6 +599,9 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
                    "agentcost.yaml")
     if p.no_usage_steps:
         out.append(f"{p.no_usage_steps} llm steps carry no token usage: their cost is unknown")
+    if p.failed_no_usage_steps:
+        out.append(f"{p.failed_no_usage_steps} failed llm calls carry no token usage: counted as "
+                   "$0 (providers do not bill rejected requests)")
     if p.cache_read_unknown_steps:
         out.append(f"{p.cache_read_unknown_steps} llm steps come from a format that does not "
                    f"report cache reads ({', '.join(p.cache_read_unknown_models) or 'unknown model'}"

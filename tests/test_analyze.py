@@ -130,3 +130,30 @@ def test_report_does_not_depend_on_row_order():
     assert sorted(got["tasks"], key=lambda t: t["task_id"]) == sorted(
         ref["tasks"], key=lambda t: t["task_id"])
     assert len(ref["findings"]) > 0
+
+
+def test_failed_calls_without_usage_cost_nothing_but_unknown_usage_stays_unknown(tmp_path):
+    """A call that failed (429/529) and reported no usage was not billed: $0, not a lower
+    bound. A call without usage that did not fail stays unknown."""
+    p = tmp_path / "t.jsonl"
+    p.write_text(
+        '{"task_id": "a", "kind": "llm", "model": "claude-sonnet-4-5", "input_tokens": 1000,'
+        ' "output_tokens": 10}\n'
+        '{"task_id": "a", "kind": "llm", "model": "claude-sonnet-4-5", "is_error": true}\n'
+        '{"task_id": "b", "kind": "llm", "model": "claude-sonnet-4-5", "input_tokens": 500,'
+        ' "output_tokens": 5}\n')
+    table = agentcost.load([str(p)])
+    failed = table.frame[table.frame["cost_source"] == "failed-call"]
+    assert len(failed) == 1 and float(failed["cost_usd"].iloc[0]) == 0.0
+    assert table.pricing.failed_no_usage_steps == 1 and not table.pricing.lower_bound
+    rep = agentcost.analyze(table)
+    assert not rep.totals["cost_is_lower_bound"] and rep.totals["no_usage_steps"] == 0
+    assert rep.totals["cost_usd"] == pytest.approx(1500 * 3e-6 + 15 * 15e-6)
+    assert any("failed llm calls carry no token usage" in w for w in rep.warnings)
+    sim = agentcost.simulate(table, [])
+    assert sim.baseline.cost_usd == pytest.approx(rep.totals["cost_usd"])
+    assert not sim.baseline.cost_is_lower_bound
+    # the same line without is_error: unknown, and the total a lower bound
+    p.write_text(p.read_text().replace(', "is_error": true', ""))
+    rep2 = agentcost.analyze(agentcost.load([str(p)]))
+    assert rep2.totals["cost_is_lower_bound"] and rep2.totals["no_usage_steps"] == 1

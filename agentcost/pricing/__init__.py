@@ -72,6 +72,7 @@ class PricingInfo:
     cache_read_unknown_steps: int = 0
     cache_read_unknown_models: list[str] = field(default_factory=list)
     no_usage_steps: int = 0
+    failed_no_usage_steps: int = 0  # failed calls (is_error) without usage: $0, not unknown
     lower_bound: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -89,6 +90,7 @@ class PricingInfo:
             "cache_read_unknown_steps": self.cache_read_unknown_steps,
             "cache_read_unknown_models": self.cache_read_unknown_models,
             "no_usage_steps": self.no_usage_steps,
+            "failed_calls_without_usage": self.failed_no_usage_steps,
             "total_is_lower_bound": self.lower_bound,
             "notes": self.notes,
         }
@@ -368,10 +370,16 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
                 savings[r] *= scale
                 premium_1h[r] *= scale
     no_usage = is_llm & ~has_tokens
+    # a call that failed (rate limit, overload, server error) and reported no usage was not
+    # billed: a known $0, not an unknown that would make every total a lower bound
+    failed = no_usage & df["is_error"].to_numpy(dtype=bool, na_value=False)
+    no_usage &= ~failed
     cost[no_usage] = np.nan
     out_cost[no_usage] = np.nan
     src[no_usage] = "no-usage"
+    src[failed] = "failed-call"
     info.no_usage_steps = int(no_usage.sum())
+    info.failed_no_usage_steps = int(failed.sum())
     df["cost_usd"] = cost
     df["cost_source"] = pd.Series(src, dtype="string")
     df["output_cost_usd"] = out_cost

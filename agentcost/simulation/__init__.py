@@ -314,18 +314,13 @@ def simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
              settings: Settings | None = None, *, config: Config | None = None
              ) -> SimulationReport:
     """Simulate ``scenarios`` over ``table`` and compare each with the baseline."""
-    import gc
+    from agentcost.perf import no_gc
 
     # The replay allocates millions of small objects next to a large, long-lived workload: with
     # the cyclic collector on, its full passes over that workload dominate the run (2-6x).
     # Nothing here builds reference cycles, so it is paused for the duration.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_gc():
         return _simulate(table, scenarios, settings, config)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],

@@ -259,7 +259,10 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:
 
     inp_f = ints("input_tokens", li)
     out_f = ints("output_tokens", li)
-    usage = ~(np.isnan(inp_f) & np.isnan(out_f))
+    # failed calls without usage were not billed: known zeros (as pricing treats them)
+    failed = (df["cost_source"] == "failed-call").to_numpy(dtype=bool, na_value=False)[li] \
+        if "cost_source" in df else np.zeros(len(li), dtype=bool)
+    usage = ~(np.isnan(inp_f) & np.isnan(out_f)) | failed
     l_inp = np.nan_to_num(inp_f).astype("int64")
     l_out = np.nan_to_num(out_f).astype("int64")
     l_rd = np.nan_to_num(ints("cache_read_tokens", li)).astype("int64")
