@@ -599,6 +599,9 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
                    "agentcost.yaml")
     if p.no_usage_steps:
         out.append(f"{p.no_usage_steps} llm steps carry no token usage: their cost is unknown")
+    if p.default_model_steps:
+        out.append(f"{p.default_model_steps} llm steps name no model: priced as "
+                   f"{p.default_model} (default_model)")
     if p.failed_no_usage_steps:
         out.append(f"{p.failed_no_usage_steps} failed llm calls carry no token usage: counted as "
                    "$0 (providers do not bill rejected requests)")

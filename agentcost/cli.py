@@ -126,6 +126,10 @@ def analyze(
     strict: Annotated[bool, typer.Option(help="Fail on the first malformed line.")] = False,
     config: Annotated[Path | None, typer.Option(
         help="agentcost.yaml (default: ./agentcost.yaml if present).")] = None,
+    default_model: Annotated[str | None, typer.Option(
+        "--default-model", help="Price llm steps whose trace names no model (e.g. OpenAI "
+        "Agents SDK response spans) as this model; overrides default_model in the config.")
+    ] = None,
     group_by: Annotated[GroupBy, typer.Option("--group-by")] = GroupBy.task,
     top: Annotated[int, typer.Option(min=1, help="Rows in the costliest-tasks table.")] = 10,
     fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table,
@@ -153,6 +157,8 @@ def analyze(
         from agentcost.table import load
 
         cfg = cfgmod.load(config)
+        if default_model:
+            cfg.default_model = default_model
         in_paths = list(paths or [])
         fmt_name = input_format
         if claude_code:

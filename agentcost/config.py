@@ -15,6 +15,7 @@ Schema::
         cache_write_1h_mtok: 1.2 # optional; default = cache_write_mtok
     aliases:                     # trace model id -> model id to price it as
       us.anthropic.claude-sonnet-4-5-20250929-v1:0: claude-sonnet-4-5
+    default_model: gpt-4.1       # llm steps whose trace names no model are priced as this
     analyze:
       max_iterations: 40         # runaway-loop finding: tasks with more llm steps
       token_budget: 2000000      # tasks whose input+output tokens exceed this
@@ -35,7 +36,8 @@ DEFAULT_NAME = "agentcost.yaml"
 PRICE_KEYS = {"input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok",
               "cache_write_1h_mtok"}
 ANALYZE_KEYS = {"max_iterations", "token_budget", "runaway_factor"}
-TOP_KEYS = {"prices", "aliases", "analyze", "budgets", "scenarios", "check", "simulate"}
+TOP_KEYS = {"prices", "aliases", "default_model", "analyze", "budgets", "scenarios", "check",
+            "simulate"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Config:
     path: str | None = None
     prices: dict[str, PriceOverride] = field(default_factory=dict)  # lower-cased model id
     aliases: dict[str, str] = field(default_factory=dict)  # lower-cased trace id -> model
+    default_model: str | None = None  # for llm steps that name no model (e.g. Agents SDK)
     max_iterations: int | None = None
     token_budget: int | None = None
     runaway_factor: float = 3.0
@@ -98,6 +101,11 @@ def parse(data: Any, path: str | None = None) -> Config:
         if not isinstance(target, str) or not target:
             raise ConfigError(f"aliases.{alias}: expected a model id string")
         cfg.aliases[str(alias).lower()] = target
+    dm = top.get("default_model")
+    if dm is not None:
+        if not isinstance(dm, str) or not dm.strip():
+            raise ConfigError(f"default_model: expected a model id string, got {dm!r}")
+        cfg.default_model = dm.strip()
     an = _mapping(top.get("analyze") or {}, "analyze")
     for k in an:
         if k not in ANALYZE_KEYS:

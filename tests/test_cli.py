@@ -207,3 +207,21 @@ def test_entry_point_flushes_all_output_and_keeps_exit_codes(tmp_path):
     out = tmp_path / "r.json"
     res = _entry("analyze", "sample_traces", "-f", "json", "-o", str(out))
     assert res.returncode == 0 and json.loads(out.read_text())["totals"]["tasks"] > 1
+
+
+def test_default_model_option_and_config_key(run, tmp_path):
+    from tests.conftest import AUTHENTIC
+
+    run_file = str(AUTHENTIC / "openai-agents-sdk" / "responses.agents.jsonl")
+    d = json.loads(run("analyze", run_file, "-f", "json").stdout)
+    assert d["totals"]["cost_usd"] is None and d["pricing"]["default_model"] is None
+    d = json.loads(run("analyze", run_file, "-f", "json", "--default-model",
+                       "gpt-4.1-mini").stdout)
+    assert d["totals"]["cost_usd"] > 0 and d["pricing"]["default_model"]["steps"] == 4
+    cfg = tmp_path / "agentcost.yaml"
+    cfg.write_text("default_model: gpt-4.1-mini\n")
+    d2 = json.loads(run("analyze", run_file, "-f", "json", "--config", str(cfg)).stdout)
+    assert d2["totals"]["cost_usd"] == d["totals"]["cost_usd"]
+    cfg.write_text("default_model: 5\n")
+    res = run("analyze", run_file, "--config", str(cfg))
+    assert res.exit_code == 2 and "default_model: expected a model id string" in res.stderr

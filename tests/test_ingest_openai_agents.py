@@ -194,3 +194,36 @@ def test_args_hash() -> None:
                                                                                       "a": 1})
     assert args_hash("not json") is not None and len(args_hash("not json") or "") == 16
     assert args_hash(None) is None
+
+
+def test_default_model_prices_nameless_response_spans(authentic: Path, tmp_path: Path) -> None:
+    """Agents SDK response spans carry usage but no model: default_model prices them exactly as
+    the same calls are priced when the model is named (here: rebuilt from the ground truth)."""
+    import agentcost
+    from agentcost.config import Config
+
+    run = authentic / "openai-agents-sdk" / "responses.agents.jsonl"
+    plain = agentcost.analyze(agentcost.load([str(run)]))
+    assert plain.totals["cost_is_lower_bound"] and plain.totals["cost_usd"] is None
+    cfg = Config(default_model="gpt-4.1-mini")
+    table = agentcost.load([str(run)], config=cfg)
+    rep = agentcost.analyze(table, config=cfg)
+    assert not rep.totals["cost_is_lower_bound"]
+    assert rep.pricing["default_model"] == {"model": "gpt-4.1-mini", "steps": 4}
+    assert any("priced as gpt-4.1-mini" in w for w in rep.warnings)
+    # the same four calls, model named, from the ground truth
+    lines = []
+    for gt in map(json.loads, (run.parent / "responses.ground_truth.jsonl").read_text()
+                  .splitlines()):
+        u = gt["usage"]
+        lines.append(json.dumps({
+            "task_id": "t", "kind": "llm", "model": gt["model"], "provider": "openai",
+            "started_at": gt["server_start_unix"], "input_tokens": u["input_tokens"],
+            "cache_read_tokens": u["input_tokens_details"]["cached_tokens"],
+            "cache_write_tokens": u["input_tokens_details"]["cache_write_tokens"],
+            "output_tokens": u["output_tokens"]}))
+    ref_path = tmp_path / "ref.jsonl"
+    ref_path.write_text("\n".join(lines) + "\n")
+    ref = agentcost.analyze(agentcost.load([str(ref_path)]))
+    assert rep.totals["cost_usd"] == pytest.approx(ref.totals["cost_usd"], rel=1e-9)
+    assert rep.totals["cost_usd"] > 0

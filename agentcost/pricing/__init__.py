@@ -73,6 +73,8 @@ class PricingInfo:
     cache_read_unknown_models: list[str] = field(default_factory=list)
     no_usage_steps: int = 0
     failed_no_usage_steps: int = 0  # failed calls (is_error) without usage: $0, not unknown
+    default_model: str | None = None  # config default_model, when it priced any step
+    default_model_steps: int = 0  # llm steps that named no model and were priced as it
     lower_bound: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -91,6 +93,8 @@ class PricingInfo:
             "cache_read_unknown_models": self.cache_read_unknown_models,
             "no_usage_steps": self.no_usage_steps,
             "failed_calls_without_usage": self.failed_no_usage_steps,
+            "default_model": ({"model": self.default_model, "steps": self.default_model_steps}
+                              if self.default_model_steps else None),
             "total_is_lower_bound": self.lower_bound,
             "notes": self.notes,
         }
@@ -282,6 +286,15 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
         return info
 
     is_llm = (df["kind"] == "llm").to_numpy(dtype=bool, na_value=False)
+    default = pricer.config.default_model
+    if default:
+        # steps whose trace names no model (the Agents SDK's response spans) take the
+        # configured one, in the table too, so every report groups them under it
+        nameless = is_llm & (df["model"].isna() & df["response_model"].isna()).to_numpy(
+            dtype=bool, na_value=False)
+        if nameless.any():
+            df.loc[nameless, "model"] = default
+            info.default_model, info.default_model_steps = default, int(nameless.sum())
     has_tokens = (df["input_tokens"].notna() | df["output_tokens"].notna()).to_numpy(
         dtype=bool, na_value=False)
     reported = df["reported_cost_usd"].to_numpy(dtype="float64", na_value=np.nan)
