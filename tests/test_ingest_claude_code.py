@@ -575,5 +575,54 @@ def test_progress_is_reported_file_by_file(real, monkeypatch, jobs):
     files = list(SPOTTER.rglob("*.jsonl"))
     total = sum(f.stat().st_size for f in files)
     assert calls[0] == (0, total) and calls[-1] == (total, total)
-    assert len({d for d, _ in calls}) >= len(files) + 1  # one step per file, not one jump
+    # one step per file (serial) or per batch of files (pool), not one jump at the end
+    steps = len(files) if jobs == "1" else len(cc._batches([f.stat().st_size for f in files], 2))
+    assert steps >= 2 and len({d for d, _ in calls}) >= steps + 1
     assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:], strict=False))
+
+
+
+def test_usage_fast_path_equals_general_conversion():
+    """The worker's fast usage conversion gives exactly what usage.anthropic + check_tokens
+    give, or defers to them (None) — for every shape, valid or not."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from agentcost.ingest import usage as U
+    from agentcost.steps import MAX_TOKENS_PER_CALL, check_tokens
+
+    num = st.one_of(st.integers(-5, 3000), st.just(MAX_TOKENS_PER_CALL), st.none(),
+                    st.booleans(), st.floats(0, 10), st.text(max_size=3))
+    split = st.one_of(st.none(), st.just("x"), st.fixed_dictionaries(
+        {}, optional={"ephemeral_5m_input_tokens": num, "ephemeral_1h_input_tokens": num}))
+    usage = st.fixed_dictionaries({}, optional={
+        "input_tokens": num, "cache_read_input_tokens": num,
+        "cache_creation_input_tokens": num, "output_tokens": num, "cache_creation": split,
+        "service_tier": st.one_of(st.none(), st.just("standard"), st.just(""), st.just(3)),
+        "output_tokens_details": st.just({"thinking_tokens": 5})})
+
+    def slow(u):
+        try:
+            row = U.anthropic(u)
+        except ValueError:
+            return "error"
+        if check_tokens(row, "x"):
+            return "error"
+        return tuple(row.get(k) for k in cc._USAGE_COLS)
+
+    @settings(max_examples=3000, deadline=None)
+    @given(usage)
+    def check(u):
+        fast = cc._usage_fast(u)
+        if fast is not None:
+            assert fast == slow(dict(u)), u
+
+    check()
+    # and the real logs take the fast path
+    real_usage = []
+    for p in ALL_FILES:
+        for obj in _lines(p):
+            if obj.get("type") == "assistant" and isinstance(obj["message"].get("usage"), dict):
+                real_usage.append(obj["message"]["usage"])
+    assert len(real_usage) > 500
+    assert sum(cc._usage_fast(u) is not None for u in real_usage) / len(real_usage) > 0.95

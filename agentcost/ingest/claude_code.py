@@ -99,7 +99,7 @@ from agentcost.ingest import usage as U
 from agentcost.ingest.base import HEAD_BYTES, IngestContext, Source
 from agentcost.ingest.common import args_hash
 from agentcost.perf import no_gc
-from agentcost.steps import check_tokens, to_utc_ns
+from agentcost.steps import MAX_TOKENS_PER_CALL, check_tokens, to_utc_ns
 
 FORMAT = "claude-code"
 _USAGE = b'"usage"'
@@ -575,16 +575,19 @@ class _Scanner:
         """Canonical tokens and integer times, once per call, while still in the worker."""
         kept: list[_Call] = []
         for call in self.scan.calls:
-            try:
-                u = U.anthropic(call.usage)
-            except ValueError as exc:
-                self.scan.malformed.append((call.line, str(exc)))
-                continue
-            reason = check_tokens(u, self.scan.name)
-            if reason:
-                self.scan.malformed.append((call.line, reason))
-                continue
-            call.usage = tuple(u.get(k) for k in _USAGE_COLS)
+            usage = _usage_fast(call.usage)
+            if usage is None:  # anything unusual: the general conversion and checks
+                try:
+                    u = U.anthropic(call.usage)
+                except ValueError as exc:
+                    self.scan.malformed.append((call.line, str(exc)))
+                    continue
+                reason = check_tokens(u, self.scan.name)
+                if reason:
+                    self.scan.malformed.append((call.line, reason))
+                    continue
+                usage = tuple(u.get(k) for k in _USAGE_COLS)
+            call.usage = usage
             first, last, start = _ns(call.first_ts), _ns(call.last_ts), _ns(call.start_ts)
             if first is None:
                 first = last
@@ -599,6 +602,40 @@ class _Scanner:
                 call.cost = None
             kept.append(call)
         self.scan.calls = kept
+
+
+def _usage_fast(u: Any) -> tuple[Any, ...] | None:
+    """:data:`_USAGE_COLS` values of an Anthropic usage object in the shape Claude Code always
+    writes (plain non-negative ints, an optional consistent 5m/1h split, no thinking-token
+    details) — what :func:`agentcost.ingest.usage.anthropic` plus
+    :func:`agentcost.steps.check_tokens` give, at a fraction of the cost; ``None`` for
+    anything else (which then takes that general path, errors included)."""
+    if type(u) is not dict or "output_tokens_details" in u:
+        return None
+    raw, cr, cw, out = (u.get("input_tokens"), u.get("cache_read_input_tokens", 0),
+                        u.get("cache_creation_input_tokens", 0), u.get("output_tokens"))
+    if type(raw) is not int or type(cr) is not int or type(cw) is not int \
+            or type(out) is not int or raw < 0 or cr < 0 or cw < 0 or out < 0:
+        return None
+    inp = raw + cr + cw
+    if inp > MAX_TOKENS_PER_CALL or out > MAX_TOKENS_PER_CALL:
+        return None
+    w5, w1 = cw, 0
+    split = u.get("cache_creation")
+    if type(split) is dict:
+        s5, s1 = split.get("ephemeral_5m_input_tokens"), split.get("ephemeral_1h_input_tokens")
+        if s5 is not None or s1 is not None:
+            if (s5 is not None and type(s5) is not int) or (s1 is not None and type(s1) is not int):
+                return None
+            w5, w1 = s5 or 0, s1 or 0
+            if w5 < 0 or w1 < 0 or w5 + w1 != cw:
+                return None
+    elif split is not None:
+        return None
+    if not cw:
+        w5 = w1 = 0
+    tier = u.get("service_tier")
+    return (tier if type(tier) is str and tier else None, inp, cr, cw, w5, w1, out, None)
 
 
 def _open(source: Source) -> IO[bytes]:
@@ -641,6 +678,32 @@ def _covered_agents(sources: Sequence[Source]) -> list[frozenset[bytes]]:
     return out
 
 
+_BATCH_BYTES = 8 * 1024 * 1024
+
+
+def _batches(sizes: list[int], jobs: int) -> list[list[int]]:
+    """File indexes in batches of about ``_BATCH_BYTES``, or less so that each worker gets
+    about four (the last ones then finish together), biggest files first."""
+    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    target = max(1, min(_BATCH_BYTES, sum(sizes) // (4 * max(jobs, 1))))
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    acc = 0
+    for i in order:
+        cur.append(i)
+        acc += sizes[i]
+        if acc >= target:
+            batches.append(cur)
+            cur, acc = [], 0
+    if cur:
+        batches.append(cur)
+    return batches
+
+
+def _scan_batch(items: list[tuple[Source, int, frozenset[bytes]]]) -> list[tuple[int, _Scan]]:
+    return [(i, _scan_source(src, i, cov)) for src, i, cov in items]
+
+
 def _scan_all(sources: Sequence[Source], ctx: IngestContext | None = None) -> list[_Scan]:
     """Scan every file, in a process pool when there is enough work for it."""
     jobs_env = os.environ.get("AGENTCOST_JOBS", "").strip()
@@ -666,20 +729,19 @@ def _scan_all(sources: Sequence[Source], ctx: IngestContext | None = None) -> li
 
     methods = mp.get_all_start_methods()
     mp_ctx = mp.get_context("fork" if "fork" in methods else None)
-    order = sorted(range(len(sources)), key=lambda i: -sizes[i])  # biggest first: balance
     out: list[_Scan | None] = [None] * len(sources)
     with ProcessPoolExecutor(max_workers=min(jobs, len(sources)), mp_context=mp_ctx) as pool:
-        # plain copies: the sniffed head stays here instead of being pickled to a worker
-        futures = {i: pool.submit(_scan_source, Source(name=sources[i].name,
-                                                       path=sources[i].path), i,
-                                 covered[i])
-                   for i in order}
-        index = {fut: i for i, fut in futures.items()}
-        for fut in as_completed(index):
-            i = index[fut]
-            out[i] = fut.result()
+        # files go in batches (fewer round trips through the pool's pipes, which compete with
+        # the workers for the CPU); plain copies of the sources: the sniffed heads stay here
+        futures = {pool.submit(_scan_batch, [(Source(name=sources[i].name,
+                                                     path=sources[i].path), i, covered[i])
+                                             for i in batch]): batch
+                   for batch in _batches(sizes, jobs)}
+        for fut in as_completed(futures):
+            for i, scan in fut.result():
+                out[i] = scan
             if ctx is not None:
-                ctx.advance(sizes[i])
+                ctx.advance(sum(sizes[i] for i in futures[fut]))
     return [s for s in out if s is not None]
 
 
