@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import machine, measure  # noqa: E402
+from run import machine, result_row, run_interleaved  # noqa: E402
 
 TOTAL_KEYS = ("tasks", "llm_calls", "tool_calls", "input_tokens", "cache_read_tokens",
               "cache_write_tokens", "output_tokens")
@@ -145,23 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     skip = {s for s in args.skip.split(",") if s}
 
     info = machine()
-    print(f"data: {data} — {n_bytes / 2**20:,.1f} MiB in {len(files)} files")
-    print(f"machine: {info['cpus']} CPUs ({info['cpu']}), load {info['load'][0]:.2f}, "
-          f"{info['memory']}, Python {info['python']}, orjson {info['orjson']}")
-    results: dict[str, dict[str, Any]] = {}
-    for _rep in range(args.repeat):
-        for name, cmd in runs.items():  # interleaved, so drift hits all alike
-            if name in skip:
-                continue
-            m = measure(cmd)
-            r = results.setdefault(name, {"walls": [], "maxrss_mib": 0.0, "tree_mib": 0.0})
-            r["walls"].append(m["wall"])
-            r["maxrss_mib"] = max(r["maxrss_mib"], m["maxrss_mib"])
-            r["tree_mib"] = max(r["tree_mib"], m["tree_mib"])
-            r["stdout"] = m["stdout"]
-    base = min(results["baseline"]["walls"]) if "baseline" in results else None
-    base_med = (statistics.median(results["baseline"]["walls"]) if "baseline" in results
-                else None)
+    results, base, base_med = run_interleaved({k: (c, {}) for k, c in runs.items()},
+                                              args.repeat, skip, data, n_bytes, len(files), info)
     print(f"\n{'run':9s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
           f"{'tree MiB':>9s} {'x base best':>11s} {'x base med':>10s}  totals")
     expected = (manifest or {}).get("expected")
@@ -169,7 +153,6 @@ def main(argv: list[str] | None = None) -> int:
                               "machine": info, "expected": expected, "runs": {}}
     ok = True
     for name, r in results.items():
-        best, med = min(r["walls"]), statistics.median(r["walls"])
         check = ""
         try:
             if name == "baseline":
@@ -195,16 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, KeyError) as exc:
             check = f"unreadable output ({exc})"
         ok = ok and check in ("", "ok")
-        ratio = f"{best / base:11.2f}" if base else f"{'':>11s}"
-        ratio_med = f"{med / base_med:10.2f}" if base_med else f"{'':>10s}"
-        print(f"{name:9s} {best:8.2f} {med:9.2f} {n_bytes / 2**20 / best:8.0f} "
-              f"{r['maxrss_mib']:11.0f} {r['tree_mib']:9.0f} {ratio} {ratio_med}  {check}")
-        report["runs"][name] = {"best_s": best, "median_s": med, "walls": r["walls"],
-                                "x_baseline_best": best / base if base else None,
-                                "x_baseline_median": med / base_med if base_med else None,
-                                "mib_per_s": n_bytes / 2**20 / best,
-                                "maxrss_mib": r["maxrss_mib"], "tree_mib": r["tree_mib"],
-                                "check": check}
+        line, report["runs"][name] = result_row(name, r, n_bytes, base, base_med, check,
+                                                width=9)
+        print(line)
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
     return 0 if ok else 1

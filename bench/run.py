@@ -153,6 +153,49 @@ def child_ingest(path: str) -> None:
     print(json.dumps(out))
 
 
+def run_interleaved(runs: dict[str, tuple[list[str], dict[str, str]]], repeat: int,
+                    skip: set[str], data: Path, n_bytes: int, n_files: int,
+                    info: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], float | None,
+                                                   float | None]:
+    """Run every measurement ``repeat`` times, interleaved (so drift hits all alike); return
+    the results and the baseline's best and median wall time."""
+    print(f"data: {data} — {n_bytes / 2**20:,.1f} MiB in {n_files} files")
+    print(f"machine: {info['cpus']} CPUs ({info['cpu']}), load {info['load'][0]:.2f}, "
+          f"{info['memory']}, Python {info['python']}, orjson {info['orjson']}")
+    results: dict[str, dict[str, Any]] = {}
+    for _rep in range(repeat):
+        for name, (cmd, env) in runs.items():
+            if name in skip:
+                continue
+            m = measure(cmd, env)
+            r = results.setdefault(name, {"walls": [], "maxrss_mib": 0.0, "tree_mib": 0.0})
+            r["walls"].append(m["wall"])
+            r["maxrss_mib"] = max(r["maxrss_mib"], m["maxrss_mib"])
+            r["tree_mib"] = max(r["tree_mib"], m["tree_mib"])
+            r["stdout"] = m["stdout"]
+    walls = results["baseline"]["walls"] if "baseline" in results else None
+    return results, (min(walls) if walls else None), (
+        statistics.median(walls) if walls else None)
+
+
+def result_row(name: str, r: dict[str, Any], n_bytes: int, base: float | None,
+               base_med: float | None, check: str, width: int = 12
+               ) -> tuple[str, dict[str, Any]]:
+    """One measurement's printed line and its JSON record (best/median wall, throughput, peak
+    memory, ratios to the baseline's best and median)."""
+    best, med = min(r["walls"]), statistics.median(r["walls"])
+    ratio = f"{best / base:11.2f}" if base else f"{'':>11s}"
+    ratio_med = f"{med / base_med:10.2f}" if base_med else f"{'':>10s}"
+    line = (f"{name:{width}s} {best:8.2f} {med:9.2f} {n_bytes / 2**20 / best:8.0f} "
+            f"{r['maxrss_mib']:11.0f} {r['tree_mib']:9.0f} {ratio} {ratio_med}  {check}")
+    record = {"best_s": best, "median_s": med, "walls": r["walls"],
+              "x_baseline_best": best / base if base else None,
+              "x_baseline_median": med / base_med if base_med else None,
+              "mib_per_s": n_bytes / 2**20 / best,
+              "maxrss_mib": r["maxrss_mib"], "tree_mib": r["tree_mib"], "check": check}
+    return line, record
+
+
 def cli_available() -> bool:
     try:
         import agentcost.cli as cli
@@ -259,30 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     skip = {s for s in args.skip.split(",") if s}
 
     info = machine()
-    print(f"data: {data} — {n_bytes / 2**20:,.1f} MiB in {len(files)} files")
-    print(f"machine: {info['cpus']} CPUs ({info['cpu']}), load {info['load'][0]:.2f}, "
-          f"{info['memory']}, Python {info['python']}, orjson {info['orjson']}")
-    results: dict[str, dict[str, Any]] = {}
-    for _rep in range(args.repeat):
-        for name, (cmd, env) in runs.items():  # interleaved, so drift hits all alike
-            if name in skip:
-                continue
-            m = measure(cmd, env)
-            r = results.setdefault(name, {"walls": [], "maxrss_mib": 0.0, "tree_mib": 0.0})
-            r["walls"].append(m["wall"])
-            r["maxrss_mib"] = max(r["maxrss_mib"], m["maxrss_mib"])
-            r["tree_mib"] = max(r["tree_mib"], m["tree_mib"])
-            r["stdout"] = m["stdout"]
-    base = min(results["baseline"]["walls"]) if "baseline" in results else None
-    base_med = (statistics.median(results["baseline"]["walls"]) if "baseline" in results
-                else None)
+    results, base, base_med = run_interleaved(runs, args.repeat, skip, data, n_bytes,
+                                              len(files), info)
     print(f"\n{'run':12s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
           f"{'tree MiB':>9s} {'x base best':>11s} {'x base med':>10s}  totals")
     expected = (manifest or {}).get("expected")
     report: dict[str, Any] = {"bytes": n_bytes, "files": len(files), "machine": info,
                               "runs": {}}
     for name, r in results.items():
-        best, med = min(r["walls"]), statistics.median(r["walls"])
         check = ""
         try:
             if name in ("ingest", "ingest-1cpu", "reader", "reader-1cpu") and expected:
@@ -300,16 +327,8 @@ def main(argv: list[str] | None = None) -> int:
                 check = "ok" if got == want else f"MISMATCH {got} != {want}"
         except (ValueError, KeyError) as exc:
             check = f"unreadable output ({exc})"
-        ratio = f"{best / base:11.2f}" if base else f"{'':>11s}"
-        ratio_med = f"{med / base_med:10.2f}" if base_med else f"{'':>10s}"
-        print(f"{name:12s} {best:8.2f} {med:9.2f} {n_bytes / 2**20 / best:8.0f} "
-              f"{r['maxrss_mib']:11.0f} {r['tree_mib']:9.0f} {ratio} {ratio_med}  {check}")
-        report["runs"][name] = {"best_s": best, "median_s": med, "walls": r["walls"],
-                                "x_baseline_best": best / base if base else None,
-                                "x_baseline_median": med / base_med if base_med else None,
-                                "mib_per_s": n_bytes / 2**20 / best,
-                                "maxrss_mib": r["maxrss_mib"], "tree_mib": r["tree_mib"],
-                                "check": check}
+        line, report["runs"][name] = result_row(name, r, n_bytes, base, base_med, check)
+        print(line)
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
     return 0
