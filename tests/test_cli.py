@@ -89,6 +89,26 @@ def test_stdin_and_gzip(run, tmp_path):
     assert a["cost_usd"] == b["cost_usd"] and a["input_tokens"] == 24_600
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_named_pipe_input(run, tmp_path):
+    """`agentcost analyze <(zcat run.jsonl.gz)`: a pipe is read once, gzip or not."""
+    import threading
+
+    raw = (REPO / "sample_traces" / "research_agent.jsonl").read_bytes()
+    for payload in (raw, gzip.compress(raw)):
+        fifo = tmp_path / "pipe"
+        if fifo.exists():
+            fifo.unlink()
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(payload,))
+        writer.start()
+        res = run("analyze", str(fifo), "-f", "json")
+        writer.join(timeout=10)
+        assert res.exit_code == 0, res.stderr
+        t = json.loads(res.stdout)["totals"]
+        assert t["input_tokens"] == 24_600 and t["llm_calls"] == 4
+
+
 def test_since_until_prune(run):
     d = json.loads(run("analyze", "sample_traces", "-f", "json", "--since",
                        "2026-11-03T00:00:00Z").stdout)

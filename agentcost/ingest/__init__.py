@@ -11,6 +11,7 @@ import bisect
 import glob
 import importlib
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -116,6 +117,13 @@ def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:
                 mp = Path(m)
                 if mp.is_file():
                     add(mp, True)
+        elif p.exists() and stat.S_ISFIFO(p.stat().st_mode):
+            # a pipe (`agentcost analyze <(zcat run.jsonl.gz)`): read once, like stdin
+            try:
+                data = p.read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read: {exc.strerror}", raw) from None
+            out.append((Source(name=raw, data=data), True))
         elif p.exists():
             raise InputError("not a regular file", raw)
         else:
