@@ -6,8 +6,10 @@ Real and authentic trace files are read from ``../shared`` beside the repository
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,3 +57,30 @@ def assert_invariants(df) -> None:  # type: ignore[no-untyped-def]
     assert ((w5 + w1)[split] == llm["cache_write_tokens"][split]).all()
     tools = df[df["kind"] != "llm"]
     assert tools["input_tokens"].isna().all() or (tools["input_tokens"].fillna(0) == 0).all()
+
+
+def ground_truth(path: Path) -> list[dict[str, Any]]:
+    """The ``<run>.ground_truth.jsonl`` beside an authentic trace file: the usage the API
+    actually returned, one call per line."""
+    gt = path.parent / f"{path.name.split('.')[0]}.ground_truth.jsonl"
+    return [json.loads(line) for line in gt.read_text().splitlines() if line.strip()]
+
+
+def canonical(call: dict[str, Any]) -> dict[str, int | None]:
+    """Canonical token figures of one ground-truth call, computed independently of the
+    normalisers (provider-rules §A5, §B3, §F5). ``None`` = the API does not report that
+    figure."""
+    u = call["usage"]
+    if call["endpoint"] == "messages":
+        cr, cw = u["cache_read_input_tokens"], u["cache_creation_input_tokens"]
+        return {"input_tokens": u["input_tokens"] + cr + cw, "cache_read_tokens": cr,
+                "cache_write_tokens": cw, "output_tokens": u["output_tokens"]}
+    if call["endpoint"] == "chat.completions":
+        d = u.get("prompt_tokens_details") or {}
+        return {"input_tokens": u["prompt_tokens"], "cache_read_tokens": d.get("cached_tokens"),
+                "cache_write_tokens": d.get("cache_write_tokens"),
+                "output_tokens": u["completion_tokens"]}
+    d = u.get("input_tokens_details") or {}
+    return {"input_tokens": u["input_tokens"], "cache_read_tokens": d.get("cached_tokens"),
+            "cache_write_tokens": d.get("cache_write_tokens"),
+            "output_tokens": u["output_tokens"]}

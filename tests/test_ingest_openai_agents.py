@@ -11,8 +11,7 @@ import pytest
 from agentcost.errors import InputError
 from agentcost.ingest.base import Source
 from agentcost.ingest.openai_agents import READER, args_hash
-from tests.conftest import AUTHENTIC, assert_invariants, load_frame
-from tests.test_ingest_raw_provider import canonical, ground_truth
+from tests.conftest import AUTHENTIC, assert_invariants, canonical, ground_truth, load_frame
 
 AGENT_FILES = sorted(
     [*AUTHENTIC.glob("openai-agents-sdk/*.agents.jsonl"),

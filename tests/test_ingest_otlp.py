@@ -20,7 +20,7 @@ import pytest
 from agentcost.errors import InputError
 from agentcost.ingest.base import Source
 from agentcost.ingest.otlp import DUP_REASON, READER, ROLLUP_REASON, SAME_SPAN_REASON
-from tests.conftest import AUTHENTIC, REAL, assert_invariants, load_frame
+from tests.conftest import AUTHENTIC, REAL, assert_invariants, canonical, ground_truth, load_frame
 
 OTLP_FILES = sorted(p for p in AUTHENTIC.glob("*/*.otlp.jsonl")
                     if not p.name.endswith(".logs.otlp.jsonl"))
@@ -58,30 +58,6 @@ LOSSY_TOOL_CALLS = {"openlit/openai_responses"}
 
 def run_id(path: Path) -> str:
     return f"{path.parent.name}/{path.name.split('.')[0]}"
-
-
-def ground_truth(path: Path) -> list[dict[str, Any]]:
-    gt = path.parent / f"{path.name.split('.')[0]}.ground_truth.jsonl"
-    return [json.loads(line) for line in gt.read_text().splitlines() if line.strip()]
-
-
-def canonical(call: dict[str, Any]) -> dict[str, int | None]:
-    """The call's canonical figures, computed from the raw API usage (provider-rules §F5).
-    ``None`` = the API does not report that figure."""
-    u = call["usage"]
-    if call["endpoint"] == "messages":
-        cr, cw = u["cache_read_input_tokens"], u["cache_creation_input_tokens"]
-        return {"input_tokens": u["input_tokens"] + cr + cw, "cache_read_tokens": cr,
-                "cache_write_tokens": cw, "output_tokens": u["output_tokens"]}
-    if call["endpoint"] == "chat.completions":
-        d = u.get("prompt_tokens_details") or {}
-        return {"input_tokens": u["prompt_tokens"], "cache_read_tokens": d.get("cached_tokens"),
-                "cache_write_tokens": d.get("cache_write_tokens"),
-                "output_tokens": u["completion_tokens"]}
-    d = u.get("input_tokens_details") or {}
-    return {"input_tokens": u["input_tokens"], "cache_read_tokens": d.get("cached_tokens"),
-            "cache_write_tokens": d.get("cache_write_tokens"),
-            "output_tokens": u["output_tokens"]}
 
 
 def _val(v: Any) -> int | None:

@@ -11,36 +11,19 @@ import pytest
 from agentcost.errors import InputError
 from agentcost.ingest.base import Source
 from agentcost.ingest.raw_provider import READER, parse_sse
-from tests.conftest import AUTHENTIC, FIXTURES, assert_invariants, load_frame
+from tests.conftest import (
+    AUTHENTIC,
+    FIXTURES,
+    assert_invariants,
+    canonical,
+    ground_truth,
+    load_frame,
+)
 
 WIRE = AUTHENTIC / "stand-in-wire-capture"
 WIRE_FILES = sorted(WIRE.glob("*.wire.jsonl")) if WIRE.is_dir() else []
 PAIRS = FIXTURES / "raw" / "pairs.jsonl"
 MALFORMED = FIXTURES / "raw" / "malformed.jsonl"
-
-
-def ground_truth(path: Path) -> list[dict]:
-    stem = path.name.split(".")[0]
-    gt = path.parent / f"{stem}.ground_truth.jsonl"
-    return [json.loads(line) for line in gt.read_text().splitlines() if line.strip()]
-
-
-def canonical(call: dict) -> dict:
-    """Canonical token figures of one ground-truth call, computed independently of the
-    normalisers (provider-rules §A5, §B3). ``None`` = the API does not report that figure."""
-    u = call["usage"]
-    if call["endpoint"] == "messages":
-        cr, cw = u["cache_read_input_tokens"], u["cache_creation_input_tokens"]
-        return {"input_tokens": u["input_tokens"] + cr + cw, "cache_read_tokens": cr,
-                "cache_write_tokens": cw, "output_tokens": u["output_tokens"]}
-    if call["endpoint"] == "chat.completions":
-        d = u.get("prompt_tokens_details") or {}
-        return {"input_tokens": u["prompt_tokens"], "cache_read_tokens": d.get("cached_tokens"),
-                "cache_write_tokens": d.get("cache_write_tokens"),
-                "output_tokens": u["completion_tokens"]}
-    d = u.get("input_tokens_details") or {}
-    return {"input_tokens": u["input_tokens"], "cache_read_tokens": d.get("cached_tokens"),
-            "cache_write_tokens": d.get("cache_write_tokens"), "output_tokens": u["output_tokens"]}
 
 
 def _val(v):  # type: ignore[no-untyped-def]
