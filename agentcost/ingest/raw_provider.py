@@ -51,7 +51,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.base import IngestContext, Source, first_json_line, iter_json_objects
 from agentcost.ingest.segments import from_request, is_request_body
 from agentcost.steps import to_utc_ns
 
@@ -483,16 +483,7 @@ class RawProviderReader:
         open_tasks: list[list[Any]] = []
         by_response: dict[str, str] = {}
         no_usage = 0
-        for n, raw in source.lines():
-            ctx.report.lines_read += 1
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                ctx.malformed(source, n, f"invalid JSON ({exc.args[0].split(':')[0]})")
-                continue
-            if not isinstance(obj, dict):
-                ctx.malformed(source, n, f"expected a JSON object, got {type(obj).__name__}")
-                continue
+        for n, obj in iter_json_objects(source, ctx):
             c = _unpack(obj)
             if isinstance(c, str):
                 ctx.malformed(source, n, c)
