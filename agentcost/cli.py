@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from agentcost import __version__
+from agentcost.commands.options import InputFormat, Since, Strict, Until
 from agentcost.errors import EXIT_USAGE, AgentcostError
 
 app = typer.Typer(
@@ -119,11 +120,10 @@ def analyze(
     claude_code: Annotated[bool, typer.Option(
         "--claude-code", help="Read Claude Code logs (~/.claude/projects, $CLAUDE_CONFIG_DIR) "
         "when no path is given.")] = False,
-    input_format: Annotated[str | None, typer.Option(
-        "--input-format", help="Force a format instead of detecting it from content.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only steps starting at/after this time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only steps starting before this time.")] = None,
-    strict: Annotated[bool, typer.Option(help="Fail on the first malformed line.")] = False,
+    input_format: InputFormat = None,
+    since: Since = None,
+    until: Until = None,
+    strict: Strict = False,
     config: Annotated[Path | None, typer.Option(
         help="agentcost.yaml (default: ./agentcost.yaml if present).")] = None,
     default_model: Annotated[str | None, typer.Option(

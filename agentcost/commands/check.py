@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from agentcost.commands.options import InputFormat, Since, Strict, Until
+
 
 class CheckFormat(StrEnum):
     table = "table"
@@ -72,11 +74,10 @@ def check(
         "--step-summary/--no-step-summary", help="Append the markdown report to "
         "$GITHUB_STEP_SUMMARY when it is set.")] = True,
     top: Annotated[int, typer.Option(min=1, help="Tasks listed in the tables.")] = 20,
-    input_format: Annotated[str | None, typer.Option(
-        "--input-format", help="Force a trace format instead of detecting it.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only steps starting at/after this time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only steps starting before this time.")] = None,
-    strict: Annotated[bool, typer.Option(help="Fail on the first malformed line.")] = False,
+    input_format: InputFormat = None,
+    since: Since = None,
+    until: Until = None,
+    strict: Strict = False,
 ) -> None:
     from agentcost.cli import _run
 

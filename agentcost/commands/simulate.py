@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from agentcost.commands.options import InputFormat, Since, Strict, Until
+
 
 class SimFormat(StrEnum):
     table = "table"
@@ -94,11 +96,10 @@ def simulate(
         "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
     config: Annotated[Path | None, typer.Option(
         help="agentcost.yaml (default: ./agentcost.yaml if present).")] = None,
-    input_format: Annotated[str | None, typer.Option(
-        "--input-format", help="Force a trace format instead of detecting it.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only steps starting at/after this time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only steps starting before this time.")] = None,
-    strict: Annotated[bool, typer.Option(help="Fail on the first malformed line.")] = False,
+    input_format: InputFormat = None,
+    since: Since = None,
+    until: Until = None,
+    strict: Strict = False,
 ) -> None:
     from agentcost.cli import _run
 

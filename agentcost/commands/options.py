@@ -1,0 +1,13 @@
+"""Options every trace-reading command takes, declared once (typer ``Annotated`` aliases)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+InputFormat = Annotated[str | None, typer.Option(
+    "--input-format", help="Force a trace format instead of detecting it from content.")]
+Since = Annotated[str | None, typer.Option(help="Only steps starting at/after this time.")]
+Until = Annotated[str | None, typer.Option(help="Only steps starting before this time.")]
+Strict = Annotated[bool, typer.Option(help="Fail on the first malformed line.")]
