@@ -32,6 +32,26 @@ def authentic() -> Path:
     return AUTHENTIC
 
 
+@pytest.fixture
+def run(monkeypatch):  # type: ignore[no-untyped-def]
+    """Invoke the CLI in-process as the golden files were made: pinned COLUMNS, NO_COLOR, TZ,
+    from the repository root."""
+    from typer.testing import CliRunner
+
+    from agentcost.cli import app
+
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.chdir(REPO)
+    runner = CliRunner()
+
+    def _run(*args: str, input: bytes | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return _run
+
+
 def load_frame(*paths: str | Path, **kw):  # type: ignore[no-untyped-def]
     """Read paths into an (unpriced) step frame and the ingest report."""
     from agentcost.ingest import read_sources

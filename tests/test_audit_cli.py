@@ -10,9 +10,7 @@ import shutil
 import jsonschema
 import pytest
 import referencing
-from typer.testing import CliRunner
 
-from agentcost.cli import app
 from tests.conftest import FIXTURES, REPO
 from tests.test_cli import _golden
 
@@ -37,20 +35,6 @@ def _schema_validator(**kwargs) -> jsonschema.protocols.Validator:
     assert refs and all(r.startswith("#/definitions/") for r in refs), refs
     assert len(schema["definitions"]) == 52
     return cls(schema, registry=referencing.Registry(), **kwargs)
-
-
-@pytest.fixture
-def run(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.chdir(REPO)
-    runner = CliRunner()
-
-    def _run(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return _run
 
 
 @pytest.mark.parametrize("name,args", [

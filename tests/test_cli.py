@@ -13,27 +13,11 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from agentcost.cli import app
 from tests.conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden"
 UPDATE = bool(os.environ.get("UPDATE_GOLDEN"))
-
-
-@pytest.fixture
-def run(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.chdir(REPO)
-    runner = CliRunner()
-
-    def _run(*args: str, input: bytes | None = None):
-        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
-
-    return _run
 
 
 def _normalise(text: str) -> str:

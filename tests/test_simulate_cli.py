@@ -9,27 +9,10 @@ import io
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from agentcost.cli import app
-from tests.conftest import REPO
 from tests.test_cli import _golden
 
 SCEN = "tests/fixtures/simulate/scenarios.yaml"
-
-
-@pytest.fixture
-def run(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.chdir(REPO)
-    runner = CliRunner()
-
-    def _run(*args: str):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    return _run
 
 
 @pytest.mark.parametrize("name,args", [
