@@ -609,6 +609,7 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
         out.append(f"{p.cache_read_unknown_steps} llm steps come from a format that does not "
                    f"report cache reads ({', '.join(p.cache_read_unknown_models) or 'unknown model'}"
                    "): their cache hits are unknown and they are priced as uncached")
+    out += [f"pricing: {n}" for n in p.notes]
     if p.reported_cost_steps:
         out.append(f"{p.reported_cost_steps} steps use the cost the trace reported (model not in "
                    "the price data)")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +56,8 @@ class Rates:
     tier_threshold: int | None  # total input above which the step must be priced exactly
     model_id: str  # what the price data matched
     source: str  # "genai-prices" or "agentcost.yaml"
+    tier_note: str | None = None  # how a tier was priced before the data's tier dates
+    price: Any = field(default=None, compare=False, repr=False)  # the genai-prices ModelPrice
 
 
 @dataclass
@@ -162,59 +163,72 @@ def _min_tier_start(mp: Any) -> int | None:
 _RATES_BY_PRICE: dict[tuple[str, str | None, str | None, int], tuple[Any, Rates]] = {}
 
 
+def _providers_to_try(cand: str, pid: str | None) -> list[str | None]:
+    # The model id decides the price list; the trace's provider only picks a host's list
+    # (Bedrock, Azure, Vertex). An OpenAI-compatible proxy serving Claude still pays Claude.
+    if "anthropic." in cand.lower() and "." in cand.split("anthropic.")[0] + ".":
+        return ["aws", None]
+    if pid in ("aws", "azure", "google"):
+        return [pid, None]
+    return [None, pid] if pid else [None]
+
+
+def _probe_rates(mp: Any, model_id: str, note: str | None) -> Rates:
+    """Per-token rates of one genai-prices ``ModelPrice`` (below its tier thresholds)."""
+    from genai_prices import Usage
+
+    def cost(**kw: int) -> float:
+        return float(mp.calc_price(Usage(**kw))["total_price"]) / PROBE
+
+    return Rates(
+        uncached=cost(input_tokens=PROBE),
+        cache_read=cost(input_tokens=PROBE, cache_read_tokens=PROBE),
+        cache_write_5m=cost(input_tokens=PROBE, cache_write_tokens=PROBE,
+                            cache_write_5m_tokens=PROBE),
+        cache_write_1h=cost(input_tokens=PROBE, cache_write_tokens=PROBE,
+                            cache_write_1h_tokens=PROBE),
+        output=cost(input_tokens=0, output_tokens=PROBE),
+        tier_threshold=_min_tier_start(mp),
+        model_id=model_id,
+        source="genai-prices",
+        tier_note=note,
+        price=mp,
+    )
+
+
 @lru_cache(maxsize=4096)
 def _genai_rates(model: str, provider: str | None, tier: str | None,
                  hour_iso: str | None) -> Rates | None:
     from genai_prices import Usage, calc_price
 
+    from agentcost.pricing.tiers import backdated_price
+
     when = datetime.fromisoformat(hour_iso) if hour_iso else None
     ctx = _ctx_for_tier(tier)
     pid = PROVIDER_IDS.get((provider or "").lower())
     for cand in _candidates(model):
-        # The model id decides the price list; the trace's provider only picks a host's list
-        # (Bedrock, Azure, Vertex). An OpenAI-compatible proxy serving Claude still pays Claude.
-        if "anthropic." in cand.lower() and "." in cand.split("anthropic.")[0] + ".":
-            provs: list[str | None] = ["aws", None]
-        elif pid in ("aws", "azure", "google"):
-            provs = [pid, None]
-        else:
-            provs = [None, pid] if pid else [None]
-        for prov in provs:
+        for prov in _providers_to_try(cand, pid):
             try:
                 r = calc_price(Usage(input_tokens=PROBE), cand, provider_id=prov,
                                genai_request_timestamp=when, price_context=ctx)  # type: ignore[arg-type]
             except (LookupError, ValueError, TypeError):
                 continue
+            model_id = f"{r.provider.id}:{r.model.id}"
+            mp, note = r.model_price, None
+            back = backdated_price(r.model, when, ctx, str(tier)) if when and tier else None
+            if back is not None:
+                mp, applied = back
+                note = applied.describe(model_id)
             memo_key = (cand, prov, tier, id(r.model_price))
             memo = _RATES_BY_PRICE.get(memo_key)
-            if memo is not None and memo[0] is r.model_price:
+            if back is None and memo is not None and memo[0] is r.model_price:
                 return memo[1]
             try:
-                def cost(_m: str = cand, _p: str | None = prov, **kw: int) -> Decimal:
-                    u = Usage(**kw)
-                    return calc_price(u, _m, provider_id=_p, genai_request_timestamp=when,
-                                      price_context=ctx).total_price  # type: ignore[arg-type]
-
-                base = cost(input_tokens=PROBE)
-                out = cost(input_tokens=0, output_tokens=PROBE)
-                read = cost(input_tokens=PROBE, cache_read_tokens=PROBE)
-                w5 = cost(input_tokens=PROBE, cache_write_tokens=PROBE,
-                          cache_write_5m_tokens=PROBE)
-                w1 = cost(input_tokens=PROBE, cache_write_tokens=PROBE,
-                          cache_write_1h_tokens=PROBE)
+                rates = _probe_rates(mp, model_id, note)
             except (LookupError, ValueError, TypeError):
                 continue
-            rates = Rates(
-                uncached=float(base) / PROBE,
-                cache_read=float(read) / PROBE,
-                cache_write_5m=float(w5) / PROBE,
-                cache_write_1h=float(w1) / PROBE,
-                output=float(out) / PROBE,
-                tier_threshold=_min_tier_start(r.model_price),
-                model_id=f"{r.provider.id}:{r.model.id}",
-                source="genai-prices",
-            )
-            _RATES_BY_PRICE[memo_key] = (r.model_price, rates)
+            if back is None:
+                _RATES_BY_PRICE[memo_key] = (r.model_price, rates)
             return rates
     return None
 
@@ -227,20 +241,18 @@ def _override_rates(name: str, o: PriceOverride) -> Rates:
     return Rates(inp, rd, w5, w1, o.output_mtok / MTOK, None, name, "agentcost.yaml")
 
 
-def _exact_cost(model_id: str, provider: str | None, tier: str | None, hour_iso: str | None,
-                row: dict[str, int]) -> tuple[float, float]:
-    from genai_prices import Usage, calc_price
+def exact_cost(rates: Rates, row: dict[str, int]) -> tuple[float, float]:
+    """``(total, output part)`` of one step priced exactly with the genai-prices price behind
+    ``rates`` (for steps above a long-context threshold, which re-prices the whole request)."""
+    from genai_prices import Usage
 
-    prov, model = model_id.split(":", 1)
-    when = datetime.fromisoformat(hour_iso) if hour_iso else None
     kw: dict[str, int] = {"input_tokens": row["input"], "output_tokens": row["output"],
                           "cache_read_tokens": row["read"]}
     if row["w5"] or row["w1"]:
         kw.update(cache_write_tokens=row["w5"] + row["w1"], cache_write_5m_tokens=row["w5"],
                   cache_write_1h_tokens=row["w1"])
-    r = calc_price(Usage(**kw), model, provider_id=prov, genai_request_timestamp=when,  # type: ignore[arg-type]
-                   price_context=_ctx_for_tier(tier))  # type: ignore[arg-type]
-    return float(r.total_price), float(r.output_price)
+    r = rates.price.calc_price(Usage(**kw))
+    return float(r["total_price"]), float(r["output_price"])
 
 
 class Pricer:
@@ -373,9 +385,11 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
                          - w1[rows] * (rates.cache_write_1h - rates.uncached))
         premium_1h[rows] = w1[rows] * (rates.cache_write_1h - rates.cache_write_5m)
         src[rows] = "computed"
+        if rates.tier_note and rates.tier_note not in info.notes:
+            info.notes.append(rates.tier_note)
         if rates.tier_threshold is not None and rates.source == "genai-prices":
             for r in rows[inp[rows] > rates.tier_threshold]:
-                total, o_part = _exact_cost(rates.model_id, p_s, t_s, h_s, {
+                total, o_part = exact_cost(rates, {
                     "input": int(inp[r]), "output": int(out[r]), "read": int(rd[r]),
                     "w5": int(w5[r]), "w1": int(w1[r])})
                 scale = total / cost[r] if cost[r] else 1.0

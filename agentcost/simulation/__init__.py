@@ -207,10 +207,7 @@ def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
                    "where the trace has it, else the call's own duration scaled by tier.")
     if sc.batch:
         b = d.get("batch", {})
-        out.append("Batch: eligible calls at the provider's batch prices (50% off; cache "
-                   "discounts stack as the price data has them); each batched call's latency "
-                   f"becomes the batch window ({_dur_s(b.get('window_s', st.batch_window_s))}; "
-                   "most batches finish within 1 h, results may take up to 24 h).")
+        out.append(_batch_sentence(b, st))
     if sc.trim_history is not None:
         out.append(f"Trimming keeps the stable prefix (tools, system, first user message) and "
                    f"the last {sc.trim_history} turns; older turns (assistant messages with "
@@ -246,6 +243,24 @@ def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
                   "fingerprint and are never reused")
         out.append(s + ".")
     return out
+
+
+def _batch_sentence(b: dict[str, Any], st: Settings) -> str:
+    """The batch lever as applied: the discount is the one the prices gave, not a constant."""
+    window = _dur_s(b.get("window_s", st.batch_window_s))
+    own, batched, n = b.get("own_tier_cost_usd"), b.get("batch_cost_usd"), b.get("priced_calls")
+    if n and own:
+        price = (f"{n:,} batched call{'s' if n != 1 else ''} priced at the provider's batch "
+                 f"prices: ${batched:,.4f} instead of ${own:,.4f} at their own tier "
+                 f"({(batched - own) / own * 100:+.1f}%; cache discounts stack as the price "
+                 "data has them)")
+    elif b.get("calls"):
+        price = ("the batched calls have no known price, so no batch discount is applied "
+                 "(see warnings)")
+    else:
+        price = "no call was eligible, so nothing was priced at batch prices"
+    return (f"Batch: {price}; each batched call's latency becomes the batch window ({window}; "
+            "most batches finish within 1 h, results may take up to 24 h).")
 
 
 def _range_sentence(sc: Scenario, st: Settings) -> str:

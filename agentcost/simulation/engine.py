@@ -186,15 +186,16 @@ def _hour_iso(h: int) -> str | None:
 
 def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.ndarray,
                 hour: np.ndarray, unc: np.ndarray, rd: np.ndarray, w5: np.ndarray,
-                w1: np.ndarray, out: np.ndarray, reported: np.ndarray, usage: np.ndarray
-                ) -> np.ndarray:
+                w1: np.ndarray, out: np.ndarray, reported: np.ndarray, usage: np.ndarray,
+                notes: list[str] | None = None) -> np.ndarray:
     """Cost per call at the prices of (model, provider, tier, hour) — the same rates and
     long-context handling as :func:`agentcost.pricing.price_frame`. Unknown model: the trace's
-    reported cost (scaled by the caller) or NaN."""
+    reported cost (scaled by the caller) or NaN. How a service tier was priced before the price
+    data's tier dates is appended to ``notes``."""
     import numpy as np
     import pandas as pd
 
-    from agentcost.pricing import _exact_cost
+    from agentcost.pricing import Rates, exact_cost
 
     n = len(model)
     cost = np.full(n, np.nan)
@@ -215,7 +216,7 @@ def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.
     r1 = np.full(len(uk), np.nan)
     ro = np.full(len(uk), np.nan)
     thr = np.full(len(uk), np.iinfo(np.int64).max, dtype="int64")
-    meta: list[tuple[str, str | None, str | None, str | None] | None] = [None] * len(uk)
+    meta: list[Rates | None] = [None] * len(uk)
     for g, r0 in enumerate(first):
         m = um[cm[r0]]
         if m is None or (isinstance(m, float) and math.isnan(m)):
@@ -228,18 +229,20 @@ def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.
         rates = ctx.pricer.rates(str(m), p_s, t_s, h_s)
         if rates is None:
             continue
+        if notes is not None and rates.tier_note and rates.tier_note not in notes:
+            notes.append(rates.tier_note)
         ru[g], rr[g], r5[g], r1[g], ro[g] = (rates.uncached, rates.cache_read,
                                               rates.cache_write_5m, rates.cache_write_1h,
                                               rates.output)
         if rates.tier_threshold is not None and rates.source == "genai-prices":
             thr[g] = rates.tier_threshold
-            meta[g] = (rates.model_id, p_s, t_s, h_s)
+            meta[g] = rates
     cost = (unc * ru[inv] + rd * rr[inv] + w5 * r5[inv] + w1 * r1[inv] + out * ro[inv])
     inp = unc + rd + w5 + w1
     for r in np.flatnonzero(inp > thr[inv]):
         mt = meta[inv[r]]
         assert mt is not None
-        total, _ = _exact_cost(mt[0], mt[1], mt[2], mt[3], {
+        total, _ = exact_cost(mt, {
             "input": int(inp[r]), "output": int(out[r]), "read": int(rd[r]),
             "w5": int(w5[r]), "w1": int(w1[r])})
         cost[r] = total
@@ -594,8 +597,14 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
         o_tot = (w.l_inp + w.l_out)[c_step].astype("float64")
         scale = np.where(o_tot > 0, (c_inp + c_out) / np.maximum(o_tot, 1), 1.0)
     reported = np.where(c_esc, np.nan, w.l_reported[c_step] * scale)
+    tier_notes: list[str] = []
     c_cost = price_calls(ctx, c_model, c_provider, tier, w.l_hour[c_step], c_unc, c_rd, c_w5,
-                         c_w1, c_out, reported, w.l_usage[c_step])
+                         c_w1, c_out, reported, w.l_usage[c_step], tier_notes)
+    if sc.batch and "batch" in det:
+        _batch_prices(ctx, det["batch"], c_batch, c_cost, c_model, c_provider,
+                      w.l_tier[c_step], w.l_hour[c_step], (c_unc, c_rd, c_w5, c_w1, c_out),
+                      reported, w.l_usage[c_step])
+    notes.extend(n for n in tier_notes if n not in notes)
     priced = ~np.isnan(c_cost)
     unpriced = int((~priced & w.l_usage[c_step]).sum())
     no_usage = int((~w.l_usage[c_step]).sum())
@@ -616,6 +625,25 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
         task_latency_s=lat, tasks_cut=cut_n, cut_cost_usd=float(task_cost[cut].sum()),
         replayed=not passthrough, details=det, assumptions=notes, warnings=warns,
     )
+
+
+def _batch_prices(ctx: Context, det: dict[str, Any], c_batch: np.ndarray, c_cost: np.ndarray,
+                  c_model: np.ndarray, c_provider: np.ndarray, std_tier: np.ndarray,
+                  hour: np.ndarray, tokens: tuple[np.ndarray, ...], reported: np.ndarray,
+                  usage: np.ndarray) -> None:
+    """What the batched calls cost at the batch prices applied and at their own tier, so the
+    batch sentence states the discount that was applied rather than one assumed."""
+    import numpy as np
+
+    sel = np.flatnonzero(c_batch)
+    unc, rd, w5, w1, out = (t[sel] for t in tokens)
+    own = price_calls(ctx, c_model[sel], c_provider[sel], std_tier[sel], hour[sel], unc, rd, w5,
+                      w1, out, reported[sel], usage[sel])
+    batched = c_cost[sel]
+    ok = ~np.isnan(own) & ~np.isnan(batched)
+    det["priced_calls"] = int(ok.sum())
+    det["batch_cost_usd"] = round(float(batched[ok].sum()), 8)
+    det["own_tier_cost_usd"] = round(float(own[ok].sum()), 8)
 
 
 def _dur_s(s: float) -> str:
