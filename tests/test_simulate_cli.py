@@ -58,7 +58,9 @@ def test_csv_and_cascade_names_printed(run):
     assert rows[1]["levers"] == "cascade"
     assert "Escalation rate 0 (default; set --escalation-rate)" in rows[1]["assumptions"]
     table = run("simulate", "sample_traces", "--cascade", "haiku,sonnet")
-    assert "models: haiku → claude-haiku-5-5, sonnet → claude-sonnet-5-5" in table.stdout
+    assert "models: haiku → claude-haiku-5-5, sonnet → claude-sonnet-4-6" in table.stdout
+    md = run("simulate", "sample_traces", "--cascade", "haiku,sonnet", "--format", "markdown")
+    assert "| cascade haiku,sonnet · esc 0 assumed |" in md.stdout
 
 
 def test_output_file(run, tmp_path):

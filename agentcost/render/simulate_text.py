@@ -47,7 +47,7 @@ def _signed_pct(v: Any) -> str:
 def _cells(d: dict[str, Any], is_base: bool) -> list[str]:
     lb = d.get("cost_is_lower_bound")
     return [
-        str(d["name"]),
+        str(d["name"]) + _escalation_label(d),
         fmt.usd(d["cost_usd"], bool(lb)),
         "—" if is_base else _signed_usd(d["delta_usd"]),
         "—" if is_base else _signed_pct(d["delta_pct"]),
@@ -56,6 +56,16 @@ def _cells(d: dict[str, Any], is_base: bool) -> list[str]:
         fmt.secs(d["latency_p50_s"]),
         fmt.secs(d["latency_p95_s"]),
     ]
+
+
+def _escalation_label(d: dict[str, Any]) -> str:
+    """A cascade's headline names the escalation rate its figure rests on, and whether it was
+    measured (``--escalation-from``) or assumed (the default 0 included)."""
+    c = (d.get("details") or {}).get("cascade")
+    if not c:
+        return ""
+    how = "measured" if c.get("escalation_source") else "assumed"
+    return f" · esc {c.get('escalation_rate', 0):g} {how}"
 
 
 def _common(doc: dict[str, Any]) -> list[str]:

@@ -185,7 +185,7 @@ def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
         names = [f"{m} (alias {a!r})" if a != m else m
                  for a, m in zip(sc.cascade_given or sc.cascade, sc.cascade, strict=False)]
         out.append(f"Cascade: cheap = {names[0]}, strong = {names[1]}" +
-                   (" (aliases resolve to the newest current model)" if al else "") + ".")
+                   (" (aliases resolved against the trace, see below)" if al else "") + ".")
         rules = "; ".join(f"{k} → {v}" for k, v in sc.roles) if sc.roles else ""
         out.append("Role rule: a step ending in tool calls (routing/tool decision) → cheap; "
                    "the task's final step without tool calls (user-facing synthesis) → strong; "
@@ -340,6 +340,7 @@ def simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
 
 def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
               settings: Settings | None, config: Config | None) -> SimulationReport:
+    from agentcost.simulation.cascade import all_on_strong, resolve_for_trace, split_sentence
     from agentcost.simulation.engine import Context, run
     from agentcost.simulation.workload import prepare
 
@@ -370,8 +371,14 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
     calib: str | None = None
     # every run the report needs: (scenario index, part, scenario, variant)
     jobs: list[tuple[int, str, Scenario, str]] = []
+    resolved = [resolve_for_trace(sc, w) for sc in scs]
+    scs = [r.scenario for r in resolved]
     for k, sc in enumerate(scs):
         jobs.append((k, "main", sc, "expected"))
+        if resolved[k].model_change:
+            jobs.append((k, "allstrong", all_on_strong(sc), "expected"))
+            if sc.levers() != ["cascade"]:
+                jobs.append((k, "cascadeonly", sc.only(["cascade"]), "expected"))
         levers = sc.levers()
         if len(levers) >= 2:
             for j in range(len(levers) - 1):
@@ -401,6 +408,17 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
                 })
                 prev = f
         assumptions = [price_line, *fig.assumptions, *_lever_sentences(sc, fig, st)]
+        res_k = resolved[k]
+        if res_k.notes:
+            assumptions.append("Cascade models chosen for this trace: " + "; ".join(res_k.notes)
+                               + ".")
+        fig.warnings.extend(x for x in res_k.warnings if x not in fig.warnings)
+        if res_k.model_change and sc.cascade is not None:
+            only = fig if sc.levers() == ["cascade"] else by[(k, "cascadeonly")]
+            text, split = split_sentence(sc.cascade[1], base.cost_usd,
+                                         by[(k, "allstrong")].cost_usd, only.cost_usd)
+            assumptions.append(text)
+            fig.details.setdefault("cascade", {})["delta_split"] = split
         if (fig.replayed or "cache" in levers) and reuse_s:
             assumptions.append(reuse_s)
         if fig.replayed and w.l_rd.sum() > 0:

@@ -23,8 +23,10 @@ Rules the levers follow (also stated in every report's assumptions):
   otherwise a step that ends in tool calls (a routing or tool decision) → cheap; the last llm
   step of the task without tool calls (the user-facing final synthesis) → strong; any other step
   whose output is at most ``short_output_tokens`` (64) tokens (short and classifying) → cheap;
-  the rest → strong. ``escalation_rate`` re-runs that share of the cheap steps (evenly spread,
-  deterministic) on the strong model right after the cheap call, paying both.
+  the rest → strong. ``escalation_rate`` re-runs that share of the cheap steps on the strong model right
+  after the cheap call, paying both. Which steps escalate follows one fixed, seeded ranking of
+  the steps, so the steps escalated at a rate are a subset of those at any higher rate and cost
+  never falls as the rate rises.
 * Latency: an llm call's duration changes with its prefill (TTFT scaled by the change in
   prefill work, a cached token counting a tenth of an uncached one; no TTFT → no prefill change)
   and its generation (scaled with output tokens). A call moved to another model takes that
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
 PREFILL_CACHED_WEIGHT = 0.1
 TIER_SPEED = {"cheap": 0.5, "mid": 1.0, "strong": 1.5}
 VARIANTS = ("expected", "optimistic", "pessimistic")
+ESCALATION_SEED = 20_260_414  # fixed: the same steps escalate in every run of the same trace
 
 
 @dataclass
@@ -113,6 +116,7 @@ class Context:
         self._ref: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._ref_steps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._ref_fig: Figures | None = None
+        self._esc_rank: np.ndarray | None = None
 
     def reference(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cache reads and 5m/1h writes per llm step when the unchanged trace is replayed with
@@ -129,6 +133,16 @@ class Context:
         self.reference()
         assert self._ref_fig is not None
         return self._ref_fig
+
+    def escalation_rank(self) -> np.ndarray:
+        """A fixed pseudo-random rank of every llm step (seed ``ESCALATION_SEED``): which
+        cheap steps a cascade escalates, the same for every rate and every run."""
+        import numpy as np
+
+        if self._esc_rank is None:
+            rng = np.random.default_rng(ESCALATION_SEED)
+            self._esc_rank = rng.permutation(self.w.n_llm)
+        return self._esc_rank
 
     def mech(self, model: str | None, provider: str | None) -> Mechanics:
         k = (model, provider)
@@ -372,9 +386,11 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
         rate = _rate_for(sc, variant)
         cheap_kept = np.flatnonzero(role_cheap & keep)
         if rate > 0 and len(cheap_kept):
-            c = np.arange(1, len(cheap_kept) + 1, dtype="float64")
-            pick = np.floor(c * rate + 1e-9) > np.floor((c - 1) * rate + 1e-9)
-            esc[cheap_kept[pick]] = True
+            # the first rate x n cheap steps of one fixed ranking: the steps escalated at a
+            # rate are a subset of those escalated at any higher rate
+            n_esc = int(np.floor(len(cheap_kept) * rate + 1e-9))
+            order = np.argsort(ctx.escalation_rank()[cheap_kept], kind="stable")
+            esc[cheap_kept[order[:n_esc]]] = True
         used = {f"{s} → {d}": round(r, 3) for (s, d), r in pair_ratio.items()
                 if s is not None and s != d}
         det["cascade"] = {
@@ -808,7 +824,9 @@ def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | 
 
 def _call_starts(w: Workload, c_step: np.ndarray, c_esc: np.ndarray,
                  c_dur: np.ndarray) -> np.ndarray:
-    """Start (ns) of each call; an escalation starts when its cheap call has finished."""
+    """Start (ns) of each call. An escalation starts when its cheap call has finished, and
+    every later call of its task starts that much later (the agent waited for the strong
+    answer), so later calls can read what the escalation wrote to the cache."""
     import numpy as np
 
     start = w.l_start[c_step].copy()
@@ -817,6 +835,12 @@ def _call_starts(w: Workload, c_step: np.ndarray, c_esc: np.ndarray,
         kept = np.flatnonzero(~c_esc)
         pos = np.searchsorted(c_step[kept], c_step[esc])
         start[esc] = start[esc] + (c_dur[kept[pos]] * 1e6).astype("int64")
+        delay = np.zeros(w.n_llm, dtype="int64")
+        np.add.at(delay, c_step[esc], (c_dur[esc] * 1e6).astype("int64"))
+        cs = np.cumsum(delay)
+        first = w.task_llm_offset[w.l_task]
+        before = cs - delay - (cs[first] - delay[first])  # earlier escalations of the task
+        start = start + before[c_step]
     return start
 
 
