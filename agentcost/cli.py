@@ -145,6 +145,13 @@ def analyze(
     explain_misses: Annotated[bool, typer.Option(
         "--explain-misses", help="Explain each cache miss (cause, first differing block, tokens "
         "and dollars lost; needs request bodies or segments); table, json, markdown.")] = False,
+    chart: Annotated[bool, typer.Option(
+        "--chart", help="Table format: add a bar chart of cost per task (per day with "
+        "--group-by day) and, with --task, a sparkline of the cache hit ratio per step.")
+    ] = False,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="Table format: keep every column (by default columns are left out, "
+        "in a stated order, to fit the terminal; values are never cut).")] = False,
 ) -> None:
     """Where the money and the seconds went, per task and per step."""
 
@@ -190,20 +197,26 @@ def analyze(
             from agentcost.audit import explain_misses as run_explain
 
             report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
-        _emit_analyze(report, fmt, output)
+        _emit_analyze(report, fmt, output, wide)
+        if chart and fmt is OutFormat.table and output is None:
+            from agentcost.render import charts
+
+            charts.render_cost_chart(report, _console())
+            charts.render_hit_sparkline(report, _console())
         return 0
 
     code = _run(body)
     raise typer.Exit(code)
 
 
-def _emit_analyze(report: Any, fmt: OutFormat, output: Path | None = None) -> None:
+def _emit_analyze(report: Any, fmt: OutFormat, output: Path | None = None,
+                  wide: bool = False) -> None:
     from agentcost.render import analyze_text, audit_text, data
 
     misses = report.extra.get("cache_misses")  # analyze --explain-misses
     if fmt is OutFormat.table:
         if output is None:
-            analyze_text.render_console(report, _console())
+            analyze_text.render_console(report, _console(), wide)
             if misses is not None:
                 audit_text.render_misses(misses, _console())
             return
@@ -211,7 +224,7 @@ def _emit_analyze(report: Any, fmt: OutFormat, output: Path | None = None) -> No
 
         con = Console(record=True, file=open(os.devnull, "w"), width=120,  # noqa: SIM115
                       highlight=False, color_system=None)
-        analyze_text.render_console(report, con)
+        analyze_text.render_console(report, con, wide)
         if misses is not None:
             audit_text.render_misses(misses, con)
         write_output(con.export_text(), output)

@@ -151,9 +151,17 @@ def pricing_line(r: AnalyzeReport) -> str:
     return s
 
 
-def render_console(r: AnalyzeReport, console: Console) -> None:
+def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> None:
     from rich import box
     from rich.table import Table
+
+    from agentcost.render.fit import dropped_note, fitted
+
+    def show(cols: tuple[str, ...], build: Any) -> None:
+        table, dropped = fitted(console, cols, build, wide)
+        console.print(table)
+        if dropped:
+            console.print(dropped_note(dropped).replace("{w}", str(console.width)))
 
     if r.task_steps is not None:
         _render_task(r, console)
@@ -167,30 +175,46 @@ def render_console(r: AnalyzeReport, console: Console) -> None:
     console.print(grid)
 
     if r.groups is not None:
-        t = Table(title=f"By {r.group_by}", box=box.SIMPLE_HEAD, title_justify="left")
-        for c in (r.group_by, *GROUP_COLS):
-            t.add_column(c, justify="left" if c == r.group_by else "right")
-        for d in r.groups[: r.top]:
-            t.add_row(*[_esc(x) for x in group_cells(r.group_by, d)])
-        console.print(t)
+        groups = r.groups
+
+        def by_group(cols: tuple[str, ...]) -> Table:
+            t = Table(title=f"By {r.group_by}", box=box.SIMPLE_HEAD, title_justify="left")
+            every = (r.group_by, *GROUP_COLS)
+            for c in cols:
+                t.add_column(c, justify="left" if c == r.group_by else "right")
+            for d in groups[: r.top]:
+                cells = dict(zip(every, group_cells(r.group_by, d), strict=True))
+                t.add_row(*[_esc(cells[c]) for c in cols])
+            return t
+
+        show((r.group_by, *GROUP_COLS), by_group)
     else:
         n = min(r.top, len(r.tasks))
-        t = Table(title=f"Costliest tasks (top {n} of {len(r.tasks)})", box=box.SIMPLE_HEAD,
-                  title_justify="left")
-        for c in TASK_COLS:
-            t.add_column(c, justify="left" if c == "task" else "right",
-                         overflow="fold" if c == "task" else "ellipsis")
-        for d in r.tasks[: r.top]:
-            t.add_row(*[_esc(x) for x in task_cells(d)])
-        console.print(t)
+
+        def by_task(cols: tuple[str, ...]) -> Table:
+            t = Table(title=f"Costliest tasks (top {n} of {len(r.tasks)})", box=box.SIMPLE_HEAD,
+                      title_justify="left")
+            for c in cols:
+                t.add_column(c, justify="left" if c == "task" else "right",
+                             overflow="fold" if c == "task" else "ellipsis")
+            for d in r.tasks[: r.top]:
+                cells = dict(zip(TASK_COLS, task_cells(d), strict=True))
+                t.add_row(*[_esc(cells[c]) for c in cols])
+            return t
+
+        show(TASK_COLS, by_task)
 
     if r.models:
-        t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left")
-        for c in MODEL_COLS:
-            t.add_column(c, justify="left" if c == "model" else "right")
-        for d in r.models:
-            t.add_row(*[_esc(x) for x in model_cells(d)])
-        console.print(t)
+        def by_model(cols: tuple[str, ...]) -> Table:
+            t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left")
+            for c in cols:
+                t.add_column(c, justify="left" if c == "model" else "right")
+            for d in r.models:
+                cells = dict(zip(MODEL_COLS, model_cells(d), strict=True))
+                t.add_row(*[_esc(cells[c]) for c in cols])
+            return t
+
+        show(MODEL_COLS, by_model)
 
     if r.findings:
         console.print(f"[bold]Findings[/bold] ({len(r.findings)})")

@@ -1,0 +1,42 @@
+"""Tables that fit the terminal without cutting a value: when a table is wider than the
+console, whole columns are dropped in a stated order (never a cost, token count or id cut
+mid-value) and a note names them; ``--wide`` keeps every column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+# least useful first: dropped in this order until the table fits
+DROP_ORDER = ("growth", "p50", "wall", "tools", "hit", "cache write", "cache read", "calls",
+              "llm", "tasks", "output", "input")
+
+
+def fitted(console: Console, cols: Sequence[str], build: Callable[[Sequence[str]], Table],
+           wide: bool = False) -> tuple[Table, list[str]]:
+    """``build(columns)`` with columns dropped (in :data:`DROP_ORDER`) until the table fits
+    ``console.width``; the dropped column names. Unchanged when it fits or ``wide``."""
+    from rich.measure import Measurement
+
+    table = build(cols)
+    if wide:
+        return table, []
+    kept, dropped = list(cols), []
+    roomy = console.options.update_width(100_000)  # the natural width, not the clamped one
+    for name in DROP_ORDER:
+        if Measurement.get(console, roomy, table).maximum <= console.width:
+            break
+        if name in kept:
+            kept.remove(name)
+            dropped.append(name)
+            table = build(kept)
+    return table, dropped
+
+
+def dropped_note(dropped: list[str]) -> str:
+    return (f"[dim]columns left out to fit {{w}} columns: {', '.join(dropped)} (--wide keeps "
+            "all)[/dim]") if dropped else ""

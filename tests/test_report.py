@@ -1,0 +1,176 @@
+"""``agentcost report``: the data payload (golden JSON, same figures as analyze), escaping, and
+the page in a real browser (headless Chromium from the OS packages).
+
+Regenerate the payload golden after an intended change: ``UPDATE_GOLDEN=1 pytest
+tests/test_report.py``. Screenshots are kept in ``test-artifacts/`` (ignored by git).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agentcost.analysis import AnalyzeOptions, analyze
+from agentcost.report_data import ReportOptions, build_payload, clean
+from agentcost.table import load
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "tests" / "golden" / "report_payload.json"
+ARTIFACTS = REPO / "test-artifacts"
+SCENARIOS = REPO / "tests" / "fixtures" / "simulate" / "scenarios.yaml"
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"]
+
+pytest.importorskip("plotly")
+
+
+def _payload(**kw):  # type: ignore[no-untyped-def]
+    table = load(["sample_traces"], segments=False)
+    return build_payload(table, ReportOptions(AnalyzeOptions(**kw)))
+
+
+def _normalise(obj):  # type: ignore[no-untyped-def]
+    text = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    return re.sub(r'"data_fingerprint": "[0-9a-f]+"', '"data_fingerprint": "X"', text) + "\n"
+
+
+def test_payload_golden(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(REPO)
+    text = _normalise(_payload())
+    if os.environ.get("UPDATE_GOLDEN") or not GOLDEN.exists():
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text(), f"payload differs from {GOLDEN} (UPDATE_GOLDEN=1)"
+
+
+def test_payload_figures_are_analyze_figures(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(REPO)
+    p = _payload()
+    rep = analyze(load(["sample_traces"], segments=False))
+    assert p["summary"]["cost_usd"] == rep.totals["cost_usd"]
+    assert [t["cost_usd"] for t in p["tasks"]] == [t["cost_usd"] for t in rep.tasks[:10]]
+    assert p["findings"] == rep.findings
+    # the daily series per model adds up to each model's cost (to rounding of 8 decimals)
+    for m in rep.models:
+        daily = sum(d["cost_usd"] for d in p["daily"] if d["model"] == m["model"])
+        assert daily == pytest.approx(m["cost_usd"], abs=1e-7)
+    # the step series is the task's llm steps, uncached + read + write = input
+    d = next(t for t in p["task_detail"] if t["task_id"] == "ticket-4713")
+    s = d["input_series"]
+    assert len(s["step"]) == d["llm_steps"] == 25
+    for u, r, w, i in zip(s["uncached_input_tokens"], s["cache_read_tokens"],
+                          s["cache_write_tokens"], s["input_tokens"], strict=True):
+        assert u + r + w == i
+
+
+def test_big_task_is_binned(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(REPO)
+    table = load(["sample_traces"], segments=False)
+    p = build_payload(table, ReportOptions(AnalyzeOptions(task="ticket-4713"), max_points=10,
+                                           max_bars=20))
+    (d,) = p["task_detail"]
+    assert d["input_series"]["bin_size"] == 3 and len(d["input_series"]["step"]) == 9
+    assert len(d["timeline"]) == 20 and d["timeline_truncated"] == 29
+
+
+def test_escaping_no_script_injection_no_control_chars():  # type: ignore[no-untyped-def]
+    from agentcost.render.html_report import payload_json
+
+    evil = {"task_id": "</script><script>alert(1)</script>\x1b[31m\u2028&x\x00"}
+    cleaned = clean(evil)
+    assert cleaned["task_id"] == "</script><script>alert(1)</script>[31m&x"
+    text = payload_json(cleaned)
+    assert "</script" not in text and "<" not in text and "\x1b" not in text
+    assert json.loads(text) == cleaned
+
+
+def test_report_cli_writes_page(run, tmp_path):  # type: ignore[no-untyped-def]
+    out = tmp_path / "r.html"
+    res = run("report", "sample_traces", "-o", str(out), "--simulate", str(SCENARIOS))
+    assert res.exit_code == 0, res.output
+    html = out.read_text()
+    assert html.count("<script") == 3 and "https://" not in html.split("<script>")[0]
+    assert out.stat().st_size < 5_000_000
+    m = re.search(r'<script type="application/json" id="payload">(.*?)</script>', html, re.S)
+    assert m is not None
+    payload = json.loads(m.group(1))
+    names = [s["name"] for s in payload["simulation"]["scenarios"]]
+    assert sorted(names) == sorted(["cache stable+last", "cascade haiku,sonnet",
+                                    "nightly batch", "lean loop"])
+
+
+def test_report_bad_input_exit_2(run, tmp_path):  # type: ignore[no-untyped-def]
+    res = run("report", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "r.html"))
+    assert res.exit_code == 2 and not (tmp_path / "r.html").exists()
+
+
+# ----------------------------------------------------------------------------- browser
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium not found under CI (.ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return exe
+
+
+def open_page(page: Path, work: Path, screenshot: Path | None = None):  # type: ignore[no-untyped-def]
+    """Load ``page`` in headless Chromium: (DOM after scripts ran, console lines, URLs the page
+    requested over the network — from Chromium's own net log)."""
+    exe = _chromium()
+    net = work / "net.json"
+    base = [exe, *CHROME_FLAGS, f"--user-data-dir={work / 'profile'}", "--window-size=1280,900",
+            "--virtual-time-budget=8000", "--enable-logging=stderr", "--v=0",
+            f"--log-net-log={net}"]
+    res = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=120)
+    console = [ln for ln in res.stderr.splitlines() if ":CONSOLE" in ln]
+    log = json.loads(net.read_text())
+    types = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+    urls = [e["params"]["url"] for e in log["events"]
+            if types[e["type"]] == "URL_REQUEST_START_JOB" and "url" in e.get("params", {})
+            and "file://" in e["params"].get("network_isolation_key", "")
+            and not e["params"]["url"].startswith(("file:", "data:", "blob:"))]
+    if screenshot is not None:
+        subprocess.run([*base[:-3], f"--screenshot={screenshot}", page.as_uri()],
+                       capture_output=True, timeout=120, check=True)
+    return res.stdout, console, urls
+
+
+def test_browser_detector_sees_errors_and_requests(tmp_path):  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><body><script>console.error("boom");'
+                   'fetch("http://127.0.0.1:9/x")</script></body></html>')
+    _, console, urls = open_page(bad, tmp_path)
+    assert any('"boom"' in c for c in console)
+    assert urls == ["http://127.0.0.1:9/x"]
+
+
+def test_report_renders_in_chromium(run, tmp_path):  # type: ignore[no-untyped-def]
+    page = tmp_path / "report.html"
+    res = run("report", "sample_traces", "-o", str(page), "--simulate", str(SCENARIOS))
+    assert res.exit_code == 0, res.output
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    dom, console, urls = open_page(page, tmp_path, screenshot=shot)
+    assert console == [] and urls == []
+    assert 'data-rendered="1"' in dom
+    charts = ["chart-daily", "chart-model-cost", "chart-model-tokens", "chart-tasks",
+              "chart-sim", *[f"chart-steps-{i}" for i in range(5)],
+              *[f"chart-gantt-{i}" for i in range(5)]]
+    for cid in charts:
+        m = re.search(rf'<div id="{cid}" class="chart[^"]*"[^>]*>(.*?)</svg>', dom, re.S)
+        assert m is not None and 'class="main-svg"' in m.group(1), cid
+        assert re.search(r'class="(point|bars|trace bars|scatterlayer)', dom)
+    assert dom.count('class="main-svg"') >= 2 * len(charts)
+    assert "ticket-4713" in dom and "cache-lost-money" in dom
+    assert shot.stat().st_size > 10_000
