@@ -6,7 +6,8 @@ Pure functions over a priced :class:`~agentcost.table.StepTable`. Metric definit
   are left out and the total is flagged ``cost_is_lower_bound``.
 * ``cache_hit_ratio`` — Σ cache_read / Σ input; ``io_ratio`` — Σ input / Σ output.
 * ``input_cost_share`` — cost of all prompt tokens (uncached + reads + writes) / total cost.
-* ``llm_time_share`` — Σ llm duration / (Σ llm duration + Σ tool duration).
+* ``llm_time_share`` — Σ llm duration / (Σ llm duration + Σ tool duration); tool steps that
+  wait for the user (``USER_WAIT_TOOLS``) count as ``user_wait_time_s``, not as tool time.
 * ``iterations`` — llm steps of a task; ``context_growth`` — input of its last llm step / first.
 * ``cache_net_savings_usd`` — read discounts minus write premiums vs. the same calls uncached.
 * ``wall_time_s`` — first start to last end; p50/p95 of step durations by kind; TTFT p50/p95.
@@ -158,12 +159,17 @@ def _quantiles(s: pd.Series) -> tuple[float | None, float | None]:
     return float(s.quantile(0.5)), float(s.quantile(0.95))
 
 
+# Tool steps that wait for a person, not for a tool: Claude Code's question and plan-approval
+# prompts. Their duration is the user's reply time; it is reported as waiting-for-user time and
+# kept out of tool time and the llm/tool split.
+USER_WAIT_TOOLS = ("AskUserQuestion", "ExitPlanMode")
+
 def _work(df: pd.DataFrame) -> pd.DataFrame:
     """Helper columns for vectorised aggregation."""
     import numpy as np
 
-    keep = ["task_id", "kind", "model", "response_model", "provider", "started_at", "ended_at",
-            "duration_ms", "ttft_ms", *TOKEN_SUMS, "cost_usd", "output_cost_usd",
+    keep = ["task_id", "kind", "name", "model", "response_model", "provider", "started_at",
+            "ended_at", "duration_ms", "ttft_ms", *TOKEN_SUMS, "cost_usd", "output_cost_usd",
             "cache_savings_usd", "cost_source"]
     w = df[keep].copy()
     is_llm = (w["kind"] == "llm").fillna(False).astype(bool)
@@ -172,7 +178,9 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
     w["_llm"] = is_llm.astype("int64")
     w["_tool"] = is_tool.astype("int64")
     w["_llm_ms"] = np.where(is_llm, dur, np.nan)
-    w["_tool_ms"] = np.where(is_tool, dur, np.nan)
+    waits = is_tool & w["name"].isin(USER_WAIT_TOOLS).fillna(False).astype(bool)
+    w["_tool_ms"] = np.where(is_tool & ~waits, dur, np.nan)
+    w["_wait_ms"] = np.where(waits, dur, np.nan)
     cost = w["cost_usd"].astype("float64")
     w["_priced"] = (is_llm & cost.notna()).astype("int64")
     w["_unpriced"] = (is_llm & cost.isna() & (w["input_tokens"].notna()
@@ -200,6 +208,7 @@ def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
         cache_net_savings_usd=("cache_savings_usd", "sum"),
         _llm_ms=("_llm_ms", "sum"),
         _tool_ms=("_tool_ms", "sum"),
+        _wait_ms=("_wait_ms", "sum"),
         unpriced_steps=("_unpriced", "sum"),
         _priced=("_priced", "sum"),
         no_usage_steps=("_no_usage", "sum"),
@@ -235,6 +244,7 @@ def _metrics_row(r: Any) -> dict[str, Any]:
         "cache_net_savings_usd": _f(r["cache_net_savings_usd"], 8),
         "llm_time_s": _f(llm_ms / 1000.0, 3),
         "tool_time_s": _f(tool_ms / 1000.0, 3),
+        "user_wait_time_s": _f(float(r["_wait_ms"]) / 1000.0, 3),
         "wall_time_s": _f(wall, 3),
         "started_at": _iso(r["_start"]),
     }
@@ -574,7 +584,7 @@ def _empty_row() -> Any:
 
     d: dict[str, Any] = {c: 0 for c in TOKEN_SUMS}
     d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
-             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, unpriced_steps=0, _priced=0, no_usage_steps=0,
+             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, _wait_ms=0.0, unpriced_steps=0, _priced=0, no_usage_steps=0,
              cache_read_unknown_steps=0, _start=pd.NaT, _end=pd.NaT)
     return pd.Series(d)
 

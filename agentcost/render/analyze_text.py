@@ -44,7 +44,9 @@ def summary_lines(r: AnalyzeReport) -> list[tuple[str, str]]:
         ("input : output", fmt.ratio(t["io_ratio"])),
         ("input cost share", fmt.pct(t["input_cost_share"])),
         ("llm time share", fmt.pct(t["llm_time_share"])
-         + f"  (llm {fmt.secs(t['llm_time_s'])}, tools {fmt.secs(t['tool_time_s'])})"),
+         + f"  (llm {fmt.secs(t['llm_time_s'])}, tools {fmt.secs(t['tool_time_s'])}"
+         + (f", waiting for the user {fmt.secs(t['user_wait_time_s'])}"
+            if t.get("user_wait_time_s") else "") + ")"),
         ("llm step p50 / p95", f"{fmt.ms(t['llm_step_p50_ms'])} / {fmt.ms(t['llm_step_p95_ms'])}"),
         ("TTFT p50 / p95", f"{fmt.ms(t['ttft_p50_ms'])} / {fmt.ms(t['ttft_p95_ms'])}"),
     ]
