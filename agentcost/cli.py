@@ -74,7 +74,17 @@ def _run(fn: Any) -> Any:
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    con = Console(highlight=False, soft_wrap=False)
+
+    def reader_went_away() -> None:
+        # rich's own handler exits 1, which `agentcost check … | head` would read as a failed
+        # gate: the rest of the output goes nowhere and the command keeps its own exit code
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        con.quiet = True
+
+    con.on_broken_pipe = reader_went_away  # type: ignore[method-assign]
+    return con
 
 
 def _progress_cb() -> tuple[Any, Any]:

@@ -133,7 +133,7 @@ def check(current: StepTable | AnalyzeReport, budgets: Any = None,
                                   unpriced_models=_unpriced(cur.pricing)))
     if baseline is not None:
         _load_past(side, baseline, cfg, warnings)
-    gates: list[Gate] = []
+    gates: list[Gate] = _input_gates(side, baseline)
     totals = _total_rows(side, opts, gates)
     tasks = _task_results(side, opts, gates)
     budget_results = _budget_results(side, bl, gates)
@@ -184,6 +184,29 @@ class _Sides:
     def unknown_cost(self, f: Figure) -> Figure:
         assert self.drift is not None
         return Figure(f.value, 0.0, INF, self.drift.note)
+
+
+def _input_gates(side: _Sides, baseline: Baseline | None) -> list[Gate]:
+    """What the current run could not be compared on is inconclusive, never a pass: traces from
+    which no llm call was read (every line rejected, or nothing recognised), and a baseline none
+    of whose tasks is in the current run (a −100 % that only says the tasks were not found)."""
+    cur = side.cur
+    ing = cur.ingest
+    out: list[Gate] = []
+    if not cur.totals.get("llm_calls"):
+        why = (f"{ing.get('malformed_lines', 0):,} of {ing.get('lines_read', 0):,} lines were "
+               "rejected as malformed" if ing.get("malformed_lines") else
+               f"{ing.get('files', 0):,} files, {ing.get('lines_read', 0):,} lines read")
+        out.append(Gate("input", "current traces", "inconclusive",
+                        f"no llm call was read from the current traces ({why}): nothing to "
+                        "compare or to hold to a budget"))
+    elif baseline is not None and side.past_tasks and side.matches and \
+            not any(m.status == "matched" for m in side.matches):
+        n = len(side.past_tasks)
+        out.append(Gate("input", "baseline tasks", "inconclusive",
+                        f"none of the baseline's {n:,} task{'s' if n != 1 else ''} is in the "
+                        "current run (matched by id or name): the runs cannot be compared"))
+    return out
 
 
 def _unpriced(pricing: dict[str, Any]) -> list[str]:
