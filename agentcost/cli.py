@@ -16,7 +16,7 @@ import typer
 
 from agentcost import __version__
 from agentcost.commands.options import InputFormat, Since, Strict, Until
-from agentcost.errors import EXIT_USAGE, AgentcostError
+from agentcost.errors import EXIT_INTERNAL, AgentcostError
 
 app = typer.Typer(
     name="agentcost",
@@ -63,12 +63,13 @@ def _run(fn: Any) -> Any:
         raise typer.Exit(0) from None
     except typer.Exit:
         raise
-    except Exception as exc:  # never a traceback for users; AGENTCOST_DEBUG=1 shows it
+    except Exception as exc:  # a bug: exit 70, never 2 (bad input); AGENTCOST_DEBUG=1 shows it
         if os.environ.get("AGENTCOST_DEBUG"):
             raise
-        print(f"agentcost: internal error: {type(exc).__name__}: {exc} "
-              "(set AGENTCOST_DEBUG=1 for details and please report it)", file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE) from None
+        print(f"agentcost: internal error: {type(exc).__name__}: {exc}\n"
+              "agentcost: this is a bug, not bad input; please report it with the traceback "
+              "that AGENTCOST_DEBUG=1 prints", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _console() -> Any:

@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCONCLUSIVE = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): a bug in agentcost, not bad input
 
 
 class AgentcostError(Exception):
