@@ -1,0 +1,157 @@
+"""``agentcost export``: read traces once, price them, write the step table as a dataset.
+
+Parquet output is hive-partitioned by UTC day (``day=YYYY-MM-DD/part-<run>.parquet``); CSV and
+JSONL are one file per day in the same layout. ``manifest.json`` at the root lists every exported
+input file by path, size, mtime and sha256, with the schema version and price-data fingerprint.
+With ``append=True`` files already in the manifest (same path, size and mtime, or same content
+hash) are skipped; overlapping steps that do get exported twice carry the same ``step_key``, and
+the dataset reader keeps one row per key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentcost.config import Config
+from agentcost.errors import InputError
+
+MANIFEST = "manifest.json"
+FORMATS = ("parquet", "csv", "jsonl")
+
+
+@dataclass
+class ExportResult:
+    out_dir: str
+    fmt: str
+    files_exported: list[str] = field(default_factory=list)
+    files_skipped: list[str] = field(default_factory=list)
+    steps_written: int = 0
+    written: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "sha256": _sha256(path)}
+
+
+def _load_manifest(out: Path, fmt: str) -> dict[str, Any]:
+    mf = out / MANIFEST
+    if not mf.exists():
+        return {"schema_version": None, "format": fmt, "files": [], "runs": []}
+    try:
+        data: dict[str, Any] = json.loads(mf.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable export manifest: {exc}", str(mf)) from None
+    if data.get("format") != fmt:
+        raise InputError(f"the dataset was exported as {data.get('format')}, not {fmt}", str(mf))
+    return data
+
+
+def _already(entry: dict[str, Any], known: list[dict[str, Any]]) -> bool:
+    for k in known:
+        if k["path"] == entry["path"] and k["size"] == entry["size"] and (
+                k["mtime_ns"] == entry["mtime_ns"]):
+            return True
+        if k["sha256"] == entry["sha256"]:
+            return True
+    return False
+
+
+def _input_files(paths: Sequence[str]) -> list[Path]:
+    from agentcost.ingest import resolve_sources
+
+    files = [src.path for src, _ in resolve_sources(paths) if src.path is not None]
+    if not files:
+        raise InputError("export needs trace files or folders (stdin cannot be exported)")
+    return files
+
+
+def export(paths: Sequence[str], out_dir: str | Path, *, fmt: str = "parquet",
+           append: bool = False, config: Config | None = None,
+           input_format: str | None = None) -> ExportResult:
+    """Export the priced steps of ``paths`` to ``out_dir`` (see the module docstring)."""
+    from agentcost.columnar.schema import SCHEMA_VERSION, to_arrow
+    from agentcost.table import load
+
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}")
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()) and not append:
+        raise InputError("output folder is not empty (use --append to add to it)", str(out))
+    manifest = _load_manifest(out, fmt)
+    res = ExportResult(out_dir=str(out), fmt=fmt)
+    todo: list[tuple[Path, dict[str, Any]]] = []
+    for p in _input_files(paths):
+        entry = _file_entry(p)
+        if _already(entry, manifest["files"]):
+            res.files_skipped.append(str(p))
+        else:
+            todo.append((p, entry))
+    if todo:
+        table = load([str(p) for p, _ in todo], config=config, input_format=input_format)
+        arrow = to_arrow(table.frame, table.pricing.data_fingerprint)
+        run = f"{time.time_ns():x}"
+        res.written = _write(arrow, out, fmt, run)
+        res.steps_written = arrow.num_rows
+        res.files_exported = [str(p) for p, _ in todo]
+        manifest["files"].extend(e for _, e in todo)
+        manifest["runs"].append({"run": run, "files": len(todo), "steps": arrow.num_rows,
+                                 "price_data_fingerprint": table.pricing.data_fingerprint,
+                                 "genai_prices_version": table.pricing.version})
+    manifest["schema_version"] = SCHEMA_VERSION
+    manifest["format"] = fmt
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return res
+
+
+def _write(arrow: Any, out: Path, fmt: str, run: str) -> list[str]:
+    import pyarrow.compute as pc
+
+    written: list[str] = []
+    days = arrow.column("day").unique().to_pylist()
+    for day in sorted(days, key=lambda d: (d is None, d)):
+        part = out / f"day={day.isoformat() if day else '__HIVE_DEFAULT_PARTITION__'}"
+        part.mkdir(parents=True, exist_ok=True)
+        mask = pc.is_null(arrow.column("day")) if day is None else pc.equal(
+            arrow.column("day"), day)
+        chunk = arrow.filter(mask).drop_columns(["day"])  # the folder name carries it
+        target = part / f"part-{run}.{fmt}"
+        _write_one(chunk, target, fmt)
+        written.append(str(target))
+    return written
+
+
+def _write_one(chunk: Any, target: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(chunk, target, compression="zstd")
+    elif fmt == "csv":
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(chunk, target)
+    else:
+        import orjson
+
+        with target.open("wb") as fh:
+            for row in chunk.to_pylist():
+                fh.write(orjson.dumps(row, default=str) + b"\n")
