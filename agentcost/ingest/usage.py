@@ -6,6 +6,7 @@ the source does not carry that figure. Callers pass the result straight into a s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -129,11 +130,14 @@ def openai_responses(u: dict[str, Any]) -> dict[str, Any]:
 def gemini(u: dict[str, Any]) -> dict[str, Any]:
     """Gemini ``usage_metadata``: ``prompt_token_count`` with ``cached_content_token_count``
     taken as a subset (provider-rules §U10: inclusion stated by third parties); thoughts are
-    billed as output, so output = candidates + thoughts."""
+    billed as output, so output = candidates + thoughts; ``toolUsePromptTokenCount`` is separate
+    prompt input, so input = prompt + tool-use prompt (totalTokenCount = input + output)."""
     out: dict[str, Any] = {}
     p = _int(u.get("prompt_token_count", u.get("promptTokenCount")))
+    tool = _int(u.get("tool_use_prompt_token_count", u.get("toolUsePromptTokenCount")))
     if p is not None:
-        out["input_tokens"] = p
+        # tool-use prompt tokens are separate from promptTokenCount and billed as input (§U)
+        out["input_tokens"] = p + (tool or 0)
     c = _int(u.get("cached_content_token_count", u.get("cachedContentTokenCount")))
     out["cache_read_tokens"] = c or 0
     out["cache_write_tokens"] = 0
@@ -144,16 +148,55 @@ def gemini(u: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def bedrock_converse_usage(d: Mapping[str, Any]) -> dict[str, Any]:
+    """AWS Bedrock Converse ``usage`` (also ConverseStream ``metadata.usage``), provider-rules §U.
+
+    ``inputTokens`` excludes cache reads and writes, so inclusive input =
+    ``inputTokens + cacheReadInputTokens + cacheWriteInputTokens``; absent cache fields mean
+    none on that call (0). Bedrock reports no 5m/1h split: a write is taken as 5m (the default).
+    """
+    out: dict[str, Any] = {}
+    raw_in = _int(d.get("inputTokens"))
+    cr = _int(d.get("cacheReadInputTokens")) or 0
+    cw = _int(d.get("cacheWriteInputTokens")) or 0
+    if raw_in is not None:
+        out["input_tokens"] = raw_in + cr + cw
+    out["cache_read_tokens"] = cr
+    out["cache_write_tokens"] = cw
+    out["cache_write_5m_tokens"] = cw
+    out["cache_write_1h_tokens"] = 0
+    o = _int(d.get("outputTokens"))
+    if o is not None:
+        out["output_tokens"] = o
+    return out
+
+
+def mistral(u: dict[str, Any]) -> dict[str, Any]:
+    """Mistral ``usage``: Chat-shaped, ``prompt_tokens`` inclusive; a cache read is
+    ``prompt_tokens_details.cached_tokens`` or the older top-level ``num_cached_tokens``."""
+    out = openai_chat(u)
+    if out.get("cache_read_tokens") is None:
+        n = _int(u.get("num_cached_tokens"))
+        if n is not None:
+            out["cache_read_tokens"] = n
+    return out
+
+
 def detect_and_normalize(u: dict[str, Any], provider: str | None = None) -> dict[str, Any]:
     """Normalise a usage object whose shape tells its convention.
 
     Anthropic shape (``cache_creation_input_tokens`` / ``cache_read_input_tokens`` next to
     ``input_tokens`` and no ``prompt_tokens``) → :func:`anthropic`; ``prompt_tokens`` → Chat;
-    ``input_tokens_details`` or plain ``input_tokens`` with an OpenAI provider → Responses.
+    ``input_tokens_details`` or plain ``input_tokens`` with an OpenAI provider → Responses;
+    camelCase ``inputTokens``/``outputTokens`` → Bedrock Converse; ``num_cached_tokens`` → Mistral.
     A bare ``{input_tokens, output_tokens}`` is Anthropic's convention only if ``provider`` says
     anthropic; otherwise it is taken as inclusive (OpenAI / OTel meaning).
     """
     prov = (provider or "").lower()
+    if "inputTokens" in u or "outputTokens" in u or "cacheReadInputTokens" in u:
+        return bedrock_converse_usage(u)
+    if "num_cached_tokens" in u:
+        return mistral(u)
     if "prompt_tokens" in u or "completion_tokens" in u:
         return openai_chat(u)
     if "prompt_token_count" in u or "promptTokenCount" in u:
