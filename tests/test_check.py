@@ -243,6 +243,9 @@ def test_recorded_price_data_differs_without_steps(repo, cli, tmp_path):
     d = json.loads(res.stdout)
     assert d["price_drift"]["method"] == "unknown"
     assert "the price data changed" in d["reasons"][0]
+    # an undecided gate is not a regression: its Why line says inconclusive, not "regression"
+    assert d["reasons"][0].startswith("inconclusive total cost_usd: ")
+    assert not any(r.startswith("regression") for r in d["reasons"])
 
 
 def test_unpriced_model_is_inconclusive(repo, cli, tmp_path):

@@ -57,7 +57,7 @@ def test_no_baseline_task_in_the_current_run_is_inconclusive(tmp_path, baseline)
     assert "none of the baseline's 7 tasks is in the current run" in res.stdout
     assert "PASS" not in res.stdout
     # the "Why" names the input, not a regression
-    assert "input baseline tasks:" in res.stdout
+    assert "inconclusive baseline tasks:" in res.stdout
 
 
 def test_broken_pipe_keeps_the_verdict(baseline):

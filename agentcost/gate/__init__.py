@@ -147,8 +147,7 @@ def check(current: StepTable | AnalyzeReport, budgets: Any = None,
                         "changes against the baseline are shown, not gated")
     verdict = "fail" if any(g.verdict == "fail" for g in gates) else (
         "inconclusive" if any(g.verdict == "inconclusive" for g in gates) else "pass")
-    reasons = [f"{g.kind} {g.name}: {g.message}" for g in gates
-               if g.verdict in ("fail", "inconclusive")]
+    reasons = [reason_line(g) for g in gates if g.verdict in ("fail", "inconclusive")]
     rep = CheckReport(
         verdict=verdict, summary="", reasons=reasons, gates=gates, totals=totals,
         tasks=tasks, budgets=budget_results, price_drift=side.drift,
@@ -184,6 +183,13 @@ class _Sides:
     def unknown_cost(self, f: Figure) -> Figure:
         assert self.drift is not None
         return Figure(f.value, 0.0, INF, self.drift.note)
+
+
+def reason_line(g: Gate) -> str:
+    """A failed gate is named by its kind (``regression total cost_usd: …``); an inconclusive one
+    says it could not be decided, never that it regressed (``inconclusive total cost_usd: …``)."""
+    label = g.kind if g.verdict == "fail" else "inconclusive"
+    return f"{label} {g.name}: {g.message}"
 
 
 def _input_gates(side: _Sides, baseline: Baseline | None) -> list[Gate]:
