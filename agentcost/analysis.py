@@ -603,8 +603,13 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
     p = table.pricing
     out: list[str] = []
     for m in p.unpriced_models:
-        out.append(f"no price for model {m['model']} ({m['steps']} steps, "
-                   f"{m['input_tokens']:,} input and {m['output_tokens']:,} output tokens): "
+        tokens = f"{m['input_tokens']:,} input and {m['output_tokens']:,} output tokens"
+        if m["model"] == "(no model)":
+            out.append(f"{m['steps']} llm steps name no model ({tokens}): their cost is left out, "
+                       "the total is a lower bound; price them with --default-model MODEL (or "
+                       "default_model: in agentcost.yaml)")
+            continue
+        out.append(f"no price for model {m['model']} ({m['steps']} steps, {tokens}): "
                    "its cost is left out, the total is a lower bound; add it under prices: in "
                    "agentcost.yaml")
     if p.no_usage_steps:

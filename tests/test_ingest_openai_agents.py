@@ -204,6 +204,10 @@ def test_default_model_prices_nameless_response_spans(authentic: Path, tmp_path:
     run = authentic / "openai-agents-sdk" / "responses.agents.jsonl"
     plain = agentcost.analyze(agentcost.load([str(run)]))
     assert plain.totals["cost_is_lower_bound"] and plain.totals["cost_usd"] is None
+    # the warning names the way out: --default-model, not "add a price for (no model)"
+    nameless = [w for w in plain.warnings if "name no model" in w]
+    assert len(nameless) == 1 and "--default-model MODEL" in nameless[0]
+    assert not any("no price for model (no model)" in w for w in plain.warnings)
     cfg = Config(default_model="gpt-4.1-mini")
     table = agentcost.load([str(run)], config=cfg)
     rep = agentcost.analyze(table, config=cfg)
