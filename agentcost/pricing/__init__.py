@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from agentcost.config import Config, PriceOverride
+from agentcost.pricing.aliases import PackagedAlias, packaged_alias
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -260,6 +261,7 @@ class Pricer:
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
+        self.packaged_used: dict[str, PackagedAlias] = {}  # trace name -> packaged alias applied
 
     def resolve_name(self, model: str) -> str:
         return self.config.aliases.get(model.lower(), model)
@@ -272,8 +274,14 @@ class Pricer:
             return _override_rates(name, o)
         if tier not in (None, "standard", "default", "auto", "batch", "flex", "priority"):
             tier = None
-        return _genai_rates(name, provider, tier if tier not in ("standard", "default", "auto")
-                            else None, hour_iso)
+        tier = tier if tier not in ("standard", "default", "auto") else None
+        found = _genai_rates(name, provider, tier, hour_iso)
+        alias = packaged_alias(name) if found is None and name == model else None
+        if alias is not None:
+            found = _genai_rates(alias.price_as, provider or alias.provider, tier, hour_iso)
+            if found is not None:
+                self.packaged_used[model] = alias
+        return found
 
 
 def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
@@ -375,6 +383,11 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
             info.overrides.append(rates.model_id)
         if m_s and pricer.resolve_name(m_s) != m_s:
             info.aliases_used[m_s] = pricer.resolve_name(m_s)
+        elif m_s in pricer.packaged_used:
+            alias = pricer.packaged_used[m_s]
+            info.aliases_used[m_s] = alias.price_as
+            if alias.note() not in info.notes:
+                info.notes.append(alias.note())
         c = (unc[rows] * rates.uncached + rd[rows] * rates.cache_read
              + w5[rows] * rates.cache_write_5m + w1[rows] * rates.cache_write_1h
              + out[rows] * rates.output)
