@@ -40,6 +40,8 @@ FIVE_MINUTES_S = 300.0
 TOKEN_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
               "cache_write_1h_tokens", "uncached_input_tokens", "output_tokens",
               "reasoning_tokens")
+CACHE_SUMS = frozenset({"cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
+                        "cache_write_1h_tokens", "uncached_input_tokens"})
 
 
 @dataclass
@@ -228,20 +230,23 @@ def _metrics_row(r: Any) -> dict[str, Any]:
     wall = None
     if not pd.isna(r["_start"]) and not pd.isna(r["_end"]):
         wall = (r["_end"] - r["_start"]).total_seconds()
+    # no llm step reports its cache reads: the cache figures are unknown, not 0
+    no_cache = bool(r["llm_calls"]) and r["cache_read_unknown_steps"] >= r["llm_calls"]
     d: dict[str, Any] = {
         "llm_calls": int(r["llm_calls"]),
         "tool_calls": int(r["tool_calls"]),
-        **{c: int(r[c]) for c in TOKEN_SUMS},
+        **{c: None if no_cache and c in CACHE_SUMS else int(r[c]) for c in TOKEN_SUMS},
         "cost_usd": _f(r["cost_usd"], 8) if (r["_priced"] or not r["unpriced_steps"]) else None,
         "cost_is_lower_bound": bool(r["unpriced_steps"] or r["no_usage_steps"]),
         "unpriced_steps": int(r["unpriced_steps"]),
         "no_usage_steps": int(r["no_usage_steps"]),
         "cache_read_unknown_steps": int(r["cache_read_unknown_steps"]),
-        "cache_hit_ratio": _f(_ratio(float(r["cache_read_tokens"]), inp), 4),
+        "cache_hit_ratio": None if no_cache else _f(_ratio(float(r["cache_read_tokens"]), inp),
+                                                    4),
         "io_ratio": _f(_ratio(inp, out), 2),
         "input_cost_share": _f(_ratio(float(r["_in_cost"]), float(r["_split_cost"])), 4),
         "llm_time_share": _f(_ratio(llm_ms, llm_ms + tool_ms), 4),
-        "cache_net_savings_usd": _f(r["cache_net_savings_usd"], 8),
+        "cache_net_savings_usd": None if no_cache else _f(r["cache_net_savings_usd"], 8),
         "llm_time_s": _f(llm_ms / 1000.0, 3),
         "tool_time_s": _f(tool_ms / 1000.0, 3),
         "user_wait_time_s": _f(float(r["_wait_ms"]) / 1000.0, 3),
@@ -599,6 +604,16 @@ def _group_key(df: pd.DataFrame, by: str) -> pd.Series:
     return df["task_id"]
 
 
+def _implicit_cachers_clause(models: list[str]) -> str:
+    from agentcost.rules import rule_for
+
+    auto = [m for m in models if (r := rule_for(m)) is not None and r.caches_implicitly]
+    if not auto:
+        return ""
+    return (f"; {', '.join(auto)} cache{'s' if len(auto) == 1 else ''} prompts automatically, "
+            "so their cost is an upper bound")
+
+
 def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
     p = table.pricing
     out: list[str] = []
@@ -623,7 +638,8 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
     if p.cache_read_unknown_steps:
         out.append(f"{p.cache_read_unknown_steps} llm steps come from a format that does not "
                    f"report cache reads ({', '.join(p.cache_read_unknown_models) or 'unknown model'}"
-                   "): their cache hits are unknown and they are priced as uncached")
+                   "): their cache hits are unknown and they are priced as uncached"
+                   + _implicit_cachers_clause(p.cache_read_unknown_models))
     out += [f"pricing: {n}" for n in p.notes]
     if p.reported_cost_steps:
         out.append(f"{p.reported_cost_steps} steps use the cost the trace reported (model not in "

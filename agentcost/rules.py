@@ -109,6 +109,12 @@ class CacheRule:
         return tuple(self.mode.split("+"))
 
     @property
+    def caches_implicitly(self) -> bool:
+        """The provider caches prompts of this model without being asked (OpenAI, Gemini 2.5+,
+        DeepSeek); Anthropic's automatic mode still needs a request-level ``cache_control``."""
+        return "implicit" in self.modes
+
+    @property
     def sources(self) -> tuple[str, ...]:
         return tuple(s.strip() for s in self.source.split(";") if s.strip())
 

@@ -84,10 +84,16 @@ def figures_of(d: Mapping[str, Any], *, total: bool, tasks: list[dict[str, Any]]
         out["cost_usd"] = Figure.exact(cost)
     no_usage = int(d.get("no_usage_steps") or 0)
     cr_unknown = int(d.get("cache_read_unknown_steps") or 0)
+    inp = num(d.get("input_tokens")) or 0.0
     for k in TOKEN_METRICS:
-        v = num(d.get(k)) or 0.0
+        raw = num(d.get(k))
+        v = raw or 0.0
         if no_usage:
             out[k] = Figure(v, v, INF, f"{no_usage} llm steps without token usage")
+        elif raw is None and k in ("cache_read_tokens", "cache_write_tokens",
+                                   "uncached_input_tokens"):
+            # no step reports cache figures: each lies between 0 and the input
+            out[k] = Figure.unknown(f"cache figures unknown on {cr_unknown} steps", hi=inp)
         elif cr_unknown and k == "cache_read_tokens":
             out[k] = Figure(v, v, INF, f"cache reads unknown on {cr_unknown} steps")
         elif cr_unknown and k == "uncached_input_tokens":
@@ -96,7 +102,10 @@ def figures_of(d: Mapping[str, Any], *, total: bool, tasks: list[dict[str, Any]]
             out[k] = Figure.exact(v)
     out["iterations"] = Figure.exact(float(d.get("llm_calls") or 0))
     ratio = num(d.get("cache_hit_ratio"))
-    if ratio is None:
+    if ratio is None and cr_unknown:
+        out["cache_hit_ratio"] = Figure.unknown(f"cache reads unknown on {cr_unknown} steps",
+                                                hi=1.0)
+    elif ratio is None:
         out["cache_hit_ratio"] = Figure.unknown("no input tokens", hi=1.0)
     elif cr_unknown:
         out["cache_hit_ratio"] = Figure(ratio, ratio, 1.0,

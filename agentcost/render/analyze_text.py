@@ -21,6 +21,30 @@ def _esc(v: Any) -> str:
     return escape("" if v is None else str(v))
 
 
+def _input_line(t: dict[str, Any]) -> str:
+    if t["cache_read_tokens"] is None:
+        return (f"{fmt.tok(t['input_tokens'])} (uncached, cache read and cache write split "
+                "unknown: the trace reports no cache figures)")
+    return (f"{fmt.tok(t['input_tokens'])} = uncached {fmt.tok(t['uncached_input_tokens'])}"
+            f" + cache read {fmt.tok(t['cache_read_tokens'])}"
+            f" + cache write {fmt.tok(t['cache_write_tokens'])}"
+            + (f" (1h: {fmt.tok(t['cache_write_1h_tokens'])})"
+               if t["cache_write_1h_tokens"] else ""))
+
+
+def hit_cell(d: dict[str, Any]) -> str:
+    """A row's cache hit ratio; "unknown" when none of its steps reports cache reads."""
+    return "unknown" if d.get("cache_read_tokens", 0) is None else fmt.pct(d["cache_hit_ratio"])
+
+
+def _hit_line(t: dict[str, Any]) -> str:
+    n = t["cache_read_unknown_steps"]
+    if t["cache_read_tokens"] is None:
+        return f"unknown  (no llm step reports cache reads: {n:,} steps)"
+    return fmt.pct(t["cache_hit_ratio"]) + (f"  (cache reads unknown on {n:,} steps)"
+                                            if n else "")
+
+
 def summary_lines(r: AnalyzeReport) -> list[tuple[str, str]]:
     t = r.totals
     lb = bool(t["cost_is_lower_bound"])
@@ -29,18 +53,13 @@ def summary_lines(r: AnalyzeReport) -> list[tuple[str, str]]:
                   f"{t['tool_calls']:,} tool calls"),
         ("cost", fmt.usd(t["cost_usd"], lb) + (" (lower bound: unpriced steps left out)"
                                                 if lb else "")),
-        ("input tokens", f"{fmt.tok(t['input_tokens'])} = uncached {fmt.tok(t['uncached_input_tokens'])}"
-                         f" + cache read {fmt.tok(t['cache_read_tokens'])}"
-                         f" + cache write {fmt.tok(t['cache_write_tokens'])}"
-                         + (f" (1h: {fmt.tok(t['cache_write_1h_tokens'])})"
-                            if t["cache_write_1h_tokens"] else "")),
+        ("input tokens", _input_line(t)),
         ("output tokens", f"{fmt.tok(t['output_tokens'])}"
                           + (f" (reasoning {fmt.tok(t['reasoning_tokens'])})"
                              if t["reasoning_tokens"] else "")),
-        ("cache hit ratio", fmt.pct(t["cache_hit_ratio"])
-         + (f"  (cache reads unknown on {t['cache_read_unknown_steps']} steps)"
-            if t["cache_read_unknown_steps"] else "")),
-        ("cache net savings", fmt.usd(t["cache_net_savings_usd"])),
+        ("cache hit ratio", _hit_line(t)),
+        ("cache net savings", "unknown" if t["cache_read_tokens"] is None
+         else fmt.usd(t["cache_net_savings_usd"])),
         ("input : output", fmt.ratio(t["io_ratio"])),
         ("input cost share", fmt.pct(t["input_cost_share"])),
         ("llm time share", fmt.pct(t["llm_time_share"])
@@ -65,7 +84,7 @@ def task_cells(d: dict[str, Any]) -> list[str]:
     return [
         str(d["task_id"]), str(d["llm_calls"]), str(d["tool_calls"]), fmt.tok(d["input_tokens"]),
         fmt.tok(d["cache_read_tokens"]), fmt.tok(d["output_tokens"]),
-        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), fmt.pct(d["cache_hit_ratio"]),
+        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), hit_cell(d),
         fmt.growth(d.get("context_growth")), fmt.secs(d["wall_time_s"]),
     ]
 
@@ -79,7 +98,7 @@ def model_cells(d: dict[str, Any]) -> list[str]:
         str(d["model"]), str(d["llm_calls"]), fmt.tok(d["input_tokens"]),
         fmt.tok(d["cache_read_tokens"]), fmt.tok(d["cache_write_tokens"]),
         fmt.tok(d["output_tokens"]), fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]),
-        fmt.pct(d["cache_hit_ratio"]), fmt.ms(d["duration_p50_ms"]),
+        hit_cell(d), fmt.ms(d["duration_p50_ms"]),
     ]
 
 
@@ -90,7 +109,7 @@ def group_cells(by: str, d: dict[str, Any]) -> list[str]:
     return [
         str(d[by]), str(d["tasks"]), str(d["llm_calls"]), fmt.tok(d["input_tokens"]),
         fmt.tok(d["cache_read_tokens"]), fmt.tok(d["output_tokens"]),
-        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), fmt.pct(d["cache_hit_ratio"]),
+        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), hit_cell(d),
     ]
 
 
@@ -251,7 +270,7 @@ def _render_task(r: AnalyzeReport, console: Console) -> None:
             f"{d['llm_calls']} llm calls, {d['tool_calls']} tool calls · cost "
             f"{fmt.usd(d['cost_usd'], d['cost_is_lower_bound'])} · input {fmt.tok(d['input_tokens'])}"
             f" vs output {fmt.tok(d['output_tokens'])} ({fmt.ratio(d['io_ratio'])}) · input cost "
-            f"share {fmt.pct(d['input_cost_share'])} · cache hit {fmt.pct(d['cache_hit_ratio'])} · "
+            f"share {fmt.pct(d['input_cost_share'])} · cache hit {hit_cell(d)} · "
             f"llm time share {fmt.pct(d['llm_time_share'])} · context growth "
             f"{fmt.growth(d['context_growth'])} · wall {fmt.secs(d['wall_time_s'])}"))
     t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,

@@ -15,7 +15,7 @@ def usd(v: Any, lower_bound: bool = False) -> str:
 
 def tok(v: Any) -> str:
     if v is None:
-        return "?"
+        return "unknown"
     return f"{int(v):,}"
 
 

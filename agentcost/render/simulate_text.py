@@ -52,10 +52,19 @@ def _cells(d: dict[str, Any], is_base: bool) -> list[str]:
         "—" if is_base else _signed_usd(d["delta_usd"]),
         "—" if is_base else _signed_pct(d["delta_pct"]),
         fmt.usd(d.get("cost_per_task_usd")),
-        fmt.pct(d["cache_hit_ratio"]),
+        _hit(d),
         fmt.secs(d["latency_p50_s"]),
         fmt.secs(d["latency_p95_s"]),
     ]
+
+
+def _hit(d: dict[str, Any]) -> str:
+    """Cache hit ratio; "unknown" when the trace reports no call's cache reads."""
+    return "unknown" if d.get("cache_read_tokens") is None else fmt.pct(d["cache_hit_ratio"])
+
+
+def _ktok(v: Any) -> str:
+    return "unknown" if v is None else fmt.tok(v)
 
 
 def _escalation_label(d: dict[str, Any]) -> str:
@@ -112,8 +121,8 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
     d = s.get("details") or {}
     rows: list[tuple[str, str]] = []
     rows.append(("tokens", f"input {fmt.tok(s['input_tokens'])} · cache read "
-                           f"{fmt.tok(s['cache_read_tokens'])} · cache write "
-                           f"{fmt.tok(s['cache_write_tokens'])} · output "
+                           f"{_ktok(s['cache_read_tokens'])} · cache write "
+                           f"{_ktok(s['cache_write_tokens'])} · output "
                            f"{fmt.tok(s['output_tokens'])}"))
     c = d.get("cache")
     if c:
@@ -132,8 +141,8 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
         rows.append(("cascade", f"cheap {ca['cheap']} ({_n(ca['cheap_steps'], 'step')}), strong "
                                 f"{ca['strong']} ({_n(ca['strong_steps'], 'step')}); escalation "
                                 f"rate {ca['escalation_rate']:g}: {ca['escalated_steps']:,} "
-                                f"re-run; cache hit {fmt.pct(base['cache_hit_ratio'])} → "
-                                f"{fmt.pct(s['cache_hit_ratio'])} (caches are per model)"))
+                                f"re-run; cache hit {_hit(base)} → "
+                                f"{_hit(s)} (caches are per model)"))
     b = d.get("batch")
     if b:
         rows.append(("batch", f"{_n(b['calls'], 'call')} of {_n(b['tasks'], 'task')}; latency "
@@ -144,7 +153,8 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
         for c in s.get("contributions") or []:
             if c["lever"] == "trim_history":
                 lost = c["cache_read_tokens_delta"]
-        if lost is None and s.get("levers") == ["trim_history"]:
+        if (lost is None and s.get("levers") == ["trim_history"]
+                and None not in (s["cache_read_tokens"], base["cache_read_tokens"])):
             lost = s["cache_read_tokens"] - base["cache_read_tokens"]
         rows.append(("trimming", f"last {tr['turns_kept']} turns kept; "
                                  f"{_n(tr['steps_trimmed'], 'prompt')} shortened"

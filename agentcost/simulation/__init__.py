@@ -97,14 +97,15 @@ class SimulationReport:
     def figure_dict(self, name: str, fig: Figures, assumptions: list[str]) -> dict[str, Any]:
         base = self.baseline.cost_usd
         delta = fig.cost_usd - base
+        unknown = fig.llm_calls > 0 and fig.cache_unknown_calls >= fig.llm_calls
         return {
             "name": name,
             "cost_usd": _f(fig.cost_usd),
             "delta_usd": _f(delta),
             "delta_pct": _f(delta / base * 100.0, 2) if base else None,
             "input_tokens": fig.input_tokens,
-            "cache_read_tokens": fig.cache_read_tokens,
-            "cache_write_tokens": fig.cache_write_tokens,
+            "cache_read_tokens": None if unknown else fig.cache_read_tokens,
+            "cache_write_tokens": None if unknown else fig.cache_write_tokens,
             "output_tokens": fig.output_tokens,
             "cache_hit_ratio": _f(fig.cache_hit_ratio, 4),
             "latency_p50_s": _f(fig.latency(0.5), 3),
@@ -114,7 +115,8 @@ class SimulationReport:
             # beyond the §6 keys (documented in the README)
             "cost_per_task_usd": _f(fig.cost_usd / fig.tasks) if fig.tasks else None,
             "cost_is_lower_bound": fig.cost_is_lower_bound,
-            "cache_write_1h_tokens": fig.cache_write_1h_tokens,
+            "cache_write_1h_tokens": None if unknown else fig.cache_write_1h_tokens,
+            "cache_unknown_calls": fig.cache_unknown_calls,
             "llm_calls": fig.llm_calls,
             "tasks_cut": fig.tasks_cut,
             "warnings": list(fig.warnings),
@@ -168,6 +170,48 @@ def _reuse_sentence(r: dict[str, Any]) -> str | None:
             "none": "gaps over an hour: no TTL keeps those entries alive"}[fit]
     return (f"Reuse gaps between consecutive calls of a task: p50 {r['gap_p50_s']:g}s, p95 "
             f"{r['gap_p95_s']:g}s ({r['over_5m']} over 5 min, {r['over_1h']} over 1 h): {tail}.")
+
+
+def _automatic_cachers(ctx: Any, models: Sequence[str]) -> list[str]:
+    """The models among ``models`` whose provider caches prompts without being asked."""
+    out = []
+    for m in models:
+        mech = ctx.mech(m, None)
+        if mech.kind in ("implicit", "openai_explicit"):
+            out.append(f"{mech.provider} {m}")
+    return out
+
+
+def _unknown_cache_baseline(ctx: Any, base: Figures) -> str:
+    w = ctx.w
+    sel = ~w.l_cache_known & w.l_usage
+    models = sorted({str(m) for m in w.l_model[sel] if m is not None})
+    auto = _automatic_cachers(ctx, models)
+    n, of = base.cache_unknown_calls, base.llm_calls
+    text = (f"{n:,} of {of:,} llm calls report no cache fields: the baseline prices their "
+            f"{int(w.l_inp[sel].sum()):,} input tokens with no cache reads")
+    if auto:
+        text += (f"; {', '.join(auto)} cache{'s' if len(auto) == 1 else ''} prompts "
+                 "automatically, so the bill was probably lower and this baseline is an upper "
+                 "bound")
+    return text + "."
+
+
+def _unknown_cache_scenario(ctx: Any, unk: dict[str, Any], delta: float) -> str:
+    auto = _automatic_cachers(ctx, unk["models"])
+    text = (f"Caching simulated for {unk['calls']:,} calls whose trace reports no cache fields "
+            f"({unk['cache_read_tokens']:,} of their {unk['input_tokens']:,} input tokens "
+            "read from the cache)")
+    if auto:
+        text += (f"; {', '.join(auto)} cache{'s' if len(auto) == 1 else ''} prompts "
+                 f"automatically, so part or all of this scenario's Δ ({_usd(delta)}) is "
+                 "probably already in the bill: it estimates that caching, it is not a saving "
+                 "a change would add")
+    return text + "."
+
+
+def _usd(v: float) -> str:
+    return f"−${-v:,.2f}" if v < 0 else f"+${v:,.2f}"
 
 
 def _dur_s(s: float) -> str:
@@ -361,6 +405,8 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
     if base.cost_is_lower_bound:
         warnings.append(f"{base.unpriced_calls:,} llm calls have no known price (or no usage): "
                         "every total leaves them out and is a lower bound")
+    if base.cache_unknown_calls:
+        base_notes.append(_unknown_cache_baseline(ctx, base))
     if w.times_filled:
         base_notes.append(f"{w.times_filled:,} steps have no start time: placed back to back "
                           "after the previous step of their task.")
@@ -419,6 +465,9 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
                                          by[(k, "allstrong")].cost_usd, only.cost_usd)
             assumptions.append(text)
             fig.details.setdefault("cascade", {})["delta_split"] = split
+        unk = fig.details.get("cache", {}).get("unknown_in_trace_simulated")
+        if unk:
+            assumptions.append(_unknown_cache_scenario(ctx, unk, fig.cost_usd - base.cost_usd))
         if (fig.replayed or "cache" in levers) and reuse_s:
             assumptions.append(reuse_s)
         if fig.replayed and w.l_rd.sum() > 0:

@@ -73,6 +73,7 @@ class Figures:
     cost_usd: float
     cost_is_lower_bound: bool
     unpriced_calls: int
+    cache_unknown_calls: int  # calls whose trace reports no cache figures (counted as 0 reads)
     input_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
@@ -91,7 +92,10 @@ class Figures:
 
     @property
     def cache_hit_ratio(self) -> float | None:
-        return self.cache_read_tokens / self.input_tokens if self.input_tokens else None
+        """Cache reads / input; None when no call's cache reads are known."""
+        if not self.input_tokens or self.cache_unknown_calls >= self.llm_calls:
+            return None
+        return self.cache_read_tokens / self.input_tokens
 
     def latency(self, q: float) -> float | None:
         import numpy as np
@@ -513,6 +517,8 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
     c_dur = _durations(ctx, c_step, c_esc, c_model, c_out, model_changed or nE > 0)
 
     N = len(c_step)
+    # calls whose cache figures are the trace's unknown taken as 0 (no simulation replaced them)
+    c_unknown = ~w.l_cache_known[c_step] & ~c_esc
     if passthrough:
         c_inp = w.l_inp[c_step].copy()
         c_rd = w.l_rd[c_step].copy()
@@ -552,12 +558,16 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
             ref_rd, ref_w5, ref_w1 = ctx.reference()
             same = (~c_esc & (c_model == w.l_model[c_step]) & (c_inp == w.l_inp[c_step])
                     & (c_rd == ref_rd[c_step]) & (c_w5 == ref_w5[c_step])
-                    & (c_w1 == ref_w1[c_step]))
+                    & (c_w1 == ref_w1[c_step]) & w.l_cache_known[c_step])
             c_rd = np.where(same, w.l_rd[c_step], c_rd)
             c_w5 = np.where(same, w.l_w5[c_step], c_w5)
             c_w1 = np.where(same, w.l_w1[c_step], c_w1)
             det["cache"]["calls_as_observed"] = int(same.sum())
             det["cache"]["calls_simulated"] = int((~same).sum())
+        was_unknown = c_unknown.copy()
+        c_unknown &= norule & (strategy != "off")
+        _unknown_simulated(det, was_unknown & ~c_unknown & (strategy != "off"), c_model,
+                           c_rd, w.l_inp[c_step])
     c_unc = np.maximum(c_inp - c_rd - c_w5 - c_w1, 0)
 
     # ---------------------------------------------------------------- 7. latency
@@ -635,6 +645,7 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
         }
     return Figures(
         cost_usd=total, cost_is_lower_bound=bool(unpriced or no_usage), unpriced_calls=unpriced,
+        cache_unknown_calls=int((c_unknown & w.l_usage[c_step]).sum()),
         input_tokens=int(c_inp.sum()), cache_read_tokens=int(c_rd.sum()),
         cache_write_tokens=int((c_w5 + c_w1).sum()), cache_write_1h_tokens=int(c_w1.sum()),
         output_tokens=int(c_out.sum()), llm_calls=N, tasks=T, task_cost=task_cost,
@@ -962,6 +973,18 @@ def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray,
         mi=mil, kind=kl, min_tokens=[mechs[k].min_tokens for k in mil],
         ttl_ns=ttl_ns_u[cinv].tolist(), is1h=is1h_u[cinv].tolist(), pid=pids, cum=cums,
         nb=nbs, roles=roles_l, bps=bps_l, batch=np.asarray(c_batch, dtype=bool).tolist())
+
+
+def _unknown_simulated(det: dict[str, Any], sel: np.ndarray, c_model: np.ndarray,
+                       c_rd: np.ndarray, o_inp: np.ndarray) -> None:
+    """Record the calls whose trace gave no cache figures and whose caching was simulated."""
+    if not sel.any():
+        return
+    models = sorted({str(m) for m in c_model[sel] if m is not None})
+    det.setdefault("cache", {})["unknown_in_trace_simulated"] = {
+        "calls": int(sel.sum()), "models": models,
+        "cache_read_tokens": int(c_rd[sel].sum()), "input_tokens": int(o_inp[sel].sum()),
+    }
 
 
 def _cache_notes(ctx: Context, calls: Calls, strategy: str, sc: Scenario, notes: list[str],
