@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,26 @@ def canonical(call: dict[str, Any]) -> dict[str, int | None]:
     return {"input_tokens": u["input_tokens"], "cache_read_tokens": d.get("cached_tokens"),
             "cache_write_tokens": d.get("cache_write_tokens"),
             "output_tokens": u["output_tokens"]}
+
+
+GOLDEN = REPO / "tests" / "golden"
+
+
+def normalise_price_identity(text: str) -> str:
+    """The price data's identity changes with a genai-prices upgrade; nothing else may drift."""
+    text = re.sub(r"genai-prices \S+ \(bundled data [0-9a-f]+\)",
+                  "genai-prices X (bundled data X)", text)
+    text = re.sub(r"genai-prices \S+ \(data [0-9a-f?]+\)", "genai-prices X (data X)", text)
+    text = re.sub(r'"version": "[^"]+"', '"version": "X"', text)
+    return re.sub(r'"data_fingerprint": "[0-9a-f]+"', '"data_fingerprint": "X"', text)
+
+
+def assert_golden(name: str, text: str) -> None:
+    """Compare ``text`` with ``tests/golden/NAME``. A missing golden fails the test; run with
+    ``UPDATE_GOLDEN=1`` to write (or rewrite) it after an intended change."""
+    path = GOLDEN / name
+    text = normalise_price_identity(text)
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert path.exists(), f"no golden file {path}: run with UPDATE_GOLDEN=1 to create it"
+    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 to accept)"

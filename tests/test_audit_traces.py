@@ -239,12 +239,14 @@ def test_breakpoint_moved_and_unexplained(tmp_path):
     assert "not served from the cache" in f.message  # ... so the miss is the provider's
 
 
-def test_calls_without_segments_are_counted_not_guessed():
+def test_calls_without_segments_that_never_cached_have_nothing_to_explain():
     rep = explain_misses(load([str(Path(__file__).parents[1] / "sample_traces"
                                    / "research_agent.jsonl")]))
     assert rep.findings == []
     assert rep.summary["calls_with_segments"] == 0 and rep.summary["llm_calls"] == 4
-    assert "cannot be explained" in rep.summary["sentence"]
+    assert rep.summary["calls_judged_from_usage"] == 0  # no call left a cache entry
+    assert rep.summary["cache_write_tokens"] == 0
+    assert "no cache miss to explain" in rep.summary["sentence"]
 
 
 def test_openai_implicit_caching(tmp_path):

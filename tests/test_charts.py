@@ -5,7 +5,6 @@ Regenerate after an intended change: ``UPDATE_GOLDEN=1 pytest tests/test_charts.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -14,9 +13,9 @@ from typer.testing import CliRunner
 
 from agentcost.cli import app
 from agentcost.render.charts import bar, sparkline
+from tests.conftest import assert_golden
 
 REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO / "tests" / "golden"
 
 
 def _run(monkeypatch, columns: int, *args: str) -> str:  # type: ignore[no-untyped-def]
@@ -30,11 +29,7 @@ def _run(monkeypatch, columns: int, *args: str) -> str:  # type: ignore[no-untyp
                   "genai-prices X (bundled data X)", res.stdout)
 
 
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-        path.write_text(text)
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 to accept)"
+_golden = assert_golden
 
 
 @pytest.mark.parametrize("columns", [80, 160])

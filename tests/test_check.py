@@ -19,7 +19,6 @@ Regenerate the golden file after an intended change: ``UPDATE_GOLDEN=1 pytest te
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -32,10 +31,8 @@ from agentcost.cli import app
 from agentcost.errors import ConfigError
 from agentcost.gate import CheckOptions, parse_budgets, parse_max_increase
 from agentcost.gate.baseline import match_tasks, task_name
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_golden
 
-GOLDEN = REPO / "tests" / "golden"
-UPDATE = bool(os.environ.get("UPDATE_GOLDEN"))
 MODEL = "claude-sonnet-4-5"
 BASE_COST = 0.132
 
@@ -106,16 +103,9 @@ def branch_change(repo: Path, **kw) -> None:
     (repo.parent / "base.json").write_text(git(repo, "show", "main:baseline.json"))
 
 
-def _normalise(text: str) -> str:
-    return re.sub(r"genai-prices \S+ \(data [0-9a-f?]+\)", "genai-prices X (data X)", text)
 
 
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    text = _normalise(text)
-    if UPDATE or not path.exists():
-        path.write_text(text)
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 to accept)"
+_golden = assert_golden
 
 
 # ----------------------------------------------------------------------------- end to end

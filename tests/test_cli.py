@@ -8,32 +8,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import re
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_golden
 
-GOLDEN = REPO / "tests" / "golden"
-UPDATE = bool(os.environ.get("UPDATE_GOLDEN"))
-
-
-def _normalise(text: str) -> str:
-    # price data identity changes with a genai-prices upgrade; everything else must not drift
-    text = re.sub(r"genai-prices \S+ \(bundled data [0-9a-f]+\)", "genai-prices X (bundled data X)",
-                  text)
-    text = re.sub(r'"version": "[^"]+"', '"version": "X"', text)
-    return re.sub(r'"data_fingerprint": "[0-9a-f]+"', '"data_fingerprint": "X"', text)
-
-
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    text = _normalise(text)
-    if UPDATE or not path.exists():
-        path.write_text(text)
-    assert text == path.read_text(), f"output differs from {path} (UPDATE_GOLDEN=1 to accept)"
+_golden = assert_golden
 
 
 @pytest.mark.parametrize("name,args", [
@@ -229,3 +211,17 @@ def test_default_model_option_and_config_key(run, tmp_path):
     cfg.write_text("default_model: 5\n")
     res = run("analyze", run_file, "--config", str(cfg))
     assert res.exit_code == 2 and "default_model: expected a model id string" in res.stderr
+
+
+def test_missing_golden_fails_unless_asked_to_write(monkeypatch, tmp_path) -> None:
+    """A golden file that does not exist is a failure, not a silent first write."""
+    import tests.conftest as conftest
+
+    monkeypatch.setattr(conftest, "GOLDEN", tmp_path)
+    monkeypatch.delenv("UPDATE_GOLDEN", raising=False)
+    with pytest.raises(AssertionError, match="no golden file"):
+        conftest.assert_golden("new.txt", "output\n")
+    assert not (tmp_path / "new.txt").exists()
+    monkeypatch.setenv("UPDATE_GOLDEN", "1")
+    conftest.assert_golden("new.txt", "output\n")
+    assert (tmp_path / "new.txt").read_text() == "output\n"

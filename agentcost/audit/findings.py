@@ -146,6 +146,22 @@ RULES: dict[str, RuleInfo] = {r.id: r for r in (
         "Send one request first and the parallel ones after its response begins.",
         "warning", "cause"),
     RuleInfo(
+        "compaction", "Compaction", "The history was compacted and the cached prefix lost",
+        "The prompt got shorter than the previous call's (history compacted, summarised or "
+        "trimmed) and not even the part cached before the history was read back.",
+        "Compact rarely, keep the tools and system prompt byte-identical across the "
+        "compaction, and keep a breakpoint at the end of the system prompt.",
+        "warning", "cause"),
+    RuleInfo(
+        "prefix-rebuilt", "PrefixRebuilt", "The cached prefix was rebuilt",
+        "A call of the same model, within the cache lifetime, read less than an earlier call "
+        "of its task had cached: the prompt changed inside that prefix (an edited system "
+        "prompt, tools or earlier message) or the entry was evicted. Judged from usage alone "
+        "(the trace has no prompt content), so which block changed is unknown.",
+        "Record request bodies or segments (agentcost JSONL, raw request logs) to see which "
+        "block changed; keep tools, system prompt and history byte-identical between calls.",
+        "warning", "cause"),
+    RuleInfo(
         "unexplained", "Unexplained", "A miss the trace does not explain",
         "The prefix was identical, within the lifetime, above the minimum and reachable, yet "
         "the provider served less from the cache (eviction, routing to another machine, a "

@@ -46,14 +46,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentcost.audit.findings import Finding
+from agentcost.audit.usage_misses import (
+    UsageMiss,
+    find_usage_misses,
+    price_loss,
+    unread_writes,
+    usage_calls,
+)
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from agentcost.config import Config
     from agentcost.table import StepTable
 
@@ -126,7 +134,7 @@ def _norm_model(m: str | None) -> str:
     return normalize_model_id(m)
 
 
-def _calls(table: StepTable) -> tuple[list[Call], int, int]:
+def _calls(table: StepTable) -> tuple[list[Call], pd.DataFrame, int]:
     import pandas as pd
 
     from agentcost.rules import rule_for
@@ -136,7 +144,7 @@ def _calls(table: StepTable) -> tuple[list[Call], int, int]:
     has = llm_all["segments"].map(lambda s: isinstance(s, list) and len(s) > 0).astype(bool)
     llm = llm_all[has]
     out: list[Call] = []
-    without = int((~has).sum())
+    bare = llm_all[~has]
 
     def val(v: Any) -> Any:
         if v is None:
@@ -179,7 +187,7 @@ def _calls(table: StepTable) -> tuple[list[Call], int, int]:
         out.append(c)
     big = 1 << 62
     out.sort(key=lambda c: (c.start if c.start is not None else big, c.task_id, c.step))
-    return out, without, len(llm_all)
+    return out, bare, len(llm_all)
 
 
 def _common(a: Call, b: Call, limit: int | None = None) -> int:
@@ -432,19 +440,55 @@ def _reference(k: Call, st: _State) -> tuple[Call | None, str]:
 
 
 def _price_loss(k: Call, lost: int, pricer: Any) -> float | None:
-    if not k.model or pricer is None:
-        return None
-    rates = pricer.rates(k.model, k.provider, k.tier, k.hour)
-    if rates is None:
-        return None
-    w = min(lost, k.write or 0)
-    w1 = min(w, k.w1h or 0)
-    w5 = w - w1
-    u = lost - w
-    usd = (w5 * (rates.cache_write_5m - rates.cache_read) + w1 * (rates.cache_write_1h
-                                                                  - rates.cache_read)
-           + u * (rates.uncached - rates.cache_read))
-    return round(usd, 8) if math.isfinite(usd) else None
+    return price_loss(pricer, k.model, k.provider, k.tier, k.hour, lost, k.write, k.w1h)
+
+
+@dataclass
+class _Tally:
+    """Findings and their roll-ups by cause and by task."""
+
+    findings: list[Finding] = field(default_factory=list)
+    per_cause: dict[str, dict[str, Any]] = field(default_factory=dict)
+    per_task: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, cause: str, task_id: str, lost: int, usd: float | None,
+            finding: Finding) -> None:
+        self.findings.append(finding)
+        pc = self.per_cause.setdefault(cause, {"cause": cause, "calls": 0, "lost_tokens": 0,
+                                               "lost_usd": 0.0})
+        pc["calls"] += 1
+        pc["lost_tokens"] += lost
+        pc["lost_usd"] += usd or 0.0
+        pt = self.per_task.setdefault(task_id, {"task_id": task_id, "misses": 0,
+                                                "lost_tokens": 0, "lost_usd": 0.0,
+                                                "causes": {}})
+        pt["misses"] += 1
+        pt["lost_tokens"] += lost
+        pt["lost_usd"] += usd or 0.0
+        pt["causes"][cause] = pt["causes"].get(cause, 0) + lost
+
+
+def _usage_findings(misses: list[UsageMiss], pricer: Any, tally: _Tally) -> None:
+    """Findings for the misses explained from usage and timing (calls without segments)."""
+    from agentcost.audit.findings import RULES
+
+    for m in misses:
+        c = m.call
+        usd = price_loss(pricer, c.model, c.provider, c.tier, c.hour, m.lost, c.write, c.w1h)
+        usd_s = f" (${usd:,.4f})" if usd is not None else ""
+        miss = {"reference": {"task_id": m.entry.task_id, "step": m.entry.step,
+                              "scope": "task-usage"},
+                "expected_read_tokens": m.expected, "cache_read_tokens": c.read,
+                "cache_write_tokens": c.write, "lost_tokens": m.lost, "lost_usd": usd,
+                "block": None, "role": None, "token_offset": c.read, "offset": None,
+                "before": None, "after": None}
+        tally.add(m.cause, c.task_id, m.lost, usd, Finding(
+            rule=m.cause, severity="warning",
+            message=(f"task {c.task_id} step {c.step}: read {c.read:,} of ~{m.expected:,} "
+                     f"cached prefix tokens (vs step {m.entry.step}) — {m.what}; "
+                     f"~{m.lost:,} tokens lost{usd_s}"),
+            file=c.source, line=c.line, column=None, excerpt=None,
+            fix=RULES[m.cause].help, task_id=c.task_id, step=c.step, miss=miss))
 
 
 # ------------------------------------------------------------------------------- main
@@ -452,95 +496,101 @@ def _price_loss(k: Call, lost: int, pricer: Any) -> float | None:
 
 def explain_misses(table: StepTable, config: Config | None = None,
                    with_text: bool = True) -> MissReport:
-    """Explain every cache miss of the trace (see the module docstring)."""
+    """Explain every cache miss of the trace (see the module docstring); calls without
+    segments are explained from usage and timing (:mod:`agentcost.audit.usage_misses`)."""
     from agentcost.pricing import Pricer
 
-    calls, without, n_llm = _calls(table)
+    calls, bare, n_llm = _calls(table)
     texts = _attach_texts(calls) if with_text and calls else 0
-    st = _State(flags_known=any(c.bps for c in calls))
     pricer = Pricer(config)
-    findings: list[Finding] = []
-    unknown_reads = 0
-    per_cause: dict[str, dict[str, Any]] = {}
-    per_task: dict[str, dict[str, Any]] = {}
+    tally = _Tally()
+    unknown_reads = _segment_misses(calls, pricer, tally)
+    ucalls = usage_calls(bare)
+    umisses, u_unknown, u_judged = find_usage_misses(ucalls)
+    _usage_findings(umisses, pricer, tally)
+    written, unread = _unread_writes(calls)
+    u_written, u_unread = unread_writes(ucalls)
+    summary = _summary(calls, len(bare), n_llm, texts, unknown_reads + u_unknown, tally,
+                       written + u_written, unread + u_unread, usage_judged=u_judged,
+                       writes_known=_writes_known(table))
+    return MissReport(findings=tally.findings, summary=summary)
 
+
+def _writes_known(table: StepTable) -> bool:
+    """Whether any llm step reports its cache writes (implicit caching reports none)."""
+    df = table.frame
+    llm = df["kind"] == "llm"
+    return bool(llm.any()) and bool(df.loc[llm, "cache_write_tokens"].notna().any())
+
+
+def _expected_blocks(k: Call, r: Call, scope: str, st: _State) -> int:
+    """How many of ``k``'s blocks the reference ``r`` left reusable in the cache."""
+    ext = _requested_extent(r, st.flags_known)
+    if scope == "task":
+        return min(ext, k.n)
+    shared = min(r.stable_len(), k.stable_len())
+    if _provider(r) != "anthropic":
+        return min(ext, shared)
+    # entries exist only where the other call wrote or read (its breakpoints)
+    marks = r.bps if st.flags_known else [
+        r.pos_of_tokens(r.read or 0), r.pos_of_tokens((r.read or 0) + (r.write or 0))]
+    inside = [b for b in marks if 0 < b <= shared]
+    return max(inside) if inside else 0
+
+
+def _segment_misses(calls: list[Call], pricer: Any, tally: _Tally) -> int:
+    """Judge every call with segments against its reference; returns the number of calls
+    whose cache read is unknown."""
+    st = _State(flags_known=any(c.bps for c in calls))
+    unknown_reads = 0
     for k in calls:
         r, scope = _reference(k, st)
         try:
             if r is None:
                 continue
-            ext = _requested_extent(r, st.flags_known)
-            if scope == "task":
-                m = min(ext, k.n)
-            else:
-                shared = min(r.stable_len(), k.stable_len())
-                if _provider(r) == "anthropic":
-                    # entries exist only where the other call wrote or read (its breakpoints)
-                    marks = r.bps if st.flags_known else [
-                        r.pos_of_tokens(r.read or 0), r.pos_of_tokens((r.read or 0)
-                                                                      + (r.write or 0))]
-                    inside = [b for b in marks if 0 < b <= shared]
-                    m = max(inside) if inside else 0
-                else:
-                    m = min(ext, shared)
-            if _provider(k) == "anthropic" and st.flags_known and not k.bps:
-                continue  # this call asked for no caching
-            if m <= 0:
-                continue
+            m = _expected_blocks(k, r, scope, st)
+            if (_provider(k) == "anthropic" and st.flags_known and not k.bps) or m <= 0:
+                continue  # this call asked for no caching, or nothing was reusable
             expected = k.cum[m]
             if k.read is None:
                 unknown_reads += 1
                 continue
             gran = (k.rule.granularity or 1) if k.rule is not None else 1
-            tol = max(gran, TOL_MIN, int(TOL_SHARE * expected))
-            if k.read + tol >= expected:
+            if k.read + max(gran, TOL_MIN, int(TOL_SHARE * expected)) >= expected:
                 continue
-            lost = expected - k.read
-            cause, what, pos = _explain(k, r, m, expected)
-            usd = _price_loss(k, lost, pricer)
-            miss = {
-                "reference": {"task_id": r.task_id, "step": r.step, "scope": scope},
-                "expected_read_tokens": expected, "cache_read_tokens": k.read,
-                "cache_write_tokens": k.write, "lost_tokens": lost, "lost_usd": usd,
-                **pos,
-            }
-            sev = "info" if cause == "unexplained" else "warning"
-            usd_s = f" (${usd:,.4f})" if usd is not None else ""
-            ref = (f"step {r.step}" if scope == "task" else f"task {r.task_id} step {r.step}")
-            exc = None
-            if pos.get("after") is not None:
-                exc = f"{pos['before']} → {pos['after']}"
-            from agentcost.audit.findings import RULES
-
-            findings.append(Finding(
-                rule=cause, severity=sev,
-                message=(f"task {k.task_id} step {k.step}: read {k.read:,} of ~{expected:,} "
-                         f"reusable prefix tokens (vs {ref}) — {what}; ~{lost:,} tokens "
-                         f"lost{usd_s}"),
-                file=k.source, line=k.line, column=None, excerpt=exc,
-                fix=RULES[cause].help, task_id=k.task_id, step=k.step, miss=miss))
-            pc = per_cause.setdefault(cause, {"cause": cause, "calls": 0, "lost_tokens": 0,
-                                              "lost_usd": 0.0})
-            pc["calls"] += 1
-            pc["lost_tokens"] += lost
-            pc["lost_usd"] += usd or 0.0
-            pt = per_task.setdefault(k.task_id, {"task_id": k.task_id, "misses": 0,
-                                                 "lost_tokens": 0, "lost_usd": 0.0,
-                                                 "causes": {}})
-            pt["misses"] += 1
-            pt["lost_tokens"] += lost
-            pt["lost_usd"] += usd or 0.0
-            pt["causes"][cause] = pt["causes"].get(cause, 0) + lost
+            _segment_finding(k, r, scope, m, expected, pricer, tally)
         finally:
             st.last_by_task[k.task_id] = k
             if k.n:
                 st.by_first.setdefault(k.chain[1], []).append(k)
             st.recent.append(k)
+    return unknown_reads
 
-    written, unread = _unread_writes(calls)
-    summary = _summary(calls, without, n_llm, texts, unknown_reads, per_cause, per_task,
-                       written, unread)
-    return MissReport(findings=findings, summary=summary)
+
+def _segment_finding(k: Call, r: Call, scope: str, m: int, expected: int, pricer: Any,
+                     tally: _Tally) -> None:
+    from agentcost.audit.findings import RULES
+
+    assert k.read is not None
+    lost = expected - k.read
+    cause, what, pos = _explain(k, r, m, expected)
+    usd = _price_loss(k, lost, pricer)
+    miss = {
+        "reference": {"task_id": r.task_id, "step": r.step, "scope": scope},
+        "expected_read_tokens": expected, "cache_read_tokens": k.read,
+        "cache_write_tokens": k.write, "lost_tokens": lost, "lost_usd": usd,
+        **pos,
+    }
+    usd_s = f" (${usd:,.4f})" if usd is not None else ""
+    ref = (f"step {r.step}" if scope == "task" else f"task {r.task_id} step {r.step}")
+    exc = f"{pos['before']} → {pos['after']}" if pos.get("after") is not None else None
+    tally.add(cause, k.task_id, lost, usd, Finding(
+        rule=cause, severity="info" if cause == "unexplained" else "warning",
+        message=(f"task {k.task_id} step {k.step}: read {k.read:,} of ~{expected:,} "
+                 f"reusable prefix tokens (vs {ref}) — {what}; ~{lost:,} tokens "
+                 f"lost{usd_s}"),
+        file=k.source, line=k.line, column=None, excerpt=exc,
+        fix=RULES[cause].help, task_id=k.task_id, step=k.step, miss=miss))
 
 
 def _explain(k: Call, r: Call, m: int, expected: int) -> tuple[str, str, dict[str, Any]]:
@@ -613,24 +663,24 @@ def _unread_writes(calls: list[Call]) -> tuple[int, int]:
 
 
 def _summary(calls: list[Call], without: int, n_llm: int, texts: int, unknown_reads: int,
-             per_cause: dict[str, dict[str, Any]], per_task: dict[str, dict[str, Any]],
-             written: int, unread: int) -> dict[str, Any]:
-    causes = sorted(per_cause.values(), key=lambda d: (-d["lost_tokens"], d["cause"]))
+             tally: _Tally, written: int, unread: int, usage_judged: int,
+             writes_known: bool = True) -> dict[str, Any]:
+    causes = sorted(tally.per_cause.values(), key=lambda d: (-d["lost_tokens"], d["cause"]))
     lost = sum(d["lost_tokens"] for d in causes)
     lost_usd = sum(d["lost_usd"] for d in causes)
     for d in causes:
         d["share"] = round(d["lost_tokens"] / lost, 4) if lost else None
         d["lost_usd"] = round(d["lost_usd"], 8)
-    tasks = sorted(per_task.values(), key=lambda d: (-d["lost_tokens"], d["task_id"]))
+    tasks = sorted(tally.per_task.values(), key=lambda d: (-d["lost_tokens"], d["task_id"]))
     for t in tasks:
         t["lost_usd"] = round(t["lost_usd"], 8)
         t["causes"] = dict(sorted(t["causes"].items(), key=lambda kv: -kv[1]))
     share = unread / written if written else None
     misses = sum(d["calls"] for d in causes)
-    if not calls:
-        sentence = ("no llm call carries segments or request bodies: cache misses cannot be "
-                    "explained (write agentcost JSONL with request bodies or segments, or raw "
-                    "request logs)")
+    if not calls and not usage_judged:
+        sentence = ("no llm call carries segments or request bodies, and none follows a call "
+                    "of its task that left a cache entry: no cache miss to explain"
+                    if without else "no llm call: no cache miss to explain")
     else:
         parts = []
         if share is not None:
@@ -643,7 +693,15 @@ def _summary(calls: list[Call], without: int, n_llm: int, texts: int, unknown_re
                          f"for it ({top})")
         else:
             parts.append("no call read less than its reusable prefix")
+        if usage_judged:
+            parts.append(f"{usage_judged:,} call(s) without segments judged from usage and "
+                         "timing (which block changed is unknown)")
         sentence = "; ".join(parts)
+    if not writes_known:
+        written_v: int | None = None
+        unread_v: int | None = None
+    else:
+        written_v, unread_v = written, unread
     return {
         "llm_calls": n_llm,
         "calls_with_segments": len(calls),
@@ -653,9 +711,10 @@ def _summary(calls: list[Call], without: int, n_llm: int, texts: int, unknown_re
         "misses": misses,
         "lost_tokens": lost,
         "lost_usd": round(lost_usd, 8),
-        "cache_write_tokens": written,
-        "unread_cache_write_tokens": unread,
-        "unread_write_share": round(share, 4) if share is not None else None,
+        "cache_write_tokens": written_v,
+        "unread_cache_write_tokens": unread_v,
+        "unread_write_share": round(share, 4) if share is not None and writes_known else None,
+        "calls_judged_from_usage": usage_judged,
         "causes": causes,
         "tasks": tasks,
         "sentence": sentence,
