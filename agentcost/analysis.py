@@ -272,8 +272,7 @@ def _latency(w: pd.DataFrame) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- findings
 
 
-def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
-                  task_cost: pd.Series, task_tokens: pd.Series) -> list[dict[str, Any]]:
+def find_findings(df: pd.DataFrame, opts: AnalyzeOptions) -> list[dict[str, Any]]:
     """All findings, computed column-wise over the whole table (no per-task slicing)."""
     import pandas as pd
 
@@ -281,7 +280,8 @@ def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
     order_cols = ["task_id", "step"]
 
     # 1. caching that lost money — per task and model
-    df = _by_task_step(df)[[
+    full = _by_task_step(df)
+    df = full[[
         "task_id", "step", "kind", "name", "model", "response_model", "started_at", "ended_at",
         "duration_ms", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
         "cache_savings_usd", "cache_1h_premium_usd", "tool_input_hash"]]
@@ -413,30 +413,11 @@ def find_findings(df: pd.DataFrame, opts: AnalyzeOptions, task_iters: pd.Series,
                 "details": {"tool": str(name), "calls": len(steps), "args_hash": str(h)},
             })
 
-    # 4. runaway loops
-    if len(task_iters):
-        med = float(task_iters.median())
-        med_cost = float(task_cost.median()) if len(task_cost.dropna()) else 0.0
-        for tid, it in task_iters.items():
-            reasons = []
-            if opts.max_iterations and it > opts.max_iterations:
-                reasons.append(f"{int(it)} llm calls, over the cap of {opts.max_iterations}")
-            elif len(task_iters) >= 3 and med > 0 and it > opts.runaway_factor * med and it >= 10:
-                reasons.append(f"{int(it)} llm calls, {it / med:.1f}x the median of {med:g}")
-            tok = int(task_tokens.get(tid, 0))
-            if opts.token_budget and tok > opts.token_budget:
-                reasons.append(f"{tok:,} tokens, over the budget of {opts.token_budget:,}")
-            if reasons:
-                c = task_cost.get(tid)
-                at_stake = (float(c) - med_cost) if c is not None and not pd.isna(c) else None
-                findings.append({
-                    "type": "runaway-loop", "severity": "warning", "task_id": str(tid),
-                    "model": None, "message": "; ".join(reasons),
-                    "usd_at_stake": _f(at_stake) if at_stake and at_stake > 0 else None,
-                    "seconds_at_stake": None,
-                    "details": {"iterations": int(it), "median_iterations": med,
-                                "tokens": tok},
-                })
+    # 4. runaway loops: like with like, calls per user turn for interactive sessions
+    from agentcost.loops import loop_profiles, runaway_findings
+
+    findings += runaway_findings(loop_profiles(full), opts.runaway_factor, opts.max_iterations,
+                                 opts.token_budget)
     order = {"cache-lost-money": 0, "cache-write-unread": 1, "runaway-loop": 2,
              "cache-1h-unneeded": 3, "sequential-tools": 4, "repeated-tool-call": 5}
     findings.sort(key=lambda f: (order.get(f["type"], 9), -(f["usd_at_stake"] or 0),
@@ -482,8 +463,6 @@ def _analyze(table: StepTable, options: AnalyzeOptions | None = None,
     # per task
     tasks: list[dict[str, Any]] = []
     task_iters = pd.Series(dtype="float64")
-    task_cost = pd.Series(dtype="float64")
-    task_tokens = pd.Series(dtype="int64")
     if len(w):
         per = _aggregate(w, "task_id")
         llm = w[w["_llm"] == 1]
@@ -515,9 +494,6 @@ def _analyze(table: StepTable, options: AnalyzeOptions | None = None,
             tasks.append(d)
         tasks.sort(key=lambda t: (-(t["cost_usd"] or 0.0), t["task_id"]))
         task_iters = pd.Series({t["task_id"]: t["iterations"] for t in tasks}, dtype="float64")
-        task_cost = pd.Series({t["task_id"]: t["cost_usd"] for t in tasks}, dtype="float64")
-        task_tokens = pd.Series({t["task_id"]: t["input_tokens"] + t["output_tokens"]
-                                 for t in tasks}, dtype="int64")
         totals["iterations_p50"] = _f(task_iters.median(), 1)
         totals["iterations_max"] = int(task_iters.max()) if len(task_iters) else 0
         growth = [t["context_growth"] for t in tasks if t["context_growth"] is not None]
@@ -559,7 +535,7 @@ def _analyze(table: StepTable, options: AnalyzeOptions | None = None,
         else:
             groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
 
-    findings = find_findings(df, opts, task_iters, task_cost, task_tokens)
+    findings = find_findings(df, opts)
     warnings = _warnings(table, totals)
 
     report = AnalyzeReport(

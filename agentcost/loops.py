@@ -1,0 +1,195 @@
+"""The ``runaway-loop`` finding: tasks that run far more llm calls than comparable tasks.
+
+Like is compared with like:
+
+* **Role.** A subagent (a task with a ``parent_task_id``), a compaction run (Claude Code's
+  ``agent-acompact-…`` tasks) and a main task are different jobs: each is compared only with
+  tasks of its own role. A median of fewer than :data:`MIN_PEERS` comparable tasks says little
+  about what is typical, so no comparison is made below that.
+* **Interactive sessions** (Claude Code, Codex, Gemini CLI main sessions) are measured in llm
+  calls per user turn: a session that ran 140 calls over 30 prompts is not a loop. A turn ends
+  with an llm call that requested no tool (the agent handed control back); sessions whose calls
+  do not say which tools they requested are measured per task.
+* Nothing under :data:`MIN_CALLS` llm calls (per turn, for interactive sessions) is a runaway.
+
+A long turn of an interactive session is reported as ``info`` (it may be the autonomy the user
+asked for); a task over its peers, a cap or a budget as ``warning``.
+
+"At stake" is the excess over the typical, not the whole task: the cost of the calls beyond the
+typical count (per turn for interactive sessions), what a cap at the typical count would have
+cut. An explicit cap (``max_iterations``) or budget (``token_budget``) puts the calls beyond it at
+stake.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import median
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MIN_PEERS = 5
+MIN_CALLS = 10
+INTERACTIVE_FORMATS = frozenset({"claude-code", "codex", "gemini-cli"})
+
+
+@dataclass
+class LoopProfile:
+    """One task's llm calls in order, with their costs and user turns."""
+
+    task_id: str
+    role: str  # main | subagent | compaction
+    interactive: bool
+    costs: list[float] = field(default_factory=list)  # per llm call, NaN when unpriced
+    tokens: list[int] = field(default_factory=list)  # input + output per llm call
+    turn: list[int] = field(default_factory=list)  # user turn of each llm call (0-based)
+
+    @property
+    def calls(self) -> int:
+        return len(self.costs)
+
+    @property
+    def turns(self) -> int:
+        return (self.turn[-1] + 1) if self.turn else 0
+
+    @property
+    def per_turn(self) -> float:
+        return self.calls / self.turns if self.turns else float(self.calls)
+
+    @property
+    def measure(self) -> float:
+        """What is compared with peers: calls per user turn, or calls per task."""
+        return self.per_turn if self.interactive else float(self.calls)
+
+    def cost_beyond(self, keep: int, per_turn: bool) -> float:
+        """Cost of the calls after the first ``keep`` (of each turn when ``per_turn``)."""
+        seen: dict[int, int] = {}
+        total = 0.0
+        for i, c in enumerate(self.costs):
+            key = self.turn[i] if per_turn else 0
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > keep and not math.isnan(c):
+                total += c
+        return total
+
+    def cost_after_budget(self, budget: int) -> float:
+        spent, total = 0, 0.0
+        for c, t in zip(self.costs, self.tokens, strict=True):
+            if spent >= budget and not math.isnan(c):
+                total += c
+            spent += t
+        return total
+
+
+def task_role(task_id: str, parent_task_id: str | None) -> str:
+    if "/agent-acompact" in task_id:
+        return "compaction"
+    if parent_task_id and parent_task_id != task_id:
+        return "subagent"
+    return "main"
+
+
+def loop_profiles(df: pd.DataFrame) -> dict[str, LoopProfile]:
+    """A :class:`LoopProfile` per task of ``df`` (ordered by task and step)."""
+    import pandas as pd
+
+    llm = df[df["kind"] == "llm"]
+    out: dict[str, LoopProfile] = {}
+    known_tools: dict[str, bool] = {}
+    cols = zip(llm["task_id"].tolist(), llm["parent_task_id"].tolist(),
+               llm["format"].tolist(), llm["cost_usd"].astype("float64").tolist(),
+               llm["input_tokens"].fillna(0).astype("int64").tolist(),
+               llm["output_tokens"].fillna(0).astype("int64").tolist(),
+               llm["tool_calls"].tolist(), strict=True)
+    ended: dict[str, bool] = {}  # the task's previous call handed control back
+    for tid, parent, fmt, cost, inp, out_t, tools in cols:
+        p = out.get(tid)
+        if p is None:
+            par = None if parent is None or parent is pd.NA else str(parent)
+            role = task_role(str(tid), par)
+            p = out[tid] = LoopProfile(str(tid), role, role == "main"
+                                       and str(fmt) in INTERACTIVE_FORMATS)
+        turn = (p.turn[-1] + (1 if ended.get(tid) else 0)) if p.turn else 0
+        p.costs.append(float(cost))
+        p.tokens.append(int(inp) + int(out_t))
+        p.turn.append(turn)
+        listed = isinstance(tools, (list, tuple))
+        known_tools[tid] = known_tools.get(tid, False) or listed
+        ended[tid] = listed and len(tools) == 0
+    for tid, p in out.items():
+        if p.interactive and not known_tools.get(tid):
+            p.interactive = False  # turns cannot be told apart: compare whole tasks
+            p.turn = [0] * p.calls
+    return out
+
+
+def _typical(p: LoopProfile, profiles: dict[str, LoopProfile]) -> tuple[float, int] | None:
+    peers = [q.measure for q in profiles.values()
+             if q.task_id != p.task_id and q.role == p.role and q.interactive == p.interactive]
+    if len(peers) < MIN_PEERS:
+        return None
+    return float(median(peers)), len(peers)
+
+
+def _versus_peers(p: LoopProfile, profiles: dict[str, LoopProfile],
+                  factor: float) -> tuple[str, float, dict[str, Any]] | None:
+    typ = _typical(p, profiles)
+    if typ is None or p.measure < MIN_CALLS:
+        return None
+    typical, n = typ
+    if typical <= 0 or p.measure <= factor * typical:
+        return None
+    keep = max(1, math.ceil(typical))
+    kind = p.role
+    if p.interactive:
+        turns = f"{p.turns} turn" + ("" if p.turns == 1 else "s")
+        text = (f"{p.per_turn:.1f} llm calls per user turn ({p.calls} calls, {turns}), "
+                f"{p.per_turn / typical:.1f}x the median of {n} other {kind} sessions "
+                f"({typical:.1f} per turn)")
+    else:
+        text = (f"{p.calls} llm calls, {p.calls / typical:.1f}x the median of {n} other "
+                f"{kind} tasks ({typical:g} calls)")
+    details = {"role": p.role, "peers": n, "typical": typical,
+               "measure": "calls per user turn" if p.interactive else "calls per task",
+               "user_turns": p.turns if p.interactive else None}
+    return text, p.cost_beyond(keep, p.interactive), details
+
+
+def runaway_findings(profiles: dict[str, LoopProfile], factor: float,
+                     max_iterations: int | None, token_budget: int | None
+                     ) -> list[dict[str, Any]]:
+    """One ``runaway-loop`` finding per task over a cap, a budget, or far above its peers."""
+    findings: list[dict[str, Any]] = []
+    for p in profiles.values():
+        reasons: list[str] = []
+        stakes: list[float] = []
+        details: dict[str, Any] = {"iterations": p.calls, "tokens": sum(p.tokens)}
+        if max_iterations and p.calls > max_iterations:
+            reasons.append(f"{p.calls} llm calls, over the cap of {max_iterations}")
+            stakes.append(p.cost_beyond(max_iterations, False))
+        else:
+            vs = _versus_peers(p, profiles, factor)
+            if vs is not None:
+                reasons.append(vs[0])
+                stakes.append(vs[1])
+                details.update(vs[2])
+        if token_budget and sum(p.tokens) > token_budget:
+            reasons.append(f"{sum(p.tokens):,} tokens, over the budget of {token_budget:,}")
+            stakes.append(p.cost_after_budget(token_budget))
+        if not reasons:
+            continue
+        at_stake = max(stakes) if stakes else 0.0
+        # a long turn of an interactive session may be the autonomy the user asked for
+        soft = p.interactive and not (max_iterations and p.calls > max_iterations) and not (
+            token_budget and sum(p.tokens) > token_budget)
+        findings.append({
+            "type": "runaway-loop", "severity": "info" if soft else "warning",
+            "task_id": p.task_id,
+            "model": None, "message": "; ".join(reasons),
+            "usd_at_stake": round(at_stake, 8) if at_stake > 0 else None,
+            "seconds_at_stake": None, "details": details,
+        })
+    return findings
