@@ -451,3 +451,43 @@ def test_audit_prompt_is_offline_and_pure():
     for py in src.glob("*.py"):
         text = py.read_text()
         assert "import typer" not in text and "from rich" not in text, py
+
+
+# ------------------------------------------------------- short-prefix after the reported fixes
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-6", "gpt-4o"])
+def test_volatile_first_lines_do_not_make_a_short_prefix(model):
+    """tau-bench's airline policy has "The current time is ..." on line 3 before ~1,500 tokens
+    of policy: once that line is moved (the reported fix), the prefix is long enough, so only
+    the timestamp and volatile-before-stable are reported (issue 9, item 9)."""
+    found = audit_files([PROMPTS / "dirty" / "tau_airline_policy.md"],
+                        PromptOptions(model=model)).findings
+    assert {f.rule for f in found} == {"timestamp", "volatile-before-stable"}
+
+
+def test_short_after_the_fix_is_still_reported_without_marker_advice(tmp_path):
+    p = tmp_path / "short.txt"
+    p.write_text("Today is 2026-12-03.\nYou are a support agent. Answer briefly.\n")
+    found = audit_files([p], PromptOptions(model="claude-sonnet-4-6")).findings
+    sp = [f for f in found if f.rule == "short-prefix"]
+    assert len(sp) == 1
+    assert sp[0].message.startswith("the stable text (without the volatile lines reported) is ~")
+    assert "marker" not in sp[0].message and "marker" not in sp[0].fix
+    assert "even with a cache breakpoint after it" in sp[0].message
+
+
+def test_openai_short_prefix_advice_names_no_marker():
+    found = audit_files([PROMPTS / "dirty" / "short_prefix.txt"],
+                        PromptOptions(model="gpt-4o")).findings
+    (sp,) = [f for f in found if f.rule == "short-prefix"]
+    assert "openai caches only prompts of at least 1,024 tokens" in sp.message
+    assert "marker" not in sp.message and "marker" not in sp.fix
+
+
+def test_request_with_a_marker_keeps_the_marker_advice():
+    found = audit_files([PROMPTS / "dirty" / "request_system_date.json"],
+                        PromptOptions()).findings
+    (sp,) = [f for f in found if f.rule == "short-prefix"]
+    assert "cache_control marker there is silently ignored" in sp.message
+    assert sp.fix.endswith("or drop the marker")

@@ -207,13 +207,16 @@ def _short_prefix(doc: PromptDoc, hits_by_block: dict[int, list[static.Hit]],
                                doc.segments[0].location, False))
     else:
         blk = doc.blocks[0]
-        hits = hits_by_block.get(0, [])
-        vol = [h.start for h in hits if h.rule in VOLATILE_RULES
-               and SEVERITY_RANK[h.severity] >= SEVERITY_RANK["warning"]]
-        stable = blk.text[: min(vol)] if vol else blk.text
+        hits = [h for h in hits_by_block.get(0, []) if h.rule in VOLATILE_RULES
+                and SEVERITY_RANK[h.severity] >= SEVERITY_RANK["warning"]]
+        # judged as it will be once the reported volatile lines are moved out of the prefix:
+        # a volatile first line is its own finding, not a short prefix
+        stable = _without_lines(blk.text, hits)
         phs = static.placeholders(stable, blk.style)
         stable = static.mask(stable, [(p.start, p.end) for p in phs])
-        checks.append(("the stable prefix", stable, blk.locate(0), False))
+        label = ("the stable text (without the volatile lines reported)" if hits
+                 else "the stable prefix")
+        checks.append((label, stable, blk.locate(0), False))
     out: list[Finding] = []
     for label, text, loc, marker in checks:
         tc = _count(text, model, provider)
@@ -232,19 +235,48 @@ def _short_prefix(doc: PromptDoc, hits_by_block: dict[int, list[static.Hit]],
         est = "" if tc.exact else (f" (estimated {tc.low:,}–{tc.high:,})"
                                    if tc.low != tc.high else f" (approximate: {tc.method})")
         missing = max(0, minimum - tc.tokens)
-        consequence = ("the cache_control marker there is silently ignored" if marker else
-                       "it will not be cached (a cache marker on it is silently ignored)")
+        consequence, fix = _short_prefix_advice(marker, provider, minimum, missing)
         line, col = loc if loc else (1, 1)
         out.append(Finding(
             rule="short-prefix", severity=sev,
             message=(f"{label} is ~{tc.tokens:,} tokens{est} and {verdict} the minimum "
                      f"cacheable length of {rule.model} ({minimum:,}): ~{missing:,} tokens "
                      f"missing; {consequence}"),
-            file=doc.path, line=line, column=col,
-            fix=(f"grow the stable prefix by ~{missing:,} tokens (stable instructions, examples, "
-                 "tool definitions before the breakpoint) or drop the marker"),
+            file=doc.path, line=line, column=col, fix=fix,
         ))
     return out
+
+
+def _without_lines(text: str, hits: list[static.Hit]) -> str:
+    """``text`` without the lines that hold a hit."""
+    if not hits:
+        return text
+    lines = text.splitlines(keepends=True)
+    starts, pos = [], 0
+    for ln in lines:
+        starts.append(pos)
+        pos += len(ln)
+    drop = set()
+    for h in hits:
+        for i, st in enumerate(starts):
+            if st <= h.start < st + len(lines[i]) or (st < h.end <= st + len(lines[i])):
+                drop.add(i)
+    return "".join(ln for i, ln in enumerate(lines) if i not in drop)
+
+
+def _short_prefix_advice(marker: bool, provider: str | None, minimum: int,
+                         missing: int) -> tuple[str, str]:
+    """(consequence, fix) of a short prefix, in the terms of the input: a cache_control marker
+    only where the request has one; OpenAI and Gemini have no marker to drop."""
+    grow = (f"grow the stable prefix by ~{missing:,} tokens (stable instructions, examples, "
+            "tool definitions at its start)")
+    if marker:
+        return ("the cache_control marker there is silently ignored",
+                grow.replace("at its start", "before the breakpoint") + " or drop the marker")
+    if provider and provider != "anthropic":
+        return (f"{provider} caches only prompts of at least {minimum:,} tokens: it is sent "
+                "uncached on every request", grow)
+    return ("it will not be cached, even with a cache breakpoint after it", grow)
 
 
 def _exact(doc: PromptDoc, text: str, model: str, tc: TokenCount,
