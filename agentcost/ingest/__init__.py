@@ -80,6 +80,27 @@ def claude_code_roots() -> list[Path]:
     return seen
 
 
+def resolve_inputs(paths: list[str], claude_code: bool = False,
+                   input_format: str | None = None) -> tuple[list[str], str | None]:
+    """The paths and format to read: ``claude_code`` with no path reads Claude Code's own
+    project folders (:func:`claude_code_roots`). No input at all is an :class:`InputError`."""
+    from agentcost.errors import InputError
+
+    paths = list(paths)
+    if claude_code:
+        input_format = input_format or "claude-code"
+        if not paths:
+            roots = claude_code_roots()
+            if not roots:
+                raise InputError("no Claude Code logs found (looked in $CLAUDE_CONFIG_DIR, "
+                                 "~/.claude/projects and ~/.config/claude/projects)")
+            paths = [str(r) for r in roots]
+    if not paths:
+        raise InputError("no input: give trace files or folders, - for stdin, or "
+                         "--claude-code")
+    return paths, input_format
+
+
 def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:
     """Expand paths into sources. The bool says whether the file was named explicitly (an
     unrecognised explicit file is an error; an unrecognised file found in a folder is skipped)."""

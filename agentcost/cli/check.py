@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from agentcost.commands.options import InputFormat, Since, Strict, Until
+from agentcost.cli.edge import run, write_output, write_rendered
+from agentcost.cli.options import InputFormat, Since, Strict, Until
 
 
 class CheckFormat(StrEnum):
@@ -79,8 +80,6 @@ def check(
     until: Until = None,
     strict: Strict = False,
 ) -> None:
-    from agentcost.cli import _run
-
     def body() -> int:
         from agentcost import config as cfgmod
         from agentcost.gate import CheckOptions, load_baseline
@@ -102,27 +101,17 @@ def check(
             print(f"agentcost: {report.summary}", file=sys.stderr)
         return int(report.exit_code)
 
-    raise typer.Exit(_run(body))
+    run(body)
 
 
 def _emit(report: Any, fmt: CheckFormat, output: Path | None, junit: Path | None, top: int,
           step_summary: bool) -> None:
     import os
 
-    from agentcost.cli import _console, write_output
     from agentcost.render import check_text, data
 
     if fmt is CheckFormat.table:
-        if output is None:
-            check_text.render_console(report, _console(), top=top)
-        else:
-            from rich.console import Console
-
-            with open(os.devnull, "w") as sink:
-                con = Console(record=True, file=sink, width=120, highlight=False,
-                              color_system=None)
-                check_text.render_console(report, con, top=top)
-            write_output(con.export_text(), output)
+        write_rendered(lambda con: check_text.render_console(report, con, top=top), output)
     elif fmt is CheckFormat.markdown:
         write_output(check_text.render_markdown(report, top=top), output)
     else:
@@ -142,6 +131,3 @@ def _emit(report: Any, fmt: CheckFormat, output: Path | None, junit: Path | None
             raise InputError(f"cannot append the summary: {exc.strerror}",
                              summary_path) from None
 
-
-def register(app: typer.Typer) -> None:
-    app.command("check", help=HELP)(check)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,3 +12,5 @@ InputFormat = Annotated[str | None, typer.Option(
 Since = Annotated[str | None, typer.Option(help="Only steps starting at/after this time.")]
 Until = Annotated[str | None, typer.Option(help="Only steps starting before this time.")]
 Strict = Annotated[bool, typer.Option(help="Fail on the first malformed line.")]
+Config = Annotated[Path | None, typer.Option(
+    help="agentcost.yaml (default: ./agentcost.yaml if present).")]

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from agentcost.commands.options import InputFormat, Since, Strict, Until
+from agentcost.cli.edge import run, write_output
+from agentcost.cli.options import InputFormat, Since, Strict, Until
 
 HELP = """Write a self-contained HTML report with charts (works offline; Plotly is embedded):
 summary, cost per day by model, models, costliest tasks, per-task input-token and timeline
@@ -33,8 +34,6 @@ def report(
     until: Until = None,
     strict: Strict = False,
 ) -> None:
-    from agentcost.cli import _run, write_output
-
     def body() -> int:
         from agentcost import config as cfgmod
         from agentcost.analysis import AnalyzeOptions
@@ -61,8 +60,5 @@ def report(
         write_output(render_html(build_payload(table, opts, cfg, sim)), output)
         return 0
 
-    raise typer.Exit(_run(body))
+    run(body)
 
-
-def register(app: typer.Typer) -> None:
-    app.command("report", help=HELP)(report)

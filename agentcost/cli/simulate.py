@@ -1,0 +1,138 @@
+"""``agentcost simulate``: options → scenarios → :func:`agentcost.simulate` → renderer.
+
+Only typer is imported at module level; everything else inside the command body.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agentcost.cli.edge import load_traces, run, write_output, write_rendered
+from agentcost.cli.options import InputFormat, Since, Strict, Until
+
+
+class SimFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    csv = "csv"
+
+
+class Workspace(StrEnum):
+    shared = "shared"
+    source = "source"
+    session = "session"
+    task = "task"
+
+
+HELP = """Replay the traced tasks under what-if configurations and project cost and latency.
+
+Levers (combine freely; each run is compared with the baseline, the trace as observed):
+--cache off|observed|auto|stable|stable+last [--ttl 5m|1h|30m|in_memory|24h],
+--cascade CHEAP,STRONG [--escalation-rate R], --batch [--batch-tasks GLOB],
+--trim-history N, --max-output-tokens N, --parallel-tools, --max-iterations N,
+--token-budget N, --tool-cache [--tool-cache-ttl 10m]. Or compare several scenarios side by side
+with --scenarios file.yaml (or scenarios: in agentcost.yaml). --range adds optimistic and
+pessimistic figures. Every report lists its assumptions.
+"""
+
+
+def simulate(
+    paths: Annotated[list[str], typer.Argument(
+        help="Trace files, folders (recursive), globs, or - for stdin.")],
+    cache: Annotated[str | None, typer.Option(
+        "--cache", help="Prompt caching: off, observed, auto (one breakpoint on the last "
+        "block), stable (end of tools+system), stable+last.")] = None,
+    ttl: Annotated[str | None, typer.Option(
+        "--ttl", help="Cache lifetime: 5m or 1h (Anthropic), 30m (OpenAI GPT-5.6+), "
+        "in_memory or 24h (OpenAI retention).")] = None,
+    provider_rules: Annotated[Path | None, typer.Option(
+        "--provider-rules", help="YAML overriding caching mechanics per model "
+        "(min_cacheable_tokens, lookback_blocks, max_breakpoints, granularity, "
+        "ttl_seconds).")] = None,
+    cascade: Annotated[str | None, typer.Option(
+        "--cascade", help="CHEAP,STRONG models or aliases (haiku,sonnet; gpt-5-mini,gpt-5).")
+    ] = None,
+    escalation_rate: Annotated[float | None, typer.Option(
+        "--escalation-rate", min=0.0, max=1.0,
+        help="Share of cheap steps re-run on the strong model (default 0).")] = None,
+    batch: Annotated[bool, typer.Option("--batch", help="Price eligible calls at batch rates; "
+                                        "their latency becomes the batch window.")] = False,
+    batch_tasks: Annotated[str | None, typer.Option(
+        "--batch-tasks", help="Only tasks whose id matches this glob are batched.")] = None,
+    batch_window: Annotated[str | None, typer.Option(
+        "--batch-window", help="Latency of a batched call (default 1h).")] = None,
+    trim_history: Annotated[int | None, typer.Option(
+        "--trim-history", min=1, help="Keep the stable prefix and the last N turns.")] = None,
+    max_output_tokens: Annotated[int | None, typer.Option(
+        "--max-output-tokens", min=1, help="Cap every call's output.")] = None,
+    parallel_tools: Annotated[bool, typer.Option(
+        "--parallel-tools", help="A turn's tool calls cost the slowest, not the sum.")] = False,
+    state_changing: Annotated[list[str] | None, typer.Option(
+        "--state-changing-tool", help="A tool that stays sequential under --parallel-tools "
+        "(repeatable).")] = None,
+    max_iterations: Annotated[int | None, typer.Option(
+        "--max-iterations", min=1, help="Cut tasks after N llm calls.")] = None,
+    token_budget: Annotated[int | None, typer.Option(
+        "--token-budget", min=1, help="Cut tasks once input+output tokens reach N.")] = None,
+    tool_cache: Annotated[bool, typer.Option(
+        "--tool-cache", help="Identical tool calls within a task reuse the result.")] = False,
+    tool_cache_ttl: Annotated[str | None, typer.Option(
+        "--tool-cache-ttl", help="Also reuse results across tasks within this TTL (e.g. 10m).")
+    ] = None,
+    scenarios: Annotated[Path | None, typer.Option(
+        "--scenarios", help="YAML file of scenarios to compare side by side.")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="Name of the scenario built from the options above.")] = None,
+    with_range: Annotated[bool, typer.Option(
+        "--range", help="Also report optimistic and pessimistic figures.")] = False,
+    workspace: Annotated[Workspace | None, typer.Option(
+        "--workspace", help="Which tasks share prompt caches (default: shared).")] = None,
+    fmt: Annotated[SimFormat, typer.Option("--format", "-f")] = SimFormat.table,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="agentcost.yaml (default: ./agentcost.yaml if present).")] = None,
+    input_format: InputFormat = None,
+    since: Since = None,
+    until: Until = None,
+    strict: Strict = False,
+) -> None:
+    def body() -> int:
+        from agentcost import config as cfgmod
+        from agentcost.simulation import simulate as run_simulate
+        from agentcost.simulation.options import Levers, build_scenarios
+
+        cfg = cfgmod.load(config)
+        levers = Levers(
+            scenarios=scenarios, cache=cache, ttl=ttl, provider_rules=provider_rules,
+            cascade=cascade, escalation_rate=escalation_rate, batch=batch,
+            batch_tasks=batch_tasks, batch_window=batch_window, trim_history=trim_history,
+            max_output_tokens=max_output_tokens, parallel_tools=parallel_tools,
+            state_changing=tuple(state_changing or ()), max_iterations=max_iterations,
+            token_budget=token_budget, tool_cache=tool_cache, tool_cache_ttl=tool_cache_ttl,
+            name=name, with_range=with_range, workspace=workspace.value if workspace else None)
+        scs, st = build_scenarios(cfg.raw, cfg.path or "agentcost.yaml", levers)
+        table = load_traces(paths, config=cfg, input_format=input_format, since=since,
+                            until=until, strict=strict)
+        _emit(run_simulate(table, scs, st, config=cfg), fmt, output)
+        return 0
+
+    run(body)
+
+
+def _emit(report: Any, fmt: SimFormat, output: Path | None) -> None:
+    from agentcost.render import data, simulate_text
+
+    if fmt is SimFormat.table:
+        write_rendered(lambda con: simulate_text.render_console(report, con), output)
+    elif fmt is SimFormat.markdown:
+        write_output(simulate_text.render_markdown(report), output)
+    elif fmt is SimFormat.csv:
+        write_output(simulate_text.render_csv(report), output)
+    else:
+        write_output(data.to_json(report.to_dict()), output)

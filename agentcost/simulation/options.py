@@ -1,0 +1,124 @@
+"""Scenarios and settings from the ``simulate`` command's lever options, ``agentcost.yaml`` and
+a ``--scenarios`` file (the command line only collects the options into :class:`Levers`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentcost.errors import ConfigError
+from agentcost.simulation.scenario import (
+    Scenario,
+    Settings,
+    auto_name,
+    from_config,
+    load_scenarios_file,
+    parse_cache,
+    parse_cascade,
+    parse_duration,
+    parse_provider_rules,
+    parse_ttl,
+)
+
+
+@dataclass
+class Levers:
+    """The lever options of one ``simulate`` run, as given (None / False: not given)."""
+
+    scenarios: Path | None = None
+    cache: str | None = None
+    ttl: str | None = None
+    provider_rules: Path | None = None
+    cascade: str | None = None
+    escalation_rate: float | None = None
+    batch: bool = False
+    batch_tasks: str | None = None
+    batch_window: str | None = None
+    trim_history: int | None = None
+    max_output_tokens: int | None = None
+    parallel_tools: bool = False
+    state_changing: tuple[str, ...] = ()
+    max_iterations: int | None = None
+    token_budget: int | None = None
+    tool_cache: bool = False
+    tool_cache_ttl: str | None = None
+    name: str | None = None
+    with_range: bool = False
+    workspace: str | None = None
+
+
+def build_scenarios(raw: dict[str, Any], where: str, lv: Levers
+                    ) -> tuple[list[Scenario], Settings]:
+    """Scenarios and settings from agentcost.yaml, --scenarios and the lever options."""
+    scs, st = from_config(raw, where)
+    if lv.scenarios is not None:
+        scs, st = load_scenarios_file(str(lv.scenarios), st)
+    kw = _lever_kwargs(lv)
+    if kw:
+        sc = Scenario(**kw)
+        sc = Scenario(**{**kw, "name": lv.name or auto_name(sc)})
+        if sc.name in {s.name for s in scs} or sc.name == "baseline":
+            raise ConfigError(f"--name: {sc.name!r} is already a scenario name")
+        scs = [*scs, sc]
+    elif lv.name is not None:
+        raise ConfigError("--name: give lever options (e.g. --cache auto) to name a scenario")
+    if not scs:
+        raise ConfigError("nothing to simulate: give a lever (e.g. --cache auto, --cascade "
+                          "haiku,sonnet, --batch, --trim-history 6) or --scenarios FILE "
+                          "(or scenarios: in agentcost.yaml)")
+    if lv.provider_rules is not None:
+        st.provider_rules = {**st.provider_rules, **_provider_rules_file(lv.provider_rules)}
+    if lv.batch_window is not None:
+        st.batch_window_s = parse_duration(lv.batch_window, "--batch-window")
+    if lv.workspace is not None:
+        st.workspace = lv.workspace
+    st.with_range = lv.with_range
+    return scs, st
+
+
+def _lever_kwargs(lv: Levers) -> dict[str, Any]:
+    """The Scenario fields the lever options set."""
+    kw: dict[str, Any] = {}
+    if lv.cache is not None:
+        kw["cache"] = parse_cache(lv.cache, "--cache")
+    if lv.ttl is not None:
+        kw["ttl"] = parse_ttl(lv.ttl, "--ttl")
+    if lv.cascade is not None:
+        kw["cascade"], kw["cascade_given"] = parse_cascade(lv.cascade, "--cascade")
+    if lv.escalation_rate is not None:
+        if lv.cascade is None:
+            raise ConfigError("--escalation-rate: only meaningful with --cascade")
+        kw["escalation_rate"] = float(lv.escalation_rate)
+    if lv.batch or lv.batch_tasks:
+        kw["batch"] = True
+        if lv.batch_tasks:
+            kw["batch_tasks"] = lv.batch_tasks
+    for key in ("trim_history", "max_output_tokens", "max_iterations", "token_budget"):
+        if getattr(lv, key) is not None:
+            kw[key] = getattr(lv, key)
+    if lv.parallel_tools:
+        kw["parallel_tools"] = True
+    if lv.state_changing:
+        if not lv.parallel_tools:
+            raise ConfigError("--state-changing-tool: only meaningful with --parallel-tools")
+        kw["state_changing_tools"] = tuple(lv.state_changing)
+    if lv.tool_cache or lv.tool_cache_ttl:
+        kw["tool_cache"] = True
+        if lv.tool_cache_ttl:
+            kw["tool_cache_ttl_s"] = parse_duration(lv.tool_cache_ttl, "--tool-cache-ttl")
+    return kw
+
+
+def _provider_rules_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: provider rules file not found")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    if isinstance(doc, dict) and "provider_rules" in doc:
+        doc = doc["provider_rules"]
+    return parse_provider_rules(doc, f"{path}: provider_rules")

@@ -1,0 +1,64 @@
+"""The house rules, checked: thin command adapters, compute modules free of the CLI stack,
+explicit command registration (issue 15)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import typer.main
+
+from agentcost.cli import app
+from tests.conftest import REPO
+
+PKG = REPO / "agentcost"
+CLI_LAYERS = ("cli", "render")  # the only places typer / rich may be imported
+MAX_BODY_LINES = 40
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PKG.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_compute_modules_never_import_typer_or_rich() -> None:
+    bad = []
+    for p in _modules():
+        rel = p.relative_to(PKG)
+        if rel.parts[0] in CLI_LAYERS:
+            continue
+        found = _imports(ast.parse(p.read_text(encoding="utf-8"))) & {"typer", "rich"}
+        if found:
+            bad.append(f"{rel}: {sorted(found)}")
+    assert bad == []
+
+
+def test_command_bodies_are_short_adapters() -> None:
+    """Each command: options -> one library call -> renderer -> exit code, ≤ 40 lines of body
+    (the option declarations of the signature do not count)."""
+    long = []
+    for p in sorted((PKG / "cli").glob("*.py")):
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                body_lines = node.body[-1].end_lineno - node.body[0].lineno + 1  # type: ignore[operator]
+                if body_lines > MAX_BODY_LINES:
+                    long.append(f"{p.name}:{node.name} {body_lines} lines")
+    assert long == []
+
+
+def test_every_command_module_is_registered() -> None:
+    names = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert names == {"analyze", "rules", "audit-prompt", "simulate", "check", "report"}
+    modules = {p.stem for p in (PKG / "cli").glob("*.py")} - {"__init__", "__main__", "edge",
+                                                              "options"}
+    assert {m.replace("_", "-") for m in modules} <= names | {"audit"}
