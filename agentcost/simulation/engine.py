@@ -281,49 +281,114 @@ def _rate_for(sc: Scenario, variant: str) -> float:
     return lo if variant == "optimistic" else hi
 
 
+@dataclass
+class Plan:
+    """What one scenario run builds up, stage by stage (:func:`run`). Per llm step (1-5):
+    ``keep``, ``model``, ``provider``, ``ratio``, ``esc``, ``strong_ratio``, ``out_new``,
+    ``cut_src``; per tool step: ``tool_keep``, ``t_cached``, ``t_dropped``; per task: ``cut``,
+    ``last_kept``; prompts edited: ``edited``; per simulated call (6-8): the ``c_*`` arrays."""
+
+    ctx: Context
+    sc: Scenario
+    variant: str = "expected"
+    force_replay: bool = False
+    raw: bool = False
+    det: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warns: list[str] = field(default_factory=list)
+    N: Any = None
+    NT: Any = None
+    batch_task: Any = None
+    c_batch: Any = None
+    c_dur: Any = None
+    c_esc: Any = None
+    c_inp: Any = None
+    c_model: Any = None
+    c_out: Any = None
+    c_provider: Any = None
+    c_ratio: Any = None
+    strategy: str = "observed"
+    c_rd: Any = None
+    c_step: Any = None
+    c_task: Any = None
+    c_unc: Any = None
+    c_unknown: Any = None
+    c_w1: Any = None
+    c_w5: Any = None
+    cut: Any = None
+    cut_src: Any = None
+    edited: Any = None
+    esc: Any = None
+    keep: Any = None
+    last_kept: Any = None
+    lat: Any = None
+    model: Any = None
+    out_new: Any = None
+    passthrough: Any = None
+    provider: Any = None
+    ratio: Any = None
+    strong_ratio: Any = None
+    t_cached: Any = None
+    t_dropped: Any = None
+    tool_keep: Any = None
+
+    @property
+    def vi(self) -> int:
+        """Index of the variant into (optimistic, expected, pessimistic) ratio triples."""
+        return {"optimistic": 0, "expected": 1, "pessimistic": 2}[self.variant]
+
+
 def run(ctx: Context, sc: Scenario, variant: str = "expected",
         force_replay: bool = False, raw: bool = False) -> Figures:
     """Simulate ``sc``. ``force_replay`` replays the cache even when nothing changed;
-    ``raw`` skips the calibration to observed figures (see :meth:`Context.reference`)."""
+    ``raw`` skips the calibration to observed figures (see :meth:`Context.reference`).
+    The levers apply in the order of the module docstring, one stage each."""
+    p = Plan(ctx, sc, variant, force_replay, raw)
+    for stage in (_loop_caps, _tool_cache, _cascade, _output_cap, _prompt_edits, _calls,
+                  _cache, _latency):
+        stage(p)
+    return _pricing(p)
+
+
+def _loop_caps(p: Plan) -> None:
+    """1. loop caps."""
     import numpy as np
-    import pandas as pd
 
-    w = ctx.w
-    st = ctx.st
-    L, T = w.n_llm, w.n_tasks
-    det: dict[str, Any] = {}
-    notes: list[str] = []
-    warns: list[str] = []
-    vi = {"optimistic": 0, "expected": 1, "pessimistic": 2}[variant]  # index into ratio triples
-
-    # ---------------------------------------------------------------- 1. loop caps
-    keep = np.ones(L, dtype=bool)
+    w, sc, L = p.ctx.w, p.sc, p.ctx.w.n_llm
+    T = p.ctx.w.n_tasks
+    p.keep = np.ones(L, dtype=bool)
     if sc.max_iterations is not None:
-        keep &= w.l_k < sc.max_iterations
+        p.keep &= w.l_k < sc.max_iterations
     if sc.token_budget is not None and L:
         tok = w.l_inp + w.l_out
         cs = np.cumsum(tok)
         off = w.task_llm_offset[w.l_task]
         before_task = cs[off] - tok[off]
         spent_before = cs - tok - before_task
-        keep &= spent_before < sc.token_budget
-    n_kept = np.bincount(w.l_task[keep], minlength=T)
-    cut = n_kept < w.task_n_llm
-    last_kept = n_kept - 1
-    tool_keep = ~cut[w.t_task] | (w.t_turn < last_kept[w.t_task])
+        p.keep &= spent_before < sc.token_budget
+    n_kept = np.bincount(w.l_task[p.keep], minlength=T)
+    p.cut = n_kept < w.task_n_llm
+    p.last_kept = n_kept - 1
+    p.tool_keep = ~p.cut[w.t_task] | (w.t_turn < p.last_kept[w.t_task])
 
-    # ---------------------------------------------------------------- 2. tool-result caching
-    NT = len(w.t_task)
-    t_cached = np.zeros(NT, dtype=bool)  # served from the cache (latency saved)
-    t_dropped = np.zeros(NT, dtype=bool)  # ... within its task (tokens saved too)
-    if sc.tool_cache and NT:
-        has = np.array([h is not None for h in w.t_hash], dtype=bool) & tool_keep
+
+def _tool_cache(p: Plan) -> None:
+    """2. tool-result caching."""
+    import numpy as np
+    import pandas as pd
+
+    w, sc, det = p.ctx.w, p.sc, p.det
+    p.NT = len(w.t_task)
+    p.t_cached = np.zeros(p.NT, dtype=bool)  # served from the cache (latency saved)
+    p.t_dropped = np.zeros(p.NT, dtype=bool)  # ... within its task (tokens saved too)
+    if sc.tool_cache and p.NT:
+        has = np.array([h is not None for h in w.t_hash], dtype=bool) & p.tool_keep
         sel = np.flatnonzero(has)
         if len(sel):
             kdf = pd.DataFrame({"t": w.t_task[sel], "n": w.t_name[sel], "h": w.t_hash[sel]})
             dup = kdf.duplicated(keep="first").to_numpy()
-            t_dropped[sel[dup]] = True
-            t_cached[sel[dup]] = True
+            p.t_dropped[sel[dup]] = True
+            p.t_cached[sel[dup]] = True
             if sc.tool_cache_ttl_s is not None:
                 ttl_ns = int(sc.tool_cache_ttl_s * 1e9)
                 avail: dict[tuple[Any, Any], int] = {}
@@ -331,26 +396,33 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
                     key = (w.t_name[j], w.t_hash[j])
                     s0 = int(w.t_start[j])
                     a = avail.get(key)
-                    if a is not None and a <= s0 <= a + ttl_ns and not t_cached[j]:
-                        t_cached[j] = True
+                    if a is not None and a <= s0 <= a + ttl_ns and not p.t_cached[j]:
+                        p.t_cached[j] = True
                         continue
-                    if not t_cached[j]:
+                    if not p.t_cached[j]:
                         avail[key] = int(w.t_end[j])
         det["tool_cache"] = {
-            "repeated_in_task": int(t_dropped.sum()),
-            "reused_across_tasks": int((t_cached & ~t_dropped).sum()),
-            "seconds_saved": round(float(w.t_dur[t_cached].sum()) / 1000.0, 3),
+            "repeated_in_task": int(p.t_dropped.sum()),
+            "reused_across_tasks": int((p.t_cached & ~p.t_dropped).sum()),
+            "seconds_saved": round(float(w.t_dur[p.t_cached].sum()) / 1000.0, 3),
             "tool_calls_without_fingerprint": int((np.array(
-                [h is None for h in w.t_hash], dtype=bool) & tool_keep).sum()),
+                [h is None for h in w.t_hash], dtype=bool) & p.tool_keep).sum()),
         }
 
-    # ---------------------------------------------------------------- 3. cascade
-    model = w.l_model
-    provider = w.l_provider
-    ratio = np.ones(L)
+
+def _cascade(p: Plan) -> None:
+    """3. cascade."""
+    import numpy as np
+
+    w, st, sc = p.ctx.w, p.ctx.st, p.sc
+    ctx, variant, vi = p.ctx, p.variant, p.vi
+    L, det, notes = p.ctx.w.n_llm, p.det, p.notes
+    p.model = w.l_model
+    p.provider = w.l_provider
+    p.ratio = np.ones(L)
     role_cheap = np.zeros(L, dtype=bool)
-    esc = np.zeros(L, dtype=bool)
-    strong_ratio = np.ones(L)
+    p.esc = np.zeros(L, dtype=bool)
+    p.strong_ratio = np.ones(L)
     if sc.cascade is not None and L:
         cheap_m, strong_m = sc.cascade
         role_cheap = w.l_has_tools.copy()
@@ -361,12 +433,12 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
             for nm, role in rm.items():
                 hit = w.l_name == nm
                 role_cheap = np.where(hit, role == "cheap", role_cheap)
-        model = np.where(role_cheap, cheap_m, strong_m).astype(object)
+        p.model = np.where(role_cheap, cheap_m, strong_m).astype(object)
         prov_of = {}
         for m in (cheap_m, strong_m):
             r = ctx.rule(m)
             prov_of[m] = r.provider if r is not None else None
-        provider = np.array([prov_of[m] or p for m, p in zip(model, w.l_provider, strict=True)],
+        p.provider = np.array([prov_of[m] or pv for m, pv in zip(p.model, w.l_provider, strict=True)],
                             dtype=object)
         pair_ratio: dict[tuple[Any, str], float] = {}
         unknown_tok: set[str] = set()
@@ -385,51 +457,63 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
                     pair_ratio[k] = rr[vi]
             return pair_ratio[k]
 
-        ratio = np.array([rat(s, d) for s, d in zip(w.l_model, model, strict=True)])
-        strong_ratio = np.array([rat(s, strong_m) for s in w.l_model])
+        p.ratio = np.array([rat(s, d) for s, d in zip(w.l_model, p.model, strict=True)])
+        p.strong_ratio = np.array([rat(s, strong_m) for s in w.l_model])
         rate = _rate_for(sc, variant)
-        cheap_kept = np.flatnonzero(role_cheap & keep)
+        cheap_kept = np.flatnonzero(role_cheap & p.keep)
         if rate > 0 and len(cheap_kept):
             # the first rate x n cheap steps of one fixed ranking: the steps escalated at a
             # rate are a subset of those escalated at any higher rate
             n_esc = int(np.floor(len(cheap_kept) * rate + 1e-9))
             order = np.argsort(ctx.escalation_rank()[cheap_kept], kind="stable")
-            esc[cheap_kept[order[:n_esc]]] = True
+            p.esc[cheap_kept[order[:n_esc]]] = True
         used = {f"{s} → {d}": round(r, 3) for (s, d), r in pair_ratio.items()
                 if s is not None and s != d}
         det["cascade"] = {
             "cheap": cheap_m, "strong": strong_m,
             "aliases": {g: m for g, m in zip(sc.cascade_given or (), sc.cascade, strict=False)
                         if g != m},
-            "cheap_steps": int((role_cheap & keep).sum()),
-            "strong_steps": int((~role_cheap & keep).sum()),
-            "escalation_rate": rate, "escalated_steps": int(esc.sum()),
+            "cheap_steps": int((role_cheap & p.keep).sum()),
+            "strong_steps": int((~role_cheap & p.keep).sum()),
+            "escalation_rate": rate, "escalated_steps": int(p.esc.sum()),
             "tokenizer_ratios": used,
         }
         if unknown_tok:
             notes.append("No tokenizer data for " + ", ".join(sorted(unknown_tok))
                          + ": token counts carried over unchanged.")
 
-    # ---------------------------------------------------------------- 4. output cap
-    out_new = np.rint(w.l_out * ratio).astype("int64") if sc.cascade else w.l_out.copy()
-    cut_src = np.zeros(L, dtype="int64")  # output tokens (source tokenizer) cut from each step
+
+def _output_cap(p: Plan) -> None:
+    """4. output cap."""
+    import numpy as np
+
+    w, sc, L = p.ctx.w, p.sc, p.ctx.w.n_llm
+    det = p.det
+    p.out_new = np.rint(w.l_out * p.ratio).astype("int64") if sc.cascade else w.l_out.copy()
+    p.cut_src = np.zeros(L, dtype="int64")  # output tokens (source tokenizer) cut from each step
     if sc.max_output_tokens is not None:
         cap = sc.max_output_tokens
-        capped = out_new > cap
-        cut_src = np.where(capped, np.maximum(w.l_out - np.floor(cap / ratio), 0),
+        capped = p.out_new > cap
+        p.cut_src = np.where(capped, np.maximum(w.l_out - np.floor(cap / p.ratio), 0),
                            0).astype("int64")
-        det["max_output_tokens"] = {"steps_capped": int((capped & keep).sum()),
+        det["max_output_tokens"] = {"steps_capped": int((capped & p.keep).sum()),
                                     "output_tokens_saved": int(
-                                        (out_new - np.minimum(out_new, cap))[keep].sum())}
-        out_new = np.minimum(out_new, cap)
+                                        (p.out_new - np.minimum(p.out_new, cap))[p.keep].sum())}
+        p.out_new = np.minimum(p.out_new, cap)
 
-    # ---------------------------------------------------------------- 5. prompt edits
+
+def _prompt_edits(p: Plan) -> None:
+    """5. prompt edits."""
+    import numpy as np
+
+    w, sc, T = p.ctx.w, p.sc, p.ctx.w.n_tasks
+    det = p.det
     edit_tasks = np.zeros(T, dtype=bool)
-    cut_src = np.where(w.l_last, 0, cut_src)  # a final answer is in no later prompt
+    p.cut_src = np.where(w.l_last, 0, p.cut_src)  # a final answer is in no later prompt
     if sc.max_output_tokens is not None:
-        edit_tasks |= np.bincount(w.l_task[cut_src > 0], minlength=T) > 0
-    if t_dropped.any():
-        edit_tasks |= np.bincount(w.t_task[t_dropped], minlength=T) > 0
+        edit_tasks |= np.bincount(w.l_task[p.cut_src > 0], minlength=T) > 0
+    if p.t_dropped.any():
+        edit_tasks |= np.bincount(w.t_task[p.t_dropped], minlength=T) > 0
     trim_n = sc.trim_history
     if trim_n is not None:
         edit_tasks[:] = True
@@ -437,13 +521,13 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
     drop_by: dict[int, dict[int, set[int]]] = {}
     drop_tok: dict[int, dict[int, int]] = {}
     if edit_tasks.any():
-        for ci in np.flatnonzero((cut_src > 0) & edit_tasks[w.l_task]).tolist():
-            cut_by.setdefault(int(w.l_task[ci]), {})[int(w.l_k[ci])] = int(cut_src[ci])
-        if t_dropped.any():
+        for ci in np.flatnonzero((p.cut_src > 0) & edit_tasks[w.l_task]).tolist():
+            cut_by.setdefault(int(w.l_task[ci]), {})[int(w.l_k[ci])] = int(p.cut_src[ci])
+        if p.t_dropped.any():
             n_in_turn: dict[tuple[int, int], int] = {}
             for tt_, kk_ in zip(w.t_task.tolist(), w.t_turn.tolist(), strict=True):
                 n_in_turn[(tt_, kk_)] = n_in_turn.get((tt_, kk_), 0) + 1
-            for j in np.flatnonzero(t_dropped):
+            for j in np.flatnonzero(p.t_dropped):
                 t, k = int(w.t_task[j]), int(w.t_turn[j])
                 drop_by.setdefault(t, {}).setdefault(k, set()).add(int(w.t_ord[j]))
                 base = int(w.task_llm_offset[t]) + k
@@ -453,12 +537,12 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
                     d = drop_tok.setdefault(t, {})
                     d[k] = d.get(k, 0) + per
 
-    edited: dict[int, tuple[list[int], list[int], list[int]]] = {}  # i -> (pid, cum, roles)
+    p.edited = {}  # llm step -> (prompt ids, cumulative tokens, roles)
     tokens_removed = 0
     steps_trimmed = 0
     if edit_tasks.any():
         chains, nblocks = w.chains, w.nblocks
-        for i in np.flatnonzero(keep & edit_tasks[w.l_task]).tolist():
+        for i in np.flatnonzero(p.keep & edit_tasks[w.l_task]).tolist():
             t = int(w.l_task[i])
             cb, db, dt = cut_by.get(t), drop_by.get(t), drop_tok.get(t)
             if cb is None and db is None and dt is None:
@@ -473,125 +557,160 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
             ch, n, ocum = w.prompt(i)
             if pid == ch.pid[:n] and cum == ocum[:n]:
                 continue
-            edited[i] = (pid, cum, roles)
+            p.edited[i] = (pid, cum, roles)
             tokens_removed += (ocum[n - 1] if n else 0) - (cum[-1] if cum else 0)
             steps_trimmed += trimmed
     if trim_n is not None:
         det["trim_history"] = {"turns_kept": trim_n, "steps_trimmed": steps_trimmed}
-    if edited:
+    if p.edited:
         det["prompt_tokens_removed"] = int(tokens_removed)
 
-    # ---------------------------------------------------------------- 6. calls + cache
-    model_changed = sc.cascade is not None and bool(np.any(model != w.l_model))
-    scaled = bool(np.any(ratio != 1.0))
-    strategy = sc.cache or "observed"
-    passthrough = (strategy == "observed" and sc.ttl is None and not model_changed
-                   and not scaled and not edited and not esc.any() and not force_replay)
-    K = np.flatnonzero(keep)
-    E = np.flatnonzero(esc)
+
+def _calls(p: Plan) -> None:
+    """6. The calls to simulate: every kept llm step plus the escalated re-runs."""
+    import numpy as np
+
+    w, sc, ctx, T = p.ctx.w, p.sc, p.ctx, p.ctx.w.n_tasks
+    model_changed = sc.cascade is not None and bool(np.any(p.model != w.l_model))
+    scaled = bool(np.any(p.ratio != 1.0))
+    p.strategy = strategy = sc.cache or "observed"
+    p.passthrough = (strategy == "observed" and sc.ttl is None and not model_changed
+                     and not scaled and not p.edited and not p.esc.any() and not p.force_replay)
+    K = np.flatnonzero(p.keep)
+    E = np.flatnonzero(p.esc)
     nK, nE = len(K), len(E)
-    c_step = np.concatenate([K, E])  # originating llm step of each call
-    c_esc = np.r_[np.zeros(nK, dtype=bool), np.ones(nE, dtype=bool)]
-    c_model = np.concatenate([model[K], np.full(nE, sc.cascade[1] if sc.cascade else None,
+    p.c_step = np.concatenate([K, E])  # originating llm step of each call
+    p.c_esc = np.r_[np.zeros(nK, dtype=bool), np.ones(nE, dtype=bool)]
+    p.c_model = np.concatenate([p.model[K], np.full(nE, sc.cascade[1] if sc.cascade else None,
                                                     dtype=object)])
-    c_provider = np.concatenate([provider[K], provider[E]]) if nE else provider[K]
+    p.c_provider = np.concatenate([p.provider[K], p.provider[E]]) if nE else p.provider[K]
     if nE and sc.cascade is not None:
         r = ctx.rule(sc.cascade[1])
         if r is not None:
-            c_provider[nK:] = r.provider
-    c_ratio = np.concatenate([ratio[K], strong_ratio[E]])
-    c_out = np.concatenate([out_new[K], np.minimum(
-        np.rint(w.l_out[E] * strong_ratio[E]).astype("int64"),
+            p.c_provider[nK:] = r.provider
+    p.c_ratio = np.concatenate([p.ratio[K], p.strong_ratio[E]])
+    p.c_out = np.concatenate([p.out_new[K], np.minimum(
+        np.rint(w.l_out[E] * p.strong_ratio[E]).astype("int64"),
         sc.max_output_tokens if sc.max_output_tokens is not None else np.iinfo(np.int64).max)])
-    c_task = w.l_task[c_step]
-    batch_task = np.zeros(T, dtype=bool)
+    p.c_task = w.l_task[p.c_step]
+    p.batch_task = np.zeros(T, dtype=bool)
     if sc.batch:
         if sc.batch_tasks:
-            batch_task = np.array([fnmatch.fnmatchcase(t, sc.batch_tasks) for t in w.task_ids],
-                                  dtype=bool)
+            p.batch_task = np.array([fnmatch.fnmatchcase(t, sc.batch_tasks)
+                                     for t in w.task_ids], dtype=bool)
         else:
-            batch_task[:] = True
-    c_batch = batch_task[c_task]
+            p.batch_task[:] = True
+    p.c_batch = p.batch_task[p.c_task]
 
     # durations of the new calls (needed for escalation start times and visibility)
-    c_dur = _durations(ctx, c_step, c_esc, c_model, c_out, model_changed or nE > 0)
+    p.c_dur = _durations(ctx, p.c_step, p.c_esc, p.c_model, p.c_out, model_changed or nE > 0)
 
-    N = len(c_step)
+    p.N = len(p.c_step)
+
+
+def _cache(p: Plan) -> None:
+    """6. Cache reads and writes of every call: as observed, or replayed."""
+    import numpy as np
+
+    w = p.ctx.w
     # calls whose cache figures are the trace's unknown taken as 0 (no simulation replaced them)
-    c_unknown = ~w.l_cache_known[c_step] & ~c_esc
-    if passthrough:
-        c_inp = w.l_inp[c_step].copy()
-        c_rd = w.l_rd[c_step].copy()
-        c_w5 = w.l_w5[c_step].copy()
-        c_w1 = w.l_w1[c_step].copy()
-        if variant == "pessimistic" and c_batch.any():
-            keep_share = st.batch_hit_share_pessimistic
-            lost = np.where(c_batch, c_rd - np.rint(c_rd * keep_share).astype("int64"), 0)
-            charged = np.array([ctx.mech(m, p).write_charged for m, p in
-                                zip(c_model, c_provider, strict=True)], dtype=bool)
-            c_rd = c_rd - lost
-            c_w5 = c_w5 + np.where(charged, lost, 0)
-        notes.append("Cache reads and writes as the trace reports them (no prompt, model or "
-                     "call changes, so the observed caching stands).")
+    p.c_unknown = ~w.l_cache_known[p.c_step] & ~p.c_esc
+    if p.passthrough:
+        _cache_as_observed(p)
     else:
-        calls = _build_calls(ctx, sc, strategy, c_step, c_esc, c_model, c_provider, c_ratio,
-                             c_dur, c_batch, edited, variant)
-        c_rd, c_w5, c_w1, norule = replay(calls, strategy, variant, st.eviction_share
-                                          if variant == "pessimistic" else 0.0,
-                                          st.batch_hit_share_pessimistic
-                                          if variant == "pessimistic" else 1.0)
-        c_inp = np.array([calls.cum[i][calls.nb[i] - 1] if calls.nb[i] else 0
-                          for i in range(N)], dtype="int64")
+        _cache_replayed(p)
+    p.c_unc = np.maximum(p.c_inp - p.c_rd - p.c_w5 - p.c_w1, 0)
 
-        if norule.any():
-            o_inp = w.l_inp[c_step]
-            f = np.where(o_inp > 0, c_inp / np.maximum(o_inp, 1), 0.0)
-            if strategy == "off":
-                f = np.zeros(N)
-            c_rd = np.where(norule, np.rint(w.l_rd[c_step] * f), c_rd).astype("int64")
-            c_w5 = np.where(norule, np.rint(w.l_w5[c_step] * f), c_w5).astype("int64")
-            c_w1 = np.where(norule, np.rint(w.l_w1[c_step] * f), c_w1).astype("int64")
-        if raw and force_replay:
-            ctx._ref_steps = (c_rd.copy(), c_w5.copy(), c_w1.copy())
-        _cache_notes(ctx, calls, strategy, sc, notes, det)
-        if not raw and st.calibrate and strategy != "off":
-            ref_rd, ref_w5, ref_w1 = ctx.reference()
-            same = (~c_esc & (c_model == w.l_model[c_step]) & (c_inp == w.l_inp[c_step])
-                    & (c_rd == ref_rd[c_step]) & (c_w5 == ref_w5[c_step])
-                    & (c_w1 == ref_w1[c_step]) & w.l_cache_known[c_step])
-            c_rd = np.where(same, w.l_rd[c_step], c_rd)
-            c_w5 = np.where(same, w.l_w5[c_step], c_w5)
-            c_w1 = np.where(same, w.l_w1[c_step], c_w1)
-            det["cache"]["calls_as_observed"] = int(same.sum())
-            det["cache"]["calls_simulated"] = int((~same).sum())
-        was_unknown = c_unknown.copy()
-        c_unknown &= norule & (strategy != "off")
-        _unknown_simulated(det, was_unknown & ~c_unknown & (strategy != "off"), c_model,
-                           c_rd, w.l_inp[c_step])
-    c_unc = np.maximum(c_inp - c_rd - c_w5 - c_w1, 0)
 
-    # ---------------------------------------------------------------- 7. latency
-    o_dur = w.l_dur[c_step]
-    ttft = w.l_ttft[c_step]
-    if passthrough:
-        d_llm = np.where(c_esc, c_dur, 0.0)
-        same = c_model == w.l_model[c_step]
-        gen_change = (c_out != w.l_out[c_step]) & same & ~c_esc
+def _cache_as_observed(p: Plan) -> None:
+    import numpy as np
+
+    w, st, ctx = p.ctx.w, p.ctx.st, p.ctx
+    p.c_inp = w.l_inp[p.c_step].copy()
+    p.c_rd = w.l_rd[p.c_step].copy()
+    p.c_w5 = w.l_w5[p.c_step].copy()
+    p.c_w1 = w.l_w1[p.c_step].copy()
+    if p.variant == "pessimistic" and p.c_batch.any():
+        keep_share = st.batch_hit_share_pessimistic
+        lost = np.where(p.c_batch, p.c_rd - np.rint(p.c_rd * keep_share).astype("int64"), 0)
+        charged = np.array([ctx.mech(m, pv).write_charged for m, pv in
+                            zip(p.c_model, p.c_provider, strict=True)], dtype=bool)
+        p.c_rd = p.c_rd - lost
+        p.c_w5 = p.c_w5 + np.where(charged, lost, 0)
+    p.notes.append("Cache reads and writes as the trace reports them (no prompt, model or "
+                   "call changes, so the observed caching stands).")
+
+
+def _cache_replayed(p: Plan) -> None:
+    import numpy as np
+
+    w, st, sc, ctx = p.ctx.w, p.ctx.st, p.sc, p.ctx
+    variant, strategy, det = p.variant, p.strategy, p.det
+    raw, force_replay = p.raw, p.force_replay
+    calls = _build_calls(ctx, sc, strategy, p.c_step, p.c_esc, p.c_model, p.c_provider,
+                         p.c_ratio, p.c_dur, p.c_batch, p.edited, variant)
+    pess = variant == "pessimistic"
+    p.c_rd, p.c_w5, p.c_w1, norule = replay(
+        calls, strategy, variant, st.eviction_share if pess else 0.0,
+        st.batch_hit_share_pessimistic if pess else 1.0)
+    p.c_inp = np.array([calls.cum[i][calls.nb[i] - 1] if calls.nb[i] else 0
+                        for i in range(p.N)], dtype="int64")
+
+    if norule.any():
+        o_inp = w.l_inp[p.c_step]
+        f = np.where(o_inp > 0, p.c_inp / np.maximum(o_inp, 1), 0.0)
+        if strategy == "off":
+            f = np.zeros(p.N)
+        p.c_rd = np.where(norule, np.rint(w.l_rd[p.c_step] * f), p.c_rd).astype("int64")
+        p.c_w5 = np.where(norule, np.rint(w.l_w5[p.c_step] * f), p.c_w5).astype("int64")
+        p.c_w1 = np.where(norule, np.rint(w.l_w1[p.c_step] * f), p.c_w1).astype("int64")
+    if raw and force_replay:
+        ctx._ref_steps = (p.c_rd.copy(), p.c_w5.copy(), p.c_w1.copy())
+    _cache_notes(ctx, calls, strategy, sc, p.notes, det)
+    if not raw and st.calibrate and strategy != "off":
+        ref_rd, ref_w5, ref_w1 = ctx.reference()
+        same = (~p.c_esc & (p.c_model == w.l_model[p.c_step]) & (p.c_inp == w.l_inp[p.c_step])
+                & (p.c_rd == ref_rd[p.c_step]) & (p.c_w5 == ref_w5[p.c_step])
+                & (p.c_w1 == ref_w1[p.c_step]) & w.l_cache_known[p.c_step])
+        p.c_rd = np.where(same, w.l_rd[p.c_step], p.c_rd)
+        p.c_w5 = np.where(same, w.l_w5[p.c_step], p.c_w5)
+        p.c_w1 = np.where(same, w.l_w1[p.c_step], p.c_w1)
+        det["cache"]["calls_as_observed"] = int(same.sum())
+        det["cache"]["calls_simulated"] = int((~same).sum())
+    was_unknown = p.c_unknown.copy()
+    p.c_unknown &= norule & (strategy != "off")
+    _unknown_simulated(det, was_unknown & ~p.c_unknown & (strategy != "off"), p.c_model,
+                       p.c_rd, w.l_inp[p.c_step])
+
+
+def _latency(p: Plan) -> None:
+    """7. latency."""
+    import numpy as np
+
+    w, st, sc = p.ctx.w, p.ctx.st, p.sc
+    variant, T, det = p.variant, p.ctx.w.n_tasks, p.det
+    warns = p.warns
+    o_dur = w.l_dur[p.c_step]
+    ttft = w.l_ttft[p.c_step]
+    if p.passthrough:
+        d_llm = np.where(p.c_esc, p.c_dur, 0.0)
+        same = p.c_model == w.l_model[p.c_step]
+        gen_change = (p.c_out != w.l_out[p.c_step]) & same & ~p.c_esc
         if gen_change.any():
             gen = np.where(np.isnan(ttft), o_dur, o_dur - np.nan_to_num(ttft))
-            o_out = w.l_out[c_step]
+            o_out = w.l_out[p.c_step]
             d_llm = d_llm + np.where(gen_change & (o_out > 0),
-                                     gen * (c_out / np.maximum(o_out, 1) - 1.0), 0.0)
+                                     gen * (p.c_out / np.maximum(o_out, 1) - 1.0), 0.0)
     else:
-        d_llm = _latency_changes(w, c_step, c_esc, c_model, c_out, c_inp, c_rd, c_w5 + c_w1,
-                                 c_dur)
+        d_llm = _latency_changes(w, p.c_step, p.c_esc, p.c_model, p.c_out, p.c_inp, p.c_rd, p.c_w5 + p.c_w1,
+                                 p.c_dur)
     if sc.batch:
         window = (st.batch_window_pessimistic_s if variant == "pessimistic"
                   else st.batch_window_s) * 1000.0
-        d_llm = np.where(c_batch, window - np.where(c_esc, 0.0, o_dur), d_llm)
-        interactive = int((batch_task & w.task_interactive).sum())
+        d_llm = np.where(p.c_batch, window - np.where(p.c_esc, 0.0, o_dur), d_llm)
+        interactive = int((p.batch_task & w.task_interactive).sum())
         plural = "" if interactive == 1 else "s"
-        det["batch"] = {"tasks": int(batch_task.sum()), "calls": int(c_batch.sum()),
+        det["batch"] = {"tasks": int(p.batch_task.sum()), "calls": int(p.c_batch.sum()),
                         "window_s": window / 1000.0}
         if interactive:
             warns.append(f"batch applied to {interactive:,} task{plural} that "
@@ -599,58 +718,65 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
                          "(streamed responses or multi-step agent loops): every llm call of "
                          f"such a task would wait for the batch window "
                          f"(~{_dur_s(window / 1000.0)} each)")
-    d_task = np.bincount(c_task, weights=d_llm, minlength=T).astype("float64")
+    d_task = np.bincount(p.c_task, weights=d_llm, minlength=T).astype("float64")
 
     # tool turns
-    if (sc.parallel_tools or t_cached.any()) and NT:
-        d_task += _tool_turn_changes(w, sc, tool_keep, t_cached, det)
+    if (sc.parallel_tools or p.t_cached.any()) and p.NT:
+        d_task += _tool_turn_changes(w, sc, p.tool_keep, p.t_cached, det)
 
     wall = w.task_wall_ms.astype("float64").copy()
-    if cut.any():
-        idx = np.flatnonzero(cut)
-        last_i = w.task_llm_offset[idx] + np.maximum(last_kept[idx], 0)
-        new_end = np.where(last_kept[idx] >= 0, w.l_end[last_i], w.task_start[idx])
+    if p.cut.any():
+        idx = np.flatnonzero(p.cut)
+        last_i = w.task_llm_offset[idx] + np.maximum(p.last_kept[idx], 0)
+        new_end = np.where(p.last_kept[idx] >= 0, w.l_end[last_i], w.task_start[idx])
         wall[idx] = (new_end - w.task_start[idx]) / 1e6
-    lat = (wall + d_task) / 1000.0
+    p.lat = (wall + d_task) / 1000.0
 
-    # ---------------------------------------------------------------- 8. pricing
-    tier = w.l_tier[c_step].copy()
+
+def _pricing(p: Plan) -> Figures:
+    """8. pricing."""
+    import numpy as np
+
+    w, sc, ctx = p.ctx.w, p.sc, p.ctx
+    T, det, notes = p.ctx.w.n_tasks, p.det, p.notes
+    warns = p.warns
+    tier = w.l_tier[p.c_step].copy()
     if sc.batch:
-        tier = np.where(c_batch, "batch", tier).astype(object)
-    if passthrough:
-        scale = np.ones(N)
+        tier = np.where(p.c_batch, "batch", tier).astype(object)
+    if p.passthrough:
+        scale = np.ones(p.N)
     else:
-        o_tot = (w.l_inp + w.l_out)[c_step].astype("float64")
-        scale = np.where(o_tot > 0, (c_inp + c_out) / np.maximum(o_tot, 1), 1.0)
-    reported = np.where(c_esc, np.nan, w.l_reported[c_step] * scale)
+        o_tot = (w.l_inp + w.l_out)[p.c_step].astype("float64")
+        scale = np.where(o_tot > 0, (p.c_inp + p.c_out) / np.maximum(o_tot, 1), 1.0)
+    reported = np.where(p.c_esc, np.nan, w.l_reported[p.c_step] * scale)
     tier_notes: list[str] = []
-    c_cost = price_calls(ctx, c_model, c_provider, tier, w.l_hour[c_step], c_unc, c_rd, c_w5,
-                         c_w1, c_out, reported, w.l_usage[c_step], tier_notes)
+    c_cost = price_calls(ctx, p.c_model, p.c_provider, tier, w.l_hour[p.c_step], p.c_unc, p.c_rd, p.c_w5,
+                         p.c_w1, p.c_out, reported, w.l_usage[p.c_step], tier_notes)
     if sc.batch and "batch" in det:
-        _batch_prices(ctx, det["batch"], c_batch, c_cost, c_model, c_provider,
-                      w.l_tier[c_step], w.l_hour[c_step], (c_unc, c_rd, c_w5, c_w1, c_out),
-                      reported, w.l_usage[c_step])
+        _batch_prices(ctx, det["batch"], p.c_batch, c_cost, p.c_model, p.c_provider,
+                      w.l_tier[p.c_step], w.l_hour[p.c_step], (p.c_unc, p.c_rd, p.c_w5, p.c_w1, p.c_out),
+                      reported, w.l_usage[p.c_step])
     notes.extend(n for n in tier_notes if n not in notes)
     priced = ~np.isnan(c_cost)
-    unpriced = int((~priced & w.l_usage[c_step]).sum())
-    no_usage = int((~w.l_usage[c_step]).sum())
-    task_cost = np.bincount(c_task[priced], weights=c_cost[priced], minlength=T).astype("float64")
+    unpriced = int((~priced & w.l_usage[p.c_step]).sum())
+    no_usage = int((~w.l_usage[p.c_step]).sum())
+    task_cost = np.bincount(p.c_task[priced], weights=c_cost[priced], minlength=T).astype("float64")
     total = float(c_cost[priced].sum())
-    cut_n = int(cut.sum())
+    cut_n = int(p.cut.sum())
     if sc.max_iterations is not None or sc.token_budget is not None:
-        cut_ids = [w.task_ids[t] for t in np.flatnonzero(cut)]
+        cut_ids = [w.task_ids[t] for t in np.flatnonzero(p.cut)]
         det["loop_caps"] = {
-            "tasks_cut": cut_n, "cut_tasks_cost_usd": round(float(task_cost[cut].sum()), 8),
-            "llm_calls_dropped": int((~keep).sum()), "cut_task_ids": cut_ids[:10],
+            "tasks_cut": cut_n, "cut_tasks_cost_usd": round(float(task_cost[p.cut].sum()), 8),
+            "llm_calls_dropped": int((~p.keep).sum()), "cut_task_ids": cut_ids[:10],
         }
     return Figures(
         cost_usd=total, cost_is_lower_bound=bool(unpriced or no_usage), unpriced_calls=unpriced,
-        cache_unknown_calls=int((c_unknown & w.l_usage[c_step]).sum()),
-        input_tokens=int(c_inp.sum()), cache_read_tokens=int(c_rd.sum()),
-        cache_write_tokens=int((c_w5 + c_w1).sum()), cache_write_1h_tokens=int(c_w1.sum()),
-        output_tokens=int(c_out.sum()), llm_calls=N, tasks=T, task_cost=task_cost,
-        task_latency_s=lat, tasks_cut=cut_n, cut_cost_usd=float(task_cost[cut].sum()),
-        replayed=not passthrough, details=det, assumptions=notes, warnings=warns,
+        cache_unknown_calls=int((p.c_unknown & w.l_usage[p.c_step]).sum()),
+        input_tokens=int(p.c_inp.sum()), cache_read_tokens=int(p.c_rd.sum()),
+        cache_write_tokens=int((p.c_w5 + p.c_w1).sum()), cache_write_1h_tokens=int(p.c_w1.sum()),
+        output_tokens=int(p.c_out.sum()), llm_calls=p.N, tasks=T, task_cost=task_cost,
+        task_latency_s=p.lat, tasks_cut=cut_n, cut_cost_usd=float(task_cost[p.cut].sum()),
+        replayed=not p.passthrough, details=det, assumptions=notes, warnings=warns,
     )
 
 
