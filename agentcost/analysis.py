@@ -260,8 +260,33 @@ def analyze(table: StepTable, options: AnalyzeOptions | None = None,
 
 def _analyze(table: StepTable, options: AnalyzeOptions | None = None,
              config: Config | None = None) -> AnalyzeReport:
-    import pandas as pd
+    opts = _options(options, config)
+    df = _by_task_step(table.frame)  # first/last per task rely on step order
+    w = _work(df)
+    if len(w):
+        totals = _metrics_row(_aggregate(w.assign(_all=0), "_all").iloc[0])
+    else:
+        totals = _metrics_row(_empty_row())
+    totals = {"tasks": int(df["task_id"].nunique()), **totals, **_latency(w)}
+    tasks = _task_rows(df, w) if len(w) else []
+    totals.update(_task_totals(tasks))
+    report = AnalyzeReport(
+        totals=totals, tasks=tasks, models=_model_rows(w),
+        groups=_group_rows(df, w, opts.group_by) if opts.group_by != "task" and len(w)
+        else None, group_by=opts.group_by,
+        findings=find_findings(df, opts.runaway_factor, opts.max_iterations, opts.token_budget),
+        warnings=_warnings(table, totals), ingest=table.ingest.to_dict(),
+        pricing=table.pricing.to_dict(), top=opts.top,
+    )
+    if opts.task is not None:
+        report.task_id, report.task_steps = _one_task(df, tasks, opts.task)
+    if opts.include_steps:
+        report.steps = df
+    return report
 
+
+def _options(options: AnalyzeOptions | None, config: Config | None) -> AnalyzeOptions:
+    """The options, with the caps and factor of ``agentcost.yaml`` where none was given."""
     opts = options or AnalyzeOptions()
     cfg = config or Config()
     if opts.max_iterations is None:
@@ -272,116 +297,109 @@ def _analyze(table: StepTable, options: AnalyzeOptions | None = None,
         opts.runaway_factor = cfg.runaway_factor
     if opts.group_by not in GROUP_BY:
         raise InputError(f"--group-by must be one of {', '.join(GROUP_BY)}")
-    df = _by_task_step(table.frame)  # first/last per task rely on step order
-    w = _work(df)
+    return opts
 
-    # totals
-    if len(w):
-        tot_row = _aggregate(w.assign(_all=0), "_all").iloc[0]
-        totals = _metrics_row(tot_row)
-    else:
-        totals = _metrics_row(_empty_row())
-    n_tasks = int(df["task_id"].nunique())
-    totals = {"tasks": n_tasks, **totals, **_latency(w)}
 
-    # per task
+def _task_rows(df: pd.DataFrame, w: pd.DataFrame) -> list[dict[str, Any]]:
+    """One metrics row per task, costliest first."""
+    import pandas as pd
+
+    per = _aggregate(w, "task_id")
+    llm = w[w["_llm"] == 1]
+    first_in = llm.groupby("task_id", sort=False)["input_tokens"].first()
+    last_in = llm.groupby("task_id", sort=False)["input_tokens"].last()
+    meta_rows = df.groupby("task_id", sort=False).agg(
+        session_id=("session_id", "first"), parent_task_id=("parent_task_id", "first"),
+        source=("source", "first"), format=("format", "first")).to_dict("index")
+    mp: dict[Any, set[str]] = {}
+    for tid_, m_ in zip(llm["task_id"].tolist(), llm["model"].tolist(), strict=True):
+        if m_ is not None and not pd.isna(m_):
+            mp.setdefault(tid_, set()).add(str(m_))
     tasks: list[dict[str, Any]] = []
-    task_iters = pd.Series(dtype="float64")
-    if len(w):
-        per = _aggregate(w, "task_id")
-        llm = w[w["_llm"] == 1]
-        first_in = llm.groupby("task_id", sort=False)["input_tokens"].first()
-        last_in = llm.groupby("task_id", sort=False)["input_tokens"].last()
-        meta = df.groupby("task_id", sort=False).agg(
-            session_id=("session_id", "first"), parent_task_id=("parent_task_id", "first"),
-            source=("source", "first"), format=("format", "first"))
-        mp: dict[Any, set[str]] = {}
-        for tid_, m_ in zip(llm["task_id"].tolist(), llm["model"].tolist(), strict=True):
-            if m_ is not None and not pd.isna(m_):
-                mp.setdefault(tid_, set()).add(str(m_))
-        models_per_task = {k: sorted(v) for k, v in mp.items()}
-        meta_rows = meta.to_dict("index")
-        for tid, r in _records(per):
-            d = {"task_id": str(tid), **_metrics_row(r)}
-            d["iterations"] = d["llm_calls"]
-            fi, la = first_in.get(tid), last_in.get(tid)
-            d["context_growth"] = _f(_ratio(float(la), float(fi)), 2) if (
-                fi is not None and la is not None and not pd.isna(fi) and not pd.isna(la)
-            ) else None
-            m = meta_rows[tid]
-            d["models"] = models_per_task.get(tid, [])
-            d["session_id"] = None if pd.isna(m["session_id"]) else str(m["session_id"])
-            d["parent_task_id"] = None if pd.isna(m["parent_task_id"]) else str(
-                m["parent_task_id"])
-            d["source"] = str(m["source"])
-            d["format"] = str(m["format"])
-            tasks.append(d)
-        tasks.sort(key=lambda t: (-(t["cost_usd"] or 0.0), t["task_id"]))
-        task_iters = pd.Series({t["task_id"]: t["iterations"] for t in tasks}, dtype="float64")
-        totals["iterations_p50"] = _f(task_iters.median(), 1)
-        totals["iterations_max"] = int(task_iters.max()) if len(task_iters) else 0
-        growth = [t["context_growth"] for t in tasks if t["context_growth"] is not None]
-        totals["context_growth_p50"] = _f(pd.Series(growth).median(), 2) if growth else None
+    for tid, r in _records(per):
+        d = {"task_id": str(tid), **_metrics_row(r)}
+        d["iterations"] = d["llm_calls"]
+        fi, la = first_in.get(tid), last_in.get(tid)
+        d["context_growth"] = _f(_ratio(float(la), float(fi)), 2) if (
+            fi is not None and la is not None and not pd.isna(fi) and not pd.isna(la)
+        ) else None
+        m = meta_rows[tid]
+        d["models"] = sorted(mp.get(tid, ()))
+        d["session_id"] = None if pd.isna(m["session_id"]) else str(m["session_id"])
+        d["parent_task_id"] = None if pd.isna(m["parent_task_id"]) else str(
+            m["parent_task_id"])
+        d["source"] = str(m["source"])
+        d["format"] = str(m["format"])
+        tasks.append(d)
+    tasks.sort(key=lambda t: (-(t["cost_usd"] or 0.0), t["task_id"]))
+    return tasks
 
-    # per model
+
+def _task_totals(tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Iterations and context growth over tasks (none without tasks)."""
+    import pandas as pd
+
+    if not tasks:
+        return {}
+    iters = pd.Series([t["iterations"] for t in tasks], dtype="float64")
+    growth = [t["context_growth"] for t in tasks if t["context_growth"] is not None]
+    return {"iterations_p50": _f(iters.median(), 1), "iterations_max": int(iters.max()),
+            "context_growth_p50": _f(pd.Series(growth).median(), 2) if growth else None}
+
+
+def _model_rows(w: pd.DataFrame) -> list[dict[str, Any]]:
+    """One metrics row per model (llm steps only), costliest first."""
     models: list[dict[str, Any]] = []
     llm_w = w[w["_llm"] == 1]
-    if len(llm_w):
-        key = llm_w["model"].fillna(llm_w["response_model"]).fillna("(unknown)")
-        per_m = _aggregate(llm_w, key)
-        lat = {k: v for k, v in llm_w["duration_ms"].groupby(key, sort=False)}
-        for name, r in _records(per_m):
-            d = {"model": str(name), **_metrics_row(r)}
-            for k in ("tool_calls", "llm_time_share", "tool_time_s", "wall_time_s", "started_at"):
-                d.pop(k, None)
-            p50, p95 = _quantiles(lat[name])
-            d["duration_p50_ms"], d["duration_p95_ms"] = _f(p50, 1), _f(p95, 1)
-            prov = llm_w.loc[key == name, "provider"].dropna()
-            d["provider"] = str(prov.iloc[0]) if len(prov) else None
-            models.append(d)
-        models.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
+    if not len(llm_w):
+        return models
+    key = llm_w["model"].fillna(llm_w["response_model"]).fillna("(unknown)")
+    per_m = _aggregate(llm_w, key)
+    lat = {k: v for k, v in llm_w["duration_ms"].groupby(key, sort=False)}
+    for name, r in _records(per_m):
+        d = {"model": str(name), **_metrics_row(r)}
+        for k in ("tool_calls", "llm_time_share", "tool_time_s", "wall_time_s", "started_at"):
+            d.pop(k, None)
+        p50, p95 = _quantiles(lat[name])
+        d["duration_p50_ms"], d["duration_p95_ms"] = _f(p50, 1), _f(p95, 1)
+        prov = llm_w.loc[key == name, "provider"].dropna()
+        d["provider"] = str(prov.iloc[0]) if len(prov) else None
+        models.append(d)
+    models.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
+    return models
 
-    groups = None
-    if opts.group_by != "task" and len(w):
-        # by model: llm steps only (tools have no model); other keys: every step
-        gdf = df[df["kind"] == "llm"] if opts.group_by == "model" else df
-        gw = w.loc[gdf.index]
-        gkey = _group_key(gdf, opts.group_by)
-        per_g = _aggregate(gw, gkey)
-        groups = []
-        for name, r in _records(per_g):
-            d = {opts.group_by: None if pd.isna(name) else str(name), **_metrics_row(r)}
-            d["tasks"] = int(gdf.loc[gkey == name, "task_id"].nunique()) if not pd.isna(
-                name) else int(gdf.loc[gkey.isna(), "task_id"].nunique())
-            groups.append(d)
-        if opts.group_by == "day":
-            groups.sort(key=lambda g: g["day"] or "")
-        else:
-            groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
 
-    findings = find_findings(df, opts.runaway_factor, opts.max_iterations, opts.token_budget)
-    warnings = _warnings(table, totals)
+def _group_rows(df: pd.DataFrame, w: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+    """One metrics row per ``--group-by`` key (by model: llm steps only)."""
+    import pandas as pd
 
-    report = AnalyzeReport(
-        totals=totals, tasks=tasks, models=models, groups=groups, group_by=opts.group_by,
-        findings=findings, warnings=warnings, ingest=table.ingest.to_dict(),
-        pricing=table.pricing.to_dict(), top=opts.top,
-    )
-    if opts.task is not None:
-        sel = df[df["task_id"] == opts.task]
-        if sel.empty:
-            cands = [t["task_id"] for t in tasks if opts.task in t["task_id"]]
-            if len(cands) == 1:
-                sel = df[df["task_id"] == cands[0]]
-                opts.task = cands[0]
-            else:
-                hint = f" (did you mean: {', '.join(cands[:5])})" if cands else ""
-                raise InputError(f"no task with id {opts.task!r}{hint}")
-        report.task_steps = sel.reset_index(drop=True)
-        report.task_id = opts.task
-    if opts.include_steps:
-        report.steps = df
-    return report
+    gdf = df[df["kind"] == "llm"] if by == "model" else df
+    gkey = _group_key(gdf, by)
+    groups = []
+    for name, r in _records(_aggregate(w.loc[gdf.index], gkey)):
+        d = {by: None if pd.isna(name) else str(name), **_metrics_row(r)}
+        d["tasks"] = int(gdf.loc[gkey == name, "task_id"].nunique()) if not pd.isna(
+            name) else int(gdf.loc[gkey.isna(), "task_id"].nunique())
+        groups.append(d)
+    if by == "day":
+        groups.sort(key=lambda g: g["day"] or "")
+    else:
+        groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
+    return groups
+
+
+def _one_task(df: pd.DataFrame, tasks: list[dict[str, Any]], task: str
+              ) -> tuple[str, pd.DataFrame]:
+    """``--task``: the task's id (a unique substring is enough) and its steps."""
+    sel = df[df["task_id"] == task]
+    if sel.empty:
+        cands = [t["task_id"] for t in tasks if task in t["task_id"]]
+        if len(cands) != 1:
+            hint = f" (did you mean: {', '.join(cands[:5])})" if cands else ""
+            raise InputError(f"no task with id {task!r}{hint}")
+        task = cands[0]
+        sel = df[df["task_id"] == task]
+    return task, sel.reset_index(drop=True)
 
 
 def _empty_row() -> Any:
