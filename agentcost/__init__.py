@@ -16,40 +16,46 @@ function would shadow it once imported).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real signatures for type checkers; resolved lazily at run time
+    from agentcost.analysis import AnalyzeReport as AnalyzeReport
+    from agentcost.analysis import analyze as analyze
+    from agentcost.audit import audit_prompt as audit_prompt
+    from agentcost.gate import CheckReport as CheckReport
+    from agentcost.gate import check as check
+    from agentcost.simulation import SimulationReport as SimulationReport
+    from agentcost.simulation import simulate as simulate
+    from agentcost.table import StepTable as StepTable
+    from agentcost.table import load as load
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load", "analyze", "simulate", "check", "audit_prompt"]
+__all__ = ["AnalyzeReport", "CheckReport", "SimulationReport", "StepTable", "__version__",
+           "analyze", "audit_prompt", "check", "load", "simulate"]
 
-
-def simulate(*args: Any, **kwargs: Any) -> Any:
-    """``agentcost.simulate(table, scenarios, settings=None, *, config=None)`` ->
-    :class:`agentcost.simulation.SimulationReport` (imported on first use)."""
-    from agentcost.simulation import simulate as _simulate
-
-    return _simulate(*args, **kwargs)
+_LAZY = {
+    "load": ("agentcost.table", "load"),
+    "StepTable": ("agentcost.table", "StepTable"),
+    "analyze": ("agentcost.analysis", "analyze"),
+    "AnalyzeReport": ("agentcost.analysis", "AnalyzeReport"),
+    "simulate": ("agentcost.simulation", "simulate"),
+    "SimulationReport": ("agentcost.simulation", "SimulationReport"),
+    "check": ("agentcost.gate", "check"),
+    "CheckReport": ("agentcost.gate", "CheckReport"),
+    "audit_prompt": ("agentcost.audit", "audit_prompt"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "load":
-        from agentcost.table import load
+    """Import the public names on first use, so ``agentcost --help`` stays fast."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'agentcost' has no attribute {name!r}")
+    from importlib import import_module
 
-        return load
-    if name == "analyze":
-        from agentcost.analysis import analyze
+    module, attr = _LAZY[name]
+    return getattr(import_module(module), attr)
 
-        return analyze
-    if name == "check":
-        from agentcost.gate import check
 
-        return check
-    if name == "audit_prompt":
-        from agentcost.audit import audit_prompt
-
-        return audit_prompt
-    if name == "StepTable":
-        from agentcost.table import StepTable
-
-        return StepTable
-    raise AttributeError(name)
+def __dir__() -> list[str]:
+    return sorted(__all__)

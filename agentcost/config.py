@@ -96,7 +96,7 @@ def parse(data: Any, path: str | None = None) -> Config:
             if req not in spec:
                 raise ConfigError(f"{p}.{req}: required")
         vals = {k: _num(v, f"{p}.{k}") for k, v in spec.items()}
-        cfg.prices[str(model).lower()] = PriceOverride(**vals)  # type: ignore[arg-type]
+        cfg.prices[str(model).lower()] = PriceOverride(**vals)
     for alias, target in _mapping(top.get("aliases") or {}, "aliases").items():
         if not isinstance(target, str) or not target:
             raise ConfigError(f"aliases.{alias}: expected a model id string")

@@ -89,7 +89,7 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
         for tid in chosen:
             sel = rep.steps[rep.steps["task_id"] == tid]
             payload["task_detail"].append(_task_detail(tid, sel, rep.findings, opts))
-    return clean(payload)
+    return dict(clean(payload))
 
 
 def _daily(table: StepTable, models: list[dict[str, Any]], cfg: Config) -> list[dict[str, Any]]:

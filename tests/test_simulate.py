@@ -569,7 +569,7 @@ def test_library_entry_point_is_lazy():
 
     code = ("import sys, agentcost; assert callable(agentcost.simulate); "
             "assert 'pandas' not in sys.modules; "
-            "from agentcost.simulation import simulate as s; assert agentcost.simulate is not s")
+            "from agentcost.simulation import simulate as s; assert agentcost.simulate is s")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -62,3 +62,14 @@ def test_every_command_module_is_registered() -> None:
     modules = {p.stem for p in (PKG / "cli").glob("*.py")} - {"__init__", "__main__", "edge",
                                                               "options"}
     assert {m.replace("_", "-") for m in modules} <= names | {"audit"}
+
+
+def test_public_api_is_sorted_and_resolves() -> None:
+    import agentcost
+    from agentcost.simulation import simulate
+
+    names = [n for n in agentcost.__all__ if n != "__version__"]
+    assert names == sorted(names)
+    for n in names:
+        assert getattr(agentcost, n) is not None, n
+    assert agentcost.simulate is simulate

@@ -360,7 +360,7 @@ def _text_of(part: Any) -> str | None:
     if isinstance(part, str):
         return part
     if isinstance(part, dict) and isinstance(part.get("text"), str):
-        return part["text"]
+        return str(part["text"])
     return None
 
 

@@ -33,7 +33,8 @@ import orjson
 
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import IngestContext, Source
-from agentcost.ingest.openai_agents import args_hash, provider_for_model
+from agentcost.ingest.common import args_hash
+from agentcost.ingest.openai_agents import provider_for_model
 from agentcost.ingest.raw_provider import responses_tool_names
 from agentcost.steps import to_utc_ns
 

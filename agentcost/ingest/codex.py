@@ -95,10 +95,10 @@ def _int(v: Any) -> int | None:
     return None
 
 
-def _tier(v: Any) -> str | None:
-    if not isinstance(v, str):
+def _tier(value: Any) -> str | None:
+    if not isinstance(value, str):
         return None
-    v = v.lower()
+    v = value.lower()
     if v in ("flex", "priority", "batch", "standard"):
         return v
     if v == "fast":

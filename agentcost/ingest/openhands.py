@@ -545,9 +545,9 @@ def _obs_error(ev: dict[str, Any]) -> bool | None:
                 and not isinstance(md.get("exit_code"), bool):
             return md["exit_code"] not in (0, -1)
         if isinstance(extras.get("exit_code"), int):
-            return extras["exit_code"] != 0
+            return bool(extras["exit_code"] != 0)
     if isinstance(ev.get("exit_code"), int) and not isinstance(ev.get("exit_code"), bool):
-        return ev["exit_code"] != 0
+        return bool(ev["exit_code"] != 0)
     return None
 
 

@@ -531,7 +531,7 @@ def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
     s = max(a["started_at"], b["started_at"])
     e = min(a["ended_at"], b["ended_at"])
     shorter = min(a["ended_at"] - a["started_at"], b["ended_at"] - b["started_at"])
-    return e - s >= 0.5 * max(shorter, 0)
+    return bool(e - s >= 0.5 * max(shorter, 0))
 
 
 def _models(r: dict[str, Any]) -> set[str]:

@@ -211,7 +211,7 @@ def _genai_rates(model: str, provider: str | None, tier: str | None,
         for prov in _providers_to_try(cand, pid):
             try:
                 r = calc_price(Usage(input_tokens=PROBE), cand, provider_id=prov,
-                               genai_request_timestamp=when, price_context=ctx)  # type: ignore[arg-type]
+                               genai_request_timestamp=when, price_context=ctx)
             except (LookupError, ValueError, TypeError):
                 continue
             model_id = f"{r.provider.id}:{r.model.id}"

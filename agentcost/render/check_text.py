@@ -18,7 +18,7 @@ from agentcost.render import fmt
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from agentcost.gate import CheckReport, MetricRow, TaskResult
+    from agentcost.gate.report import CheckReport, MetricRow, TaskResult
 
 MARKER = "<!-- agentcost-check -->"
 VERDICT_TEXT = {"pass": "pass", "fail": "FAIL", "warn": "warn", "inconclusive": "INCONCLUSIVE",

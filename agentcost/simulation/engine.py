@@ -815,7 +815,7 @@ def _durations(ctx: Context, c_step: np.ndarray, c_esc: np.ndarray, c_model: np.
     w = ctx.w
     dur = w.l_dur[c_step].astype("float64").copy()
     if not any_change:
-        return dur
+        return np.asarray(dur)
     moved = np.flatnonzero((c_model != w.l_model[c_step]) | c_esc)
     for j in moved:
         i = int(c_step[j])
@@ -828,7 +828,7 @@ def _durations(ctx: Context, c_step: np.ndarray, c_esc: np.ndarray, c_model: np.
             fs = TIER_SPEED.get(rs.tier if rs is not None and rs.tier else "mid", 1.0)
             ft = TIER_SPEED.get(rt.tier if rt is not None and rt.tier else "mid", 1.0)
             dur[j] = float(w.l_dur[i]) * ft / fs
-    return dur
+    return np.asarray(dur)
 
 
 def _latency_changes(w: Workload, c_step: np.ndarray, c_esc: np.ndarray, c_model: np.ndarray,
@@ -978,7 +978,7 @@ def _call_starts(w: Workload, c_step: np.ndarray, c_esc: np.ndarray,
         first = w.task_llm_offset[w.l_task]
         before = cs - delay - (cs[first] - delay[first])  # earlier escalations of the task
         start = start + before[c_step]
-    return start
+    return np.asarray(start)
 
 
 def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray,

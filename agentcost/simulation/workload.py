@@ -256,7 +256,7 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:
     l_k = np.arange(len(li)) - task_llm_offset[l_task] if len(li) else np.zeros(0, "int64")
 
     def ints(col: str, rows: np.ndarray) -> np.ndarray:
-        return df[col].to_numpy(dtype="float64", na_value=np.nan)[rows]
+        return np.asarray(df[col].to_numpy(dtype="float64", na_value=np.nan)[rows])
 
     inp_f = ints("input_tokens", li)
     out_f = ints("output_tokens", li)
