@@ -73,3 +73,42 @@ def test_public_api_is_sorted_and_resolves() -> None:
     for n in names:
         assert getattr(agentcost, n) is not None, n
     assert agentcost.simulate is simulate
+
+
+def test_no_private_names_across_modules() -> None:
+    bad = []
+    for p in _modules():
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("agentcost"):
+                bad += [f"{p.relative_to(PKG)}: {node.module}.{a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+    assert bad == []
+
+
+def test_module_level_imports_have_no_cycles() -> None:
+    """Imports point downward: the graph of module-level ``agentcost`` imports is acyclic."""
+    graph: dict[str, set[str]] = {}
+    for p in _modules():
+        rel = p.relative_to(REPO).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        deps = graph.setdefault(name, set())
+        for node in ast.parse(p.read_text(encoding="utf-8")).body:  # module level only
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("agentcost"):
+                deps.add(node.module or "")
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("agentcost")}
+    state: dict[str, int] = {}
+
+    def visit(n: str, path: list[str]) -> None:
+        state[n] = 1
+        for d in sorted(graph.get(n, ())):
+            if d == n or d not in graph or n.startswith(d + "."):
+                continue  # a package's own __init__ is loaded first anyway
+            assert state.get(d) != 1, " -> ".join([*path, n, d])
+            if d not in state:
+                visit(d, [*path, n])
+        state[n] = 2
+
+    for n in sorted(graph):
+        if n not in state:
+            visit(n, [])

@@ -214,12 +214,6 @@ def _usd(v: float) -> str:
     return f"−${-v:,.2f}" if v < 0 else f"+${v:,.2f}"
 
 
-def _dur_s(s: float) -> str:
-    from agentcost.simulation.engine import _dur_s as d
-
-    return d(s)
-
-
 def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
     out: list[str] = []
     d = fig.details
@@ -291,7 +285,9 @@ def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
 
 def _batch_sentence(b: dict[str, Any], st: Settings) -> str:
     """The batch lever as applied: the discount is the one the prices gave, not a constant."""
-    window = _dur_s(b.get("window_s", st.batch_window_s))
+    from agentcost.simulation.engine import duration_label
+
+    window = duration_label(b.get("window_s", st.batch_window_s))
     own, batched, n = b.get("own_tier_cost_usd"), b.get("batch_cost_usd"), b.get("priced_calls")
     if n and own:
         price = (f"{n:,} batched call{'s' if n != 1 else ''} priced at the provider's batch "
@@ -308,19 +304,21 @@ def _batch_sentence(b: dict[str, Any], st: Settings) -> str:
 
 
 def _range_sentence(sc: Scenario, st: Settings) -> str:
+    from agentcost.simulation.engine import duration_label
+
     parts = []
     if sc.cascade is not None:
-        from agentcost.simulation.engine import _rate_for
+        from agentcost.simulation.engine import escalation_rate_for
 
-        parts.append(f"escalation rate {_rate_for(sc, 'optimistic'):g} / "
-                     f"{_rate_for(sc, 'pessimistic'):g}")
+        parts.append(f"escalation rate {escalation_rate_for(sc, 'optimistic'):g} / "
+                     f"{escalation_rate_for(sc, 'pessimistic'):g}")
         parts.append("tokenizer ratio at the low / high end")
     parts.append(f"cache hits lost to eviction under load 0% / {st.eviction_share:.0%}")
     parts.append("OpenAI retention at its stated maximum / typical minimum")
     if sc.batch:
         parts.append(f"batch cache hits kept 100% / {st.batch_hit_share_pessimistic:.0%}, batch "
-                     f"window {_dur_s(st.batch_window_s)} / "
-                     f"{_dur_s(st.batch_window_pessimistic_s)}")
+                     f"window {duration_label(st.batch_window_s)} / "
+                     f"{duration_label(st.batch_window_pessimistic_s)}")
     return ("Range (optimistic / pessimistic): " + "; ".join(parts)
             + " — the range reports the cheapest and the costliest of those runs and the "
             "expected one.")

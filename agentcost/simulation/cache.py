@@ -41,7 +41,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from agentcost.simulation.workload import R_STABLE, R_SYSTEM, R_TOOL, R_TOOLS, R_TURN, R_USER
+from agentcost.simulation.workload import (
+    R_STABLE,
+    R_SYSTEM,
+    R_TOOL,
+    R_TOOLS,
+    R_TURN,
+    R_USER,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -147,19 +154,6 @@ def mechanics_for(model: str | None, provider: str | None,
         key = tuple(sorted((k, tuple(sorted(v.items())) if isinstance(v, dict) else v)
                            for k, v in ov.items()))
     return _mechanics(model, provider, key)
-
-
-def stable_end(roles: list[int], n: int) -> int:
-    """Index of the last block of the stable prefix: the leading tools + system blocks, or —
-    without segments — the task's first prompt. -1 if the prompt has none."""
-    s = -1
-    for j in range(n):
-        r = roles[j]
-        if r == R_TOOLS or r == R_SYSTEM or r == R_STABLE:
-            s = j
-        else:
-            break
-    return s
 
 
 def eligible_ends(roles: list[int], n: int) -> list[int]:

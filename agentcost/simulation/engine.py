@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from agentcost.simulation.cache import Calls, Mechanics, mechanics_for, replay, stable_end
+from agentcost.simulation.cache import Calls, Mechanics, mechanics_for, replay
 from agentcost.simulation.scenario import Scenario, Settings
 from agentcost.simulation.tokenizers import ratio as tok_ratio
 from agentcost.simulation.workload import (
@@ -53,6 +53,7 @@ from agentcost.simulation.workload import (
     R_TURN,
     Workload,
     chain_ids,
+    stable_end,
 )
 
 if TYPE_CHECKING:
@@ -273,7 +274,7 @@ def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.
 # ------------------------------------------------------------------------------- the run
 
 
-def _rate_for(sc: Scenario, variant: str) -> float:
+def escalation_rate_for(sc: Scenario, variant: str) -> float:
     r = sc.escalation_rate
     if variant == "expected" or sc.cascade is None:
         return r
@@ -459,7 +460,7 @@ def _cascade(p: Plan) -> None:
 
         p.ratio = np.array([rat(s, d) for s, d in zip(w.l_model, p.model, strict=True)])
         p.strong_ratio = np.array([rat(s, strong_m) for s in w.l_model])
-        rate = _rate_for(sc, variant)
+        rate = escalation_rate_for(sc, variant)
         cheap_kept = np.flatnonzero(role_cheap & p.keep)
         if rate > 0 and len(cheap_kept):
             # the first rate x n cheap steps of one fixed ranking: the steps escalated at a
@@ -717,7 +718,7 @@ def _latency(p: Plan) -> None:
                          f"look{'s' if interactive == 1 else ''} interactive "
                          "(streamed responses or multi-step agent loops): every llm call of "
                          f"such a task would wait for the batch window "
-                         f"(~{_dur_s(window / 1000.0)} each)")
+                         f"(~{duration_label(window / 1000.0)} each)")
     d_task = np.bincount(p.c_task, weights=d_llm, minlength=T).astype("float64")
 
     # tool turns
@@ -799,7 +800,7 @@ def _batch_prices(ctx: Context, det: dict[str, Any], c_batch: np.ndarray, c_cost
     det["own_tier_cost_usd"] = round(float(own[ok].sum()), 8)
 
 
-def _dur_s(s: float) -> str:
+def duration_label(s: float) -> str:
     if s >= 3600:
         return f"{s / 3600:g}h"
     if s >= 60:

@@ -202,8 +202,20 @@ def _fill_times(task: np.ndarray, start: np.ndarray, end: np.ndarray,
     return filled
 
 
+def stable_end(roles: list[int], n: int) -> int:
+    """Index of the last block of the stable prefix: the leading tools + system blocks, or —
+    without segments — the task's first prompt. -1 if the prompt has none."""
+    s = -1
+    for j in range(n):
+        r = roles[j]
+        if r == R_TOOLS or r == R_SYSTEM or r == R_STABLE:
+            s = j
+        else:
+            break
+    return s
+
+
 def _stable_ends(chains: list[Chain], nblocks: list[int]) -> list[int]:
-    from agentcost.simulation.cache import stable_end
 
     memo: dict[int, int] = {}
     out = []
