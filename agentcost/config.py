@@ -75,7 +75,7 @@ def _mapping(v: Any, path: str) -> dict[str, Any]:
     return v
 
 
-def parse(data: Any, path: str | None = None) -> Config:
+def parse(data: Any, path: str | None = None) -> Config:  # noqa: C901 (split pending)
     where = path or DEFAULT_NAME
     if data is None:
         return Config(path=path)

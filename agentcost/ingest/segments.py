@@ -66,7 +66,7 @@ def is_request_body(body: Any) -> bool:
     return isinstance(body, dict) and any(k in body for k in ("messages", "input", "system"))
 
 
-def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[dict[str, Any]]:
+def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[dict[str, Any]]:  # noqa: C901 (split pending)
     """Segments of an Anthropic Messages, OpenAI Chat or OpenAI Responses request body."""
     segs: list[dict[str, Any]] = []
 

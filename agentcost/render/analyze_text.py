@@ -172,7 +172,7 @@ def pricing_line(r: AnalyzeReport) -> str:
     return s
 
 
-def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> None:
+def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> None:  # noqa: C901 (split pending)
     from rich import box
     from rich.table import Table
 

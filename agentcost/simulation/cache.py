@@ -201,7 +201,7 @@ class Calls:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-def replay(calls: Calls, strategy: str, variant: str, eviction_share: float,
+def replay(calls: Calls, strategy: str, variant: str, eviction_share: float,  # noqa: C901 (split pending)
            batch_hit_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cache reads, 5m-rate writes and 1h writes per call (in the order of ``calls``), and a
     flag for calls whose model has no caching rules (the caller scales their observed figures).

@@ -227,7 +227,7 @@ def _stable_ends(chains: list[Chain], nblocks: list[int]) -> list[int]:
     return out
 
 
-def prepare(table: StepTable | pd.DataFrame) -> Workload:
+def prepare(table: StepTable | pd.DataFrame) -> Workload:  # noqa: C901 (split pending)
     """Build the :class:`Workload` of a priced step table (pure; the table is not changed)."""
     import numpy as np
     import pandas as pd
