@@ -37,15 +37,3 @@ class ConfigError(AgentcostError):
     """Invalid ``agentcost.yaml`` or option values; the message names the key path."""
 
     exit_code = EXIT_USAGE
-
-
-class GateFailed(AgentcostError):
-    """A CI gate failed (budget exceeded, regression, findings at or above ``--fail-on``)."""
-
-    exit_code = EXIT_GATE_FAILED
-
-
-class Inconclusive(AgentcostError):
-    """The gate could not be evaluated (unpriced models, missing fields)."""
-
-    exit_code = EXIT_INCONCLUSIVE
