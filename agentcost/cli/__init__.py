@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from agentcost import __version__
-from agentcost.cli import analyze, audit, check, report, rules, simulate
+from agentcost.cli import analyze, audit, check, report, rules, schema, simulate
 from agentcost.cli.edge import write_output
 
 __all__ = ["app", "main", "write_output"]
@@ -51,6 +51,7 @@ app.command("audit-prompt", help=audit.HELP)(audit.audit_prompt)
 app.command("simulate", help=simulate.HELP)(simulate.simulate)
 app.command("check", help=check.HELP)(check.check)
 app.command("report", help=report.HELP)(report.report)
+app.command("schema")(schema.schema)
 
 
 def main() -> None:
