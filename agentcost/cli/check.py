@@ -71,6 +71,9 @@ def check(
         "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
     junit: Annotated[Path | None, typer.Option(
         "--junit", help="Also write JUnit XML (one test case per gate) to this file.")] = None,
+    report_json: Annotated[Path | None, typer.Option(
+        "--report-json", help="Also write the JSON report to this file (e.g. with --format "
+        "markdown for a PR comment).")] = None,
     step_summary: Annotated[bool, typer.Option(
         "--step-summary/--no-step-summary", help="Append the markdown report to "
         "$GITHUB_STEP_SUMMARY when it is set.")] = True,
@@ -97,6 +100,10 @@ def check(
                      strict=strict, segments=False)  # the gates never look at segments
         report = run_check(table, cfg.raw.get("budgets"), base, opts)
         _emit(report, fmt, output, junit, top, step_summary)
+        if report_json is not None:
+            from agentcost.render.data import to_json
+
+            write_output(to_json(report.to_dict()), report_json)
         if report.exit_code:
             print(f"agentcost: {report.summary}", file=sys.stderr)
         return int(report.exit_code)
