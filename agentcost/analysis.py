@@ -443,8 +443,9 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
                        "default_model: in agentcost.yaml)")
             continue
         out.append(f"no price for model {m['model']} ({m['steps']} steps, {tokens}): "
-                   "its cost is left out, the total is a lower bound; add it under prices: in "
-                   "agentcost.yaml")
+                   "its cost is left out, the total is a lower bound; if the model is newer "
+                   "than the price data, `agentcost prices update` fetches the current data; "
+                   "else add it under prices: in agentcost.yaml")
     if p.no_usage_steps:
         out.append(f"{p.no_usage_steps} llm steps carry no token usage: their cost is unknown")
     if p.default_model_steps:

@@ -18,7 +18,7 @@ def _per_mtok(v: float) -> float:
 def rules_report(model: str, *, provider: str | None = None,
                  config: Config | None = None) -> dict[str, Any]:
     from agentcost import rules
-    from agentcost.pricing import Pricer, genai_prices_version
+    from agentcost.pricing import Pricer, genai_prices_version, use_prices
 
     resolved = model
     try:
@@ -26,6 +26,7 @@ def rules_report(model: str, *, provider: str | None = None,
     except ValueError:
         resolved = model
     rule = rules.rule_for(resolved, provider)
+    use_prices()
     pricer = Pricer(config)
     std = pricer.rates(resolved, provider, None, None)
     batch = pricer.rates(resolved, provider, "batch", None)

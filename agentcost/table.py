@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentcost.config import Config
@@ -38,10 +39,15 @@ def load(
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
     segments: bool = True,
+    prices: str | Path | None = None,
 ) -> StepTable:
+    """Read ``paths`` and price every step. ``prices``: a genai-prices data file to price with
+    (else ``AGENTCOST_PRICES``, else the data ``agentcost prices update`` fetched, else the
+    bundled data)."""
     from agentcost.ingest import read_sources
-    from agentcost.pricing import price_frame
+    from agentcost.pricing import price_frame, use_prices
 
+    use_prices(prices)
     with no_gc():
         loaded = read_sources(paths, input_format=input_format, since=since, until=until,
                               strict=strict, progress=progress, segments=segments)

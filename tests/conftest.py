@@ -9,10 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# the tests never see the developer's price data: no `agentcost prices update` cache, no
+# AGENTCOST_PRICES (subprocesses inherit this)
+os.environ["AGENTCOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="agentcost-test-cache-")
+os.environ.pop("AGENTCOST_PRICES", None)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("AGENTCOST_SHARED", REPO.parent / "shared"))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from agentcost.cli.edge import load_traces, run, write_output, write_rendered
-from agentcost.cli.options import Config, InputFormat, Since, Strict, Until
+from agentcost.cli.options import Config, InputFormat, Prices, Since, Strict, Until
 
 
 class OutFormat(StrEnum):
@@ -37,6 +37,7 @@ def analyze(
     since: Since = None,
     until: Until = None,
     strict: Strict = False,
+    prices: Prices = None,
     config: Config = None,
     default_model: Annotated[str | None, typer.Option(
         "--default-model", help="Price llm steps whose trace names no model (e.g. OpenAI "
@@ -79,7 +80,7 @@ def analyze(
         in_paths, fmt_name = resolve_inputs(paths or [], claude_code, input_format)
         # prompt segments are only shown with the step table or used to explain misses
         table = load_traces(in_paths, config=cfg, input_format=fmt_name, since=since,
-                            until=until, strict=strict,
+                            until=until, strict=strict, prices=prices,
                             segments=steps or explain_misses or task is not None
                             or fmt is OutFormat.jsonl)
         opts = AnalyzeOptions(group_by=group_by.value, top=top, task=task,

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from agentcost.cli.edge import run, write_output, write_rendered
-from agentcost.cli.options import InputFormat, Since, Strict, Until
+from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until
 
 
 class CheckFormat(StrEnum):
@@ -82,6 +82,7 @@ def check(
     since: Since = None,
     until: Until = None,
     strict: Strict = False,
+    prices: Prices = None,
 ) -> None:
     def body() -> int:
         from agentcost import config as cfgmod
@@ -97,7 +98,7 @@ def check(
                                         current_label=" ".join(paths))
         base = load_baseline(baseline) if baseline is not None else None
         table = load(paths, config=cfg, input_format=input_format, since=since, until=until,
-                     strict=strict, segments=False)  # the gates never look at segments
+                     strict=strict, prices=prices, segments=False)  # the gates never look at segments
         report = run_check(table, cfg.raw.get("budgets"), base, opts)
         _emit(report, fmt, output, junit, top, step_summary)
         if report_json is not None:

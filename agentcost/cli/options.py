@@ -14,3 +14,6 @@ Until = Annotated[str | None, typer.Option(help="Only steps starting before this
 Strict = Annotated[bool, typer.Option(help="Fail on the first malformed line.")]
 Config = Annotated[Path | None, typer.Option(
     help="agentcost.yaml (default: ./agentcost.yaml if present).")]
+Prices = Annotated[Path | None, typer.Option(
+    "--prices", help="genai-prices data file to price with (default: $AGENTCOST_PRICES, else "
+    "what `agentcost prices update` fetched, else the bundled data).")]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from agentcost.cli.edge import run, write_output
-from agentcost.cli.options import InputFormat, Since, Strict, Until
+from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until
 
 HELP = """Write a self-contained HTML report with charts (works offline; Plotly is embedded):
 summary, cost per day by model, models, costliest tasks, per-task input-token and timeline
@@ -33,6 +33,7 @@ def report(
     since: Since = None,
     until: Until = None,
     strict: Strict = False,
+    prices: Prices = None,
 ) -> None:
     def body() -> int:
         from agentcost import config as cfgmod
@@ -46,7 +47,7 @@ def report(
         if default_model:
             cfg.default_model = default_model
         table = load(paths, config=cfg, input_format=input_format, since=since, until=until,
-                     strict=strict, segments=simulate is not None)
+                     strict=strict, prices=prices, segments=simulate is not None)
         sim = None
         if simulate is not None:
             from agentcost.simulation import simulate as run_simulate

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from agentcost.cli.edge import load_traces, run, write_output, write_rendered
-from agentcost.cli.options import InputFormat, Since, Strict, Until
+from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until
 
 
 class SimFormat(StrEnum):
@@ -101,6 +101,7 @@ def simulate(
     since: Since = None,
     until: Until = None,
     strict: Strict = False,
+    prices: Prices = None,
 ) -> None:
     def body() -> int:
         from agentcost import config as cfgmod
@@ -118,7 +119,7 @@ def simulate(
             name=name, with_range=with_range, workspace=workspace.value if workspace else None)
         scs, st = build_scenarios(cfg.raw, cfg.path or "agentcost.yaml", levers)
         table = load_traces(paths, config=cfg, input_format=input_format, since=since,
-                            until=until, strict=strict)
+                            until=until, strict=strict, prices=prices)
         _emit(run_simulate(table, scs, st, config=cfg), fmt, output)
         return 0
 

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentcost.config import Config, PriceOverride
@@ -28,6 +29,8 @@ from agentcost.pricing.aliases import PackagedAlias, packaged_alias
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from agentcost.pricing.source import PriceSource
 
 MTOK = 1_000_000
 _HOUR_NS = 3_600_000_000_000
@@ -65,7 +68,8 @@ class Rates:
 class PricingInfo:
     source: str = "genai-prices"
     version: str = ""
-    data_fingerprint: str | None = None  # sha256 prefix of the bundled price data
+    data_fingerprint: str | None = None  # sha256 prefix of the price data used
+    data: str = "bundled snapshot (no network updates)"  # which price data (source.describe)
     overrides: list[str] = field(default_factory=list)
     aliases_used: dict[str, str] = field(default_factory=dict)
     unpriced_models: list[dict[str, Any]] = field(default_factory=list)
@@ -84,7 +88,7 @@ class PricingInfo:
         return {
             "source": self.source,
             "version": self.version,
-            "data": "bundled snapshot (no network updates)",
+            "data": self.data,
             "data_fingerprint": self.data_fingerprint,
             "overrides": self.overrides,
             "aliases_used": self.aliases_used,
@@ -111,17 +115,24 @@ def genai_prices_version() -> str:
         return "unknown"
 
 
-@lru_cache(maxsize=1)
 def data_fingerprint() -> str | None:
     """Identifies the exact price data used, so a price change shows up in reports."""
-    import hashlib
-    from importlib.util import find_spec
+    from agentcost.pricing.source import active
 
-    spec = find_spec("genai_prices.data")
-    if spec is None or spec.origin is None:  # pragma: no cover
-        return None
-    with open(spec.origin, "rb") as fh:
-        return hashlib.sha256(fh.read()).hexdigest()[:16]
+    return active().fingerprint
+
+
+def use_prices(path: str | Path | None = None) -> PriceSource:
+    """Price with the data of ``path`` (else ``AGENTCOST_PRICES``, else what ``agentcost prices
+    update`` fetched, else the bundled data); see :mod:`agentcost.pricing.source`."""
+    from agentcost.pricing.source import activate, active
+
+    before = active()
+    now = activate(path)
+    if now != before:
+        _genai_rates.cache_clear()
+        _RATES_BY_PRICE.clear()
+    return now
 
 
 def _candidates(model: str) -> list[str]:
@@ -289,7 +300,10 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo: 
     import numpy as np
     import pandas as pd
 
-    info = PricingInfo(version=genai_prices_version(), data_fingerprint=data_fingerprint())
+    from agentcost.pricing.source import active
+
+    info = PricingInfo(version=genai_prices_version(), data_fingerprint=data_fingerprint(),
+                       data=active().describe())
     pricer = Pricer(config)
     n = len(df)
     cost = np.zeros(n, dtype="float64")
@@ -451,3 +465,33 @@ def _isna(v: Any) -> bool:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def price_table(model: str, provider: str | None = None, at: str | None = None,
+                prices: str | Path | None = None) -> str:
+    """``agentcost prices show``: a model's rates per million tokens at ``at`` (an ISO date or
+    time, default now), with the price data they come from."""
+    from agentcost.errors import InputError
+
+    src = use_prices(prices)
+    try:
+        when = datetime.fromisoformat(at) if at else now_utc()
+    except ValueError:
+        raise InputError(f"--at: not an ISO date or time: {at!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    hour = when.replace(minute=0, second=0, microsecond=0).isoformat()
+    rates = Pricer().rates(model, provider, None, hour)
+    head = (f"price data: genai-prices {genai_prices_version()}, {src.describe()}, "
+            f"fingerprint {src.fingerprint}\n")
+    if rates is None:
+        raise InputError(f"no price for {model} at {hour[:10]} in this price data; if the model "
+                         "is newer, run `agentcost prices update`, or add it under prices: in "
+                         "agentcost.yaml")
+    rows = [("input (uncached)", rates.uncached), ("cache read", rates.cache_read),
+            ("cache write 5m", rates.cache_write_5m), ("cache write 1h", rates.cache_write_1h),
+            ("output", rates.output)]
+    body = "".join(f"  {name:<17} ${v * 1e6:,.4f}\n" for name, v in rows)
+    return (head + f"{rates.model_id} at {hour} (USD per million tokens)\n" + body
+            + (f"note: {rates.tier_note}\n" if rates.tier_note else ""))
+
