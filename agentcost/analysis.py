@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from agentcost.table import StepTable
 
 SCHEMA_VERSION = 1
-GROUP_BY = ("task", "model", "day", "session")
+GROUP_BY = ("task", "model", "day", "week", "month", "session")
 
 TOKEN_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
               "cache_write_1h_tokens", "uncached_input_tokens", "output_tokens",
@@ -55,6 +55,7 @@ class AnalyzeOptions:
     max_iterations: int | None = None
     token_budget: int | None = None
     runaway_factor: float = 3.0
+    timezone: str | None = None  # IANA zone for --group-by day/week/month (default UTC)
 
 
 @dataclass
@@ -272,7 +273,8 @@ def _analyze(table: StepTable, options: AnalyzeOptions | None = None,
     totals.update(_task_totals(tasks))
     report = AnalyzeReport(
         totals=totals, tasks=tasks, models=_model_rows(w),
-        groups=_group_rows(df, w, opts.group_by) if opts.group_by != "task" and len(w)
+        groups=_group_rows(df, w, opts.group_by, opts.timezone)
+        if opts.group_by != "task" and len(w)
         else None, group_by=opts.group_by,
         findings=find_findings(df, opts.runaway_factor, opts.max_iterations, opts.token_budget),
         warnings=_warnings(table, totals), ingest=table.ingest.to_dict(),
@@ -297,6 +299,14 @@ def _options(options: AnalyzeOptions | None, config: Config | None) -> AnalyzeOp
         opts.runaway_factor = cfg.runaway_factor
     if opts.group_by not in GROUP_BY:
         raise InputError(f"--group-by must be one of {', '.join(GROUP_BY)}")
+    if opts.timezone:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(opts.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"--timezone: unknown time zone {opts.timezone!r} (an IANA name "
+                             "such as Europe/Berlin)") from None
     return opts
 
 
@@ -369,20 +379,21 @@ def _model_rows(w: pd.DataFrame) -> list[dict[str, Any]]:
     return models
 
 
-def _group_rows(df: pd.DataFrame, w: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+def _group_rows(df: pd.DataFrame, w: pd.DataFrame, by: str, timezone: str | None = None
+                ) -> list[dict[str, Any]]:
     """One metrics row per ``--group-by`` key (by model: llm steps only)."""
     import pandas as pd
 
     gdf = df[df["kind"] == "llm"] if by == "model" else df
-    gkey = _group_key(gdf, by)
+    gkey = _group_key(gdf, by, timezone)
     groups = []
     for name, r in _records(_aggregate(w.loc[gdf.index], gkey)):
         d = {by: None if pd.isna(name) else str(name), **_metrics_row(r)}
         d["tasks"] = int(gdf.loc[gkey == name, "task_id"].nunique()) if not pd.isna(
             name) else int(gdf.loc[gkey.isna(), "task_id"].nunique())
         groups.append(d)
-    if by == "day":
-        groups.sort(key=lambda g: g["day"] or "")
+    if by in ("day", "week", "month"):
+        groups.sort(key=lambda g: g[by] or "")
     else:
         groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
     return groups
@@ -412,11 +423,19 @@ def _empty_row() -> Any:
     return pd.Series(d)
 
 
-def _group_key(df: pd.DataFrame, by: str) -> pd.Series:
+def _group_key(df: pd.DataFrame, by: str, timezone: str | None = None) -> pd.Series:
     if by == "model":
         return df["model"].fillna(df["response_model"])
-    if by == "day":
-        return df["started_at"].dt.strftime("%Y-%m-%d")
+    if by in ("day", "week", "month"):
+        # calendar buckets in the user's zone (UTC unless --timezone)
+        t = df["started_at"].dt.tz_convert(timezone) if timezone else df["started_at"]
+        if by == "day":
+            return t.dt.strftime("%Y-%m-%d")
+        if by == "month":
+            return t.dt.strftime("%Y-%m")
+        iso = t.dt.isocalendar()
+        return (iso["year"].astype("string") + "-W" + iso["week"].astype("string").str.zfill(2)
+                ).where(t.notna())
     if by == "session":
         return df["session_id"].fillna(df["task_id"])
     return df["task_id"]

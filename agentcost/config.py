@@ -25,6 +25,7 @@ Schema::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,14 +123,58 @@ def parse(data: Any, path: str | None = None) -> Config:  # noqa: C901 (split pe
 
 
 def load(path: str | Path | None = None) -> Config:
-    """Load ``path``, or ``./agentcost.yaml`` if it exists, else an empty config."""
+    """Load ``path``; without one, the first of: ``$AGENTCOST_CONFIG``, then — in the current
+    folder and each parent up to the repository root (the folder holding ``.git``) —
+    ``agentcost.yaml``, else a ``[tool.agentcost]`` table of ``pyproject.toml``; else an
+    empty config."""
     if path is None:
-        p = Path.cwd() / DEFAULT_NAME
-        if not p.is_file():
+        env = os.environ.get("AGENTCOST_CONFIG")
+        if env:
+            return _parse_at(read_yaml(Path(env), "config file ($AGENTCOST_CONFIG)"), env)
+        found = discover()
+        if found is None:
             return Config()
+        p, table = found
+        if table is not None:
+            return _parse_at(table, f"{p} [tool.agentcost]")
     else:
         p = Path(path)
-    return parse(read_yaml(p, "config file"), str(p))
+    return _parse_at(read_yaml(p, "config file"), str(p))
+
+
+def _parse_at(data: Any, where: str) -> Config:
+    """:func:`parse`, with errors naming the file (or pyproject table) as well as the key."""
+    try:
+        return parse(data, where)
+    except ConfigError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def discover(start: Path | None = None) -> tuple[Path, dict[str, Any] | None] | None:
+    """The nearest config from ``start`` (default: the current folder) up to the repository
+    root: (path, None) for an ``agentcost.yaml``, (pyproject path, table) for a
+    ``[tool.agentcost]`` table."""
+    import tomllib
+
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        yml = folder / DEFAULT_NAME
+        if yml.is_file():
+            return yml, None
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{pyproject}: cannot read ({exc})") from None
+            table = doc.get("tool", {}).get("agentcost")
+            if isinstance(table, dict):
+                return pyproject, table
+        if (folder / ".git").exists():
+            return None
+    return None
 
 
 def read_yaml(path: str | Path, what: str = "file") -> Any:

@@ -24,6 +24,8 @@ class GroupBy(StrEnum):
     task = "task"
     model = "model"
     day = "day"
+    week = "week"
+    month = "month"
     session = "session"
 
 
@@ -44,6 +46,9 @@ def analyze(
         "Agents SDK response spans) as this model; overrides default_model in the config.")
     ] = None,
     group_by: Annotated[GroupBy, typer.Option("--group-by")] = GroupBy.task,
+    timezone: Annotated[str | None, typer.Option(
+        "--timezone", help="Time zone of the day/week/month buckets (IANA name, e.g. "
+        "Europe/Berlin; default UTC).")] = None,
     top: Annotated[int, typer.Option(min=1, help="Rows in the costliest-tasks table.")] = 10,
     fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table,
     steps: Annotated[bool, typer.Option("--steps", help="Include the step table.")] = False,
@@ -85,7 +90,8 @@ def analyze(
                             or fmt is OutFormat.jsonl)
         opts = AnalyzeOptions(group_by=group_by.value, top=top, task=task,
                               include_steps=steps or fmt is OutFormat.jsonl,
-                              max_iterations=max_iterations, token_budget=token_budget)
+                              max_iterations=max_iterations, token_budget=token_budget,
+                              timezone=timezone)
         report = run_analyze(table, opts, cfg)
         if explain_misses:
             from agentcost.audit import explain_misses as run_explain

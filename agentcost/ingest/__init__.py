@@ -80,6 +80,33 @@ def claude_code_roots() -> list[Path]:
     return seen
 
 
+_SPAN = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def time_bound(value: str, label: str = "--since", now_ns: int | None = None) -> int:
+    """A ``--since`` / ``--until`` bound in UTC nanoseconds: an ISO date or time (UTC unless it
+    names a zone), a span back from now (``30m``, ``12h``, ``7d``, ``2w``), ``today`` or
+    ``yesterday`` (UTC midnight)."""
+    import re
+    import time
+
+    from agentcost.errors import InputError
+
+    now = time.time_ns() if now_ns is None else now_ns
+    v = value.strip().lower()
+    m = re.fullmatch(r"(\d+)\s*([mhdw])", v)
+    if m:
+        return now - int(m.group(1)) * _SPAN[m.group(2)] * 1_000_000_000
+    if v in ("today", "yesterday"):
+        day = 86_400 * 1_000_000_000
+        return now - now % day - (day if v == "yesterday" else 0)
+    ns = to_utc_ns(value)
+    if ns is None:
+        raise InputError(f"{label} {value!r} is not a date, an ISO-8601 time or a span such as "
+                         "7d, 12h, 30m, 2w, today")
+    return ns
+
+
 def resolve_inputs(paths: list[str], claude_code: bool = False,
                    input_format: str | None = None) -> tuple[list[str], str | None]:
     """The paths and format to read: ``claude_code`` with no path reads Claude Code's own
@@ -197,11 +224,8 @@ def read_sources(  # noqa: C901 (split pending)
         raise InputError(
             f"unknown --input-format {input_format!r}; choose one of: {', '.join(table)}")
     ctx = IngestContext(strict=strict, progress=progress, segments=segments)
-    for label, value in (("--since", since), ("--until", until)):
-        if value is not None and to_utc_ns(value) is None:
-            raise InputError(f"{label} {value!r} is not a date or ISO-8601 time")
-    ctx.since_ns = to_utc_ns(since) if since else None
-    ctx.until_ns = to_utc_ns(until) if until else None
+    ctx.since_ns = time_bound(since, "--since") if since else None
+    ctx.until_ns = time_bound(until, "--until") if until else None
 
     sources = resolve_sources(paths)
     if not sources:
