@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from agentcost.table import StepTable
 
 SCHEMA_VERSION = 1
-GROUP_BY = ("task", "model", "day", "week", "month", "session")
+GROUP_BY = ("task", "model", "hour", "day", "week", "month", "session")
 
 TOKEN_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
               "cache_write_1h_tokens", "uncached_input_tokens", "output_tokens",
@@ -392,7 +392,7 @@ def _group_rows(df: pd.DataFrame, w: pd.DataFrame, by: str, timezone: str | None
         d["tasks"] = int(gdf.loc[gkey == name, "task_id"].nunique()) if not pd.isna(
             name) else int(gdf.loc[gkey.isna(), "task_id"].nunique())
         groups.append(d)
-    if by in ("day", "week", "month"):
+    if by in ("hour", "day", "week", "month"):
         groups.sort(key=lambda g: g[by] or "")
     else:
         groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
@@ -426,9 +426,11 @@ def _empty_row() -> Any:
 def _group_key(df: pd.DataFrame, by: str, timezone: str | None = None) -> pd.Series:
     if by == "model":
         return df["model"].fillna(df["response_model"])
-    if by in ("day", "week", "month"):
+    if by in ("hour", "day", "week", "month"):
         # calendar buckets in the user's zone (UTC unless --timezone)
         t = df["started_at"].dt.tz_convert(timezone) if timezone else df["started_at"]
+        if by == "hour":
+            return t.dt.strftime("%Y-%m-%d %H:00")
         if by == "day":
             return t.dt.strftime("%Y-%m-%d")
         if by == "month":

@@ -1,7 +1,7 @@
 """The data payload of ``agentcost report``: every figure comes from :func:`agentcost.analyze`
 (and :func:`agentcost.simulation.simulate` for ``--simulate``); nothing here prices or sums tokens.
 
-Big inputs stay small: the daily series has one point per (day, model); per-task charts are
+Big inputs stay small: the cost-over-time series has one point per (hour or day, model); per-task charts are
 drawn for the costliest ``task_charts`` tasks only (or ``--task``), with at most ``max_points``
 llm steps (consecutive steps are averaged into bins beyond that) and ``max_bars`` timeline bars.
 The step table never holds prompt text (segments keep roles, token counts and hashes), so the
@@ -65,11 +65,13 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
     aopts = opts.analyze
     aopts.include_steps = True
     rep = analyze(table, aopts, cfg)
+    bucket, daily = _daily(table, rep.models, cfg)
     payload: dict[str, Any] = {
         "payload_version": PAYLOAD_VERSION,
         "summary": {k: rep.totals.get(k) for k in SUMMARY_KEYS},
         "warnings": rep.warnings,
-        "daily": _daily(table, rep.models, cfg),
+        "daily": daily,
+        "daily_bucket": bucket,
         "models": [{k: m.get(k) for k in ("model", "cost_usd", "cost_is_lower_bound",
                                           "llm_calls", "uncached_input_tokens",
                                           "cache_read_tokens", "cache_write_tokens",
@@ -92,24 +94,33 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
     return dict(clean(payload))
 
 
-def _daily(table: StepTable, models: list[dict[str, Any]], cfg: Config) -> list[dict[str, Any]]:
-    """Cost per day and model: ``analyze --group-by day`` over each model's llm steps."""
+SHORT_SPAN_S = 48 * 3600  # up to two days of traces: cost per hour instead of per day
+
+
+def _daily(table: StepTable, models: list[dict[str, Any]], cfg: Config
+           ) -> tuple[str, list[dict[str, Any]]]:
+    """(bucket, cost per bucket and model): ``analyze --group-by hour|day`` over each model's
+    llm steps — per hour when the traces span at most two days, else per day."""
     from agentcost.table import StepTable as Table
 
     df = table.frame
+    llm = df["kind"] == "llm"
+    starts = df.loc[llm, "started_at"].dropna()
+    span = (starts.max() - starts.min()).total_seconds() if len(starts) else 0.0
+    bucket = "hour" if span <= SHORT_SPAN_S else "day"
     key = df["model"].fillna(df["response_model"]).fillna("(unknown)")
     out: list[dict[str, Any]] = []
     for m in models:
-        sub = Table(frame=df[(key == m["model"]) & (df["kind"] == "llm")], ingest=table.ingest,
+        sub = Table(frame=df[(key == m["model"]) & llm], ingest=table.ingest,
                     pricing=table.pricing)
         if not len(sub):
             continue
-        r = analyze(sub, AnalyzeOptions(group_by="day"), cfg)
+        r = analyze(sub, AnalyzeOptions(group_by=bucket), cfg)
         for g in r.groups or []:
-            out.append({"day": g["day"], "model": m["model"], "cost_usd": g["cost_usd"],
+            out.append({"day": g[bucket], "model": m["model"], "cost_usd": g["cost_usd"],
                         "llm_calls": g["llm_calls"]})
     out.sort(key=lambda d: (d["day"] or "", d["model"]))
-    return out
+    return bucket, out
 
 
 def _task_detail(tid: str, sel: Any, findings: list[dict[str, Any]],

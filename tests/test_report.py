@@ -174,3 +174,29 @@ def test_report_renders_in_chromium(run, tmp_path):  # type: ignore[no-untyped-d
     assert dom.count('class="main-svg"') >= 2 * len(charts)
     assert "ticket-4713" in dom and "cache-lost-money" in dom
     assert shot.stat().st_size > 10_000
+
+
+def test_short_spans_chart_cost_per_hour(tmp_path) -> None:
+    """Traces over at most two days get cost per hour (issue 12); longer ones per day."""
+    import json as _json
+
+    import agentcost
+    from agentcost.report_data import ReportOptions, build_payload
+
+    def payload(hours: list[int]) -> dict:
+        rows = [{"task_id": f"t{h}", "kind": "llm", "provider": "anthropic",
+                 "model": "claude-sonnet-4-6",
+                 "started_at": f"2026-11-{2 + h // 24:02d}T{h % 24:02d}:10:00Z",
+                 "duration_ms": 1000, "input_tokens": 1000, "output_tokens": 10}
+                for h in hours]
+        p = tmp_path / f"run{len(hours)}.jsonl"
+        p.write_text("".join(_json.dumps(r) + "\n" for r in rows))
+        return build_payload(agentcost.load([str(p)]), ReportOptions(AnalyzeOptions()))
+
+    short = payload([0, 0, 5, 30])
+    assert short["daily_bucket"] == "hour"
+    assert [(d["day"], d["llm_calls"]) for d in short["daily"]] == [
+        ("2026-11-02 00:00", 2), ("2026-11-02 05:00", 1), ("2026-11-03 06:00", 1)]
+    long = payload([0, 5, 80])
+    assert long["daily_bucket"] == "day"
+    assert [d["day"] for d in long["daily"]] == ["2026-11-02", "2026-11-05"]

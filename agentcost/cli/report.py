@@ -20,7 +20,7 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")],
     simulate: Annotated[Path | None, typer.Option(
         "--simulate", help="Scenarios file (as simulate --scenarios) to compare.")] = None,
-    group_by: Annotated[str, typer.Option("--group-by", help="task, model, day, session.")
+    group_by: Annotated[str, typer.Option("--group-by", help="task, model, hour, day, week, month, session.")
                         ] = "task",
     task: Annotated[str | None, typer.Option("--task", help="Chart this task in detail.")
                     ] = None,

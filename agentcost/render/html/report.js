@@ -50,7 +50,9 @@
       const pts = P.daily.filter(d => d.model === m);
       return { type: "bar", name: m, x: pts.map(d => d.day), y: pts.map(d => d.cost_usd), marker: { color: color(m) },
         hovertemplate: "%{x}<br>" + m + ": $%{y:.4f}<extra></extra>" };
-    }), { barmode: "stack", yaxis: { title: "USD", tickprefix: "$" }, xaxis: { type: "category", categoryorder: "category ascending" } });
+    }), { barmode: "stack", yaxis: { title: "USD", tickprefix: "$" },
+          xaxis: { type: "category", categoryorder: "category ascending",
+                   title: P.daily_bucket === "hour" ? "hour (UTC)" : "day (UTC)" } });
   } else none("chart-daily", "No priced llm steps with a start time.");
 
   // models: cost and tokens by class
