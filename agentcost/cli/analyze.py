@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from agentcost.cli.edge import load_traces, run, write_output, write_rendered
+from agentcost.cli.edge import (
+    check_outputs,
+    load_traces,
+    protect,
+    run,
+    write_output,
+    write_rendered,
+)
 from agentcost.cli.options import Config, InputFormat, Prices, Since, Strict, Until
 
 
@@ -79,6 +86,8 @@ def analyze(
         from agentcost.analysis import analyze as run_analyze
         from agentcost.ingest import resolve_inputs
 
+        protect(*(paths or []), config)
+        check_outputs(output)
         cfg = cfgmod.load(config)
         if default_model:
             cfg.default_model = default_model

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agentcost.cli.edge import run, write_output, write_rendered
+from agentcost.cli.edge import check_outputs, protect, run, write_output, write_rendered
 
 
 class AuditFormat(StrEnum):
@@ -66,6 +66,8 @@ def audit_prompt(
         from agentcost.audit import AuditOptions, run_audit
         from agentcost.errors import InputError
 
+        protect(*(paths or []), config)
+        check_outputs(output)
         if not paths:
             raise InputError("no input: give prompt files, request bodies or trace files")
         if "-" in paths:

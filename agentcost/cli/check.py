@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agentcost.cli.edge import run, write_output, write_rendered
+from agentcost.cli.edge import check_outputs, protect, run, write_output, write_rendered
 from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until
 
 
@@ -90,6 +90,8 @@ def check(
         from agentcost.gate import check as run_check
         from agentcost.table import load
 
+        protect(*paths, baseline, config, prices, *(prompt or []))
+        check_outputs(output, junit, report_json)
         cfg = cfgmod.load(config)
         opts = CheckOptions.from_config(cfg, max_increase=max_increase or [],
                                         min_delta=min_delta or [], per_task=per_task,

@@ -20,6 +20,7 @@ from agentcost.errors import EXIT_INTERNAL, AgentcostError
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
 EXPORT_WIDTH = 120  # width of table output written to a file
+_PROTECTED: list[Path] = []  # the run's inputs: no output may replace them
 
 
 def fail(err: AgentcostError) -> NoReturn:
@@ -29,6 +30,7 @@ def fail(err: AgentcostError) -> NoReturn:
 
 def run(fn: Callable[[], int]) -> NoReturn:
     """Run a command body and exit with its code, mapping errors to one-line messages."""
+    _PROTECTED.clear()  # each run protects its own inputs
     try:
         code = fn()
     except AgentcostError as err:
@@ -67,26 +69,71 @@ def console() -> Any:
     return con
 
 
+def protect(*paths: str | Path | None) -> None:
+    """Remember the run's inputs (traces, baseline, config, prompts): :func:`write_output`
+    refuses to write over any of them."""
+    for p in paths:
+        if p is None or str(p) == "-":
+            continue
+        q = Path(p).expanduser()
+        if q.exists():
+            _PROTECTED.append(q)
+
+
+def check_outputs(*outputs: Path | None) -> None:
+    """Refuse (exit 2) before any work when an output is one of the protected inputs or lies
+    inside a protected folder of traces."""
+    from agentcost.errors import InputError
+
+    for out in outputs:
+        if out is None or str(out) == "-":
+            continue
+        target = out.expanduser().resolve()
+        for p in _PROTECTED:
+            src = p.resolve()
+            if target == src or (src.is_dir() and src in target.parents and target.exists()):
+                raise InputError(f"refusing to write over an input of this run ({p})",
+                                 str(out))
+
+
 def write_output(text: str, output: Path | None) -> None:
-    """Write to stdout, or atomically to ``output`` (a temp file renamed into place, so a failed
-    run never leaves a half-written or emptied file behind)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
+    """Write to stdout, or to ``output``: a regular file atomically (a temp file renamed into
+    place, so a failed run never leaves a half-written or emptied file behind; a new file gets
+    the umask's mode, a replaced one keeps its mode; a symlink writes its target); a FIFO, a
+    device or ``-`` as a stream. An input of the run is never written over."""
+    import stat
     import tempfile
 
     from agentcost.errors import InputError
 
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        return
+    check_outputs(output)
     target = output.expanduser()
+    if target.is_symlink():
+        target = target.resolve()
     if target.is_dir():
         raise InputError("is a folder, not a file", str(output))
     try:
+        if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+            with open(target, "w", encoding="utf-8") as fh:  # a FIFO or a device
+                fh.write(text)
+            return
+        mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", str(output)) from None
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_rendered(draw: Callable[[Any], None], output: Path | None) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agentcost.cli.edge import run, write_output
+from agentcost.cli.edge import check_outputs, protect, run, write_output
 from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until
 
 HELP = """Write a self-contained HTML report with charts (works offline; Plotly is embedded):
@@ -42,6 +42,8 @@ def report(
         from agentcost.report_data import ReportOptions, build_payload
         from agentcost.table import load
 
+        protect(*paths, config, simulate, prices)
+        check_outputs(output)
         plotly_js()  # fail early when the [report] extra is missing
         cfg = cfgmod.load(config)
         if default_model:

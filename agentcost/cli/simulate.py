@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from agentcost.cli.edge import load_traces, run, write_output, write_rendered
+from agentcost.cli.edge import (
+    check_outputs,
+    load_traces,
+    protect,
+    run,
+    write_output,
+    write_rendered,
+)
 from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until
 
 
@@ -108,6 +115,8 @@ def simulate(
         from agentcost.simulation import simulate as run_simulate
         from agentcost.simulation.options import Levers, build_scenarios
 
+        protect(*paths, config, scenarios, provider_rules, prices)
+        check_outputs(output)
         cfg = cfgmod.load(config)
         levers = Levers(
             scenarios=scenarios, cache=cache, ttl=ttl, provider_rules=provider_rules,
