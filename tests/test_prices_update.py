@@ -120,3 +120,16 @@ def test_prices_show_on_dates_across_the_data(run: Any, cache: Path) -> None:
     assert "cache write 1h    $6.0000" in res.stdout
     res = run("prices", "show", "acme-llm-9", "--at", "2026-04-01")
     assert res.exit_code == 2 and "agentcost prices update" in res.stderr
+
+
+def test_simulate_names_the_price_data_it_used(run: Any, cache: Path, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror.json"
+    mirror.write_bytes(PAYLOAD)
+    res = run("simulate", "sample_traces/research_agent.jsonl", "--cache", "auto", "--prices",
+              str(mirror), "--format", "json")
+    assert res.exit_code == 0, res.output
+    base = json.loads(res.stdout)["baseline"]
+    fp = hashlib.sha256(PAYLOAD).hexdigest()[:16]
+    assert any(a.startswith("Prices: genai-prices ") and f"(price data {fp}: file {mirror})"
+               in a for a in base["assumptions"])
+    assert not any("bundled data" in a for a in base["assumptions"])

@@ -380,43 +380,66 @@ def simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
         return _simulate(table, scenarios, settings, config)
 
 
-def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],  # noqa: C901 (split pending)
+def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
               settings: Settings | None, config: Config | None) -> SimulationReport:
-    from agentcost.simulation.cascade import all_on_strong, resolve_for_trace, split_sentence
+    from agentcost.simulation.cascade import resolve_for_trace
     from agentcost.simulation.engine import Context, run
     from agentcost.simulation.workload import prepare
 
     st = settings or Settings()
-    scs = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     w = prepare(table)
     ctx = Context(w, st, config)
     base = run(ctx, Scenario(name="baseline"))
     pricing = table.pricing.to_dict()
-    price_line = (f"Prices: genai-prices {pricing.get('version')} (bundled data "
-                  f"{pricing.get('data_fingerprint')}) at each step's hour, the same data for "
-                  "the baseline and every scenario"
-                  + (f"; agentcost.yaml prices for {', '.join(pricing['overrides'])}"
-                     if pricing.get("overrides") else "") + ".")
-    base_notes = ["The trace as observed (tokens, cache reads and writes, latency), re-priced.",
-                  price_line]
-    warnings: list[str] = []
-    if base.cost_is_lower_bound:
-        warnings.append(f"{base.unpriced_calls:,} llm calls have no known price (or no usage): "
-                        "every total leaves them out and is a lower bound")
-    if base.cache_unknown_calls:
-        base_notes.append(_unknown_cache_baseline(ctx, base))
-    if w.times_filled:
-        base_notes.append(f"{w.times_filled:,} steps have no start time: placed back to back "
-                          "after the previous step of their task.")
-    base_notes.append("Task latency = wall time from the task's first step start to its last "
-                      "step end; p50/p95 over tasks.")
-    reuse = _reuse_gaps(ctx)
-    reuse_s = _reuse_sentence(reuse)
-    calib: str | None = None
-    # every run the report needs: (scenario index, part, scenario, variant)
-    jobs: list[tuple[int, str, Scenario, str]] = []
-    resolved = [resolve_for_trace(sc, w) for sc in scs]
+    resolved = [resolve_for_trace(sc, w) for sc in
+                ([scenarios] if isinstance(scenarios, Scenario) else list(scenarios))]
     scs = [r.scenario for r in resolved]
+    jobs = _jobs(scs, resolved, st)
+    figs = _run_jobs(ctx, [(sc, variant) for _, _, sc, variant in jobs])
+    sv = _Scenarios(ctx, st, base, _price_line(pricing), _reuse_gaps(ctx),
+                    {(k, part): f for (k, part, _, _), f in zip(jobs, figs, strict=True)})
+    results = [sv.result(k, sc, resolved[k]) for k, sc in enumerate(scs)]
+    results.sort(key=lambda r: (r.figures.cost_usd if math.isfinite(r.figures.cost_usd)
+                                else math.inf))
+    warnings = ([f"{base.unpriced_calls:,} llm calls have no known price (or no usage): "
+                 "every total leaves them out and is a lower bound"]
+                if base.cost_is_lower_bound else [])
+    return SimulationReport(baseline=base,
+                            baseline_assumptions=_base_notes(ctx, base, sv.price_line),
+                            results=results, settings=st, warnings=warnings, reuse=sv.reuse,
+                            ingest=table.ingest.to_dict(), pricing=pricing)
+
+
+def _price_line(pricing: dict[str, Any]) -> str:
+    """The prices sentence, naming the price data that was actually used."""
+    data = str(pricing.get("data") or "")
+    which = (f"bundled data {pricing.get('data_fingerprint')}" if data.startswith("bundled")
+             else f"price data {pricing.get('data_fingerprint')}: {data}")
+    return (f"Prices: genai-prices {pricing.get('version')} ({which}) at each step's hour, the "
+            "same data for the baseline and every scenario"
+            + (f"; agentcost.yaml prices for {', '.join(pricing['overrides'])}"
+               if pricing.get("overrides") else "") + ".")
+
+
+def _base_notes(ctx: Any, base: Figures, price_line: str) -> list[str]:
+    notes = ["The trace as observed (tokens, cache reads and writes, latency), re-priced.",
+             price_line]
+    if base.cache_unknown_calls:
+        notes.append(_unknown_cache_baseline(ctx, base))
+    if ctx.w.times_filled:
+        notes.append(f"{ctx.w.times_filled:,} steps have no start time: placed back to back "
+                     "after the previous step of their task.")
+    notes.append("Task latency = wall time from the task's first step start to its last "
+                 "step end; p50/p95 over tasks.")
+    return notes
+
+
+def _jobs(scs: list[Scenario], resolved: list[Any], st: Settings
+          ) -> list[tuple[int, str, Scenario, str]]:
+    """Every run the report needs: (scenario index, part, scenario, variant)."""
+    from agentcost.simulation.cascade import all_on_strong
+
+    jobs: list[tuple[int, str, Scenario, str]] = []
     for k, sc in enumerate(scs):
         jobs.append((k, "main", sc, "expected"))
         if resolved[k].model_change:
@@ -424,85 +447,103 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],  # noq
             if sc.levers() != ["cascade"]:
                 jobs.append((k, "cascadeonly", sc.only(["cascade"]), "expected"))
         levers = sc.levers()
-        if len(levers) >= 2:
-            for j in range(len(levers) - 1):
-                jobs.append((k, f"contrib{j}", sc.only(levers[: j + 1]), "expected"))
+        for j in range(len(levers) - 1):
+            jobs.append((k, f"contrib{j}", sc.only(levers[: j + 1]), "expected"))
         if st.with_range:
             jobs.append((k, "optimistic", sc, "optimistic"))
             jobs.append((k, "pessimistic", sc, "pessimistic"))
-    figs = _run_jobs(ctx, [(sc, variant) for _, _, sc, variant in jobs])
-    by: dict[tuple[int, str], Figures] = {(k, part): f
-                                          for (k, part, _, _), f in zip(jobs, figs, strict=True)}
-    results: list[ScenarioResult] = []
-    for k, sc in enumerate(scs):
-        fig = by[(k, "main")]
+    return jobs
+
+
+@dataclass
+class _Scenarios:
+    """Builds each scenario's result from the runs of :func:`_jobs`."""
+
+    ctx: Any
+    st: Settings
+    base: Figures
+    price_line: str
+    reuse: dict[str, Any]
+    by: dict[tuple[int, str], Figures]
+    calib: str | None = None
+
+    def result(self, k: int, sc: Scenario, res_k: Any) -> ScenarioResult:
+        fig = self.by[(k, "main")]
+        rng = self.range_figures(k, fig) if self.st.with_range else None
+        return ScenarioResult(sc, fig, self.contributions(k, sc, fig), rng,
+                              self.assumptions(k, sc, fig, res_k))
+
+    def contributions(self, k: int, sc: Scenario, fig: Figures) -> list[dict[str, Any]]:
         levers = sc.levers()
-        contributions: list[dict[str, Any]] = []
-        if len(levers) >= 2:
-            prev = base
-            for j, lv in enumerate(levers):
-                f = fig if j == len(levers) - 1 else by[(k, f"contrib{j}")]
-                p50a, p50b = f.latency(0.5), prev.latency(0.5)
-                contributions.append({
-                    "lever": lv, "label": LEVER_LABELS[lv],
-                    "delta_usd": _f(f.cost_usd - prev.cost_usd),
-                    "delta_latency_p50_s": _f(p50a - p50b, 3)
-                    if p50a is not None and p50b is not None else None,
-                    "cache_read_tokens_delta": f.cache_read_tokens - prev.cache_read_tokens,
-                })
-                prev = f
-        assumptions = [price_line, *fig.assumptions, *_lever_sentences(sc, fig, st)]
-        res_k = resolved[k]
+        out: list[dict[str, Any]] = []
+        if len(levers) < 2:
+            return out
+        prev = self.base
+        for j, lv in enumerate(levers):
+            f = fig if j == len(levers) - 1 else self.by[(k, f"contrib{j}")]
+            p50a, p50b = f.latency(0.5), prev.latency(0.5)
+            out.append({
+                "lever": lv, "label": LEVER_LABELS[lv],
+                "delta_usd": _f(f.cost_usd - prev.cost_usd),
+                "delta_latency_p50_s": _f(p50a - p50b, 3)
+                if p50a is not None and p50b is not None else None,
+                "cache_read_tokens_delta": f.cache_read_tokens - prev.cache_read_tokens,
+            })
+            prev = f
+        return out
+
+    def assumptions(self, k: int, sc: Scenario, fig: Figures, res_k: Any) -> list[str]:
+        from agentcost.simulation.cascade import split_sentence
+
+        out = [self.price_line, *fig.assumptions, *_lever_sentences(sc, fig, self.st)]
         if res_k.notes:
-            assumptions.append("Cascade models chosen for this trace: " + "; ".join(res_k.notes)
-                               + ".")
+            out.append("Cascade models chosen for this trace: " + "; ".join(res_k.notes) + ".")
         fig.warnings.extend(x for x in res_k.warnings if x not in fig.warnings)
         if res_k.model_change and sc.cascade is not None:
-            only = fig if sc.levers() == ["cascade"] else by[(k, "cascadeonly")]
-            text, split = split_sentence(sc.cascade[1], base.cost_usd,
-                                         by[(k, "allstrong")].cost_usd, only.cost_usd)
-            assumptions.append(text)
+            only = fig if sc.levers() == ["cascade"] else self.by[(k, "cascadeonly")]
+            text, split = split_sentence(sc.cascade[1], self.base.cost_usd,
+                                         self.by[(k, "allstrong")].cost_usd, only.cost_usd)
+            out.append(text)
             fig.details.setdefault("cascade", {})["delta_split"] = split
         unk = fig.details.get("cache", {}).get("unknown_in_trace_simulated")
         if unk:
-            assumptions.append(_unknown_cache_scenario(ctx, unk, fig.cost_usd - base.cost_usd))
-        if (fig.replayed or "cache" in levers) and reuse_s:
-            assumptions.append(reuse_s)
-        if fig.replayed and w.l_rd.sum() > 0:
-            if calib is None:
-                c = ctx.reference_figures()
-                obs = int(w.l_rd.sum())
-                err = (c.cache_read_tokens - obs) / obs * 100.0
-                calib = (f"Calibration: replaying the trace as observed gives "
-                         f"{c.cache_read_tokens:,} cache-read tokens against {obs:,} reported "
-                         f"({err:+.1f}%)"
-                         + ("; calls a scenario leaves unchanged keep the reported figures, "
-                            "only the calls it changes are simulated." if st.calibrate
-                            else "; every call simulated (calibrate: false)."))
-            assumptions.append(calib)
-        if "cache" in levers:
-            fig.details.setdefault("cache", {})["reuse_gaps"] = reuse
-        rng = None
-        if st.with_range:
-            # the cheapest and the costliest of the runs under the optimistic, expected and
-            # pessimistic assumptions: effects can cross (more escalations can warm the strong
-            # model's cache), so the labels go by outcome, not by input
-            runs = sorted([fig, by[(k, "optimistic")], by[(k, "pessimistic")]],
-                          key=lambda f: f.cost_usd)
-            rng = {}
-            for label, fv in (("optimistic", runs[0]), ("pessimistic", runs[-1])):
-                rng[label] = {
-                    "cost_usd": _f(fv.cost_usd), "delta_usd": _f(fv.cost_usd - base.cost_usd),
-                    "delta_pct": _f((fv.cost_usd - base.cost_usd) / base.cost_usd * 100.0, 2)
-                    if base.cost_usd else None,
-                    "cache_hit_ratio": _f(fv.cache_hit_ratio, 4),
-                    "latency_p50_s": _f(fv.latency(0.5), 3),
-                    "latency_p95_s": _f(fv.latency(0.95), 3),
-                }
-            assumptions.append(_range_sentence(sc, st))
-        results.append(ScenarioResult(sc, fig, contributions, rng, assumptions))
-    results.sort(key=lambda r: (r.figures.cost_usd if math.isfinite(r.figures.cost_usd)
-                                else math.inf))
-    return SimulationReport(baseline=base, baseline_assumptions=base_notes, results=results,
-                            settings=st, warnings=warnings, reuse=reuse,
-                            ingest=table.ingest.to_dict(), pricing=pricing)
+            out.append(_unknown_cache_scenario(self.ctx, unk, fig.cost_usd - self.base.cost_usd))
+        reuse_s = _reuse_sentence(self.reuse)
+        if (fig.replayed or "cache" in sc.levers()) and reuse_s:
+            out.append(reuse_s)
+        if fig.replayed and self.ctx.w.l_rd.sum() > 0:
+            out.append(self.calibration())
+        if "cache" in sc.levers():
+            fig.details.setdefault("cache", {})["reuse_gaps"] = self.reuse
+        if self.st.with_range:
+            out.append(_range_sentence(sc, self.st))
+        return out
+
+    def calibration(self) -> str:
+        if self.calib is None:
+            c = self.ctx.reference_figures()
+            obs = int(self.ctx.w.l_rd.sum())
+            err = (c.cache_read_tokens - obs) / obs * 100.0
+            self.calib = (f"Calibration: replaying the trace as observed gives "
+                          f"{c.cache_read_tokens:,} cache-read tokens against {obs:,} reported "
+                          f"({err:+.1f}%)"
+                          + ("; calls a scenario leaves unchanged keep the reported figures, "
+                             "only the calls it changes are simulated." if self.st.calibrate
+                             else "; every call simulated (calibrate: false)."))
+        return self.calib
+
+    def range_figures(self, k: int, fig: Figures) -> dict[str, Any]:
+        """The cheapest and the costliest of the runs under the optimistic, expected and
+        pessimistic assumptions: effects can cross (more escalations can warm the strong
+        model's cache), so the labels go by outcome, not by input."""
+        base = self.base
+        runs = sorted([fig, self.by[(k, "optimistic")], self.by[(k, "pessimistic")]],
+                      key=lambda f: f.cost_usd)
+        return {label: {
+            "cost_usd": _f(fv.cost_usd), "delta_usd": _f(fv.cost_usd - base.cost_usd),
+            "delta_pct": _f((fv.cost_usd - base.cost_usd) / base.cost_usd * 100.0, 2)
+            if base.cost_usd else None,
+            "cache_hit_ratio": _f(fv.cache_hit_ratio, 4),
+            "latency_p50_s": _f(fv.latency(0.5), 3),
+            "latency_p95_s": _f(fv.latency(0.95), 3),
+        } for label, fv in (("optimistic", runs[0]), ("pessimistic", runs[-1]))}
