@@ -110,4 +110,6 @@ def _emit(rep: Any, fmt: AuditFormat, output: Path | None, version: str, console
         text = audit_text.render_markdown(rep)
     write_output(text, output)
     if output is not None and fmt is not AuditFormat.table:
-        print(f"agentcost: wrote {output}", file=sys.stderr)
+        from agentcost.render.safe import printable
+
+        print(f"agentcost: wrote {printable(output)}", file=sys.stderr)

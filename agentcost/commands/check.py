@@ -99,7 +99,9 @@ def check(
         report = run_check(table, cfg.raw.get("budgets"), base, opts)
         _emit(report, fmt, output, junit, top, step_summary)
         if report.exit_code:
-            print(f"agentcost: {report.summary}", file=sys.stderr)
+            from agentcost.render.safe import printable
+
+            print(f"agentcost: {printable(report.summary)}", file=sys.stderr)
         return int(report.exit_code)
 
     raise typer.Exit(_run(body))

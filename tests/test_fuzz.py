@@ -1,0 +1,146 @@
+"""Bad input never crashes the CLI nor leaks control characters: one regression test per bug.
+
+Rule checked (DESIGN.md §7): bad input gives exit 0 (a counted malformed line or note) or 2 (a
+one-line error naming the file), never 70 (a bug) nor an uncaught exception, and nothing from a
+trace reaches the terminal as a control character (ESC, BEL, CR, NUL, DEL, C1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# what must never reach the terminal: C0 controls except \n and \t, DEL, and C1 controls
+BAD_OUTPUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _check(res: Any, allowed: set[int]) -> str | None:
+    """Why a CLI run broke the rule, or None."""
+    exc = res.exception
+    if exc is not None and not isinstance(exc, SystemExit):
+        tb = "".join(traceback.format_exception(exc)).strip().splitlines()
+        return f"uncaught {type(exc).__name__}: {exc}; {' | '.join(tb[-6:])}"
+    if res.exit_code not in allowed:
+        err = res.stderr.strip().splitlines()
+        return f"exit {res.exit_code}; stderr: {err[-3:]}"
+    for stream in ("stdout", "stderr"):
+        text = getattr(res, stream)
+        m = BAD_OUTPUT.search(text)
+        if m:
+            ctx = text[max(0, m.start() - 60): m.end() + 20]
+            return f"control character {m.group()!r} on {stream}: {ctx!r}"
+    return None
+
+
+def _invoke(args: list[str], debug: bool = False) -> Any:
+    """The CLI in-process (exceptions caught: an uncaught one shows as ``res.exception``)."""
+    from typer.testing import CliRunner
+
+    from agentcost.cli import app
+
+    return CliRunner().invoke(app, args, env={"AGENTCOST_DEBUG": "1" if debug else None})
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As the golden files were made, from a folder with no agentcost.yaml."""
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.delenv("AGENTCOST_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def _ok(res: Any, allowed: tuple[int, ...] = (0,)) -> None:
+    why = _check(res, set(allowed))
+    assert why is None, why
+
+
+def _agentcost_line(**fields: Any) -> str:
+    """One agentcost JSONL step (an llm call of task t1 unless ``fields`` say otherwise)."""
+    row = {"task_id": "t1", "kind": "llm", "name": "plan", "provider": "openai",
+           "model": "gpt-4o", "started_at": "2026-11-02T09:00:00Z", "duration_ms": 100,
+           "input_tokens": 100, "output_tokens": 10, **fields}
+    return json.dumps(row) + "\n"
+
+
+# ------------------------------------------------------------------ regressions
+# One small hand-made input per root cause the fuzzer found; each failed before its fix.
+
+
+def _run_all_ok(path: Path, allowed: tuple[int, ...] = (0,)) -> None:
+    for args in (["analyze", str(path)], ["analyze", str(path), "--format", "json"],
+                 ["simulate", str(path), "--cache", "auto"]):
+        _ok(_invoke(args), allowed)
+
+
+CONTROL_TRACE = "".join(_agentcost_line(**kw) for kw in (
+    dict(task_id="t\x1b[31m1", name="plan\x07", model="gpt-4o\x9b31m",
+         tool_calls=["bash\x1b]0;pwned\x07"], stop_reason="tool_use\r"),
+    dict(task_id="t\x1b[31m1", kind="tool", name="bash\x1b]0;pwned\x07", model=None,
+         input_tokens=None, output_tokens=None, started_at="2026-11-02T09:00:01Z"),
+    dict(task_id="\u202eevil\x00", model="claude-sonnet-4-5\x7f", provider="anthropic"),
+))
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--steps"], ["--task", "t\x1b[31m1"], ["--task", "t\x1b[31m1", "--chart"],
+    ["--chart"], ["--group-by", "model"], ["--explain-misses"], ["-f", "markdown"],
+    ["-f", "csv"], ["-f", "json"], ["-f", "jsonl"], ["-f", "markdown", "--task", "t\x1b[31m1"],
+    ["-f", "csv", "--steps"], ["-f", "markdown", "--explain-misses"],
+])
+def test_regression_control_characters_in_analyze(cli_env: None, tmp_path: Path,
+                                                  args: list[str]) -> None:
+    """render.safe: task ids, model and tool names holding ESC, BEL, CR, NUL, DEL, C1 and a
+    bidi override print as visible escapes in every analyze format; JSON keeps them exactly."""
+    path = tmp_path / "controls.jsonl"
+    path.write_text(CONTROL_TRACE)
+    res = _invoke(["analyze", str(path), *args])
+    _ok(res)
+    if "-f" not in args:
+        assert "\\x1b[31m" in res.stdout or "\\x9b31m" in res.stdout  # shown, not obeyed
+    elif args[1] in ("json", "jsonl"):
+        docs = ([json.loads(x) for x in res.stdout.splitlines()] if args[1] == "jsonl"
+                else json.loads(res.stdout)["tasks"])
+        assert "t\x1b[31m1" in {d["task_id"] for d in docs}  # lossless
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "--cache", "auto"], ["simulate", "--cache", "auto", "-f", "markdown"],
+    ["simulate", "--cache", "auto", "-f", "csv"], ["simulate", "--cache", "auto", "-f", "json"],
+    ["check", "--baseline", "baseline.json"],
+    ["check", "--baseline", "baseline.json", "-f", "markdown", "--junit", "junit.xml"],
+    ["audit-prompt"], ["audit-prompt", "-f", "markdown"], ["audit-prompt", "-f", "sarif"],
+])
+def test_regression_control_characters_in_other_commands(cli_env: None, tmp_path: Path,
+                                                         args: list[str]) -> None:
+    """render.safe in simulate, check (against a baseline with other token counts, JUnit too)
+    and audit-prompt (a prompt file whose excerpts hold ANSI sequences)."""
+    path = tmp_path / "controls.jsonl"
+    path.write_text(CONTROL_TRACE)
+    if args[0] == "check":
+        (tmp_path / "base.jsonl").write_text(CONTROL_TRACE.replace('"input_tokens": 100',
+                                                                   '"input_tokens": 40'))
+        _ok(_invoke(["analyze", "base.jsonl", "-f", "json", "--steps", "-o", "baseline.json"]))
+    if args[0] == "audit-prompt":
+        path = tmp_path / "prompt.txt"
+        path.write_text("You are a support agent for ACME.\nCurrent time: 2026-05-12T10:00:00Z "
+                        "\x1b[31mred\x1b[0m \x07\x9b2J request 3f9a2c1e-aaaa-bbbb-cccc-1234567\n")
+    res = _invoke([args[0], str(path), *args[1:]])
+    _ok(res, (0, 1, 3))  # 1: a gate failed or findings; 3: inconclusive (an unpriced model)
+    if "--junit" in args:
+        assert not BAD_OUTPUT.search((tmp_path / "junit.xml").read_text())
+
+
+def test_regression_control_characters_in_error_messages(cli_env: None, tmp_path: Path) -> None:
+    """cli._fail: the one-line error quotes the file name, escaped."""
+    path = tmp_path / "run\x1b[2J\x07.jsonl"
+    path.write_text("")
+    res = _invoke(["analyze", str(path)])
+    _ok(res, (2,))
+    assert "file is empty" in res.stderr and "run\\x1b[2J\\x07.jsonl" in res.stderr
