@@ -7,6 +7,7 @@ trace reaches the terminal as a control character (ESC, BEL, CR, NUL, DEL, C1).
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import traceback
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import REAL, REPO
 
 # what must never reach the terminal: C0 controls except \n and \t, DEL, and C1 controls
 BAD_OUTPUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -144,3 +147,18 @@ def test_regression_control_characters_in_error_messages(cli_env: None, tmp_path
     res = _invoke(["analyze", str(path)])
     _ok(res, (2,))
     assert "file is empty" in res.stderr and "run\\x1b[2J\\x07.jsonl" in res.stderr
+
+
+@pytest.mark.parametrize("seed", [REPO / "sample_traces" / "support_agent.jsonl",
+                                  REAL / "claude-code-spotter" / "short.jsonl"])
+def test_regression_damaged_gzip(cli_env: None, tmp_path: Path, seed: Path) -> None:
+    """ingest.base.Source and the Claude Code scanner (which reads lines itself): a corrupt
+    deflate stream (zlib.error) is a one-line error naming the file, not an internal error."""
+    data = bytearray(gzip.compress(seed.read_bytes(), mtime=0))
+    mid = len(data) // 2
+    data[mid: mid + 40] = bytes(b ^ 0x55 for b in data[mid: mid + 40])
+    path = tmp_path / f"{seed.stem}.jsonl.gz"
+    path.write_bytes(bytes(data))
+    res = _invoke(["analyze", str(path)])
+    _ok(res, (2,))
+    assert f"{path}: cannot read" in res.stderr

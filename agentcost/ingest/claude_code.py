@@ -96,7 +96,7 @@ import orjson
 
 from agentcost.errors import InputError
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import HEAD_BYTES, IngestContext, Source
+from agentcost.ingest.base import HEAD_BYTES, READ_ERRORS, IngestContext, Source
 from agentcost.ingest.common import args_hash
 from agentcost.perf import no_gc
 from agentcost.steps import MAX_TOKENS_PER_CALL, check_tokens, to_utc_ns
@@ -381,7 +381,7 @@ class _Scanner:
                         if last_ts is None or ts > last_ts:
                             last_ts = ts
                     prev_append((obj.get("uuid"), ts))
-            except (OSError, EOFError) as exc:
+            except READ_ERRORS as exc:
                 raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
                                  self.source.name) from None
         scan.lines = lines
