@@ -162,3 +162,27 @@ def test_regression_damaged_gzip(cli_env: None, tmp_path: Path, seed: Path) -> N
     res = _invoke(["analyze", str(path)])
     _ok(res, (2,))
     assert f"{path}: cannot read" in res.stderr
+
+
+DEEP_LIST = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("cmd,name,text", [
+    # the OTLP reader's fallback decoder, the standard library's, on a pretty-printed file
+    ("analyze", "deep.json", '{\n "resourceSpans": [{"scopeSpans": []}],\n "x": ' + DEEP_LIST
+     + "}"),
+    # audit's request-body sniff (the standard library's decoder) on a trace file
+    ("audit-prompt", "deep.json", '{"resourceSpans": [], "x": ' + DEEP_LIST + "}"),
+    # audit.sources._JsonPos, a recursive parser, on a request body
+    ("audit-prompt", "body.json", '{"model": "gpt-4o", "messages": ' + DEEP_LIST + "}"),
+    # PyYAML's composer on a YAML request body
+    ("audit-prompt", "body.yaml", "model: gpt-4o\nmessages: " + DEEP_LIST[:4000]
+     + DEEP_LIST[-4000:]),
+])
+def test_regression_deeply_nested_json(cli_env: None, tmp_path: Path, cmd: str, name: str,
+                                       text: str) -> None:
+    """Nesting deeper than a parser recurses is bad JSON or YAML (exit 2, or a counted
+    malformed line), not a RecursionError."""
+    path = tmp_path / name
+    path.write_text(text + "\n")
+    _ok(_invoke([cmd, str(path)]), (0, 1, 2))

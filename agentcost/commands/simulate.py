@@ -207,6 +207,8 @@ def build_scenarios(raw: dict[str, Any], where: str, *, scenarios: Path | None, 
             doc = yaml.safe_load(provider_rules.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ConfigError(f"{provider_rules}: invalid YAML ({exc})") from None
+        except RecursionError:  # PyYAML's composer recurses once per nesting level
+            raise ConfigError(f"{provider_rules}: invalid YAML (nested too deeply)") from None
         if isinstance(doc, dict) and "provider_rules" in doc:
             doc = doc["provider_rules"]
         st.provider_rules = {**st.provider_rules,

@@ -141,7 +141,10 @@ def _loads(data: bytes, careful: bool = True) -> Any:
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     if careful and b'"trace_id"' in data and _RE_INT_ID.search(data):
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except RecursionError:  # orjson says so for depth > 1024; the standard library raises
+            raise ValueError("nested too deeply") from None
     return orjson.loads(data)
 
 
@@ -188,10 +191,11 @@ def _objects(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
         counted = pos
         try:
             obj, end = dec.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             # one report per broken region, then resume at the next line opening an object
             if not resyncing:
-                ctx.malformed(src, line, f"invalid JSON ({exc.msg})")
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                ctx.malformed(src, line, f"invalid JSON ({why})")
                 resyncing = True
             nxt = text.find("\n{", pos + 1)
             if nxt < 0:
