@@ -89,12 +89,24 @@ STRING_COLUMNS = tuple(c for c, d in COLUMNS.items() if d == "string")
 # Absurdity bound: no single call has ever carried this many prompt tokens.
 MAX_TOKENS_PER_CALL = 50_000_000
 
+# Times a step can carry: 1740 to 2200 (int64 nanoseconds, the time columns, end in April 2262;
+# the margin keeps a start plus its duration in range). Anything else is taken as unknown.
+MAX_NS = 7_258_118_400 * 1_000_000_000  # 2200-01-01T00:00:00Z
+# Absurdity bound for a step's duration and time to first token: a year.
+MAX_DURATION_MS = 366 * 86_400_000
+
 
 def to_utc_ns(value: Any) -> int | None:
     """Convert an ISO-8601 string, a datetime, or epoch seconds/ms/us/ns to UTC nanoseconds.
 
-    Strings without a zone are taken as UTC. Returns ``None`` for missing or unparsable values.
+    Strings without a zone are taken as UTC. Returns ``None`` for missing or unparsable values,
+    and for times outside what a step can carry (before 1740 or after 2200, see ``MAX_NS``).
     """
+    ns = _to_ns(value)
+    return ns if ns is not None and -MAX_NS <= ns <= MAX_NS else None
+
+
+def _to_ns(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -102,6 +114,8 @@ def to_utc_ns(value: Any) -> int | None:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return None
+        if isinstance(value, int) and value > MAX_NS:
+            return None  # float() of a huge int overflows
         v = float(value)
         if v <= 0:
             return None
@@ -118,7 +132,7 @@ def to_utc_ns(value: Any) -> int | None:
     if isinstance(value, str):
         s = value.strip()
         if s.isdigit():
-            return to_utc_ns(int(s))
+            return _to_ns(int(s))
         if s.endswith("Z") or s.endswith("z"):
             s = s[:-1] + "+00:00"
         # Python < 3.12 fromisoformat accepts at most 6 fractional digits.

@@ -186,3 +186,49 @@ def test_regression_deeply_nested_json(cli_env: None, tmp_path: Path, cmd: str, 
     path = tmp_path / name
     path.write_text(text + "\n")
     _ok(_invoke([cmd, str(path)]), (0, 1, 2))
+
+
+def _span_js(start: str) -> str:
+    """An OTel-JS span export (Vercel AI SDK) whose start time is ``start`` (raw JSON)."""
+    return ('[{"name": "ai.generateText.doGenerate", "spanContext": {"traceId": '
+            '"b3e700af9eab81e19f72f964d62a35af", "spanId": "39d6e9b3ddec9996"}, "attributes": '
+            '{"ai.operationId": "ai.generateText.doGenerate", "ai.model.provider": '
+            '"openai.responses", "ai.model.id": "gpt-4o-mini", "gen_ai.request.model": '
+            '"gpt-4o-mini", "ai.usage.promptTokens": 14, "ai.usage.completionTokens": 20}, '
+            f'"status": {{"code": 0}}, "startTime": {start}, "endTime": [1770131994, 21415667], '
+            '"events": []}]\n')
+
+
+@pytest.mark.parametrize("name,text", [
+    # otlp._ns: an OTel-JS hrtime [seconds, nanos] holding Infinity or NaN, or past 2262
+    ("hrtime-infinity", _span_js("[Infinity, 0]")),
+    ("hrtime-nan", _span_js("[1770131992, NaN]")),
+    ("hrtime-2**64", _span_js("[18446744073709551617, 0]")),
+    # steps.to_utc_ns: epoch numbers and ISO times past what datetime64[ns] holds
+    ("epoch-1e30", _agentcost_line(started_at=1e30)),
+    ("iso-year-9999", _agentcost_line(started_at="9999-12-31T23:59:59Z")),
+    # claude_code._ns, the Claude Code reader's fast path for its own timestamps
+    ("claude-code-year-9999", '{"type": "assistant", "uuid": "u1", "parentUuid": null, '
+     '"sessionId": "s1", "timestamp": "9999-02-12T16:02:25.227Z", "message": {"id": "m1", '
+     '"model": "claude-sonnet-4-5", "role": "assistant", "content": [], "usage": '
+     '{"input_tokens": 10, "output_tokens": 5}}}\n'),
+])
+def test_regression_times_out_of_range(cli_env: None, tmp_path: Path, name: str,
+                                       text: str) -> None:
+    """A time that is not finite or lies outside 1740-2200 is unknown, not an OverflowError
+    when the time columns are built."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(text)
+    _run_all_ok(path)
+
+
+@pytest.mark.parametrize("duration", [1e300, 2**63])
+def test_regression_durations_out_of_range(cli_env: None, tmp_path: Path,
+                                           duration: float) -> None:
+    """ingest._consume: a step duration pandas cannot add to its start time (OutOfBounds-
+    Timedelta) is unknown, and the ingest report says so."""
+    path = tmp_path / "run.jsonl"
+    path.write_text(_agentcost_line(duration_ms=duration))
+    _run_all_ok(path)
+    notes = json.loads(_invoke(["analyze", str(path), "-f", "json"]).stdout)["ingest"]["notes"]
+    assert any("taken as unknown" in n for n in notes)

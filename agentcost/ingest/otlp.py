@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -70,7 +71,7 @@ from agentcost.ingest.otel_attrs import (
     norm_id,
     span_to_row,
 )
-from agentcost.steps import to_utc_ns
+from agentcost.steps import MAX_NS, to_utc_ns
 
 DUP_REASON = "otlp: same call from two instrumentations"
 ROLLUP_REASON = "otlp: roll-up span tokens ignored"
@@ -107,15 +108,17 @@ def _ns(v: Any) -> int | None:
     if v is None or isinstance(v, bool):
         return None
     if isinstance(v, int):
-        return v if v > 10**17 else to_utc_ns(v)
+        # ns as given (exact); anything else, or past what a time column holds, via to_utc_ns
+        return v if 10**17 < v <= MAX_NS else to_utc_ns(v)
     if isinstance(v, str):
         s = v.strip()
         if s.isdigit():
             return _ns(int(s))
         return to_utc_ns(s)
     if isinstance(v, (list, tuple)) and len(v) == 2 and all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
-        return int(v[0]) * 1_000_000_000 + int(v[1])
+            isinstance(x, int) and not isinstance(x, bool)
+            or isinstance(x, float) and math.isfinite(x) for x in v):
+        return _ns(int(v[0]) * 1_000_000_000 + int(v[1]))
     if isinstance(v, float):
         return to_utc_ns(v)
     return None
