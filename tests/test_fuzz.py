@@ -232,3 +232,30 @@ def test_regression_durations_out_of_range(cli_env: None, tmp_path: Path,
     _run_all_ok(path)
     notes = json.loads(_invoke(["analyze", str(path), "-f", "json"]).stdout)["ingest"]["notes"]
     assert any("taken as unknown" in n for n in notes)
+
+
+def _otlp_line(attributes: str, spans: str | None = None) -> str:
+    """One OTLP/JSON line: one GenAI chat span with the given raw attribute list (or the raw
+    ``spans`` value instead)."""
+    span = ('{"traceId": "23d1e36d0fc30956b278b21a62df4d2a", "spanId": "dfcc3261e6fb7d67", '
+            '"name": "chat gpt-4.1-mini", "kind": 3, "startTimeUnixNano": "1795278811579898575", '
+            '"endTimeUnixNano": "1795278811720037183", "attributes": ' + attributes + '}')
+    return ('{"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"scope": '
+            '{"name": "opentelemetry.util.genai.handler"}, "spans": '
+            + (spans if spans is not None else f"[{span}]") + '}]}]}\n')
+
+
+GENAI_ATTRS = ('{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}, '
+               '{"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4.1-mini"}}, '
+               '{"key": "gen_ai.usage.input_tokens", "value": {"intValue": "2894"}}, '
+               '{"key": "gen_ai.usage.output_tokens", "value": {"intValue": "26"}}')
+
+
+@pytest.mark.parametrize("key", ["null", '[1, "a"]', "1.5"])
+def test_regression_attribute_key_not_a_string(cli_env: None, tmp_path: Path, key: str) -> None:
+    """otel_attrs.attr_dict: an OTLP attribute whose key is not a string is left out, not a
+    TypeError (unhashable) or AttributeError (``.startswith``) further on."""
+    path = tmp_path / "run.otlp.jsonl"
+    path.write_text(_otlp_line(f'[{{"key": {key}, "value": {{"stringValue": "x"}}}}, '
+                               f'{GENAI_ATTRS}]'))
+    _run_all_ok(path)

@@ -153,6 +153,8 @@ def attr_dict(items: Any) -> dict[str, Any]:
             if isinstance(it, dict) and isinstance(it.get("key"), str):
                 out[it["key"]] = None
             continue
+        if not isinstance(k, str):  # OTLP keys are strings: a number or list names nothing
+            continue
         if type(v) is dict and "stringValue" in v:
             out[k] = v["stringValue"]
         else:
