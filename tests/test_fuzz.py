@@ -11,6 +11,7 @@ import gzip
 import json
 import re
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,36 @@ def test_regression_attribute_key_not_a_string(cli_env: None, tmp_path: Path, ke
     path.write_text(_otlp_line(f'[{{"key": {key}, "value": {{"stringValue": "x"}}}}, '
                                f'{GENAI_ATTRS}]'))
     _run_all_ok(path)
+
+
+RAW_CALL = ('{"request": {"model": "gpt-4o", "messages": MESSAGES}, "response": {"id": "c1", '
+            '"object": "chat.completion", "model": "gpt-4o", "choices": CHOICES, "usage": '
+            '{"prompt_tokens": 10, "completion_tokens": 2}}}\n')
+
+
+@pytest.mark.parametrize("name,text", [
+    ("otlp-spans", lambda: _otlp_line("[]", spans="7")),
+    ("raw-choices", lambda: RAW_CALL.replace("MESSAGES", "[]").replace("CHOICES", "-1")),
+    ("raw-tool-calls", lambda: RAW_CALL.replace("MESSAGES", "[]").replace(
+        "CHOICES", '[{"index": 0, "message": {"role": "assistant", "tool_calls": 3}}]')),
+    ("raw-messages", lambda: RAW_CALL.replace("MESSAGES", "5").replace("CHOICES", "[]")),
+    ("openhands-tool-calls", lambda: _openhands(1, "tool_call_metadata", "model_response",
+                                                "choices", 0, "message", "tool_calls", value=-1)),
+])
+def test_regression_number_where_a_list_belongs(cli_env: None, tmp_path: Path, name: str,
+                                                text: Callable[[], str]) -> None:
+    """common.as_list in the readers: a list field (spans, choices, tool_calls, messages)
+    holding a number contributes nothing instead of raising TypeError ("not iterable")."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(text())
+    _run_all_ok(path)
+
+
+def _openhands(event: int, *keys: str | int, value: Any) -> str:
+    """The real OpenHands trajectory basic.json with ``events[event][keys...]`` set."""
+    events = json.loads((REAL / "openhands" / "runtime-trajs" / "basic.json").read_bytes())
+    node = events[event]
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = value
+    return json.dumps(events)

@@ -55,6 +55,7 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
 from agentcost.ingest.common import args_hash as _args_hash
+from agentcost.ingest.common import as_list
 from agentcost.ingest.common import nonneg_int as _nonneg_int
 from agentcost.steps import to_utc_ns
 
@@ -168,7 +169,7 @@ def _tool_call_names(mr: dict[str, Any]) -> tuple[list[str], dict[str, Any], str
             finish = ch["finish_reason"]
         msg = ch.get("message")
         if isinstance(msg, dict):
-            for tc in msg.get("tool_calls") or []:
+            for tc in as_list(msg.get("tool_calls")):
                 if not isinstance(tc, dict):
                     continue
                 fn = tc.get("function")
@@ -418,7 +419,7 @@ class OpenHandsReader:
         source, n = task.source, task.line
         usages = metrics.get("token_usages")
         lat_by_id: dict[str, float] = {}
-        for lat in metrics.get("response_latencies") or []:
+        for lat in as_list(metrics.get("response_latencies")):
             if isinstance(lat, dict) and isinstance(lat.get("response_id"), str):
                 v = lat.get("latency")
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:

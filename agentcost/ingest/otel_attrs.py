@@ -53,7 +53,10 @@ from typing import Any
 
 import orjson
 
-from agentcost.ingest.common import args_hash  # noqa: F401 - re-exported
+from agentcost.ingest.common import (
+    args_hash,  # noqa: F401 - re-exported
+    as_list,
+)
 from agentcost.ingest.segments import from_request, is_request_body
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +419,7 @@ def _tool_calls(a: dict[str, Any]) -> list[str] | None:
         names: list[str] = []
         if isinstance(parsed, list):
             for m in parsed:
-                for p in (m.get("parts") or []) if isinstance(m, dict) else []:
+                for p in as_list(m.get("parts")) if isinstance(m, dict) else []:
                     if isinstance(p, dict) and p.get("type") == "tool_call" and p.get("name"):
                         names.append(str(p["name"]))
         if names:

@@ -63,6 +63,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.common import as_list
 from agentcost.ingest.otel_attrs import (
     Span,
     attr_dict,
@@ -279,7 +280,7 @@ class _Run:
                 sc = ss.get("scope", ss.get("instrumentationLibrary")) or {}
                 sname = sc.get("name") if isinstance(sc, dict) else None
                 sver = sc.get("version") if isinstance(sc, dict) else None
-                for sp in ss.get("spans") or []:
+                for sp in as_list(ss.get("spans")):
                     if not isinstance(sp, dict):
                         self.ctx.malformed(src, line, "span is not an object")
                         continue
@@ -327,7 +328,7 @@ class _Run:
             or sp.get("scope") or {}
         attrs = attr_dict(sp.get("attributes"))
         ttft_ev = None
-        for ev in sp.get("events") or []:
+        for ev in as_list(sp.get("events")):
             if isinstance(ev, dict) and ev.get("name") == "ai.stream.firstChunk":
                 ttft_ev = _ns(ev.get("time", ev.get("timestamp")))
         span = Span(
@@ -617,7 +618,7 @@ def _count_logs(resource_logs: Any) -> int:
     for rl in resource_logs:
         if not isinstance(rl, dict):
             continue
-        for sl in rl.get("scopeLogs", rl.get("scope_logs", [])) or []:
+        for sl in as_list(rl.get("scopeLogs", rl.get("scope_logs"))):
             if isinstance(sl, dict):
                 recs = sl.get("logRecords", sl.get("log_records", []))
                 n += len(recs) if isinstance(recs, list) else 0
