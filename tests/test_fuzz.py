@@ -293,3 +293,33 @@ def _openhands(event: int, *keys: str | int, value: Any) -> str:
         node = node[k]
     node[keys[-1]] = value
     return json.dumps(events)
+
+
+def _codex(line: int, value: Any) -> str:
+    """The first lines of the real Codex rollout, line ``line``'s ``payload.type`` set."""
+    path = sorted((REAL / "codex-codemie").glob("*.jsonl"))[0]
+    lines = path.read_bytes().splitlines()[:12]
+    obj = json.loads(lines[line - 1])
+    obj["payload"]["type"] = value
+    lines[line - 1] = json.dumps(obj).encode()
+    return b"\n".join(lines).decode() + "\n"
+
+
+@pytest.mark.parametrize("name,text", [
+    ("codex-item-type", lambda: _codex(3, [1, "a"])),
+    ("codex-event-type", lambda: _codex(next(
+        i for i, raw in enumerate(sorted((REAL / "codex-codemie").glob("*.jsonl"))[0]
+                                  .read_bytes().splitlines()[:12], 1)
+        if b'"type":"event_msg"' in raw), {"a": 1})),
+    ("openhands-action", lambda: _openhands(1, "action", value={"a": 1})),
+    ("openhands-cause", lambda: _openhands(2, "cause", value=[3])),
+    ("openhands-id", lambda: _openhands(1, "id", value={"a": 1})),
+])
+def test_regression_unhashable_type_fields(cli_env: None, tmp_path: Path, name: str,
+                                           text: Callable[[], str]) -> None:
+    """common.as_str and openhands._event_id: a ``type``, ``action``, ``id`` or ``cause``
+    holding a list or an object matches nothing, instead of raising TypeError (unhashable)
+    when looked up in a set or a dict."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(text())
+    _run_all_ok(path)

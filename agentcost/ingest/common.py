@@ -36,6 +36,12 @@ def as_list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else []
 
 
+def as_str(v: Any) -> str | None:
+    """``v`` when it is a string, else ``None``: a ``type`` or ``action`` field holding a list
+    or an object matches no known value (and cannot be looked up in a set, which would raise)."""
+    return v if isinstance(v, str) else None
+
+
 def nonneg_int(v: Any) -> int | None:
     """``v`` as a non-negative whole number, or ``None`` (bools, negatives, fractions, text)."""
     if isinstance(v, bool):

@@ -63,7 +63,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
-from agentcost.ingest.common import as_list
+from agentcost.ingest.common import as_list, as_str
 from agentcost.ingest.otel_attrs import (
     Span,
     attr_dict,
@@ -278,8 +278,8 @@ class _Run:
                 if not isinstance(ss, dict):
                     continue
                 sc = ss.get("scope", ss.get("instrumentationLibrary")) or {}
-                sname = sc.get("name") if isinstance(sc, dict) else None
-                sver = sc.get("version") if isinstance(sc, dict) else None
+                sname = as_str(sc.get("name")) if isinstance(sc, dict) else None
+                sver = as_str(sc.get("version")) if isinstance(sc, dict) else None
                 for sp in as_list(ss.get("spans")):
                     if not isinstance(sp, dict):
                         self.ctx.malformed(src, line, "span is not an object")
