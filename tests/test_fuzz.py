@@ -323,3 +323,21 @@ def test_regression_unhashable_type_fields(cli_env: None, tmp_path: Path, name: 
     path = tmp_path / f"{name}.json"
     path.write_text(text())
     _run_all_ok(path)
+
+
+@pytest.mark.parametrize("name,text", [
+    ("token-superscript", lambda: _agentcost_line(cache_read_tokens="\u00b2")),
+    ("token-5000-digits", lambda: _agentcost_line(output_tokens="9" * 5000)),
+    ("otlp-time-superscript", lambda: _otlp_line(f"[{GENAI_ATTRS}]").replace(
+        '"1795278811579898575"', '"\u00b2"')),
+    ("iso-fraction-superscript", lambda: _agentcost_line(
+        started_at="2026-11-02T09:00:00.1234567\u00b2Z")),
+])
+def test_regression_digit_strings(cli_env: None, tmp_path: Path, name: str,
+                                  text: Callable[[], str]) -> None:
+    """steps.int_text: ``str.isdigit`` is true for "²" and for digit runs longer than
+    ``int()`` converts, which then raised ValueError; such a count is malformed, such a time
+    unknown."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(text())
+    _run_all_ok(path)

@@ -152,7 +152,8 @@ def _ns(ts: Any) -> int | None:
                 _MINUTES.clear()
             base = _MINUTES[minute] = ((dt - _EPOCH) // _US) * 1000
         sec, ms = ts[17:19], ts[20:23]
-        if sec.isdigit() and ms.isdigit() and -MAX_NS <= base < MAX_NS:
+        if (sec.isascii() and sec.isdigit() and ms.isascii() and ms.isdigit()
+                and -MAX_NS <= base < MAX_NS):
             return base + int(sec) * 1_000_000_000 + int(ms) * 1_000_000
     return to_utc_ns(ts)
 

@@ -58,6 +58,7 @@ from agentcost.ingest.common import (
     as_list,
 )
 from agentcost.ingest.segments import from_request, is_request_body
+from agentcost.steps import int_text
 
 # ---------------------------------------------------------------------------------------------
 # the common span shape
@@ -216,8 +217,8 @@ def _int(v: Any, key: str) -> int | None:
         raise ValueError(f"{key} is not a whole number: {v!r}")
     if isinstance(v, str):
         s = v.strip()
-        if s.lstrip("-").isdigit():
-            return int(s)
+        if int_text(s) is not None:
+            return int_text(s)
         if not s:
             return None
     raise ValueError(f"{key} is not a token count: {str(v)[:40]!r}")
@@ -455,8 +456,8 @@ def _version_tuple(v: str | None) -> tuple[int, ...] | None:
     out: list[int] = []
     for part in v.split("."):
         digits = ""
-        for ch in part:
-            if ch.isdigit():
+        for ch in part[:9]:
+            if "0" <= ch <= "9":
                 digits += ch
             else:
                 break

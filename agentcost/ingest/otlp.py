@@ -72,7 +72,7 @@ from agentcost.ingest.otel_attrs import (
     norm_id,
     span_to_row,
 )
-from agentcost.steps import MAX_NS, to_utc_ns
+from agentcost.steps import MAX_NS, int_text, to_utc_ns
 
 DUP_REASON = "otlp: same call from two instrumentations"
 ROLLUP_REASON = "otlp: roll-up span tokens ignored"
@@ -113,8 +113,8 @@ def _ns(v: Any) -> int | None:
         return v if 10**17 < v <= MAX_NS else to_utc_ns(v)
     if isinstance(v, str):
         s = v.strip()
-        if s.isdigit():
-            return _ns(int(s))
+        if s.isascii() and s.isdigit():
+            return _ns(int_text(s))
         return to_utc_ns(s)
     if isinstance(v, (list, tuple)) and len(v) == 2 and all(
             isinstance(x, int) and not isinstance(x, bool)
