@@ -1,23 +1,39 @@
-"""Bad input never crashes the CLI nor leaks control characters: one regression test per bug.
+"""Fuzzing the CLI with mutated real traces, and one regression test per bug it found.
 
 Rule checked (DESIGN.md §7): bad input gives exit 0 (a counted malformed line or note) or 2 (a
 one-line error naming the file), never 70 (a bug) nor an uncaught exception, and nothing from a
 trace reaches the terminal as a control character (ESC, BEL, CR, NUL, DEL, C1).
+
+The fuzz test (``test_fuzz_cli_on_mutated_traces``) mutates small real trace files, one or two
+per supported format plus SWE-agent ``.traj`` (which no reader takes). Mutant ``i`` is made
+from ``random.Random(f"{FUZZ_SEED}-{i}")`` alone, so each failure reproduces on its own: the
+message names the seed, the mutation and the mutant saved under pytest's ``tmp_path``, e.g.::
+
+    AGENTCOST_DEBUG=1 agentcost analyze /tmp/pytest-of-root/.../fuzz/017-codex-wrong_type.jsonl
+
+``AGENTCOST_FUZZ_MUTANTS=3000 AGENTCOST_FUZZ_SEED=7`` runs a longer or another campaign.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing
+import os
+import random
 import re
+import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REAL, REPO
+from tests.conftest import AUTHENTIC, REAL, REPO
 
 # what must never reach the terminal: C0 controls except \n and \t, DEL, and C1 controls
 BAD_OUTPUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -71,6 +87,449 @@ def _agentcost_line(**fields: Any) -> str:
            "model": "gpt-4o", "started_at": "2026-11-02T09:00:00Z", "duration_ms": 100,
            "input_tokens": 100, "output_tokens": 10, **fields}
     return json.dumps(row) + "\n"
+
+
+# ------------------------------------------------------------------ the fuzz test
+
+FUZZ_SEED = 20260512
+N_MUTANTS = 300
+MAX_SEED_BYTES = 200_000
+
+# (name, file): small real traces. Codex, tau-bench and tau2-bench files are all larger: their
+# seeds are cut from one (_derived_seeds).
+SEED_FILES: list[tuple[str, Path]] = [
+    ("claude-code", REAL / "claude-code-spotter" / "short.jsonl"),
+    ("claude-code-agent", REAL / "claude-code-codemie" / "metrics-v2.0.64" / "-tmp-private"
+     / "agent-50243ee8.jsonl"),
+    ("gemini-cli", REAL / "gemini-cli-codemie" / "session-2026-01-16T11-01-file-ops-37b7abef.json"),
+    ("openhands", REAL / "openhands" / "runtime-trajs" / "basic.json"),
+    ("langfuse", REAL / "langfuse-framework-traces" / "ag2-2026-03-09.json"),
+    ("agentops", REAL / "agentops-openai-agents" / "api_output.json"),
+    ("swe-agent", REAL / "swe-agent-traj" / "gpt4__6e44b9__sweagenttestrepo-1c2844.traj"),
+    ("openinference", REAL / "vercel-ai-sdk-v6-spans-openinference" / "all-spans.json"),
+    ("otlp", AUTHENTIC / "otel-genai-openai-v2" / "stream_bare.otlp.jsonl"),
+    ("otlp-anthropic", AUTHENTIC / "anthropic-sdk-native" / "metadata_only.otlp.jsonl"),
+    ("openai-agents", AUTHENTIC / "openai-agents-sdk" / "responses.agents.jsonl"),
+    ("raw-wire", AUTHENTIC / "stand-in-wire-capture" / "anthropic.wire.jsonl"),
+    ("agentcost", REPO / "sample_traces" / "research_agent.jsonl"),
+]
+
+# what the mutations put in strings: SGR, an OSC title change ended by BEL, CR, BEL, NUL, BS, C1
+# CSI, DEL, a right-to-left override, erase-display
+CONTROL_INSERTS = ["\x1b[31m", "\x1b]0;pwned\x07", "\r", "\x07", "\x00", "\x08", "\x9b31m",
+                   "\x7f", "\u202e", "\x1b[2J"]
+
+
+@dataclass
+class Seed:
+    """A seed file's content, with the suffix its mutants are saved under."""
+
+    name: str
+    suffix: str
+    data: bytes
+
+
+def _derived_seeds() -> list[Seed]:
+    """Seeds for formats whose real files are all larger than MAX_SEED_BYTES: the first lines
+    of a Codex rollout, the first tasks of a tau-bench and a tau2-bench results file."""
+    out: list[Seed] = []
+    codex = sorted((REAL / "codex-codemie").glob("*.jsonl"))[0]
+    lines: list[bytes] = []
+    for line in codex.read_bytes().splitlines(keepends=True):
+        if sum(map(len, lines)) + len(line) > MAX_SEED_BYTES // 2:
+            break
+        lines.append(line)
+    out.append(Seed("codex", ".jsonl", b"".join(lines)))
+    tau = json.loads((REAL / "tau-bench" / "gpt-4o-airline.json").read_bytes())
+    out.append(Seed("tau-bench", ".json", json.dumps(tau[:1], indent=1).encode()))
+    tau2_path = sorted((REAL / "tau2-bench").glob("*.json"))[0]
+    tau2 = json.loads(tau2_path.read_bytes())
+    sims = tau2["simulations"][:1]
+    ids = {s["task_id"] for s in sims}
+    tau2 = {**tau2, "simulations": sims, "tasks": [t for t in tau2["tasks"] if t["id"] in ids]}
+    out.append(Seed("tau2-bench", ".json", json.dumps(tau2, indent=1).encode()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def seeds(real: Path, authentic: Path) -> list[Seed]:
+    out = []
+    for name, path in SEED_FILES:
+        data = path.read_bytes()
+        assert len(data) < MAX_SEED_BYTES, path
+        out.append(Seed(name, "".join(path.suffixes[-1:]), data))
+    out += _derived_seeds()
+    for s in out:
+        assert len(s.data) < MAX_SEED_BYTES, s.name
+    return out
+
+
+# ------------------------------------------------------------------ JSON tree helpers
+
+
+def _nodes(obj: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key) slot in the tree."""
+    out: list[tuple[Any, Any]] = []
+    todo = [obj]
+    while todo:
+        cur = todo.pop()
+        items = cur.items() if isinstance(cur, dict) else enumerate(cur)
+        for k, v in items:
+            out.append((cur, k))
+            if isinstance(v, dict | list) and v:
+                todo.append(v)
+    return out
+
+
+def _mutate_json(rng: random.Random, data: bytes,
+                 fn: Callable[[random.Random, Any], tuple[Any, str] | None]) -> tuple[bytes, str]:
+    """Apply ``fn`` (root -> (new root, detail) or None) to the document, or to one random
+    JSON-object line of a JSONL file. Falls back to a byte flip when nothing parses."""
+    try:
+        doc = json.loads(data)
+    except ValueError:  # JSONL
+        lines = data.splitlines(keepends=True)
+        order = list(range(len(lines)))
+        rng.shuffle(order)
+        for i in order[:50]:
+            try:
+                line_obj = json.loads(lines[i])
+            except ValueError:
+                continue
+            if not isinstance(line_obj, dict | list):
+                continue
+            res = fn(rng, line_obj)
+            if res is None:
+                continue
+            root, detail = res
+            eol = b"\n" if lines[i].endswith(b"\n") else b""
+            lines[i] = _dump(root, False) + eol
+            return b"".join(lines), f"line {i + 1}: {detail}"
+    else:
+        res = fn(rng, doc) if isinstance(doc, dict | list) else None
+        if res is not None:
+            root, detail = res
+            pretty = b"\n" in data.strip()[:200]  # keep a pretty-printed file pretty-printed
+            return _dump(root, pretty), detail
+    return _flip(rng, data)
+
+
+DEEP = "__agentcost_fuzz_deep__"
+
+
+def _dump(obj: Any, pretty: bool) -> bytes:
+    text = json.dumps(obj, indent=1 if pretty else None, ensure_ascii=False)
+    m = re.search(rf'"{DEEP}(\d+)"', text)
+    if m:
+        depth = int(m.group(1))
+        text = text.replace(m.group(), "[" * depth + "]" * depth)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _pick(rng: random.Random, root: Any,
+          want: Callable[[Any, Any], bool] = lambda k, v: True) -> tuple[Any, Any] | None:
+    slots = [(c, k) for c, k in _nodes(root) if want(k, c[k])]
+    return rng.choice(slots) if slots else None
+
+
+def _wrong_type(rng: random.Random, root: Any) -> tuple[Any, str] | None:
+    slot = _pick(rng, root)
+    if slot is None:
+        return None
+    c, k = slot
+    old = c[k]
+    choices = ["x", "", "12", "-5", "1e3", "\u00b2", "9" * 5000, 0, 7, -1, 1.5, None, True, [],
+               [1, "a"], {}, {"a": 1}]
+    new = rng.choice([v for v in choices if type(v) is not type(old)])
+    c[k] = new
+    return root, f"{k!r}: {type(old).__name__} -> {new!r}"
+
+
+def _number_slot(k: Any, v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _huge_number(rng: random.Random, root: Any) -> tuple[Any, str] | None:
+    slot = _pick(rng, root, _number_slot) or _pick(rng, root)
+    if slot is None:
+        return None
+    c, k = slot
+    c[k] = rng.choice([10**30, 2**63, 2**64 + 1, -(2**63) - 1, 1e308, 10**400, 1e-320])
+    return root, f"{k!r} -> {str(c[k])[:20]}"
+
+
+def _tokenish(k: Any, v: Any) -> bool:
+    return (isinstance(k, str) and bool(re.search("token|count|usage|cost|input|output", k, re.I))
+            and _number_slot(k, v))
+
+
+def _negative_tokens(rng: random.Random, root: Any) -> tuple[Any, str] | None:
+    slots = [(c, k) for c, k in _nodes(root) if _tokenish(k, c[k])]
+    if not slots:
+        return _huge_number(rng, root)
+    for c, k in rng.sample(slots, min(len(slots), rng.randint(1, 3))):
+        c[k] = -abs(c[k]) - rng.choice([1, 1000, 10**12])
+    return root, "negative token counts"
+
+
+def _nan(rng: random.Random, root: Any) -> tuple[Any, str] | None:
+    slot = _pick(rng, root, _number_slot) or _pick(rng, root)
+    if slot is None:
+        return None
+    c, k = slot
+    c[k] = rng.choice([float("nan"), float("inf"), float("-inf")])
+    return root, f"{k!r} -> {c[k]}"
+
+
+def _deep(rng: random.Random, root: Any) -> tuple[Any, str] | None:
+    slot = _pick(rng, root)
+    if slot is None:
+        return None
+    c, k = slot
+    depth = rng.choice([200, 1100, 5000, 100_000])
+    c[k] = f"{DEEP}{depth}"
+    return root, f"{k!r} -> nested list depth {depth}"
+
+
+def _poison(rng: random.Random, root: Any) -> tuple[Any, str] | None:
+    """Control characters in string values: all of those named like ids, models and tools,
+    and a share of the others."""
+    share = rng.choice([0.05, 0.3, 1.0])
+    named = re.compile(r"id$|name|model|tool|agent|session|task|type|role|error|message", re.I)
+    hit = 0
+    for c, k in _nodes(root):
+        v = c[k]
+        if isinstance(v, str) and (isinstance(k, str) and named.search(k) and rng.random() < 0.7
+                                   or rng.random() < share):
+            ctrl = rng.choice(CONTROL_INSERTS)
+            pos = rng.randint(0, len(v))
+            c[k] = v[:pos] + ctrl + v[pos:]
+            hit += 1
+    return (root, f"{hit} strings given control characters") if hit else None
+
+
+# ------------------------------------------------------------------ byte-level mutations
+
+
+def _truncate(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    at = rng.randrange(len(data))
+    return data[:at], f"truncated at byte {at}"
+
+
+def _flip(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    buf = bytearray(data)
+    where = []
+    for _ in range(rng.randint(1, 8)):
+        i = rng.randrange(len(buf))
+        buf[i] ^= 1 << rng.randrange(8)
+        where.append(i)
+    return bytes(buf), f"bits flipped at {where}"
+
+
+def _replace_bytes(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    buf = bytearray(data)
+    where = []
+    for _ in range(rng.randint(1, 8)):
+        i = rng.randrange(len(buf))
+        buf[i] = rng.choice([0, 0x1B, 0x07, 0x0D, 0x22, 0x5C, 0x7B, 0x7D, 0x5B, 0xFF, 0x80,
+                             rng.randrange(256)])
+        where.append(i)
+    return bytes(buf), f"bytes replaced at {where}"
+
+
+def _insert_controls(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    """Raw control bytes: inside string literals (after a quote) or anywhere."""
+    buf = data
+    quotes = [m.end() for m in re.finditer(rb'"', data[:MAX_SEED_BYTES])]
+    where = []
+    for _ in range(rng.randint(1, 5)):
+        ctrl = rng.choice(CONTROL_INSERTS).encode()
+        i = rng.choice(quotes) if quotes and rng.random() < 0.7 else rng.randrange(len(buf) + 1)
+        buf = buf[:i] + ctrl + buf[i:]
+        where.append(i)
+    return buf, f"raw control bytes inserted at {where}"
+
+
+def _lines_dup_del(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    lines = data.splitlines(keepends=True)
+    if len(lines) < 2:
+        return _truncate(rng, data)
+    op = rng.choice(["duplicate", "delete", "swap"])
+    idx = sorted(rng.sample(range(len(lines)), min(len(lines), rng.randint(1, 4))))
+    if op == "duplicate":
+        for i in reversed(idx):
+            lines.insert(i, lines[i])
+    elif op == "delete":
+        for i in reversed(idx):
+            del lines[i]
+    else:
+        a, b = rng.sample(range(len(lines)), 2)
+        lines[a], lines[b] = lines[b], lines[a]
+        idx = [a, b]
+    return b"".join(lines), f"lines {op}d: {[i + 1 for i in idx]}"
+
+
+def _bom(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    return b"\xef\xbb\xbf" + data, "UTF-8 BOM prefixed"
+
+
+def _invalid_utf8(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    quotes = [m.end() for m in re.finditer(rb'"[A-Za-z]', data)] or [0]
+    where = []
+    buf = data
+    for _ in range(rng.randint(1, 3)):
+        bad = rng.choice([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf0\x28\x8c\x28", b"\x80"])
+        i = rng.choice(quotes)
+        buf = buf[:i] + bad + buf[i:]
+        where.append(i)
+    return buf, f"invalid UTF-8 inserted at {where}"
+
+
+def _empty(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    out = rng.choice([b"", b"\n", b"  \n\n\t\n", b"\x00" * 16, b"{}", b"[]", b"null"])
+    return out, f"replaced by {out!r}"
+
+
+JSON_MUTATIONS: dict[str, Callable[[random.Random, Any], tuple[Any, str] | None]] = {
+    "wrong_type": _wrong_type,
+    "huge_number": _huge_number,
+    "negative_tokens": _negative_tokens,
+    "nan_infinity": _nan,
+    "deep_nesting": _deep,
+    "control_strings": _poison,
+}
+BYTE_MUTATIONS: dict[str, Callable[[random.Random, bytes], tuple[bytes, str]]] = {
+    "truncate": _truncate,
+    "flip_bits": _flip,
+    "replace_bytes": _replace_bytes,
+    "insert_controls": _insert_controls,
+    "lines": _lines_dup_del,
+    "bom": _bom,
+    "invalid_utf8": _invalid_utf8,
+    "empty": _empty,
+}
+# relative weights: the JSON-aware mutations keep the file readable, so they get further in
+WEIGHTS = {"wrong_type": 6, "huge_number": 2, "negative_tokens": 2, "nan_infinity": 2,
+           "deep_nesting": 1, "control_strings": 6, "truncate": 2, "flip_bits": 2,
+           "replace_bytes": 1, "insert_controls": 2, "lines": 2, "bom": 1, "invalid_utf8": 1,
+           "empty": 1, "gzip": 2}
+
+
+def mutate(rng: random.Random, data: bytes, name: str | None = None) -> tuple[bytes, str, bool]:
+    """(mutant, description, gzipped) for one random (or the named) mutation."""
+    if name is None:
+        name = rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+    if name == "gzip":
+        inner = rng.choice([n for n in WEIGHTS if n != "gzip"])
+        out, detail, _ = mutate(rng, data, inner)
+        packed = gzip.compress(out, mtime=0)
+        if rng.random() < 0.3:  # a damaged archive too
+            packed, more = (_truncate if rng.random() < 0.5 else _flip)(rng, packed)
+            return packed, f"gzip of [{inner}: {detail}], then {more}", True
+        return packed, f"gzip of [{inner}: {detail}]", True
+    if name in JSON_MUTATIONS:
+        out, detail = _mutate_json(rng, data, JSON_MUTATIONS[name])
+        return out, f"{name}: {detail}", False
+    out, detail = BYTE_MUTATIONS[name](rng, data)
+    return out, f"{name}: {detail}", False
+
+
+# ------------------------------------------------------------------ running the CLI
+
+
+def _worker_init(cwd: str) -> None:
+    """A worker runs the CLI as ``cli_env`` sets it up."""
+    os.environ.update(COLUMNS="100", NO_COLOR="1", TZ="UTC")
+    os.environ.pop("AGENTCOST_DEBUG", None)
+    os.chdir(cwd)
+    # CliRunner.invoke rebuilds the click command from the Typer app on every call (~50 ms,
+    # a fifth of a run): a worker builds it once
+    import functools
+
+    import typer.testing
+
+    typer.testing._get_command = functools.cache(  # type: ignore[attr-defined]
+        typer.testing._get_command)
+
+
+def _commands(i: int, path: Path) -> list[tuple[list[str], set[int]]]:
+    cmds: list[tuple[list[str], set[int]]] = [(["analyze", str(path)], {0, 2})]
+    if i % 6 == 1:
+        cmds.append((["analyze", str(path), "--format", "json"], {0, 2}))
+    if i % 25 == 7:
+        cmds.append((["simulate", str(path), "--cache", "auto"], {0, 2}))
+    if i % 25 == 19:
+        # exit 1: findings at or above --fail-on (the default, warning)
+        cmds.append((["audit-prompt", str(path)], {0, 1, 2}))
+    return cmds
+
+
+def run_mutant(job: tuple[int, str, str, str]) -> list[tuple[int, str]]:
+    """Run the commands for one saved mutant: [(exit code, failure or "")]."""
+    i, seed_name, desc, name = job
+    path = Path(name)
+    out: list[tuple[int, str]] = []
+    for args, allowed in _commands(i, path):
+        res = _invoke(args)
+        why = _check(res, allowed)
+        if why is None:
+            out.append((res.exit_code, ""))
+            continue
+        if res.exit_code == 70:  # the traceback an internal error hides
+            dbg = _invoke(args, debug=True).exception
+            if dbg is not None and not isinstance(dbg, SystemExit):
+                tb = "".join(traceback.format_exception(dbg)).strip().splitlines()
+                why += " | traceback: " + " | ".join(x.strip() for x in tb[-5:])
+        out.append((res.exit_code, f"mutant {i} of seed {seed_name!r} ({desc}), saved at "
+                                    f"{path}: `agentcost {' '.join(args[:1] + args[2:])}` {why}"))
+    return out
+
+
+def make_mutants(seeds: list[Seed], out_dir: Path, n: int,
+                 base: int = FUZZ_SEED) -> list[tuple[int, str, str, str]]:
+    jobs = []
+    for i in range(n):
+        rng = random.Random(f"{base}-{i}")
+        seed = seeds[i % len(seeds)]
+        data, desc, gz = mutate(rng, seed.data)
+        label = desc.split(":")[0].split(" ")[0]
+        path = out_dir / f"{i:03d}-{seed.name}-{label}{seed.suffix}{'.gz' if gz else ''}"
+        path.write_bytes(data)
+        jobs.append((i, seed.name, desc, str(path)))
+    return jobs
+
+
+def run_all(jobs: list[tuple[int, str, str, str]], cwd: Path,
+            workers: int = 2) -> tuple[list[str], Counter[int]]:
+    """Run every mutant on ``workers`` processes (spawned: a clean interpreter each)."""
+    failures: list[str] = []
+    exits: Counter[int] = Counter()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(str(cwd),)) as pool:
+        for results in pool.map(run_mutant, jobs, chunksize=4):
+            for code, why in results:
+                exits[code] += 1
+                if why:
+                    failures.append(why)
+    return failures, exits
+
+
+def test_fuzz_cli_on_mutated_traces(seeds: list[Seed], tmp_path: Path) -> None:
+    n = int(os.environ.get("AGENTCOST_FUZZ_MUTANTS", N_MUTANTS))
+    base = int(os.environ.get("AGENTCOST_FUZZ_SEED", FUZZ_SEED))
+    out_dir = tmp_path / "fuzz"
+    out_dir.mkdir()
+    started = time.monotonic()
+    jobs = make_mutants(seeds, out_dir, n, base)
+    failures, exits = run_all(jobs, tmp_path, workers=min(2, os.cpu_count() or 1))
+    took = time.monotonic() - started
+    report = out_dir / "failures.txt"
+    report.write_text("\n".join(failures) + "\n")
+    assert not failures, (f"{len(failures)} failing runs on {n} mutants ({took:.0f}s, exit codes "
+                          f"{dict(exits)}; all listed in {report}):\n" + "\n".join(failures[:20]))
+    # most mutants must still be read (a harness whose mutants all fail early tests nothing)
+    assert exits[0] >= n // 2, f"only {exits[0]} of {sum(exits.values())} runs exited 0: {exits}"
 
 
 # ------------------------------------------------------------------ regressions
