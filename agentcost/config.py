@@ -191,5 +191,7 @@ def read_yaml(path: str | Path, what: str = "file") -> Any:
         mark = getattr(exc, "problem_mark", None)
         loc = f"{p}:{mark.line + 1}" if mark is not None else str(p)
         raise ConfigError(f"{loc}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise ConfigError(f"{p}: invalid YAML (nested too deeply)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read ({exc})") from None

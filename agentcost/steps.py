@@ -89,12 +89,35 @@ STRING_COLUMNS = tuple(c for c, d in COLUMNS.items() if d == "string")
 # Absurdity bound: no single call has ever carried this many prompt tokens.
 MAX_TOKENS_PER_CALL = 50_000_000
 
+# Times a step can carry: 1740 to 2200 (int64 nanoseconds, the time columns, end in April 2262;
+# the margin keeps a start plus its duration in range). Anything else is taken as unknown.
+MAX_NS = 7_258_118_400 * 1_000_000_000  # 2200-01-01T00:00:00Z
+# Absurdity bound for a step's duration and time to first token: a year.
+MAX_DURATION_MS = 366 * 86_400_000
+
+
+def int_text(s: str) -> int | None:
+    """The whole number a string spells in ASCII digits (an optional minus, surrounding
+    blanks), else ``None``. ``str.isdigit`` alone also accepts ``"²"`` and runs of digits
+    longer than ``int()`` converts, both of which ``int()`` rejects with a ValueError."""
+    t = s.strip()
+    digits = t[1:] if t.startswith("-") else t
+    if not digits or len(digits) > 40 or not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(t)
+
 
 def to_utc_ns(value: Any) -> int | None:  # noqa: C901 (split pending)
     """Convert an ISO-8601 string, a datetime, or epoch seconds/ms/us/ns to UTC nanoseconds.
 
-    Strings without a zone are taken as UTC. Returns ``None`` for missing or unparsable values.
+    Strings without a zone are taken as UTC. Returns ``None`` for missing or unparsable values,
+    and for times outside what a step can carry (before 1740 or after 2200, see ``MAX_NS``).
     """
+    ns = _to_ns(value)
+    return ns if ns is not None and -MAX_NS <= ns <= MAX_NS else None
+
+
+def _to_ns(value: Any) -> int | None:  # noqa: C901 (split pending)
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -102,6 +125,8 @@ def to_utc_ns(value: Any) -> int | None:  # noqa: C901 (split pending)
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return None
+        if isinstance(value, int) and value > MAX_NS:
+            return None  # float() of a huge int overflows
         v = float(value)
         if v <= 0:
             return None
@@ -117,15 +142,15 @@ def to_utc_ns(value: Any) -> int | None:  # noqa: C901 (split pending)
         return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
     if isinstance(value, str):
         s = value.strip()
-        if s.isdigit():
-            return to_utc_ns(int(s))
+        if s.isascii() and s.isdigit():
+            return _to_ns(int_text(s))
         if s.endswith("Z") or s.endswith("z"):
             s = s[:-1] + "+00:00"
         # Python < 3.12 fromisoformat accepts at most 6 fractional digits.
         dot = s.find(".")
         if dot != -1:
             end = dot + 1
-            while end < len(s) and s[end].isdigit():
+            while end < len(s) and "0" <= s[end] <= "9":
                 end += 1
             frac = s[dot + 1 : end]
             extra_ns = 0
@@ -227,10 +252,10 @@ def check_tokens(row: dict[str, Any], location: str) -> str | None:
         if v is None:
             continue
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            if isinstance(v, str) and v.strip().lstrip("-").isdigit():
-                v = int(v)
-            else:
+            n = int_text(v) if isinstance(v, str) else None
+            if n is None:
                 return f"{c} must be a number, got {type(v).__name__} {str(v)[:30]!r}"
+            v = n
         if isinstance(v, float):
             if not math.isfinite(v) or v != int(v):
                 return f"{c} must be a whole number, got {v!r}"

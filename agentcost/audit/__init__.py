@@ -148,7 +148,7 @@ def classify(path: Path, opts: AuditOptions, explicit: bool = True) -> str:
 
         try:
             obj = json.loads(src.read_bytes().decode("utf-8")) if src.size < 20_000_000 else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deeply
             obj = None
         if is_request_body(obj):
             return "prompt"

@@ -122,6 +122,7 @@ class _JsonPos:
 
     _NUM = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
     _WS = re.compile(r"[ \t\r\n]*")
+    MAX_DEPTH = 512  # orjson stops at 1,024
 
     def __init__(self, s: str) -> None:
         self.s = s
@@ -150,6 +151,8 @@ class _JsonPos:
         self.ws()
         if self.i >= len(self.s):
             raise self.fail("unexpected end")
+        if len(path) >= self.MAX_DEPTH:  # the parser recurses: stop well before Python does
+            raise self.fail(f"nested more than {self.MAX_DEPTH} levels deep")
         c = self.s[self.i]
         if c == "{":
             start = self.i
@@ -278,6 +281,8 @@ def _yaml_positions(text: str) -> tuple[Any, dict[Path_t, list[int]], dict[Path_
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise InputError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise InputError("invalid YAML: nested too deeply") from None
     strings: dict[Path_t, list[int]] = {}
     objects: dict[Path_t, Any] = {}
 

@@ -231,7 +231,7 @@ def _request_of(obj: Any) -> dict[str, Any] | None:
     if isinstance(req, str):
         try:
             req = json.loads(req)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply
             return None
     if isinstance(req, dict) and not any(k in req for k in ("messages", "input", "system")) \
             and "body" in req:
@@ -239,7 +239,7 @@ def _request_of(obj: Any) -> dict[str, Any] | None:
         if isinstance(body, str):
             try:
                 body = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
         req = body
     return req if isinstance(req, dict) else None
@@ -388,7 +388,7 @@ def _classify_diff(k: Call, r: Call, d: int) -> tuple[str, str, dict[str, Any]]:
                 if json.dumps(json.loads(old), sort_keys=True) == json.dumps(json.loads(new),
                                                                               sort_keys=True):
                     rule = "unstable-order"
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
     if "tools" in (role, rrole):
         cause, what = _tools_change(k, r)

@@ -104,4 +104,6 @@ def _emit(rep: Any, fmt: AuditFormat, output: Path | None, version: str) -> None
         text = audit_text.render_markdown(rep)
     write_output(text, output)
     if output is not None:
-        print(f"agentcost: wrote {output}", file=sys.stderr)
+        from agentcost.render.safe import printable
+
+        print(f"agentcost: wrote {printable(output)}", file=sys.stderr)

@@ -108,7 +108,9 @@ def check(
 
             write_output(to_json(report.to_dict()), report_json)
         if report.exit_code:
-            print(f"agentcost: {report.summary}", file=sys.stderr)
+            from agentcost.render.safe import printable
+
+            print(f"agentcost: {printable(report.summary)}", file=sys.stderr)
         return int(report.exit_code)
 
     run(body)

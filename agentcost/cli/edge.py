@@ -24,7 +24,10 @@ _PROTECTED: list[Path] = []  # the run's inputs: no output may replace them
 
 
 def fail(err: AgentcostError) -> NoReturn:
-    print(f"agentcost: error: {err}", file=sys.stderr)
+    from agentcost.render.safe import printable
+
+    # the message may quote the input (a file name, a model, a task id)
+    print(f"agentcost: error: {printable(err)}", file=sys.stderr)
     raise typer.Exit(err.exit_code)
 
 
@@ -45,7 +48,9 @@ def run(fn: Callable[[], int]) -> NoReturn:
     except Exception as exc:  # a bug: exit 70, never 2 (bad input); AGENTCOST_DEBUG=1 shows it
         if os.environ.get("AGENTCOST_DEBUG"):
             raise
-        print(f"agentcost: internal error: {type(exc).__name__}: {exc}\n"
+        from agentcost.render.safe import printable
+
+        print(f"agentcost: internal error: {type(exc).__name__}: {printable(exc)}\n"
               "agentcost: this is a bug, not bad input; please report it with the traceback "
               "that AGENTCOST_DEBUG=1 prints", file=sys.stderr)
         raise typer.Exit(EXIT_INTERNAL) from None

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from agentcost.errors import InputError
 from agentcost.ingest.base import IngestContext, IngestReport, Reader, Source
-from agentcost.steps import StepBuilder, build_frame, check_tokens, to_utc_ns
+from agentcost.steps import (
+    MAX_DURATION_MS,
+    MAX_NS,
+    StepBuilder,
+    build_frame,
+    check_tokens,
+    to_utc_ns,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -371,14 +378,21 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
 def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestContext,
              fmt: str, srcs: list[Source]) -> None:
     per_file: dict[str, int] = {s.name: 0 for s in srcs}
+    bad_durations: dict[str, int] = {}
     for row in rows:
         src_name = row.get("source") or srcs[0].name
         row["source"] = src_name
         row.setdefault("format", fmt)
         for tcol in ("started_at", "ended_at"):
             v = row.get(tcol)
-            if v is not None and not isinstance(v, int):
-                row[tcol] = to_utc_ns(v)
+            if v is not None and not (type(v) is int and -MAX_NS <= v <= MAX_NS):
+                row[tcol] = to_utc_ns(v)  # None for what no time column can hold
+        for dcol in ("duration_ms", "ttft_ms"):
+            v = row.get(dcol)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                  or not abs(v) <= MAX_DURATION_MS):
+                row[dcol] = None  # NaN, infinite, text, or longer than a year: unknown
+                bad_durations[src_name] = bad_durations.get(src_name, 0) + 1
         if row.get("kind") not in ("llm", "tool", "agent"):
             ctx.malformed(src_name, row.get("line"), f"unknown step kind {row.get('kind')!r}")
             continue
@@ -397,3 +411,6 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
         per_file[src_name] = per_file.get(src_name, 0) + 1
     for s in srcs:
         ctx.report.files.append({"path": s.name, "format": fmt, "steps": per_file.get(s.name, 0)})
+    for name, n in bad_durations.items():
+        ctx.note(f"{name}: {n} step duration(s) or time(s) to first token that are not a "
+                 "number of milliseconds up to a year, taken as unknown")

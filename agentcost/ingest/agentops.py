@@ -33,7 +33,7 @@ import orjson
 
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import IngestContext, Source
-from agentcost.ingest.common import args_hash
+from agentcost.ingest.common import args_hash, as_list
 from agentcost.ingest.openai_agents import provider_for_model
 from agentcost.ingest.raw_provider import responses_tool_names
 from agentcost.steps import to_utc_ns
@@ -179,7 +179,7 @@ class AgentOpsReader:
                 if tools is None and isinstance(resp.get("choices"), list):
                     tools = [tc["function"]["name"] for ch in resp["choices"]
                              if isinstance(ch, dict) and isinstance(ch.get("message"), dict)
-                             for tc in ch["message"].get("tool_calls") or []
+                             for tc in as_list(ch["message"].get("tool_calls"))
                              if isinstance(tc, dict) and isinstance(tc.get("function"), dict)
                              and isinstance(tc["function"].get("name"), str)]
                 calls[key] = dict(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from typing import IO, Any, Protocol
 from agentcost.errors import InputError
 
 HEAD_BYTES = 64 * 1024
+# what reading a file can raise: I/O errors, and a damaged gzip archive's EOFError/zlib.error
+READ_ERRORS = (OSError, EOFError, zlib.error)
 MAX_MALFORMED_SHOWN = 5
 
 
@@ -47,6 +50,9 @@ class Source:
         return cls(name="<stdin>", data=sys.stdin.buffer.read())
 
     def open(self) -> IO[bytes]:
+        """The content, decompressed when it starts with the gzip magic. Reading a damaged
+        archive raises one of :data:`READ_ERRORS`: the readers below turn them into a one-line
+        :class:`InputError`."""
         if self.data is not None:
             raw: IO[bytes] = io.BytesIO(self.data)
         else:
@@ -79,7 +85,7 @@ class Source:
             with self.open() as fh:
                 try:
                     self._head = fh.read(HEAD_BYTES)
-                except (OSError, EOFError) as exc:
+                except READ_ERRORS as exc:
                     raise InputError(f"cannot read: {exc}", self.name) from None
         return self._head
 
@@ -97,7 +103,7 @@ class Source:
                 for n, line in enumerate(fh, 1):
                     if line.strip():
                         yield n, line
-            except (OSError, EOFError) as exc:
+            except READ_ERRORS as exc:
                 raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
                                  self.name) from None
 
@@ -105,7 +111,7 @@ class Source:
         with self.open() as fh:
             try:
                 return fh.read()
-            except (OSError, EOFError) as exc:
+            except READ_ERRORS as exc:
                 raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
                                  self.name) from None
 

@@ -96,10 +96,10 @@ import orjson
 
 from agentcost.errors import InputError
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import HEAD_BYTES, IngestContext, Source
+from agentcost.ingest.base import HEAD_BYTES, READ_ERRORS, IngestContext, Source
 from agentcost.ingest.common import args_hash
 from agentcost.perf import no_gc
-from agentcost.steps import MAX_TOKENS_PER_CALL, check_tokens, to_utc_ns
+from agentcost.steps import MAX_NS, MAX_TOKENS_PER_CALL, check_tokens, to_utc_ns
 
 FORMAT = "claude-code"
 _USAGE = b'"usage"'
@@ -152,7 +152,8 @@ def _ns(ts: Any) -> int | None:
                 _MINUTES.clear()
             base = _MINUTES[minute] = ((dt - _EPOCH) // _US) * 1000
         sec, ms = ts[17:19], ts[20:23]
-        if sec.isdigit() and ms.isdigit():
+        if (sec.isascii() and sec.isdigit() and ms.isascii() and ms.isdigit()
+                and -MAX_NS <= base < MAX_NS):
             return base + int(sec) * 1_000_000_000 + int(ms) * 1_000_000
     return to_utc_ns(ts)
 
@@ -381,7 +382,7 @@ class _Scanner:
                         if last_ts is None or ts > last_ts:
                             last_ts = ts
                     prev_append((obj.get("uuid"), ts))
-            except (OSError, EOFError) as exc:
+            except READ_ERRORS as exc:
                 raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
                                  self.source.name) from None
         scan.lines = lines

@@ -71,6 +71,7 @@ from agentcost.ingest.base import (
     iter_json_objects,
 )
 from agentcost.ingest.common import args_hash as _args_hash
+from agentcost.ingest.common import as_str
 from agentcost.steps import to_utc_ns
 
 _ENVELOPE_TYPES = {"session_meta", "turn_context", "response_item", "event_msg", "compacted"}
@@ -142,7 +143,7 @@ class CodexReader:
             return 0
         if not isinstance(obj, dict) or not isinstance(obj.get("payload"), dict):
             return 0
-        typ = obj.get("type")
+        typ = as_str(obj.get("type"))
         if typ == "session_meta" and "id" in obj["payload"]:
             return 100
         if typ in _ENVELOPE_TYPES and "timestamp" in obj:
@@ -182,7 +183,7 @@ class CodexReader:
         st = _State(source=source)
         for n, obj in iter_json_objects(source, ctx):
             payload = obj.get("payload")
-            typ = obj.get("type")
+            typ = as_str(obj.get("type"))
             if not isinstance(payload, dict):
                 if typ in _ENVELOPE_TYPES:
                     ctx.malformed(source, n, f"{typ} line without a payload object")
@@ -223,7 +224,7 @@ class CodexReader:
 
     def _response_item(self, st: _State, p: dict[str, Any], ts: int | None, n: int,
                        ctx: IngestContext) -> None:
-        it = p.get("type")
+        it = as_str(p.get("type"))
         if it == "message":
             if p.get("role") == "assistant":
                 self._output_seen(st)
@@ -270,7 +271,7 @@ class CodexReader:
 
     def _event(self, st: _State, p: dict[str, Any], ts: int | None, n: int,  # noqa: C901 (split pending)
                ctx: IngestContext) -> Iterator[dict[str, Any]]:
-        et = p.get("type")
+        et = as_str(p.get("type"))
         if et == "token_count":
             row = self._token_count(st, p, ts, n, ctx)
             if row is not None:

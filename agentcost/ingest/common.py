@@ -30,6 +30,18 @@ def args_hash(args: Any) -> str | None:
     return hashlib.sha1(data).hexdigest()[:16]
 
 
+def as_list(v: Any) -> list[Any]:
+    """``v`` when it is a JSON array, else ``[]``: a field that should hold a list but holds a
+    number, a string or an object contributes nothing (and cannot crash the loop over it)."""
+    return v if isinstance(v, list) else []
+
+
+def as_str(v: Any) -> str | None:
+    """``v`` when it is a string, else ``None``: a ``type`` or ``action`` field holding a list
+    or an object matches no known value (and cannot be looked up in a set, which would raise)."""
+    return v if isinstance(v, str) else None
+
+
 def nonneg_int(v: Any) -> int | None:
     """``v`` as a non-negative whole number, or ``None`` (bools, negatives, fractions, text)."""
     if isinstance(v, bool):

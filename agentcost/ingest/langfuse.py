@@ -72,7 +72,7 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source
 from agentcost.ingest.common import args_hash as _args_hash
-from agentcost.steps import to_utc_ns
+from agentcost.steps import int_text, to_utc_ns
 
 DROP_ROLLUP = "langfuse: usage on a span/agent observation (roll-up of its children)"
 DROP_WRAPPER = "langfuse: generation wrapping another generation (one call counted once)"
@@ -102,9 +102,8 @@ def _num(v: Any) -> int | None:
     if isinstance(v, float):
         return int(v) if v.is_integer() and v >= 0 else None
     if isinstance(v, str):
-        s = v.strip()
-        if s.isdigit():
-            return int(s)
+        n = int_text(v)
+        return n if n is not None and n >= 0 else None
     return None
 
 

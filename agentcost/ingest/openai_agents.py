@@ -50,7 +50,7 @@ from agentcost.ingest.base import (
     first_json_object,
     iter_json_objects,
 )
-from agentcost.ingest.common import args_hash
+from agentcost.ingest.common import args_hash, as_list
 from agentcost.steps import to_utc_ns
 
 _MODEL_TYPES = ("response", "generation")
@@ -144,7 +144,7 @@ def _tool_calls_from_output(output: Any) -> list[tuple[str, str | None]] | None:
         if not isinstance(item, dict):
             continue
         seen_any = True
-        for tc in item.get("tool_calls") or []:
+        for tc in as_list(item.get("tool_calls")):
             if isinstance(tc, dict):
                 fn = _dict(tc.get("function"))
                 name = _str(fn.get("name")) or _str(tc.get("name"))
@@ -156,7 +156,7 @@ def _tool_calls_from_output(output: Any) -> list[tuple[str, str | None]] | None:
         sub = item.get("output") if item.get("object") == "response" else None
         if item.get("type") in ("function_call", "custom_tool_call"):
             sub = [item]
-        for o in sub or []:
+        for o in as_list(sub):
             if isinstance(o, dict) and o.get("type") in ("function_call", "custom_tool_call"):
                 name = _str(o.get("name"))
                 if name:

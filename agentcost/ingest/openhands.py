@@ -55,6 +55,7 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
 from agentcost.ingest.common import args_hash as _args_hash
+from agentcost.ingest.common import as_list, as_str
 from agentcost.ingest.common import nonneg_int as _nonneg_int
 from agentcost.steps import to_utc_ns
 
@@ -156,6 +157,11 @@ def _usage_fields(u: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return _tokens(u.get("prompt_tokens"), u.get("completion_tokens"), read, write, reasoning)
 
 
+def _event_id(v: Any) -> int | str | None:
+    """An event's ``id`` or ``cause``: a number or a string; anything else links nothing."""
+    return v if isinstance(v, int | str) and not isinstance(v, bool) else None
+
+
 def _tool_call_names(mr: dict[str, Any]) -> tuple[list[str], dict[str, Any], str | None]:
     """(names, id -> arguments, finish_reason) of a litellm response's first choice."""
     names: list[str] = []
@@ -168,7 +174,7 @@ def _tool_call_names(mr: dict[str, Any]) -> tuple[list[str], dict[str, Any], str
             finish = ch["finish_reason"]
         msg = ch.get("message")
         if isinstance(msg, dict):
-            for tc in msg.get("tool_calls") or []:
+            for tc in as_list(msg.get("tool_calls")):
                 if not isinstance(tc, dict):
                     continue
                 fn = tc.get("function")
@@ -311,7 +317,7 @@ class OpenHandsReader:
                 continue
             ts = to_utc_ns(ev.get("timestamp"))
             src = ev.get("source")
-            action = ev.get("action")
+            action = as_str(ev.get("action"))
             obs = ev.get("observation")
             tcm = ev.get("tool_call_metadata")
             if obs is not None:
@@ -320,7 +326,7 @@ class OpenHandsReader:
                                             ctx)
                 elif obs == "error" and ev.get("cause") is None and ts is not None:
                     task.orphan_errors.append(ts)  # a response the agent could not parse
-                cause = ev.get("cause")
+                cause = _event_id(ev.get("cause"))
                 trow = pending_tools.pop(cause, None) if cause is not None else None
                 if trow is None and cause is None and pending_anon \
                         and pending_anon[0]["name"] == obs:
@@ -344,7 +350,7 @@ class OpenHandsReader:
                 if action not in _NON_TOOL_ACTIONS:
                     trow = self._tool_row(task, ev, tcm, ts, line)
                     task.rows.append(trow)
-                    if ev.get("id") is not None:
+                    if _event_id(ev.get("id")) is not None:
                         pending_tools[ev["id"]] = trow
             elif action == "message" and src == "agent":
                 row: dict[str, Any] = {
@@ -362,7 +368,7 @@ class OpenHandsReader:
                             k: v for k, v in ev.items() if k not in ("action", "thought")}),
                         "started_at": ts, "line": line, "source": source.name}
                 task.rows.append(trow)
-                if ev.get("id") is not None:
+                if _event_id(ev.get("id")) is not None:
                     pending_tools[ev["id"]] = trow
                 else:
                     pending_anon.append(trow)
@@ -418,7 +424,7 @@ class OpenHandsReader:
         source, n = task.source, task.line
         usages = metrics.get("token_usages")
         lat_by_id: dict[str, float] = {}
-        for lat in metrics.get("response_latencies") or []:
+        for lat in as_list(metrics.get("response_latencies")):
             if isinstance(lat, dict) and isinstance(lat.get("response_id"), str):
                 v = lat.get("latency")
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:

@@ -53,8 +53,12 @@ from typing import Any
 
 import orjson
 
-from agentcost.ingest.common import args_hash  # noqa: F401 - re-exported
+from agentcost.ingest.common import (
+    args_hash,  # noqa: F401 - re-exported
+    as_list,
+)
 from agentcost.ingest.segments import from_request, is_request_body
+from agentcost.steps import int_text
 
 # ---------------------------------------------------------------------------------------------
 # the common span shape
@@ -153,6 +157,8 @@ def attr_dict(items: Any) -> dict[str, Any]:
             if isinstance(it, dict) and isinstance(it.get("key"), str):
                 out[it["key"]] = None
             continue
+        if not isinstance(k, str):  # OTLP keys are strings: a number or list names nothing
+            continue
         if type(v) is dict and "stringValue" in v:
             out[k] = v["stringValue"]
         else:
@@ -211,8 +217,8 @@ def _int(v: Any, key: str) -> int | None:
         raise ValueError(f"{key} is not a whole number: {v!r}")
     if isinstance(v, str):
         s = v.strip()
-        if s.lstrip("-").isdigit():
-            return int(s)
+        if int_text(s) is not None:
+            return int_text(s)
         if not s:
             return None
     raise ValueError(f"{key} is not a token count: {str(v)[:40]!r}")
@@ -414,7 +420,7 @@ def _tool_calls(a: dict[str, Any]) -> list[str] | None:  # noqa: C901 (split pen
         names: list[str] = []
         if isinstance(parsed, list):
             for m in parsed:
-                for p in (m.get("parts") or []) if isinstance(m, dict) else []:
+                for p in as_list(m.get("parts")) if isinstance(m, dict) else []:
                     if isinstance(p, dict) and p.get("type") == "tool_call" and p.get("name"):
                         names.append(str(p["name"]))
         if names:
@@ -450,8 +456,8 @@ def _version_tuple(v: str | None) -> tuple[int, ...] | None:
     out: list[int] = []
     for part in v.split("."):
         digits = ""
-        for ch in part:
-            if ch.isdigit():
+        for ch in part[:9]:
+            if "0" <= ch <= "9":
                 digits += ch
             else:
                 break

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -62,6 +63,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.common import as_list, as_str
 from agentcost.ingest.otel_attrs import (
     Span,
     attr_dict,
@@ -70,7 +72,7 @@ from agentcost.ingest.otel_attrs import (
     norm_id,
     span_to_row,
 )
-from agentcost.steps import to_utc_ns
+from agentcost.steps import MAX_NS, int_text, to_utc_ns
 
 DUP_REASON = "otlp: same call from two instrumentations"
 ROLLUP_REASON = "otlp: roll-up span tokens ignored"
@@ -107,15 +109,17 @@ def _ns(v: Any) -> int | None:
     if v is None or isinstance(v, bool):
         return None
     if isinstance(v, int):
-        return v if v > 10**17 else to_utc_ns(v)
+        # ns as given (exact); anything else, or past what a time column holds, via to_utc_ns
+        return v if 10**17 < v <= MAX_NS else to_utc_ns(v)
     if isinstance(v, str):
         s = v.strip()
-        if s.isdigit():
-            return _ns(int(s))
+        if s.isascii() and s.isdigit():
+            return _ns(int_text(s))
         return to_utc_ns(s)
     if isinstance(v, (list, tuple)) and len(v) == 2 and all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
-        return int(v[0]) * 1_000_000_000 + int(v[1])
+            isinstance(x, int) and not isinstance(x, bool)
+            or isinstance(x, float) and math.isfinite(x) for x in v):
+        return _ns(int(v[0]) * 1_000_000_000 + int(v[1]))
     if isinstance(v, float):
         return to_utc_ns(v)
     return None
@@ -141,7 +145,10 @@ def _loads(data: bytes, careful: bool = True) -> Any:
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     if careful and b'"trace_id"' in data and _RE_INT_ID.search(data):
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except RecursionError:  # orjson says so for depth > 1024; the standard library raises
+            raise ValueError("nested too deeply") from None
     return orjson.loads(data)
 
 
@@ -188,10 +195,11 @@ def _objects(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
         counted = pos
         try:
             obj, end = dec.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             # one report per broken region, then resume at the next line opening an object
             if not resyncing:
-                ctx.malformed(src, line, f"invalid JSON ({exc.msg})")
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                ctx.malformed(src, line, f"invalid JSON ({why})")
                 resyncing = True
             nxt = text.find("\n{", pos + 1)
             if nxt < 0:
@@ -270,9 +278,9 @@ class _Run:
                 if not isinstance(ss, dict):
                     continue
                 sc = ss.get("scope", ss.get("instrumentationLibrary")) or {}
-                sname = sc.get("name") if isinstance(sc, dict) else None
-                sver = sc.get("version") if isinstance(sc, dict) else None
-                for sp in ss.get("spans") or []:
+                sname = as_str(sc.get("name")) if isinstance(sc, dict) else None
+                sver = as_str(sc.get("version")) if isinstance(sc, dict) else None
+                for sp in as_list(ss.get("spans")):
                     if not isinstance(sp, dict):
                         self.ctx.malformed(src, line, "span is not an object")
                         continue
@@ -320,7 +328,7 @@ class _Run:
             or sp.get("scope") or {}
         attrs = attr_dict(sp.get("attributes"))
         ttft_ev = None
-        for ev in sp.get("events") or []:
+        for ev in as_list(sp.get("events")):
             if isinstance(ev, dict) and ev.get("name") == "ai.stream.firstChunk":
                 ttft_ev = _ns(ev.get("time", ev.get("timestamp")))
         span = Span(
@@ -610,7 +618,7 @@ def _count_logs(resource_logs: Any) -> int:
     for rl in resource_logs:
         if not isinstance(rl, dict):
             continue
-        for sl in rl.get("scopeLogs", rl.get("scope_logs", [])) or []:
+        for sl in as_list(rl.get("scopeLogs", rl.get("scope_logs"))):
             if isinstance(sl, dict):
                 recs = sl.get("logRecords", sl.get("log_records", []))
                 n += len(recs) if isinstance(recs, list) else 0

@@ -52,6 +52,7 @@ import orjson
 
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import IngestContext, Source, first_json_line, iter_json_objects
+from agentcost.ingest.common import as_list
 from agentcost.ingest.segments import from_request, is_request_body
 from agentcost.steps import to_utc_ns
 
@@ -267,7 +268,7 @@ def _detect_api(c: _Call, hint: str | None) -> str | None:  # noqa: C901 (split 
 
 
 def _anthropic_blocks_tools(content: Any) -> list[str]:
-    return [b["name"] for b in content or []
+    return [b["name"] for b in as_list(content)
             if isinstance(b, dict) and b.get("type") in ("tool_use", "server_tool_use",
                                                          "mcp_tool_use")
             and isinstance(b.get("name"), str)]
@@ -275,7 +276,7 @@ def _anthropic_blocks_tools(content: Any) -> list[str]:
 
 def responses_tool_names(output: Any) -> list[str]:
     out: list[str] = []
-    for item in output or []:
+    for item in as_list(output):
         if not isinstance(item, dict):
             continue
         t = item.get("type")
@@ -360,14 +361,14 @@ def _extract(c: _Call) -> dict[str, Any]:  # noqa: C901 (split pending)
             out["service_tier"] = service_tier(d.get("service_tier")) or out["service_tier"]
             if isinstance(d.get("usage"), dict):
                 out["usage"] = d["usage"]
-            for ch in d.get("choices") or []:
+            for ch in as_list(d.get("choices")):
                 if not isinstance(ch, dict):
                     continue
                 ci = ch["index"] if isinstance(ch.get("index"), int) else 0
                 if ch.get("finish_reason"):
                     out["stop_reason"] = _str(ch["finish_reason"])
                 delta = _dict(ch.get("delta"))
-                for j, tc in enumerate(delta.get("tool_calls") or []):
+                for j, tc in enumerate(as_list(delta.get("tool_calls"))):
                     if not isinstance(tc, dict):
                         continue
                     ti = tc["index"] if isinstance(tc.get("index"), int) else j
@@ -408,13 +409,13 @@ def _extract(c: _Call) -> dict[str, Any]:  # noqa: C901 (split pending)
 
 def _chat_choices(choices: Any, out: dict[str, Any]) -> None:
     names: list[str] = []
-    for ch in choices or []:
+    for ch in as_list(choices):
         if not isinstance(ch, dict):
             continue
         if ch.get("finish_reason") and out["stop_reason"] is None:
             out["stop_reason"] = _str(ch["finish_reason"])
         msg = _dict(ch.get("message"))
-        for tc in msg.get("tool_calls") or []:
+        for tc in as_list(msg.get("tool_calls")):
             fn = tc.get("function") if isinstance(tc, dict) else None
             if isinstance(fn, dict) and isinstance(fn.get("name"), str):
                 names.append(fn["name"])

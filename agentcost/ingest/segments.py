@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from agentcost.ingest.common import as_list
+
 CHARS_PER_TOKEN = 4.0
 
 
@@ -77,7 +79,7 @@ def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[
             seg["breakpoint"] = True
         segs.append(seg)
 
-    for tool in body.get("tools") or []:
+    for tool in as_list(body.get("tools")):
         add("tools", tool, _has_cc(tool))
     system = body.get("system")
     if isinstance(system, str) and system:
@@ -91,8 +93,8 @@ def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[
     messages = body.get("messages")
     if messages is None:
         inp = body.get("input")
-        messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else (inp or [])
-    for msg in messages:
+        messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else inp
+    for msg in as_list(messages):
         if not isinstance(msg, dict):
             continue
         role = msg.get("role") or ""

@@ -31,6 +31,7 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source
 from agentcost.ingest.common import args_hash as _args_hash
+from agentcost.ingest.common import as_list
 from agentcost.ingest.common import nonneg_int as _nonneg_int
 from agentcost.steps import to_utc_ns
 
@@ -185,7 +186,7 @@ class Tau2Reader:
             ctx.malformed(source, rec, f"usage token counts are not whole numbers: {usage!r}"[:160])
             return None
         names: list[str] = []
-        for tc in msg.get("tool_calls") or []:
+        for tc in as_list(msg.get("tool_calls")):
             if not isinstance(tc, dict):
                 continue
             name = tc.get("name")

@@ -6,8 +6,11 @@ the source does not carry that figure. Callers pass the result straight into a s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
+
+from agentcost.steps import int_text
 
 
 def _int(v: Any) -> int | None:
@@ -15,12 +18,10 @@ def _int(v: Any) -> int | None:
         return None
     if isinstance(v, int):
         return v
-    if isinstance(v, float) and v == int(v):
+    if isinstance(v, float) and math.isfinite(v) and v == int(v):
         return int(v)
-    if isinstance(v, str):
-        s = v.strip()
-        if s.lstrip("-").isdigit():
-            return int(s)
+    if isinstance(v, str) and int_text(v) is not None:
+        return int_text(v)
     raise ValueError(f"token count is not a number: {v!r}")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentcost.render import fmt
+from agentcost.render import fmt, safe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -16,9 +16,8 @@ if TYPE_CHECKING:
 
 
 def _esc(v: Any) -> str:
-    from rich.markup import escape
-
-    return escape("" if v is None else str(v))
+    """Escaped for rich markup, control characters shown as escapes."""
+    return safe.markup(v)
 
 
 def _input_line(t: dict[str, Any]) -> str:
@@ -305,7 +304,7 @@ def render_markdown(r: AnalyzeReport) -> str:
         lines.append(f"### Task `{r.task_id}`")
         lines.append("")
         lines += _md_table(STEP_COLS, [step_cells(row) for _, row in r.task_steps.iterrows()])
-        return "\n".join(lines) + "\n"
+        return safe.printable("\n".join(lines)) + "\n"
     lines += _md_table(["metric", "value"], [[k, v] for k, v in summary_lines(r)])
     lines.append("")
     if r.groups is not None:
@@ -334,4 +333,4 @@ def render_markdown(r: AnalyzeReport) -> str:
         lines += [f"- {w}" for w in r.warnings]
         lines.append("")
     lines.append(f"<sub>ingest: {ingest_line(r)} · pricing: {pricing_line(r)}</sub>")
-    return "\n".join(lines) + "\n"
+    return safe.printable("\n".join(lines)) + "\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentcost.render import fmt
+from agentcost.render import fmt, safe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -19,9 +19,8 @@ if TYPE_CHECKING:
 
 
 def _esc(v: Any) -> str:
-    from rich.markup import escape
-
-    return escape("" if v is None else str(v))
+    """Escaped for rich markup, control characters shown as escapes."""
+    return safe.markup(v)
 
 
 def where(f: dict[str, Any]) -> str:
@@ -119,7 +118,7 @@ def render_misses(report: dict[str, Any], console: Console) -> None:
 
 
 def _md(v: Any) -> str:
-    s = "" if v is None else str(v)
+    s = safe.printable(v)
     return (s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "\\`")
             .replace("<", "&lt;"))
 
@@ -165,4 +164,4 @@ def render_markdown(rep: AuditReport) -> str:
         out += misses_markdown(rep.traces, [f for f in d["findings"] if f.get("miss")])
     if rep.notes:
         out += [f"- {_md(n)}" for n in rep.notes] + [""]
-    return "\n".join(out)
+    return safe.printable("\n".join(out))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from agentcost.render.fmt import usd
+from agentcost.render.safe import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,13 +48,13 @@ def render_cost_chart(report: AnalyzeReport, console: Console) -> None:
     title, rows = cost_rows(report)
     if not rows:
         return
-    labels = [r[0] for r in rows]
+    labels = [printable(r[0]) for r in rows]
     costs = [usd(c, lb) for _, c, lb in rows]
     lw, cw = max(map(len, labels)), max(map(len, costs))
     width = max(4, console.width - lw - cw - 4)
     top = max((c or 0.0) for _, c, _ in rows)
     console.print(Text(title, style="bold"))
-    for (label, c, _), shown in zip(rows, costs, strict=True):
+    for label, (_, c, _), shown in zip(labels, rows, costs, strict=True):
         line = Text(label.ljust(lw) + "  ")
         line.append(bar(c or 0.0, top, width).ljust(width), style="cyan")
         line.append("  " + shown.rjust(cw))
@@ -76,7 +77,7 @@ def render_hit_sparkline(report: AnalyzeReport, console: Console) -> None:
     ratios = step_hit_ratios(report.task_steps)
     if not ratios:
         return
-    console.print(Text(f"Cache hit ratio per llm step, {report.task_id}", style="bold"))
+    console.print(Text(f"Cache hit ratio per llm step, {printable(report.task_id)}", style="bold"))
     width = max(10, console.width - 2)
     for i in range(0, len(ratios), width):  # wraps between steps, never inside one
         console.print(Text(sparkline(ratios[i:i + width]), style="green"), no_wrap=True,

@@ -20,6 +20,8 @@ KINDS = ("regression", "budget", "audit")
 def render_junit(rep: CheckReport) -> str:
     import xml.etree.ElementTree as ET
 
+    from agentcost.render.safe import printable
+
     root = ET.Element("testsuites", name="agentcost check")
     total = fails = errors = 0
     kinds = [k for k in KINDS if any(g.kind == k for g in rep.gates)] or ["regression"]
@@ -55,5 +57,6 @@ def render_junit(rep: CheckReport) -> str:
     root.set("failures", str(fails))
     root.set("errors", str(errors))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(
-        root, encoding="unicode") + "\n"
+    # XML 1.0 has no place for C0 controls: a trace's show as escapes
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + printable(ET.tostring(
+        root, encoding="unicode")) + "\n"

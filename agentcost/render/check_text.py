@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agentcost.gate.settings import fmt_pct, fmt_value
-from agentcost.render import fmt
+from agentcost.render import fmt, safe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -168,9 +168,8 @@ def _n(n: int, word: str) -> str:
 
 
 def _esc(v: Any) -> str:
-    from rich.markup import escape
-
-    return escape("" if v is None else str(v))
+    """Escaped for rich markup, control characters shown as escapes."""
+    return safe.markup(v)
 
 
 def _table(title: str) -> Any:
@@ -324,7 +323,7 @@ def render_markdown(rep: CheckReport, top: int = 50) -> str:
     lines.append("<sub>" + "<br>".join(html.escape(f) for f in foot) + "</sub>")
     lines.append("")
     lines.append(MARKER)
-    return "\n".join(lines) + "\n"
+    return safe.printable("\n".join(lines)) + "\n"
 
 
 def _total_rows(rep: CheckReport, verdicts: dict[str | None, str]) -> list[list[str]]:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agentcost.render.safe import json_text, printable
+
 if TYPE_CHECKING:
     from agentcost.analysis import AnalyzeReport
 
@@ -24,7 +26,9 @@ JSONL_FIELDS = (
 
 
 def to_json(obj: Any) -> str:
-    return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode() + "\n"
+    """Indented JSON; no control character from a trace appears raw (see ``safe.json_text``)."""
+    return json_text(orjson.dumps(
+        obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()) + "\n"
 
 
 def render_json(r: AnalyzeReport) -> str:
@@ -53,7 +57,7 @@ def render_csv(r: AnalyzeReport) -> str:
         w.writerow({k: (";".join(map(str, v)) if isinstance(v, list) and k != "segments"
                         else (orjson.dumps(v).decode() if isinstance(v, (list, dict)) else v))
                     for k, v in row.items()})
-    return buf.getvalue()
+    return printable(buf.getvalue())
 
 
 def render_jsonl(r: AnalyzeReport) -> str:
@@ -65,5 +69,5 @@ def render_jsonl(r: AnalyzeReport) -> str:
     out = []
     for rec in steps_records(df):
         d = {k: rec.get(k) for k in JSONL_FIELDS if rec.get(k) is not None}
-        out.append(orjson.dumps(d).decode())
+        out.append(json_text(orjson.dumps(d).decode()))
     return "\n".join(out) + ("\n" if out else "")

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from agentcost.errors import ConfigError
+from agentcost.render.safe import json_text
 
 
 def plotly_js() -> str:
@@ -29,7 +30,7 @@ def plotly_js() -> str:
 
 def payload_json(payload: dict[str, Any]) -> str:
     """JSON safe inside a ``<script>`` element."""
-    text = orjson.dumps(payload).decode()
+    text = json_text(orjson.dumps(payload).decode())
     for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                  ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(a, b)

@@ -40,21 +40,22 @@ def rows(rep: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def render_rules(rep: dict[str, Any], console: Console, markdown: bool = False) -> None:
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
+
+    from agentcost.render.safe import markup, printable
 
     if markdown:
         lines = ["| section | field | value |", "|---|---|---|"]
         lines += [f"| {a} | {b} | {c.replace('|', '/')} |" for a, b, c in rows(rep)]
-        console.print("\n".join(lines), markup=False, highlight=False)
+        console.print(printable("\n".join(lines)), markup=False, highlight=False)
         return
-    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title=f"agentcost rules {rep['model']}",
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title=f"agentcost rules {markup(rep['model'])}",
               title_justify="left")
     t.add_column("section")
     t.add_column("field")
     t.add_column("value", overflow="fold")
     last = None
     for a, b, c in rows(rep):
-        t.add_row(escape(a) if a != last else "", escape(b), escape(c))
+        t.add_row(markup(a) if a != last else "", markup(b), markup(c))
         last = a
     console.print(t)

@@ -11,7 +11,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from agentcost.render import fmt
+from agentcost.render import fmt, safe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,9 +22,8 @@ COLS = ("scenario", "cost", "Δ", "Δ%", "per task", "hit", "p50", "p95")
 
 
 def _esc(v: Any) -> str:
-    from rich.markup import escape
-
-    return escape("" if v is None else str(v))
+    """Escaped for rich markup, control characters shown as escapes."""
+    return safe.markup(v)
 
 
 def _signed_usd(v: Any) -> str:
@@ -291,7 +290,7 @@ def render_markdown(r: SimulationReport) -> str:
     for x in base.get("warnings") or []:
         lines += [f"> warning: {x}", ""]
     lines.append("<sub>baseline: " + " ".join(base["assumptions"]) + "</sub>")
-    return "\n".join(lines) + "\n"
+    return safe.printable("\n".join(lines)) + "\n"
 
 
 CSV_FIELDS = ("name", "cost_usd", "delta_usd", "delta_pct", "cost_per_task_usd",
@@ -316,4 +315,4 @@ def render_csv(r: SimulationReport) -> str:
         row["optimistic_cost_usd"] = rng["optimistic"]["cost_usd"] if rng else None
         row["pessimistic_cost_usd"] = rng["pessimistic"]["cost_usd"] if rng else None
         w.writerow(row)
-    return buf.getvalue()
+    return safe.printable(buf.getvalue())

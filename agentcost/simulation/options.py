@@ -119,6 +119,8 @@ def _provider_rules_file(path: Path) -> dict[str, Any]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML ({exc})") from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise ConfigError(f"{path}: invalid YAML (nested too deeply)") from None
     if isinstance(doc, dict) and "provider_rules" in doc:
         doc = doc["provider_rules"]
     return parse_provider_rules(doc, f"{path}: provider_rules")
