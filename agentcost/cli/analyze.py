@@ -74,6 +74,9 @@ def analyze(
         "--chart", help="Table format: add a bar chart of cost per task (per day with "
         "--group-by day) and, with --task, a sparkline of the cache hit ratio per step.")
     ] = False,
+    csv_raw: Annotated[bool, typer.Option(
+        "--csv-raw", help="CSV format: keep text cells that start with = + - @ as they are "
+        "(by default they get a leading ' so a spreadsheet does not run them).")] = False,
     wide: Annotated[bool, typer.Option(
         "--wide", help="Table format: keep every column (by default columns are left out, "
         "in a stated order, to fit the terminal; values are never cut).")] = False,
@@ -106,14 +109,14 @@ def analyze(
             from agentcost.audit import explain_misses as run_explain
 
             report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
-        emit(report, fmt, output, wide, chart)
+        emit(report, fmt, output, wide, chart, csv_raw)
         return 0
 
     run(body)
 
 
 def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = False,
-         chart: bool = False) -> None:
+         chart: bool = False, csv_raw: bool = False) -> None:
     from agentcost.render import analyze_text, audit_text, data
 
     misses = report.extra.get("cache_misses")  # analyze --explain-misses
@@ -138,7 +141,7 @@ def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = F
         return
     text = {
         OutFormat.json: data.render_json,
-        OutFormat.csv: data.render_csv,
+        OutFormat.csv: lambda r: data.render_csv(r, csv_raw),
         OutFormat.markdown: analyze_text.render_markdown,
         OutFormat.jsonl: data.render_jsonl,
     }[fmt](report)

@@ -100,6 +100,9 @@ def simulate(
     workspace: Annotated[Workspace | None, typer.Option(
         "--workspace", help="Which tasks share prompt caches (default: shared).")] = None,
     fmt: Annotated[SimFormat, typer.Option("--format", "-f")] = SimFormat.table,
+    csv_raw: Annotated[bool, typer.Option(
+        "--csv-raw", help="CSV format: keep text cells that start with = + - @ as they are.")
+    ] = False,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
     config: Annotated[Path | None, typer.Option(
@@ -129,13 +132,13 @@ def simulate(
         scs, st = build_scenarios(cfg.raw, cfg.path or "agentcost.yaml", levers)
         table = load_traces(paths, config=cfg, input_format=input_format, since=since,
                             until=until, strict=strict, prices=prices)
-        _emit(run_simulate(table, scs, st, config=cfg), fmt, output)
+        _emit(run_simulate(table, scs, st, config=cfg), fmt, output, csv_raw)
         return 0
 
     run(body)
 
 
-def _emit(report: Any, fmt: SimFormat, output: Path | None) -> None:
+def _emit(report: Any, fmt: SimFormat, output: Path | None, csv_raw: bool = False) -> None:
     from agentcost.render import data, simulate_text
 
     if fmt is SimFormat.table:
@@ -143,6 +146,6 @@ def _emit(report: Any, fmt: SimFormat, output: Path | None) -> None:
     elif fmt is SimFormat.markdown:
         write_output(simulate_text.render_markdown(report), output)
     elif fmt is SimFormat.csv:
-        write_output(simulate_text.render_csv(report), output)
+        write_output(simulate_text.render_csv(report, csv_raw), output)
     else:
         write_output(data.to_json(report.to_dict()), output)

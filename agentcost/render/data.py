@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agentcost.render.safe import json_text, printable
+from agentcost.render.safe import csv_cell, json_text, printable
 
 if TYPE_CHECKING:
     from agentcost.analysis import AnalyzeReport
@@ -35,8 +35,9 @@ def render_json(r: AnalyzeReport) -> str:
     return to_json(r.to_dict())
 
 
-def render_csv(r: AnalyzeReport) -> str:
-    """Steps when --task/--steps was given, else groups (--group-by), else tasks."""
+def render_csv(r: AnalyzeReport, raw: bool = False) -> str:
+    """Steps when --task/--steps was given, else groups (--group-by), else tasks. Text cells
+    that a spreadsheet would run as a formula are neutralised unless ``raw``."""
     from agentcost.analysis import steps_records
 
     if r.task_steps is not None:
@@ -54,8 +55,9 @@ def render_csv(r: AnalyzeReport) -> str:
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     for row in rows:
-        w.writerow({k: (";".join(map(str, v)) if isinstance(v, list) and k != "segments"
-                        else (orjson.dumps(v).decode() if isinstance(v, (list, dict)) else v))
+        w.writerow({k: csv_cell(";".join(map(str, v)) if isinstance(v, list) and k != "segments"
+                                else (orjson.dumps(v).decode() if isinstance(v, (list, dict))
+                                      else v), raw)
                     for k, v in row.items()})
     return printable(buf.getvalue())
 

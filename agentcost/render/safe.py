@@ -45,3 +45,15 @@ def json_text(text: str) -> str:
     if not _UNSAFE_JSON.search(text):
         return text
     return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(v: Any, raw: bool = False) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``
+    (or a tab or carriage return) gets a leading ``'`` (OWASP's CSV-injection advice, as
+    spreadsheet-safe CSV writers do). Numbers stay numbers; ``raw`` turns this off."""
+    if raw or not isinstance(v, str) or not v.startswith(_FORMULA):
+        return v
+    return "'" + v

@@ -300,8 +300,9 @@ CSV_FIELDS = ("name", "cost_usd", "delta_usd", "delta_pct", "cost_per_task_usd",
               "assumptions")
 
 
-def render_csv(r: SimulationReport) -> str:
-    """One row for the baseline and one per scenario (best first)."""
+def render_csv(r: SimulationReport, raw: bool = False) -> str:
+    """One row for the baseline and one per scenario (best first); text cells a spreadsheet
+    would run as a formula are neutralised unless ``raw``."""
     doc = r.to_dict()
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_FIELDS), lineterminator="\n",
@@ -314,5 +315,5 @@ def render_csv(r: SimulationReport) -> str:
         rng = d.get("range")
         row["optimistic_cost_usd"] = rng["optimistic"]["cost_usd"] if rng else None
         row["pessimistic_cost_usd"] = rng["pessimistic"]["cost_usd"] if rng else None
-        w.writerow(row)
+        w.writerow({k: safe.csv_cell(v, raw) for k, v in row.items()})
     return safe.printable(buf.getvalue())
