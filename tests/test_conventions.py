@@ -5,6 +5,7 @@ repository root and in pyproject.toml, AGENTCOST_CONFIG, --group-by week|month w
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,24 @@ def test_python_dash_m() -> None:
     res = subprocess.run([sys.executable, "-m", "agentcost", "--version"], cwd=REPO,
                          capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("agentcost ")
+
+
+def test_shell_completion() -> None:
+    """Completion of command and option names (bash; zsh, fish and PowerShell the same way)."""
+    import shutil
+
+    exe = shutil.which("agentcost", path=str(Path(sys.executable).parent))
+    assert exe is not None
+
+    def complete(words: str, cword: int) -> list[str]:
+        env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(cword),
+               "_AGENTCOST_COMPLETE": "complete_bash"}
+        res = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0, res.stderr
+        return res.stdout.split()
+
+    assert complete("agentcost ana", 1) == ["analyze"]
+    assert complete("agentcost analyze --group", 2) == ["--group-by"]
+    assert "prices" in complete("agentcost p", 1)
+    show = subprocess.run([exe, "--show-completion", "bash"], capture_output=True, text=True)
+    assert "_agentcost_completion" in show.stdout

@@ -25,7 +25,7 @@ app = typer.Typer(
     name="agentcost",
     help="Profile and optimise the cost and latency of LLM agent traces.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
