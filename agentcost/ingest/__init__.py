@@ -260,6 +260,8 @@ def read_sources(  # noqa: C901 (split pending)
             continue
         by_reader.setdefault(reader.name, []).append(src)
 
+    if not by_reader:
+        raise InputError(_nothing_recognised(ctx.report.notes))
     builder = StepBuilder()
     ctx.bytes_total = sum(s.size for group in by_reader.values() for s in group)
     ctx.advance(0)
@@ -288,6 +290,15 @@ def read_sources(  # noqa: C901 (split pending)
         builder = _drop_same_run_other_format(builder, ctx)
     ctx.report.steps_kept = len(builder)
     return Loaded(frame=build_frame(builder), report=ctx.report)
+
+
+def _nothing_recognised(notes: list[str]) -> str:
+    """The error for inputs in which no file is a trace: what was skipped, and why."""
+    skipped = [n.removeprefix("skipped ") for n in notes if n.startswith("skipped ")]
+    shown = "; ".join(skipped[:5]) + (f"; … {len(skipped) - 5} more" if len(skipped) > 5 else "")
+    return (f"no trace found: {len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped"
+            + (f" ({shown})" if shown else "")
+            + "; use --input-format to force a format")
 
 
 SAME_CALL_WINDOW_NS = 2_000_000_000

@@ -66,8 +66,8 @@ class Source:
         magic = raw.read(2)
         raw.seek(0)
         if magic == b"\x1f\x8b":
-            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-        return raw
+            return skip_bom(gzip.GzipFile(fileobj=raw, mode="rb"))  # type: ignore[arg-type]
+        return skip_bom(raw)
 
     @property
     def head(self) -> bytes:
@@ -80,8 +80,8 @@ class Source:
                 except OSError as exc:
                     raise InputError(f"cannot open: {exc.strerror}", self.name) from None
                 if chunk is not None and chunk[:2] != b"\x1f\x8b":
-                    self._head = chunk
-                    return chunk
+                    self._head = chunk[len(BOM):] if chunk.startswith(BOM) else chunk
+                    return self._head
             with self.open() as fh:
                 try:
                     self._head = fh.read(HEAD_BYTES)
@@ -114,6 +114,19 @@ class Source:
             except READ_ERRORS as exc:
                 raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
                                  self.name) from None
+
+
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark: some Windows tools start every file with it
+
+
+def skip_bom(fh: IO[bytes]) -> IO[bytes]:
+    """``fh`` positioned after a leading UTF-8 byte-order mark, if it has one."""
+    try:
+        if fh.read(len(BOM)) != BOM:
+            fh.seek(0)
+    except READ_ERRORS:
+        fh.seek(0)  # a damaged archive: the caller's read reports it
+    return fh
 
 
 @dataclass

@@ -96,7 +96,7 @@ import orjson
 
 from agentcost.errors import InputError
 from agentcost.ingest import usage as U
-from agentcost.ingest.base import HEAD_BYTES, READ_ERRORS, IngestContext, Source
+from agentcost.ingest.base import HEAD_BYTES, READ_ERRORS, IngestContext, Source, skip_bom
 from agentcost.ingest.common import args_hash
 from agentcost.perf import no_gc
 from agentcost.steps import MAX_NS, MAX_TOKENS_PER_CALL, check_tokens, to_utc_ns
@@ -649,7 +649,7 @@ def _open(source: Source) -> IO[bytes]:
             return source.open()  # raises the usual InputError
         if fh.read(2) != b"\x1f\x8b":
             fh.seek(0)
-            return fh
+            return skip_bom(fh)
         fh.close()
     return source.open()  # gzip or stdin
 
