@@ -165,6 +165,9 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
     w["_priced"] = (is_llm & cost.notna()).astype("int64")
     w["_unpriced"] = (is_llm & cost.isna() & (w["input_tokens"].notna()
                                                | w["output_tokens"].notna())).astype("int64")
+    # usage with one side missing (input or output tokens): priced on the part reported
+    w["_partial"] = (is_llm & (w["input_tokens"].isna() ^ w["output_tokens"].isna())
+                     ).astype("int64")
     w["_no_usage"] = (is_llm & w["input_tokens"].isna() & w["output_tokens"].isna()
                       & (w["cost_source"] != "failed-call").fillna(True)).astype("int64")
     w["_cr_unknown"] = (is_llm & w["cache_read_tokens"].isna()
@@ -192,6 +195,7 @@ def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
         unpriced_steps=("_unpriced", "sum"),
         _priced=("_priced", "sum"),
         no_usage_steps=("_no_usage", "sum"),
+        partial_usage_steps=("_partial", "sum"),
         cache_read_unknown_steps=("_cr_unknown", "sum"),
         _start=("started_at", "min"),
         _end=("ended_at", "max"),
@@ -215,7 +219,9 @@ def _metrics_row(r: Any) -> dict[str, Any]:
         "tool_calls": int(r["tool_calls"]),
         **{c: None if no_cache and c in CACHE_SUMS else int(r[c]) for c in TOKEN_SUMS},
         "cost_usd": _f(r["cost_usd"], 8) if (r["_priced"] or not r["unpriced_steps"]) else None,
-        "cost_is_lower_bound": bool(r["unpriced_steps"] or r["no_usage_steps"]),
+        "cost_is_lower_bound": bool(r["unpriced_steps"] or r["no_usage_steps"]
+                                    or r["partial_usage_steps"]),
+        "partial_usage_steps": int(r["partial_usage_steps"]),
         "unpriced_steps": int(r["unpriced_steps"]),
         "no_usage_steps": int(r["no_usage_steps"]),
         "cache_read_unknown_steps": int(r["cache_read_unknown_steps"]),
@@ -419,6 +425,7 @@ def _empty_row() -> Any:
     d: dict[str, Any] = {c: 0 for c in TOKEN_SUMS}
     d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
              cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, _wait_ms=0.0, unpriced_steps=0, _priced=0, no_usage_steps=0,
+             partial_usage_steps=0,
              cache_read_unknown_steps=0, _start=pd.NaT, _end=pd.NaT)
     return pd.Series(d)
 
@@ -469,6 +476,11 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
                    "else add it under prices: in agentcost.yaml")
     if p.no_usage_steps:
         out.append(f"{p.no_usage_steps} llm steps carry no token usage: their cost is unknown")
+    partial = int(totals.get("partial_usage_steps") or 0)
+    if partial:
+        out.append(f"{partial} llm steps report only part of their usage (input or output "
+                   "tokens missing): their cost counts only the part reported, the total is a "
+                   "lower bound")
     if p.default_model_steps:
         out.append(f"{p.default_model_steps} llm steps name no model: priced as "
                    f"{p.default_model} (default_model)")

@@ -50,3 +50,18 @@ def test_a_folder_with_some_traces_lists_the_rest(run: Any, tmp_path: Path) -> N
     doc = json.loads(run("analyze", str(tmp_path), "--format", "json").stdout)
     assert doc["totals"]["llm_calls"] == 4
     assert any("notes.json" in n for n in doc["ingest"]["notes"])
+
+
+def test_null_input_tokens_make_the_total_a_lower_bound(run: Any, tmp_path: Path) -> None:
+    """A `null` token count is unknown, not 0: a step with output but no input count is priced
+    on its output only, and the total says it is a lower bound."""
+    row = {"task_id": "t", "kind": "llm", "model": "claude-sonnet-4-6", "provider": "anthropic",
+           "started_at": "2026-11-02T09:00:00Z", "input_tokens": None, "output_tokens": 1000}
+    p = tmp_path / "partial.jsonl"
+    p.write_text(json.dumps(row) + "\n")
+    doc = json.loads(run("analyze", str(p), "--format", "json").stdout)
+    t = doc["totals"]
+    assert t["partial_usage_steps"] == 1 and t["cost_is_lower_bound"] is True
+    assert t["cost_usd"] == 0.015  # 1,000 output tokens at $15/M; the input is not known
+    assert any("only part of their usage" in w for w in doc["warnings"])
+    assert "≥$0.0150" in run("analyze", str(p)).stdout
