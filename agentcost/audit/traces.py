@@ -52,6 +52,8 @@ from typing import TYPE_CHECKING, Any
 
 from agentcost.audit.findings import Finding
 from agentcost.audit.usage_misses import (
+    TOL_MIN,
+    TOL_SHARE,
     UsageMiss,
     find_usage_misses,
     price_loss,
@@ -65,8 +67,6 @@ if TYPE_CHECKING:
     from agentcost.config import Config
     from agentcost.table import StepTable
 
-TOL_SHARE = 0.03
-TOL_MIN = 32
 EXCERPT = 40
 
 

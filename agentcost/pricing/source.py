@@ -20,6 +20,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "agentcost"
 
 
+@lru_cache(maxsize=1)
 def bundled_fingerprint() -> str | None:
     from importlib.util import find_spec
 
@@ -169,7 +171,7 @@ def update(url: str | None = None, timeout: float = 30.0) -> PriceSource:
                          url) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise InputError(f"cannot fetch the price data: {exc}", url) from None
-    parse(raw, url)
+    providers = parse(raw, url)
     d = cache_dir()
     d.mkdir(parents=True, exist_ok=True)
     meta = {"url": url, "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -180,4 +182,4 @@ def update(url: str | None = None, timeout: float = 30.0) -> PriceSource:
             fh.write(data)
         os.replace(tmp, d / name)
     return PriceSource("cache", meta["sha256"][:16], str(d / CACHE_FILE), url,
-                       meta["fetched_at"], len(parse(raw, url)))
+                       meta["fetched_at"], len(providers))
