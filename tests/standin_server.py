@@ -57,6 +57,14 @@ SCRIPT: tuple[Turn, ...] = (
 )
 
 
+def _is_judge(body: dict[str, Any]) -> bool:
+    system = body.get("system")
+    if system is None:
+        msgs = body.get("messages") or []
+        system = msgs[0].get("content") if msgs and msgs[0].get("role") == "system" else ""
+    return isinstance(system, str) and system.startswith("You are agentcost's answer judge")
+
+
 def words(obj: Any) -> int:
     """Whitespace-separated words of every string in ``obj`` (keys excluded)."""
     if isinstance(obj, str):
@@ -100,7 +108,12 @@ class Standin:
     def openai_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def turn_for(self, model: str, k: int) -> tuple[Turn, int]:
+    judge_agrees: bool = True  # the verdict a judge request (system: agentcost's rubric) gets
+
+    def turn_for(self, model: str, k: int, body: dict[str, Any] | None = None) -> tuple[Turn, int]:
+        if body is not None and _is_judge(body):
+            verdict = json.dumps({"agree": self.judge_agrees, "reason": "stand-in verdict"})
+            return Turn(None, None, verdict), 0
         k = min(k, len(self.script) - 1)
         for needle, turns in self.variants.items():
             if needle in model and k in turns:
@@ -190,7 +203,7 @@ def _tool_id(prefix: str, k: int) -> str:
 
 def anthropic_message(body: dict[str, Any], st: Standin) -> tuple[dict[str, Any], list[str]]:
     model = str(body.get("model"))
-    turn, k = st.turn_for(model, _k_anthropic(body))
+    turn, k = st.turn_for(model, _k_anthropic(body), body)
     content: list[dict[str, Any]] = []
     if turn.text:
         content.append({"type": "text", "text": turn.text})
@@ -294,7 +307,7 @@ def anthropic_events(msg: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
 
 def chat_completion(body: dict[str, Any], st: Standin) -> dict[str, Any]:
     model = str(body.get("model"))
-    turn, k = st.turn_for(model, _k_chat(body))
+    turn, k = st.turn_for(model, _k_chat(body), body)
     message: dict[str, Any] = {
         "role": "assistant",
         "content": turn.text or None,

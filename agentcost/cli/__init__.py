@@ -22,6 +22,7 @@ from agentcost.cli import (
     check,
     prices,
     record,
+    replay,
     report,
     rules,
     schema,
@@ -63,6 +64,7 @@ app.command("check", help=check.HELP)(check.check)
 app.command("report", help=report.HELP)(report.report)
 app.command("schema")(schema.schema)
 app.command("record", help=record.HELP)(record.record)
+app.command("replay", help=replay.HELP)(replay.replay)
 app.add_typer(prices.app, name="prices")
 
 
