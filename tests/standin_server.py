@@ -235,74 +235,43 @@ def _served(model: str) -> str:
     return model if model[-8:].isdigit() else f"{model}-20260101"
 
 
+def _ev(etype: str, /, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """An SSE event whose data names its own type (both providers do)."""
+    return etype, {"type": etype, **fields}
+
+
+def _anthropic_block_events(i: int, block: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    if block["type"] == "text":
+        yield _ev("content_block_start", index=i, content_block={"type": "text", "text": ""})
+        text = block["text"]
+        for j in range(0, len(text), 12):
+            delta = {"type": "text_delta", "text": text[j : j + 12]}
+            yield _ev("content_block_delta", index=i, delta=delta)
+    else:
+        yield _ev("content_block_start", index=i, content_block={**block, "input": {}})
+        raw = json.dumps(block["input"])
+        for j in range(0, len(raw), 7):
+            delta = {"type": "input_json_delta", "partial_json": raw[j : j + 7]}
+            yield _ev("content_block_delta", index=i, delta=delta)
+    yield _ev("content_block_stop", index=i)
+
+
 def anthropic_events(msg: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     u = msg["usage"]
-    start_usage = {**u, "output_tokens": 1}
-    yield (
-        "message_start",
-        {
-            "type": "message_start",
-            "message": {**msg, "content": [], "stop_reason": None, "usage": start_usage},
-        },
-    )
+    start = {**msg, "content": [], "stop_reason": None, "usage": {**u, "output_tokens": 1}}
+    yield _ev("message_start", message=start)
     for i, block in enumerate(msg["content"]):
-        if block["type"] == "text":
-            yield (
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": i,
-                    "content_block": {"type": "text", "text": ""},
-                },
-            )
-            text = block["text"]
-            for j in range(0, len(text), 12):
-                yield (
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": i,
-                        "delta": {"type": "text_delta", "text": text[j : j + 12]},
-                    },
-                )
-        else:
-            yield (
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": i,
-                    "content_block": {**block, "input": {}},
-                },
-            )
-            raw = json.dumps(block["input"])
-            for j in range(0, len(raw), 7):
-                yield (
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": i,
-                        "delta": {"type": "input_json_delta", "partial_json": raw[j : j + 7]},
-                    },
-                )
-        yield "content_block_stop", {"type": "content_block_stop", "index": i}
-    delta_usage = {
-        k: u[k]
-        for k in (
-            "input_tokens",
-            "cache_creation_input_tokens",
-            "cache_read_input_tokens",
-            "output_tokens",
-        )
-    }
-    yield (
-        "message_delta",
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
-            "usage": delta_usage,
-        },
+        yield from _anthropic_block_events(i, block)
+    # message_delta's usage is cumulative: every prompt-side count again, the final output
+    keys = (
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens",
     )
-    yield "message_stop", {"type": "message_stop"}
+    delta = {"stop_reason": msg["stop_reason"], "stop_sequence": None}
+    yield _ev("message_delta", delta=delta, usage={k: u[k] for k in keys})
+    yield _ev("message_stop")
 
 
 def chat_completion(body: dict[str, Any], st: Standin) -> dict[str, Any]:
@@ -437,133 +406,55 @@ def response_object(body: dict[str, Any], st: Standin) -> dict[str, Any]:
 
 def response_events(done: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     seq = iter(range(10_000))
+
+    def ev(etype: str, /, **fields: Any) -> tuple[str, dict[str, Any]]:
+        return _ev(etype, sequence_number=next(seq), **fields)
+
     pending = {**done, "status": "in_progress", "output": [], "usage": None}
-    yield (
-        "response.created",
-        {"type": "response.created", "sequence_number": next(seq), "response": pending},
-    )
-    yield (
-        "response.in_progress",
-        {"type": "response.in_progress", "sequence_number": next(seq), "response": pending},
-    )
+    yield ev("response.created", response=pending)
+    yield ev("response.in_progress", response=pending)
     for i, item in enumerate(done["output"]):
         if item["type"] == "message":
-            yield from _response_message_events(item, i, seq)
-        else:
-            yield (
-                "response.output_item.added",
-                {
-                    "type": "response.output_item.added",
-                    "sequence_number": next(seq),
-                    "output_index": i,
-                    "item": {**item, "arguments": "", "status": "in_progress"},
-                },
+            yield from _response_message_events(item, i, ev)
+            continue
+        added = {**item, "arguments": "", "status": "in_progress"}
+        yield ev("response.output_item.added", output_index=i, item=added)
+        args = item["arguments"]
+        for j in range(0, len(args), 7):
+            yield ev(
+                "response.function_call_arguments.delta",
+                item_id=item["id"],
+                output_index=i,
+                delta=args[j : j + 7],
             )
-            args = item["arguments"]
-            for j in range(0, len(args), 7):
-                yield (
-                    "response.function_call_arguments.delta",
-                    {
-                        "type": "response.function_call_arguments.delta",
-                        "item_id": item["id"],
-                        "output_index": i,
-                        "sequence_number": next(seq),
-                        "delta": args[j : j + 7],
-                    },
-                )
-            yield (
-                "response.function_call_arguments.done",
-                {
-                    "type": "response.function_call_arguments.done",
-                    "item_id": item["id"],
-                    "name": item["name"],
-                    "output_index": i,
-                    "sequence_number": next(seq),
-                    "arguments": args,
-                },
-            )
-            yield (
-                "response.output_item.done",
-                {
-                    "type": "response.output_item.done",
-                    "sequence_number": next(seq),
-                    "output_index": i,
-                    "item": item,
-                },
-            )
-    yield (
-        "response.completed",
-        {"type": "response.completed", "sequence_number": next(seq), "response": done},
-    )
+        yield ev(
+            "response.function_call_arguments.done",
+            item_id=item["id"],
+            name=item["name"],
+            output_index=i,
+            arguments=args,
+        )
+        yield ev("response.output_item.done", output_index=i, item=item)
+    yield ev("response.completed", response=done)
 
 
 def _response_message_events(
-    item: dict[str, Any], i: int, seq: Iterator[int]
+    item: dict[str, Any], i: int, ev: Any
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     text = item["content"][0]["text"]
     part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-    common = {"item_id": item["id"], "output_index": i}
-    yield (
+    at = {"item_id": item["id"], "output_index": i, "content_index": 0}
+    yield ev(
         "response.output_item.added",
-        {
-            "type": "response.output_item.added",
-            "sequence_number": next(seq),
-            "output_index": i,
-            "item": {**item, "content": [], "status": "in_progress"},
-        },
+        output_index=i,
+        item={**item, "content": [], "status": "in_progress"},
     )
-    yield (
-        "response.content_part.added",
-        {
-            "type": "response.content_part.added",
-            **common,
-            "content_index": 0,
-            "sequence_number": next(seq),
-            "part": part,
-        },
-    )
+    yield ev("response.content_part.added", **at, part=part)
     for j in range(0, len(text), 12):
-        yield (
-            "response.output_text.delta",
-            {
-                "type": "response.output_text.delta",
-                **common,
-                "content_index": 0,
-                "sequence_number": next(seq),
-                "delta": text[j : j + 12],
-                "logprobs": [],
-            },
-        )
-    yield (
-        "response.output_text.done",
-        {
-            "type": "response.output_text.done",
-            **common,
-            "content_index": 0,
-            "sequence_number": next(seq),
-            "text": text,
-            "logprobs": [],
-        },
-    )
-    yield (
-        "response.content_part.done",
-        {
-            "type": "response.content_part.done",
-            **common,
-            "content_index": 0,
-            "sequence_number": next(seq),
-            "part": {**part, "text": text},
-        },
-    )
-    yield (
-        "response.output_item.done",
-        {
-            "type": "response.output_item.done",
-            "sequence_number": next(seq),
-            "output_index": i,
-            "item": item,
-        },
-    )
+        yield ev("response.output_text.delta", **at, delta=text[j : j + 12], logprobs=[])
+    yield ev("response.output_text.done", **at, text=text, logprobs=[])
+    yield ev("response.content_part.done", **at, part={**part, "text": text})
+    yield ev("response.output_item.done", output_index=i, item=item)
 
 
 # -- the HTTP handler ---------------------------------------------------------------------------

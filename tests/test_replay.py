@@ -233,6 +233,21 @@ def test_the_ceiling_stops_a_replay_that_costs_more_than_estimated(
     assert len(standin.model_calls()) == rep["sample"]["sent"]
 
 
+def test_an_unpriced_candidate_costs_unknown_not_zero(standin: Standin, recording: Path,
+                                                      tmp_path: Path, run: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "replay.json"
+    res = replay(run, standin, str(recording), "--model", "acme-llm-7", "--sample", "3",
+                 "--yes", "-o", str(out), monkeypatch=monkeypatch)
+    assert res.exit_code == 0, res.output
+    rep = json.loads(out.read_text())
+    assert rep["sample"]["sent"] == 3
+    assert rep["cost"]["estimate_usd"] is None and rep["cost"]["actual_usd"] is None
+    assert rep["cost"]["recorded_usd"] > 0  # the recorded model has a price
+    assert any("no price for acme-llm-7" in n for n in rep["notes"])
+    assert "cost unknown (no price)" in res.stderr
+
+
 def test_confirmation_on_a_terminal(standin: Standin, recording: Path, tmp_path: Path) -> None:
     import pty
 

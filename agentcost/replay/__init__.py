@@ -217,6 +217,11 @@ def run_replay(plan: ReplayPlan, sender: Sender | None = None) -> ReplayReport:
     try:
         for i, (c, est) in enumerate(zip(plan.chosen, plan.estimates, strict=True)):
             mc = plan.options.max_cost
+            if mc is not None and rep.cost_unknown:
+                rep.not_sent = len(plan.chosen) - i
+                rep.notes.append(f"stopped before call {i + 1} of {len(plan.chosen)}: a cost "
+                                 "is unknown, so --max-cost cannot be checked")
+                break
             if mc is not None and rep.spent + (est or 0.0) > mc:
                 rep.not_sent = len(plan.chosen) - i
                 rep.notes.append(
@@ -257,7 +262,7 @@ def _replay_one(
     tokens = canonical_tokens(line.get("usage"), provider)
     rates = _rates(opts.model, provider, _hour_now(), plan.config)
     cost = call_cost(rates, tokens) if rates is not None and line.get("usage") else None
-    rep.spent += cost or 0.0
+    rep.add_cost(cost, f"{opts.model}: no price or no usage for a replayed call")
     answer = line.get("answer") or {}
     judge = _judge(c, answer, plan, snd, task, rep) if opts.judge and c.role != "routing" else None
     v = compare(c.answer, c.stop_reason, answer, line.get("stop_reason"), opts.threshold, judge)
@@ -344,10 +349,9 @@ def _judge(
     sent = snd.send(api, body, f"{task}-judge")
     line = sent.line or {}
     rates = _rates(judge, provider, _hour_now(), plan.config)
-    if rates is not None and line.get("usage"):
-        cost = call_cost(rates, canonical_tokens(line["usage"], provider))
-        rep.judge_spent += cost
-        rep.spent += cost
+    jcost = (call_cost(rates, canonical_tokens(line["usage"], provider))
+             if rates is not None and line.get("usage") else None)
+    rep.add_cost(jcost, f"judge {judge}: no price or no usage for a judge call", judge=True)
     text = str((line.get("answer") or {}).get("text") or "")
     try:
         verdict = json.loads(text[text.index("{") : text.rindex("}") + 1])
@@ -365,11 +369,23 @@ def _judge(
 class ReplayReport:
     plan: ReplayPlan
     calls: list[dict[str, Any]] = field(default_factory=list)
-    spent: float = 0.0
+    spent: float = 0.0  # known costs only; see cost_unknown
     judge_spent: float = 0.0
+    cost_unknown: bool = False  # a sent call's cost is unknown: the totals are None
     judge_unreadable: int = 0
     not_sent: int = 0
     notes: list[str] = field(default_factory=list)
+
+    def add_cost(self, cost: float | None, why: str, judge: bool = False) -> None:
+        """Count a sent call's cost; an unknown one makes the totals unknown (never $0)."""
+        if cost is None:
+            self.cost_unknown = True
+            if why not in self.notes:
+                self.notes.append(why)
+            return
+        self.spent += cost
+        if judge:
+            self.judge_spent += cost
 
     def _by_role(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -440,11 +456,11 @@ class ReplayReport:
             },
             "cost": {
                 "estimate_usd": _r(p.estimate_usd),
-                "actual_usd": _r(self.spent),
-                "judge_usd": _r(self.judge_spent) if opts.judge else None,
+                "actual_usd": None if self.cost_unknown else _r(self.spent),
+                "judge_usd": _r(self.judge_spent) if opts.judge and not self.cost_unknown
+                else None,
                 "recorded_usd": _r(recorded_cost),
-                "estimate_basis": "recorded input tokens at the candidate's uncached "
-                "price + recorded output tokens at its output price",
+                "estimate_basis": self._estimate_basis(),
             },
             "latency": {
                 "duration_p50_ms": p50("duration_ms", ok),
@@ -460,6 +476,16 @@ class ReplayReport:
             "notes": [*p.notes, *self.notes],
             "calls": self.calls,
         }
+
+    def _estimate_basis(self) -> str:
+        opts = self.plan.options
+        text = (f"{len(self.plan.chosen)} calls: recorded input tokens at {opts.model}'s "
+                "uncached input price (caches are per model) + recorded output tokens at its "
+                "output price, at today's prices")
+        if opts.judge:
+            n = sum(1 for c in self.plan.chosen if c.role != "routing")
+            text += f"; {n} judge calls on {opts.judge} at 2,000 input + 100 output tokens each"
+        return text
 
     def criteria(self) -> list[str]:
         opts = self.plan.options
