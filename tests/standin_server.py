@@ -99,6 +99,8 @@ class Standin:
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    batch_polls_before_end: int = 1  # retrieve answers "in_progress" this many times first
 
     @property
     def anthropic_url(self) -> str:
@@ -495,7 +497,49 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(400, {"error": {"message": "bad json"}})
         self._route(self.path.split("?")[0], body)
 
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        """Anthropic Message Batches: retrieve a batch, and its results as JSONL."""
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if parts[:3] != ["v1", "messages", "batches"] or len(parts) < 4:
+            return self._json(404, {"error": {"message": f"no route {self.path}"}})
+        with self.st.lock:
+            batch = self.st.batches.get(parts[3])
+        if batch is None:
+            return self._json(
+                404,
+                {"type": "error", "error": {"type": "not_found_error", "message": "no such batch"}},
+            )
+        if len(parts) == 5 and parts[4] == "results":
+            data = "".join(json.dumps(r) + "\n" for r in batch["results"]).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/binary")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return None
+        with self.st.lock:
+            batch["polls"] += 1
+            ended = batch["polls"] > self.st.batch_polls_before_end
+        self._json(200, _batch_object(batch, self.st, ended))
+
+    def _batch_create(self, body: dict[str, Any]) -> None:
+        bid = f"msgbatch_{uuid.uuid4().hex[:20]}"
+        results = []
+        for req in body.get("requests") or []:
+            msg, _ = anthropic_message(req["params"], self.st)
+            msg["usage"]["service_tier"] = "batch"
+            self._log("messages", req["params"], False, msg["usage"], msg)
+            results.append(
+                {"custom_id": req["custom_id"], "result": {"type": "succeeded", "message": msg}}
+            )
+        batch = {"id": bid, "results": results, "polls": 0, "created": time.time()}
+        with self.st.lock:
+            self.st.batches[bid] = batch
+        self._json(200, _batch_object(batch, self.st, False))
+
     def _route(self, path: str, body: dict[str, Any]) -> None:
+        if path == "/v1/messages/batches":
+            return self._batch_create(body)
         if path == "/v1/messages/count_tokens":
             self._log("count_tokens", body, False, None)
             return self._json(200, {"input_tokens": count_tokens(body)})
@@ -574,6 +618,33 @@ class Handler(BaseHTTPRequestHandler):
         if done_marker:
             self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
+
+
+def _batch_object(batch: dict[str, Any], st: Standin, ended: bool) -> dict[str, Any]:
+    def iso(t: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+    n = len(batch["results"])
+    return {
+        "id": batch["id"],
+        "type": "message_batch",
+        "created_at": iso(batch["created"]),
+        "expires_at": iso(batch["created"] + 86400),
+        "archived_at": None,
+        "cancel_initiated_at": None,
+        "ended_at": iso(time.time()) if ended else None,
+        "processing_status": "ended" if ended else "in_progress",
+        "request_counts": {
+            "processing": 0 if ended else n,
+            "succeeded": n if ended else 0,
+            "errored": 0,
+            "canceled": 0,
+            "expired": 0,
+        },
+        "results_url": (
+            f"{st.anthropic_url}/v1/messages/batches/{batch['id']}/results" if ended else None
+        ),
+    }
 
 
 class StandinServer:

@@ -233,12 +233,23 @@ def test_the_ceiling_stops_a_replay_that_costs_more_than_estimated(
     assert len(standin.model_calls()) == rep["sample"]["sent"]
 
 
-def test_an_unpriced_candidate_costs_unknown_not_zero(standin: Standin, recording: Path,
-                                                      tmp_path: Path, run: Any,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unpriced_candidate_costs_unknown_not_zero(
+    standin: Standin, recording: Path, tmp_path: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "replay.json"
-    res = replay(run, standin, str(recording), "--model", "acme-llm-7", "--sample", "3",
-                 "--yes", "-o", str(out), monkeypatch=monkeypatch)
+    res = replay(
+        run,
+        standin,
+        str(recording),
+        "--model",
+        "acme-llm-7",
+        "--sample",
+        "3",
+        "--yes",
+        "-o",
+        str(out),
+        monkeypatch=monkeypatch,
+    )
     assert res.exit_code == 0, res.output
     rep = json.loads(out.read_text())
     assert rep["sample"]["sent"] == 3
@@ -419,3 +430,39 @@ def test_simulate_escalation_from_uses_the_measured_rate(
     assert res.exit_code == 2 and "not an agentcost replay report" in res.stderr
     res = run("simulate", str(recording), "--escalation-from", str(out))
     assert res.exit_code == 2 and "only meaningful with --cascade" in res.stderr
+
+
+def test_batch_replay_through_message_batches(
+    standin: Standin, recording: Path, tmp_path: Path, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentcost.replay import ReplayOptions, plan_replay, run_replay
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-replay")
+    standin.variants = HAIKU_DIFFERS
+    standin.batch_polls_before_end = 2
+    opts = ReplayOptions(
+        "claude-haiku-4-5",
+        sample=6,
+        seed=2,
+        base_url=standin.anthropic_url,
+        batch=True,
+        batch_poll_s=0.01,
+    )
+    batch_plan = plan_replay(recording, opts)
+    plain_plan = plan_replay(recording, ReplayOptions("claude-haiku-4-5", sample=6, seed=2))
+    assert batch_plan.estimate_usd == pytest.approx(plain_plan.estimate_usd / 2)  # batch: half
+    rep = run_replay(batch_plan).to_dict()
+    assert len(standin.batches) == 1 and len(standin.model_calls()) == 6
+    batch = next(iter(standin.batches.values()))
+    assert batch["polls"] == 4  # 2 in progress, 1 ended, and the one results() makes
+    calls = rep["calls"]
+    assert [c["usage"] for c in calls] == [s["usage"] for s in standin.model_calls()]
+    assert all(c["usage"]["service_tier"] == "batch" and c["duration_ms"] is None for c in calls)
+    assert not any(s["request"].get("stream") for s in standin.model_calls())
+    assert rep["escalation"]["disagree"] == sum(not c["agree"] for c in calls) > 0
+    assert any(n.startswith("--batch: 6 requests sent as one Message Batch") for n in rep["notes"])
+    chat = tmp_path / "chat.jsonl"
+    with record.to(chat):
+        agent_loops.run(standin.port, "chat", "sync")
+    res = run("replay", str(chat), "--model", "gpt-5-mini", "--batch", "--yes")
+    assert res.exit_code == 2 and "--batch: replay sends batches through Anthropic" in res.stderr

@@ -60,6 +60,14 @@ def replay(
             "--judge", help="Also ask this model whether text answers agree (stated rubric)."
         ),
     ] = None,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Send the sample as one Anthropic Message Batch, at batch prices "
+            "(results can take up to 24 h).",
+        ),
+    ] = False,
     similarity: Annotated[
         float,
         typer.Option(
@@ -91,6 +99,7 @@ def replay(
             base_url=base_url,
             judge=judge,
             threshold=similarity,
+            batch=batch,
         )
         plan = plan_replay(recording, opts, cfgmod.load(config))
         _confirm(plan.summary(), yes)

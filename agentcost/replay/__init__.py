@@ -41,6 +41,7 @@ from agentcost.replay.recording import (
 from agentcost.replay.send import PROVIDER_OF_API, Sender, check_keys, replay_body
 
 SCHEMA_VERSION = 1
+PROVIDER_NAME = {"anthropic": "Anthropic", "openai": "OpenAI"}
 JUDGE_RUBRIC = (
     "You are agentcost's answer judge. You get a request's last user turn, a REFERENCE answer "
     "(from the production model) and a CANDIDATE answer (from another model). Decide whether "
@@ -64,6 +65,9 @@ class ReplayOptions:
     base_url: str | None = None
     judge: str | None = None
     threshold: float = 0.8
+    batch: bool = False  # one Anthropic Message Batch, at batch prices
+    batch_poll_s: float = 30.0
+    batch_timeout_s: float = 24 * 3600.0
 
 
 @dataclass
@@ -95,10 +99,13 @@ def _hour_now() -> str:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0).isoformat()
 
 
-def _rates(model: str, provider: str | None, hour: str | None, config: Any = None) -> Any:
+def rates_for(
+    model: str, provider: str | None, hour: str | None, config: Any = None, tier: str | None = None
+) -> Any:
+    """The model's :class:`~agentcost.pricing.Rates` at ``hour`` (None: no price)."""
     from agentcost.pricing import Pricer
 
-    return Pricer(config).rates(model, provider, None, hour)
+    return Pricer(config).rates(model, provider, tier, hour)
 
 
 def _estimate(c: RecordedCall, rates: Any) -> float | None:
@@ -120,7 +127,7 @@ def _candidate_provider(model: str, calls: list[RecordedCall]) -> str:
     want = {PROVIDER_OF_API[a] for a in apis}
     if rule is not None and rule.provider in ("anthropic", "openai") and want != {rule.provider}:
         raise InputError(
-            f"--model {model} is a {rule.provider} model but the sample holds "
+            f"--model {model} is an {PROVIDER_NAME[rule.provider]} model but the sample holds "
             f"{', '.join(apis)} calls: replay re-sends a request in its own API, "
             "so the candidate must speak it (choose --steps or a recording of "
             "one provider)"
@@ -153,14 +160,19 @@ def plan_replay(path: str | Path, opts: ReplayOptions, config: Any = None) -> Re
     idx = sorted(rng.sample(range(len(eligible)), min(opts.sample, len(eligible))))
     chosen = [eligible[i] for i in idx]
     provider = _candidate_provider(opts.model, chosen)
-    rates = _rates(opts.model, provider, _hour_now(), config)
+    if opts.batch and provider != "anthropic":
+        raise InputError(
+            "--batch: replay sends batches through Anthropic's Message Batches "
+            "only (OpenAI's Batch API is not supported yet)"
+        )
+    rates = rates_for(opts.model, provider, _hour_now(), config, "batch" if opts.batch else None)
     estimates = [_estimate(c, rates) for c in chosen]
     notes = []
     total = None if rates is None else sum(e or 0.0 for e in estimates)
     if rates is None:
         notes.append(f"no price for {opts.model} in the price data: cost unknown")
     if opts.judge:
-        jrates = _rates(opts.judge, None, _hour_now(), config)
+        jrates = rates_for(opts.judge, None, _hour_now(), config)
         n_text = sum(1 for c in chosen if c.role not in ("routing",))
         if jrates is None:
             total = None
@@ -215,12 +227,19 @@ def run_replay(plan: ReplayPlan, sender: Sender | None = None) -> ReplayReport:
     snd = sender or Sender(plan.options.base_url)
     rep = ReplayReport(plan)
     try:
+        if plan.options.batch:
+            from agentcost.replay.batch import run_batch
+
+            run_batch(plan, rep, snd)
+            return rep
         for i, (c, est) in enumerate(zip(plan.chosen, plan.estimates, strict=True)):
             mc = plan.options.max_cost
             if mc is not None and rep.cost_unknown:
                 rep.not_sent = len(plan.chosen) - i
-                rep.notes.append(f"stopped before call {i + 1} of {len(plan.chosen)}: a cost "
-                                 "is unknown, so --max-cost cannot be checked")
+                rep.notes.append(
+                    f"stopped before call {i + 1} of {len(plan.chosen)}: a cost "
+                    "is unknown, so --max-cost cannot be checked"
+                )
                 break
             if mc is not None and rep.spent + (est or 0.0) > mc:
                 rep.not_sent = len(plan.chosen) - i
@@ -239,11 +258,27 @@ def run_replay(plan: ReplayPlan, sender: Sender | None = None) -> ReplayReport:
 def _replay_one(
     c: RecordedCall, plan: ReplayPlan, snd: Sender, task: str, rep: ReplayReport
 ) -> dict[str, Any]:
+    sent = snd.send(c.api, replay_body(c.request, c.api, plan.options.model), task)
+    return measure(c, sent.line, sent.attempts, sent.error, plan, snd, task, rep)
+
+
+def measure(
+    c: RecordedCall,
+    line: dict[str, Any] | None,
+    attempts: int,
+    error: str | None,
+    plan: ReplayPlan,
+    snd: Sender,
+    task: str,
+    rep: ReplayReport,
+    tier: str | None = None,
+) -> dict[str, Any]:
+    """The report row of one replayed call from its recorder line (``tier``: the price tier
+    it was sent at, e.g. batch)."""
     from agentcost.pricing import call_cost
 
     opts = plan.options
-    sent = snd.send(c.api, replay_body(c.request, c.api, opts.model), task)
-    line = sent.line or {}
+    line = line or {}
     out: dict[str, Any] = {
         "line": c.line,
         "task_id": c.task_id,
@@ -252,15 +287,15 @@ def _replay_one(
         "recorded_model": c.model,
         "model": opts.model,
         "served_model": line.get("response_model"),
-        "attempts": sent.attempts,
-        "error": sent.error or (line.get("error") or {}).get("type"),
+        "attempts": attempts,
+        "error": error or (line.get("error") or {}).get("type"),
     }
     if out["error"] or not line:
         out["error"] = out["error"] or "no response"
         return out
     provider = PROVIDER_OF_API[c.api]
     tokens = canonical_tokens(line.get("usage"), provider)
-    rates = _rates(opts.model, provider, _hour_now(), plan.config)
+    rates = rates_for(opts.model, provider, _hour_now(), plan.config, tier)
     cost = call_cost(rates, tokens) if rates is not None and line.get("usage") else None
     rep.add_cost(cost, f"{opts.model}: no price or no usage for a replayed call")
     answer = line.get("answer") or {}
@@ -348,9 +383,12 @@ def _judge(
         )
     sent = snd.send(api, body, f"{task}-judge")
     line = sent.line or {}
-    rates = _rates(judge, provider, _hour_now(), plan.config)
-    jcost = (call_cost(rates, canonical_tokens(line["usage"], provider))
-             if rates is not None and line.get("usage") else None)
+    rates = rates_for(judge, provider, _hour_now(), plan.config)
+    jcost = (
+        call_cost(rates, canonical_tokens(line["usage"], provider))
+        if rates is not None and line.get("usage")
+        else None
+    )
     rep.add_cost(jcost, f"judge {judge}: no price or no usage for a judge call", judge=True)
     text = str((line.get("answer") or {}).get("text") or "")
     try:
@@ -457,8 +495,7 @@ class ReplayReport:
             "cost": {
                 "estimate_usd": _r(p.estimate_usd),
                 "actual_usd": None if self.cost_unknown else _r(self.spent),
-                "judge_usd": _r(self.judge_spent) if opts.judge and not self.cost_unknown
-                else None,
+                "judge_usd": _r(self.judge_spent) if opts.judge and not self.cost_unknown else None,
                 "recorded_usd": _r(recorded_cost),
                 "estimate_basis": self._estimate_basis(),
             },
@@ -479,9 +516,11 @@ class ReplayReport:
 
     def _estimate_basis(self) -> str:
         opts = self.plan.options
-        text = (f"{len(self.plan.chosen)} calls: recorded input tokens at {opts.model}'s "
-                "uncached input price (caches are per model) + recorded output tokens at its "
-                "output price, at today's prices")
+        text = (
+            f"{len(self.plan.chosen)} calls: recorded input tokens at {opts.model}'s "
+            "uncached input price (caches are per model) + recorded output tokens at its "
+            "output price, at today's prices"
+        )
         if opts.judge:
             n = sum(1 for c in self.plan.chosen if c.role != "routing")
             text += f"; {n} judge calls on {opts.judge} at 2,000 input + 100 output tokens each"
@@ -514,7 +553,7 @@ class ReplayReport:
             if c.line not in sent or not c.model:
                 continue
             hour = c.started_at[:13] + ":00:00+00:00" if c.started_at else None
-            rates = _rates(c.model, PROVIDER_OF_API[c.api], hour, self.plan.config)
+            rates = rates_for(c.model, PROVIDER_OF_API[c.api], hour, self.plan.config)
             if rates is None:
                 return None
             total += call_cost(rates, c.tokens)

@@ -117,3 +117,34 @@ class Sender:
         lines = [orjson.loads(x) for x in self._read.read().splitlines() if x.strip()]
         mine = [x for x in lines if x.get("task_id") == task]
         return Sent(mine[-1] if mine else None, len(mine), error)
+
+    def send_batch(
+        self, requests: dict[str, dict[str, Any]], poll_s: float, timeout_s: float
+    ) -> tuple[dict[str, dict[str, Any]], str]:
+        """Send Messages requests as one Message Batch and wait for it: ``(custom id → result
+        as a dict, final processing status)``. A batch still running at ``timeout_s`` is
+        cancelled; its results are then missing."""
+        import time
+
+        client = self._client("anthropic")
+        try:
+            batch = client.messages.batches.create(
+                requests=[{"custom_id": cid, "params": params} for cid, params in requests.items()]
+            )
+            deadline = time.monotonic() + timeout_s
+            while batch.processing_status != "ended":
+                if time.monotonic() > deadline:
+                    client.messages.batches.cancel(batch.id)
+                    return {}, "cancelled at the timeout"
+                time.sleep(poll_s)
+                batch = client.messages.batches.retrieve(batch.id)
+            results = {
+                r.custom_id: r.result.model_dump(mode="json", exclude_unset=True)
+                for r in client.messages.batches.results(batch.id)
+            }
+        except Exception as exc:  # the SDK's errors after its retries
+            raise InputError(
+                f"--batch: the Message Batch failed ({type(exc).__name__}: "
+                f"{getattr(exc, 'message', exc)})"
+            ) from None
+        return results, "ended"
