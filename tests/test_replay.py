@@ -144,6 +144,9 @@ def test_replay_measures_agreement_usage_and_cost(
     assert rep["cost"]["actual_usd"] == pytest.approx(want, rel=1e-9)
     assert rep["cost"]["estimate_usd"] > 0 and rep["cost"]["recorded_usd"] > 0
     assert "routing" in res.stdout and "escalation" in res.stdout
+    from agentcost import schemas
+
+    assert schemas.errors("replay", rep) == []
 
 
 def test_sampling_is_seeded(
@@ -383,6 +386,9 @@ def test_streamed_openai_calls_replay_with_ttft(
     rep = json.loads(res.stdout)
     assert rep["sample"]["sent"] == 4 and rep["agreement"]["overall"]["rate"] == 1.0
     assert all(c["ttft_ms"] is not None and c["usage"]["prompt_tokens"] for c in rep["calls"])
+    from agentcost import schemas
+
+    assert schemas.errors("replay", rep) == []
 
 
 def test_simulate_escalation_from_uses_the_measured_rate(

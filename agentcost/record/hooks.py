@@ -113,16 +113,13 @@ class _Call:
     """One HTTP attempt being recorded."""
 
     def __init__(self, rec: Recorder, api: str, request: Any) -> None:
-        import json
-
         self.rec, self.api = rec, api
         self.started_ns = time.time_ns()
         self.t0 = time.perf_counter()
         try:
-            body = json.loads(request.content)
+            self.raw: bytes | None = request.content  # parsed after the call, not before
         except Exception:
-            body = None
-        self.body = body if isinstance(body, dict) else None
+            self.raw = None
         h = request.headers
         try:
             self.attempt = int(h.get("x-stainless-retry-count") or 0)
@@ -135,11 +132,20 @@ class _Call:
         self.eof = False
         self.done = False
 
+    def body(self) -> dict[str, Any] | None:
+        import json
+
+        try:
+            body = json.loads(self.raw) if self.raw else None
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
     def info(self, ended: float, status: int | None, **kw: Any) -> CallInfo:
         return CallInfo(
             api=self.api,
             task_id=self.task_id,
-            body=self.body,
+            body=self.body(),
             started_ns=self.started_ns,
             ended_ns=self.started_ns + int((ended - self.t0) * 1e9),
             status=status,

@@ -481,7 +481,8 @@ class ReplayReport:
                 "max_cost": opts.max_cost,
                 "threshold": opts.threshold,
                 "judge": opts.judge,
-                "base_url": opts.base_url,
+                "base_url": _without_credentials(opts.base_url),
+                "batch": opts.batch,
             },
             "sample": {
                 "replayable": len(p.recording.calls),
@@ -558,6 +559,18 @@ class ReplayReport:
                 return None
             total += call_cost(rates, c.tokens)
         return total
+
+
+def _without_credentials(url: str | None) -> str | None:
+    """A gateway URL as it can be shown: no user:password, no query string."""
+    if not url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    u = urlsplit(url)
+    host = u.hostname or ""
+    netloc = host + (f":{u.port}" if u.port else "")
+    return urlunsplit((u.scheme, netloc, u.path, "", ""))
 
 
 def _r(v: float | None) -> float | None:
