@@ -362,3 +362,16 @@ def test_record_command_errors_are_one_line(tmp_path: Path) -> None:
         )
         assert proc.returncode == 2 and message in proc.stderr
         assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_a_recording_feeds_audit_and_simulate(standin: Standin, tmp_path: Path, run: Any) -> None:
+    out = tmp_path / "run.jsonl"
+    with record.to(out):
+        agent_loops.run(standin.port, "responses", "stream")
+    res = run("audit-prompt", str(out), "--format", "json")
+    assert res.exit_code == 0, res.output
+    traces = json.loads(res.stdout)["summary"]["traces"]
+    assert traces["llm_calls"] == 4 and traces["calls_with_segments"] == 4
+    res = run("simulate", str(out), "--cache", "auto", "--format", "json")
+    assumptions = json.loads(res.stdout)["scenarios"][0]["assumptions"]
+    assert "Prompt prefixes from the requests' segments (exact)." in assumptions
