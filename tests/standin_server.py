@@ -99,6 +99,7 @@ class Standin:
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    files: dict[str, bytes] = field(default_factory=dict)  # OpenAI Files: id -> content
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     batch_polls_before_end: int = 1  # retrieve answers "in_progress" this many times first
 
@@ -491,6 +492,8 @@ class Handler(BaseHTTPRequestHandler):
             failure = self.st.fail_next.pop(0) if self.st.fail_next else None
         if failure is not None:
             return self._json(failure[0], failure[1], {"retry-after-ms": "5"})
+        if self.path.split("?")[0] == "/v1/files":
+            return self._file_upload(raw)
         try:
             body = json.loads(raw)
         except ValueError:
@@ -500,6 +503,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         """Anthropic Message Batches: retrieve a batch, and its results as JSONL."""
         parts = self.path.split("?")[0].strip("/").split("/")
+        if parts[:2] in (["v1", "batches"], ["v1", "files"]):
+            return self._openai_get(parts)
         if parts[:3] != ["v1", "messages", "batches"] or len(parts) < 4:
             return self._json(404, {"error": {"message": f"no route {self.path}"}})
         with self.st.lock:
@@ -522,6 +527,98 @@ class Handler(BaseHTTPRequestHandler):
             ended = batch["polls"] > self.st.batch_polls_before_end
         self._json(200, _batch_object(batch, self.st, ended))
 
+    def _file_upload(self, raw: bytes) -> None:
+        """OpenAI Files: a multipart/form-data upload with ``purpose`` and ``file``."""
+        from email import policy
+        from email.parser import BytesParser
+
+        ctype = self.headers.get("content-type") or ""
+        msg = BytesParser(policy=policy.default).parsebytes(
+            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw
+        )
+        fields = {
+            p.get_param("name", header="content-disposition"): p.get_payload(decode=True)
+            for p in msg.iter_parts()
+        }
+        if fields.get("purpose") != b"batch" or not fields.get("file"):
+            return self._json(400, {"error": {"message": "purpose=batch and a file needed"}})
+        fid = f"file-{uuid.uuid4().hex[:20]}"
+        with self.st.lock:
+            self.st.files[fid] = fields["file"]
+        self._json(
+            200,
+            {
+                "id": fid,
+                "object": "file",
+                "bytes": len(fields["file"]),
+                "created_at": int(time.time()),
+                "filename": "batch.jsonl",
+                "purpose": "batch",
+                "status": "processed",
+            },
+        )
+
+    def _openai_batch_create(self, body: dict[str, Any]) -> None:
+        with self.st.lock:
+            data = self.st.files.get(str(body.get("input_file_id")))
+        if data is None:
+            return self._json(404, {"error": {"message": "no such file"}})
+        out = []
+        for raw in data.splitlines():
+            req = json.loads(raw)
+            api, answer = (
+                ("chat", chat_completion)
+                if req["url"] == "/v1/chat/completions"
+                else ("responses", response_object)
+            )
+            done = answer(req["body"], self.st)
+            done["service_tier"] = "batch"
+            self._log(api, req["body"], False, done["usage"], done)
+            out.append(
+                {
+                    "id": f"batch_req_{uuid.uuid4().hex[:12]}",
+                    "custom_id": req["custom_id"],
+                    "response": {"status_code": 200, "request_id": uuid.uuid4().hex, "body": done},
+                    "error": None,
+                }
+            )
+        fid = f"file-{uuid.uuid4().hex[:20]}"
+        bid = f"batch_{uuid.uuid4().hex[:20]}"
+        batch = {
+            "id": bid,
+            "endpoint": body.get("endpoint"),
+            "polls": 0,
+            "output": fid,
+            "input": body.get("input_file_id"),
+            "n": len(out),
+            "created": time.time(),
+        }
+        with self.st.lock:
+            self.st.files[fid] = "".join(json.dumps(o) + "\n" for o in out).encode()
+            self.st.batches[bid] = batch
+        self._json(200, _openai_batch_object(batch, False))
+
+    def _openai_get(self, parts: list[str]) -> None:
+        if parts[1] == "files" and len(parts) == 4 and parts[3] == "content":
+            with self.st.lock:
+                data = self.st.files.get(parts[2])
+            if data is None:
+                return self._json(404, {"error": {"message": "no such file"}})
+            self.send_response(200)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return None
+        with self.st.lock:
+            batch = self.st.batches.get(parts[2]) if len(parts) == 3 else None
+            if batch is not None:
+                batch["polls"] += 1
+                ended = batch["polls"] > self.st.batch_polls_before_end
+        if batch is None:
+            return self._json(404, {"error": {"message": "no such batch"}})
+        self._json(200, _openai_batch_object(batch, ended))
+
     def _batch_create(self, body: dict[str, Any]) -> None:
         bid = f"msgbatch_{uuid.uuid4().hex[:20]}"
         results = []
@@ -540,6 +637,8 @@ class Handler(BaseHTTPRequestHandler):
     def _route(self, path: str, body: dict[str, Any]) -> None:
         if path == "/v1/messages/batches":
             return self._batch_create(body)
+        if path == "/v1/batches":
+            return self._openai_batch_create(body)
         if path == "/v1/messages/count_tokens":
             self._log("count_tokens", body, False, None)
             return self._json(200, {"input_tokens": count_tokens(body)})
@@ -618,6 +717,23 @@ class Handler(BaseHTTPRequestHandler):
         if done_marker:
             self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
+
+
+def _openai_batch_object(batch: dict[str, Any], ended: bool) -> dict[str, Any]:
+    n = batch["n"]
+    return {
+        "id": batch["id"],
+        "object": "batch",
+        "endpoint": batch["endpoint"],
+        "input_file_id": batch["input"],
+        "completion_window": "24h",
+        "status": "completed" if ended else "in_progress",
+        "output_file_id": batch["output"] if ended else None,
+        "error_file_id": None,
+        "created_at": int(batch["created"]),
+        "completed_at": int(time.time()) if ended else None,
+        "request_counts": {"total": n, "completed": n if ended else 0, "failed": 0},
+    }
 
 
 def _batch_object(batch: dict[str, Any], st: Standin, ended: bool) -> dict[str, Any]:

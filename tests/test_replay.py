@@ -466,9 +466,57 @@ def test_batch_replay_through_message_batches(
     assert all(c["usage"]["service_tier"] == "batch" and c["duration_ms"] is None for c in calls)
     assert not any(s["request"].get("stream") for s in standin.model_calls())
     assert rep["escalation"]["disagree"] == sum(not c["agree"] for c in calls) > 0
-    assert any(n.startswith("--batch: 6 requests sent as one Message Batch") for n in rep["notes"])
-    chat = tmp_path / "chat.jsonl"
-    with record.to(chat):
-        agent_loops.run(standin.port, "chat", "sync")
-    res = run("replay", str(chat), "--model", "gpt-5-mini", "--batch", "--yes")
-    assert res.exit_code == 2 and "--batch: replay sends batches through Anthropic" in res.stderr
+    assert any(n.startswith("--batch: 6 requests sent as one batch") for n in rep["notes"])
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_batch_replay_through_openai_batches(
+    standin: Standin, tmp_path: Path, run: Any, monkeypatch: pytest.MonkeyPatch, api: str
+) -> None:
+    rec = tmp_path / "run.jsonl"
+    with record.to(rec):
+        for t in range(2):
+            with record.task(f"t{t}"):
+                agent_loops.run(standin.port, api, "stream")
+    standin.calls.clear()
+    standin.batch_polls_before_end = 0  # ended at the first poll (the CLI polls after 1 s)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-replay")
+    out = tmp_path / "replay.json"
+    res = run(
+        "replay",
+        str(rec),
+        "--model",
+        "gpt-5-mini",
+        "--steps",
+        "all",
+        "--batch",
+        "--yes",
+        "--base-url",
+        standin.openai_url,
+        "-o",
+        str(out),
+    )
+    assert res.exit_code == 0, res.output
+    rep = json.loads(out.read_text())
+    served = standin.model_calls()
+    assert len(served) == 8 and len(standin.files) == 2  # the input file and the output file
+    assert not any(s["request"].get("stream") or s["request"].get("stream_options") for s in served)
+    assert [c["usage"] for c in rep["calls"]] == [s["usage"] for s in served]
+    assert rep["agreement"]["overall"]["rate"] == 1.0 and rep["sample"]["errors"] == 0
+    plain = tmp_path / "plain.json"
+    res = run(
+        "replay",
+        str(rec),
+        "--model",
+        "gpt-5-mini",
+        "--steps",
+        "all",
+        "--yes",
+        "--base-url",
+        standin.openai_url,
+        "-o",
+        str(plain),
+    )
+    assert rep["cost"]["actual_usd"] == pytest.approx(
+        json.loads(plain.read_text())["cost"]["actual_usd"] / 2
+    )  # batch rates: half

@@ -64,8 +64,8 @@ def replay(
         bool,
         typer.Option(
             "--batch",
-            help="Send the sample as one Anthropic Message Batch, at batch prices "
-            "(results can take up to 24 h).",
+            help="Send the sample as one Anthropic Message Batch or OpenAI Batch, at batch "
+            "prices (results can take up to 24 h).",
         ),
     ] = False,
     similarity: Annotated[

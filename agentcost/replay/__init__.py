@@ -160,10 +160,10 @@ def plan_replay(path: str | Path, opts: ReplayOptions, config: Any = None) -> Re
     idx = sorted(rng.sample(range(len(eligible)), min(opts.sample, len(eligible))))
     chosen = [eligible[i] for i in idx]
     provider = _candidate_provider(opts.model, chosen)
-    if opts.batch and provider != "anthropic":
+    if opts.batch and len({c.api for c in chosen}) > 1:
         raise InputError(
-            "--batch: replay sends batches through Anthropic's Message Batches "
-            "only (OpenAI's Batch API is not supported yet)"
+            "--batch: one batch holds calls of one API; the sample mixes "
+            "Chat Completions and Responses (replay them one API at a time)"
         )
     rates = rates_for(opts.model, provider, _hour_now(), config, "batch" if opts.batch else None)
     estimates = [_estimate(c, rates) for c in chosen]

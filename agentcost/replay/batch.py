@@ -1,9 +1,12 @@
-"""``replay --batch``: the sample as one Anthropic Message Batch, at batch prices.
+"""``replay --batch``: the sample as one batch, at batch prices.
 
 The requests (the recorded bodies, ``model`` replaced, streaming off: a batch does not stream)
-go out in one ``messages.batches.create``; the batch is polled with ``messages.batches.retrieve``
-until it has ended (or ``batch_timeout_s`` passed: the batch is then cancelled and its calls
-counted as failed), and the results are read with ``messages.batches.results``. A batched call
+go out as one Anthropic Message Batch (``messages.batches.create``, polled with
+``messages.batches.retrieve``, results from ``messages.batches.results``) or one OpenAI Batch
+(a JSONL file uploaded with ``files.create(purpose="batch")``, ``batches.create`` for
+``/v1/chat/completions`` or ``/v1/responses``, polled with ``batches.retrieve``, the output file
+read with ``files.content``). A batch still running after ``batch_timeout_s`` is cancelled and
+its calls are counted as failed. A batched call
 has no latency of its own (the batch's duration is reported instead) and no TTFT; it is priced
 at the provider's batch rates. ``--max-cost`` is checked once, before the batch is sent, as every
 request is sent at once.
@@ -21,13 +24,18 @@ if TYPE_CHECKING:
     from agentcost.replay.send import Sender
 
 
+ENDPOINT = {"chat.completions": "/v1/chat/completions", "responses": "/v1/responses"}
+
+
 def batch_params(body: dict[str, Any], model: str) -> dict[str, Any]:
-    return {k: v for k, v in {**body, "model": model}.items() if k not in ("stream",)}
+    return {
+        k: v for k, v in {**body, "model": model}.items() if k not in ("stream", "stream_options")
+    }
 
 
-def _line(message: dict[str, Any]) -> dict[str, Any]:
-    """A recorder-like line for one batch result message."""
-    a = from_body("messages", message)
+def _line(api: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A recorder-like line for one batch result (a response body)."""
+    a = from_body(api, body)
     return {
         "usage": a.usage,
         "response_model": a.response_model,
@@ -47,17 +55,27 @@ def run_batch(plan: ReplayPlan, rep: ReplayReport, snd: Sender) -> None:
         f"replay-{i}": batch_params(c.request, opts.model) for i, c in enumerate(plan.chosen)
     }
     t0 = time.monotonic()
-    results, status = snd.send_batch(requests, opts.batch_poll_s, opts.batch_timeout_s)
+    apis = {c.api for c in plan.chosen}
+    if apis == {"messages"}:
+        raw, status = snd.send_anthropic_batch(requests, opts.batch_poll_s, opts.batch_timeout_s)
+        results = {
+            cid: r["message"]
+            for cid, r in raw.items()
+            if r.get("type") == "succeeded" and isinstance(r.get("message"), dict)
+        }
+    else:
+        (api,) = apis
+        results, status = snd.send_openai_batch(
+            requests, ENDPOINT[api], opts.batch_poll_s, opts.batch_timeout_s
+        )
     elapsed = time.monotonic() - t0
     for i, c in enumerate(plan.chosen):
-        res = results.get(f"replay-{i}") or {}
-        kind = res.get("type")
-        message = res.get("message") if kind == "succeeded" else None
-        error = None if message else f"batch result {kind or 'missing'}"
-        line = _line(message) if isinstance(message, dict) else None
+        body = results.get(f"replay-{i}")
+        line = _line(c.api, body) if body is not None else None
+        error = None if line else "no batch result"
         rep.calls.append(measure(c, line, 1, error, plan, snd, f"replay-{i}", rep, "batch"))
     rep.notes.append(
-        f"--batch: {len(requests)} requests sent as one Message Batch ({status} "
+        f"--batch: {len(requests)} requests sent as one batch ({status} "
         f"after {elapsed:.0f}s): no per-call latency or TTFT; priced at batch "
         "rates; --max-cost was checked once, before sending"
     )

@@ -44,6 +44,14 @@ def check_keys(providers: set[str]) -> None:
         raise InputError(f"replay sends requests only with an API key: set {', '.join(missing)}")
 
 
+def _backoff(poll_s: float) -> Any:
+    """1 s, 2 s, 4 s … up to ``poll_s`` between polls of a batch."""
+    wait = min(1.0, poll_s)
+    while True:
+        yield wait
+        wait = min(wait * 2, poll_s)
+
+
 class Sender:
     """Sends bodies through the SDKs with a recorder on; one temporary file for the run."""
 
@@ -118,7 +126,7 @@ class Sender:
         mine = [x for x in lines if x.get("task_id") == task]
         return Sent(mine[-1] if mine else None, len(mine), error)
 
-    def send_batch(
+    def send_anthropic_batch(
         self, requests: dict[str, dict[str, Any]], poll_s: float, timeout_s: float
     ) -> tuple[dict[str, dict[str, Any]], str]:
         """Send Messages requests as one Message Batch and wait for it: ``(custom id → result
@@ -132,11 +140,12 @@ class Sender:
                 requests=[{"custom_id": cid, "params": params} for cid, params in requests.items()]
             )
             deadline = time.monotonic() + timeout_s
+            waits = _backoff(poll_s)
             while batch.processing_status != "ended":
                 if time.monotonic() > deadline:
                     client.messages.batches.cancel(batch.id)
                     return {}, "cancelled at the timeout"
-                time.sleep(poll_s)
+                time.sleep(next(waits))
                 batch = client.messages.batches.retrieve(batch.id)
             results = {
                 r.custom_id: r.result.model_dump(mode="json", exclude_unset=True)
@@ -148,3 +157,49 @@ class Sender:
                 f"{getattr(exc, 'message', exc)})"
             ) from None
         return results, "ended"
+
+    def send_openai_batch(
+        self, requests: dict[str, dict[str, Any]], endpoint: str, poll_s: float, timeout_s: float
+    ) -> tuple[dict[str, dict[str, Any]], str]:
+        """Send Chat Completions or Responses requests as one OpenAI Batch (a JSONL file
+        uploaded with ``files.create(purpose="batch")``, ``batches.create``, polled with
+        ``batches.retrieve``, the output read with ``files.content``): ``(custom id → response
+        body, final status)``; failed lines are missing from the result."""
+        import time
+
+        import orjson
+
+        client = self._client("openai")
+        data = b"".join(
+            orjson.dumps({"custom_id": cid, "method": "POST", "url": endpoint, "body": body})
+            + b"\n"
+            for cid, body in requests.items()
+        )
+        try:
+            f = client.files.create(file=("agentcost-replay.jsonl", data), purpose="batch")
+            batch = client.batches.create(
+                input_file_id=f.id, endpoint=endpoint, completion_window="24h"
+            )
+            deadline = time.monotonic() + timeout_s
+            waits = _backoff(poll_s)
+            while batch.status in ("validating", "in_progress", "finalizing"):
+                if time.monotonic() > deadline:
+                    client.batches.cancel(batch.id)
+                    return {}, "cancelled at the timeout"
+                time.sleep(next(waits))
+                batch = client.batches.retrieve(batch.id)
+            out = (
+                client.files.content(batch.output_file_id).content if batch.output_file_id else b""
+            )
+        except Exception as exc:  # the SDK's errors after its retries
+            raise InputError(
+                f"--batch: the OpenAI batch failed ({type(exc).__name__}: "
+                f"{getattr(exc, 'message', exc)})"
+            ) from None
+        results: dict[str, dict[str, Any]] = {}
+        for raw in out.splitlines():
+            line = orjson.loads(raw) if raw.strip() else {}
+            resp = line.get("response") or {}
+            if resp.get("status_code") == 200 and isinstance(resp.get("body"), dict):
+                results[str(line.get("custom_id"))] = resp["body"]
+        return results, str(batch.status)
