@@ -283,6 +283,39 @@ def check_tokens(row: dict[str, Any], location: str) -> str | None:
     return None
 
 
+#: correction rules for counts that contradict each other, by name: what each one assumes
+CORRECTIONS = {
+    "cache-above-input": (
+        "cache reads + writes exceeded input tokens: the input figure was taken as reported "
+        "without the cache tokens (Anthropic's raw convention, as some instrumentations copy "
+        "it) and the cache tokens were added to it"),
+    "reasoning-above-output": (
+        "reasoning tokens exceeded output tokens: the output figure was taken as reported "
+        "without reasoning (Gemini's candidates-only convention, as some libraries copy it) "
+        "and the reasoning tokens were added to it"),
+}
+
+
+def correct_tokens(row: dict[str, Any]) -> list[str]:
+    """Repair the two known contradictions in a row's counts in place (see
+    :data:`CORRECTIONS`) instead of dropping the call; returns the rules applied. Values
+    that are not plain non-negative ints are left for :func:`check_tokens` to reject."""
+    def num(c: str) -> int | None:
+        v = row.get(c)
+        return v if type(v) is int and v >= 0 else None
+
+    applied: list[str] = []
+    inp, cr, cw = num("input_tokens"), num("cache_read_tokens"), num("cache_write_tokens")
+    if inp is not None and (cr or 0) + (cw or 0) > inp:
+        row["input_tokens"] = inp + (cr or 0) + (cw or 0)
+        applied.append("cache-above-input")
+    out, rs = num("output_tokens"), num("reasoning_tokens")
+    if out is not None and rs is not None and rs > out:
+        row["output_tokens"] = out + rs
+        applied.append("reasoning-above-output")
+    return applied
+
+
 def build_frame(builder: StepBuilder) -> pd.DataFrame:
     """Build the step DataFrame with the fixed dtypes, derived columns and step numbering.
 

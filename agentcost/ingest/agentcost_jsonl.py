@@ -16,6 +16,7 @@ from agentcost.ingest.base import (
     first_json_object,
     iter_json_objects,
 )
+from agentcost.ingest.common import iteration_steps
 from agentcost.ingest.segments import from_request, is_request_body, validate_segments
 from agentcost.steps import COLUMNS
 
@@ -38,13 +39,23 @@ class AgentcostJsonlReader:
         return 0
 
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        off = 0
         for n, obj in iter_json_objects(source, ctx):
             row = self._row(obj, source, n, ctx)
             if row is None:
                 continue
+            if row.pop("_gemini_total_off", False):
+                off += 1
             if not ctx.in_window(row.get("started_at")):
                 continue
+            extras = row.pop("_iterations", None)
             yield row
+            if extras:
+                yield from iteration_steps(row, extras)
+        if off:
+            ctx.note(f"agentcost-jsonl: {source.name}: {off} Gemini usage object(s) whose "
+                     "totalTokenCount differs from prompt + tool-use prompt + candidates + "
+                     "thoughts; the parts were used")
 
     def _row(self, obj: dict[str, Any], source: Source, n: int,  # noqa: C901 (split pending)
              ctx: IngestContext) -> dict[str, Any] | None:
@@ -73,6 +84,16 @@ class AgentcostJsonlReader:
                 return None
             for k, v in norm.items():
                 row.setdefault(k, v)
+            if U.gemini_total_mismatch(usage, norm):
+                row["_gemini_total_off"] = True
+            unread = U.unread_fields(usage)
+            if unread:
+                ctx.unread_usage(source, unread)
+            extras, why = U.extra_iterations(usage)
+            if why:
+                ctx.note(f"agentcost-jsonl: {source.name}: {why}")
+            if extras:
+                row["_iterations"] = extras
         for tcol in ("started_at", "ended_at"):
             if row.get(tcol) is not None:
                 ns = to_utc_ns(row[tcol])

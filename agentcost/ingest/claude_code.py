@@ -163,7 +163,7 @@ class _Call:
 
     __slots__ = ("key", "rank", "task", "session", "parent_task", "model", "request_id",
                  "message_id", "usage", "out", "line", "first_ts", "last_ts", "start_ts",
-                 "stop", "tools", "nlines", "cost", "seq")
+                 "stop", "tools", "nlines", "cost", "seq", "extras")
 
     def __init__(self, key: str, rank: int, task: str, session: str, parent_task: str | None,
                  seq: int) -> None:
@@ -187,6 +187,8 @@ class _Call:
         self.tools: list[tuple[str, str, str | None, Any, int]] = []
         self.nlines = 0
         self.cost: float | None = None
+        # sampling iterations billed on top of the usage (server-side compaction), normalised
+        self.extras: list[dict[str, Any]] | None = None
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, s) for s in self.__slots__)
@@ -200,7 +202,7 @@ class _Scan:
     """What one file yields: call records, tool results, counts, malformed lines."""
 
     __slots__ = ("name", "lines", "first_ts", "last_ts", "calls", "results", "malformed",
-                 "synthetic", "mirrored", "order")
+                 "synthetic", "mirrored", "order", "untyped", "unread", "notes")
 
     def __init__(self, name: str, order: int) -> None:
         self.name = name
@@ -213,6 +215,9 @@ class _Scan:
         self.malformed: list[tuple[int, str]] = []
         self.synthetic = 0
         self.mirrored = 0  # progress mirror lines skipped: their subagent file is read
+        self.untyped = 0  # responses on lines without type/uuid (read as assistant lines)
+        self.unread: dict[str, int] = {}  # usage keys not read -> calls
+        self.notes: list[str] = []
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, s) for s in self.__slots__)
@@ -375,6 +380,9 @@ class _Scanner:
                         self._user(obj.get("message"), obj.get("timestamp"))
                     elif t == "progress":
                         self._progress(obj, n)
+                    elif t is None and _untyped_response(obj):
+                        scan.untyped += 1
+                        self._assistant(obj, n)
                     ts = obj.get("timestamp")
                     if type(ts) is str:
                         if first_ts is None or ts < first_ts:
@@ -549,6 +557,24 @@ class _Scanner:
                     call.tools.append((tid, name if type(name) is str else "unknown",
                                        args_hash(block.get("input")), ts, n))
 
+    def _unusual(self, call: _Call, raw: dict[str, Any]) -> None:
+        """Usage keys not read, and iterations billed on top of the usage, of one call."""
+        unread = self.scan.unread
+        for k in U.unread_fields(raw):
+            unread[k] = unread.get(k, 0) + 1
+        try:
+            extras, why = U.extra_iterations(raw)
+        except ValueError as exc:
+            extras, why = [], f"usage.iterations: {exc}"
+        for ex in extras:
+            bad = check_tokens(ex, self.scan.name)
+            if bad:
+                extras, why = [], f"usage.iterations entry not counted: {bad}"
+                break
+        if why and why not in self.scan.notes:
+            self.scan.notes.append(why)
+        call.extras = extras or None
+
     def _prev_ts(self, parent_uuid: Any) -> Any:
         """Timestamp of the response's parent line, else of the previous timestamped line."""
         prev = self.prev
@@ -576,7 +602,11 @@ class _Scanner:
         """Canonical tokens and integer times, once per call, while still in the worker."""
         kept: list[_Call] = []
         for call in self.scan.calls:
-            usage = _usage_fast(call.usage)
+            raw = call.usage
+            if type(raw) is dict and ("server_tool_use" in raw or "iterations" in raw
+                                      or not raw.keys() <= U.UNDERSTOOD_KEYS):
+                self._unusual(call, raw)
+            usage = _usage_fast(raw)
             if usage is None:  # anything unusual: the general conversion and checks
                 try:
                     u = U.anthropic(call.usage)
@@ -603,6 +633,15 @@ class _Scanner:
                 call.cost = None
             kept.append(call)
         self.scan.calls = kept
+
+
+def _untyped_response(obj: dict[str, Any]) -> bool:
+    """A line without ``type`` and ``uuid`` that still holds one API response: a
+    ``message`` with ``usage`` and an id (message id or ``requestId``), as some exporters of
+    Claude Code transcripts write them."""
+    msg = obj.get("message")
+    return ("uuid" not in obj and type(msg) is dict and type(msg.get("usage")) is dict
+            and bool(msg.get("id") or obj.get("requestId")))
 
 
 def _usage_fast(u: Any) -> tuple[Any, ...] | None:
@@ -806,6 +845,7 @@ class ClaudeCodeReader:
                     ctx.dropped(_DROP_SYNTHETIC, scan.synthetic)
                 if scan.mirrored:
                     ctx.dropped(_DROP_PROGRESS, scan.mirrored)
+                _report_scan(scan, ctx)
             winners = _resolve(scans, ctx)
             results: dict[str, tuple[int | None, bool]] = {}
             for scan in scans:
@@ -833,6 +873,17 @@ class ClaudeCodeReader:
         return ROW_COLUMNS, columns
 
 
+def _report_scan(scan: _Scan, ctx: IngestContext) -> None:
+    """The per-file notes of a scan: untyped lines read, usage keys not read, iterations."""
+    if scan.untyped:
+        ctx.note(f"claude-code: {scan.name}: {scan.untyped} line(s) without type/uuid read as "
+                 "assistant responses (message.usage with a message id or requestId)")
+    for k, c in scan.unread.items():
+        ctx.unread_usage(scan.name, [k], c)
+    for why in scan.notes:
+        ctx.note(f"claude-code: {scan.name}: {why}")
+
+
 def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
     """Pick the copy of each call that counts; report the others."""
     best: dict[str, tuple[tuple[int, str, str, int, int], _Call]] = {}
@@ -854,9 +905,16 @@ def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
     partial = sum(c.nlines - 1 for _, c in best.values())
     if partial:
         ctx.dropped(_DROP_PARTIAL, partial)
+    fuller = 0
     for loser, _ in losers:
         # the final winner decides the reason (the pair's winner may itself lose later)
         winner = best[loser.key][1]
+        if loser.out > winner.out and loser.usage is not None:
+            # a copy in another file saw more of the stream: its usage counts, as in a file
+            winner.usage, winner.out, winner.extras = loser.usage, loser.out, loser.extras
+            if loser.cost is not None:
+                winner.cost = loser.cost
+            fuller += 1
         if loser.rank == winner.rank:
             reason = _DROP_RESUMED
         elif loser.rank == _RANK_PROGRESS:
@@ -864,6 +922,9 @@ def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
         else:
             reason = _DROP_SIDECHAIN
         ctx.dropped(reason, loser.nlines)
+    if fuller:
+        ctx.note(f"claude-code: {fuller} call(s) whose copies in different files differ: the "
+                 "fuller usage (the copy with the most output tokens) was kept")
     return {k: c for k, (_, c) in best.items()}
 
 
@@ -892,6 +953,14 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
                     "anthropic", call.model, call.model, start, last, ttft, call.stop,
                     tuple(t[1] for t in call.tools), None, None, None, call.line,
                     None if call.cost is None else float(call.cost), *call.usage))
+    if call.extras and (ctx is None or ctx.in_window(start)):
+        for i, ex in enumerate(call.extras, 1):
+            model = ex.get("model") or call.model
+            out.append((source_name, FORMAT, task, session, parent,
+                        f"{span}#{ex['type']}-{i}" if span else None, span, "llm",
+                        ex["type"], "anthropic", model, model, start, start, None, None, (),
+                        None, None, None, call.line, None,
+                        call.usage[0], *(ex.get(k) for k in _USAGE_COLS[1:])))
     for tid, name, h, started, line in call.tools:
         if ctx is not None and not ctx.in_window(started):
             continue

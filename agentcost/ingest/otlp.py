@@ -359,6 +359,9 @@ class _Run:
         except ValueError as exc:
             self.ctx.malformed(src, span.line, f"span {span.name[:40]!r}: {exc}")
             return
+        unread = row.pop("_unread", None)
+        if unread:
+            self.ctx.unread_usage(src, unread)
         vop = span.attrs.get("ai.operationId")
         if isinstance(vop, str):
             row["_vop"] = vop
