@@ -76,7 +76,8 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
                                           "llm_calls", "uncached_input_tokens",
                                           "cache_read_tokens", "cache_write_tokens",
                                           "output_tokens", "input_cost_share",
-                                          "cache_hit_ratio")} for m in rep.models],
+                                          "cache_hit_ratio", "cost_by_class_usd")}
+                   for m in rep.models],
         "tasks": [{k: t.get(k) for k in TASK_KEYS} for t in rep.tasks[:aopts.top]],
         "tasks_total": len(rep.tasks),
         "groups": ({"by": rep.group_by, "rows": rep.groups} if rep.groups is not None

@@ -70,6 +70,8 @@ COLUMNS: dict[str, str] = {
     "cost_usd": "float64",
     # Beyond DESIGN.md §2 (computed by pricing, documented in the README):
     "output_cost_usd": "float64",  # the part of cost_usd paid for output tokens
+    "cache_read_cost_usd": "float64",  # ... for cache reads
+    "cache_write_cost_usd": "float64",  # ... for cache writes (5m and 1h)
     "cache_savings_usd": "float64",  # vs. the same call uncached: read discount - write premium
     "cache_1h_premium_usd": "float64",  # extra paid for 1h writes over 5m writes
     "reported_cost_usd": "Float64",

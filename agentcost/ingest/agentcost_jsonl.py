@@ -21,7 +21,8 @@ from agentcost.ingest.segments import from_request, is_request_body, validate_se
 from agentcost.steps import COLUMNS
 
 _FIELDS = set(COLUMNS) - {"source", "format", "line", "uncached_input_tokens", "cost_usd",
-                          "output_cost_usd", "cache_savings_usd", "cache_1h_premium_usd",
+                          "output_cost_usd", "cache_read_cost_usd", "cache_write_cost_usd",
+                          "cache_savings_usd", "cache_1h_premium_usd",
                           "cost_source"}
 
 

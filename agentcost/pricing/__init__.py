@@ -311,6 +311,8 @@ class _Priced:
     has_tokens: Any
     cost: Any = None
     out_cost: Any = None
+    read_cost: Any = None
+    write_cost: Any = None
     savings: Any = None
     premium_1h: Any = None
     src: Any = None
@@ -330,7 +332,8 @@ class _Priced:
                    reported=df["reported_cost_usd"].to_numpy(dtype="float64", na_value=np.nan),
                    has_tokens=(df["input_tokens"].notna() | df["output_tokens"].notna()
                                ).to_numpy(dtype=bool, na_value=False),
-                   cost=np.zeros(n), out_cost=np.zeros(n), savings=np.zeros(n),
+                   cost=np.zeros(n), out_cost=np.zeros(n), read_cost=np.zeros(n),
+                   write_cost=np.zeros(n), savings=np.zeros(n),
                    premium_1h=np.zeros(n), src=np.array([None] * n, dtype=object))
 
     def store(self, df: pd.DataFrame) -> None:
@@ -339,6 +342,8 @@ class _Priced:
         df["cost_usd"] = self.cost
         df["cost_source"] = pd.Series(self.src, dtype="string")
         df["output_cost_usd"] = self.out_cost
+        df["cache_read_cost_usd"] = self.read_cost
+        df["cache_write_cost_usd"] = self.write_cost
         df["cache_savings_usd"] = self.savings
         df["cache_1h_premium_usd"] = self.premium_1h
 
@@ -435,9 +440,11 @@ def _unpriced_rows(pr: _Priced, rows: Any, tally: list[int], info: PricingInfo) 
             continue
         if not math.isnan(pr.reported[r]):
             pr.cost[r], pr.out_cost[r], pr.src[r] = pr.reported[r], math.nan, "reported"
+            pr.read_cost[r] = pr.write_cost[r] = math.nan
             info.reported_cost_steps += 1
         else:
             pr.cost[r] = pr.out_cost[r] = pr.savings[r] = pr.premium_1h[r] = math.nan
+            pr.read_cost[r] = pr.write_cost[r] = math.nan
             pr.src[r] = "unpriced"
             tally[0] += 1
             tally[1] += int(pr.inp[r])
@@ -467,6 +474,8 @@ def _priced_rows(pr: _Priced, rows: Any, rates: Rates) -> None:
     pr.cost[rows] = (unc * rates.uncached + rd * rates.cache_read + w5 * rates.cache_write_5m
                      + w1 * rates.cache_write_1h + out * rates.output)
     pr.out_cost[rows] = out * rates.output
+    pr.read_cost[rows] = rd * rates.cache_read
+    pr.write_cost[rows] = w5 * rates.cache_write_5m + w1 * rates.cache_write_1h
     pr.savings[rows] = (rd * (rates.uncached - rates.cache_read)
                         - w5 * (rates.cache_write_5m - rates.uncached)
                         - w1 * (rates.cache_write_1h - rates.uncached))
@@ -479,6 +488,11 @@ def _priced_rows(pr: _Priced, rows: Any, rates: Rates) -> None:
             "input": int(pr.inp[r]), "output": int(pr.out[r]), "read": int(pr.rd[r]),
             "w5": int(pr.w5[r]), "w1": int(pr.w1[r])})
         scale = total / pr.cost[r] if pr.cost[r] else 1.0
+        # the tier re-prices the whole prompt: each input class scales with the input part
+        lin_in = pr.cost[r] - pr.out_cost[r]
+        in_scale = (total - o_part) / lin_in if lin_in else 1.0
+        pr.read_cost[r] *= in_scale
+        pr.write_cost[r] *= in_scale
         pr.cost[r], pr.out_cost[r] = total, o_part
         pr.savings[r] *= scale
         pr.premium_1h[r] *= scale
@@ -494,6 +508,8 @@ def _no_usage(df: pd.DataFrame, pr: _Priced, is_llm: Any, info: PricingInfo) -> 
     no_usage &= ~failed
     pr.cost[no_usage] = np.nan
     pr.out_cost[no_usage] = np.nan
+    pr.read_cost[no_usage] = np.nan
+    pr.write_cost[no_usage] = np.nan
     pr.src[no_usage] = "no-usage"
     pr.src[failed] = "failed-call"
     info.no_usage_steps = int(no_usage.sum())

@@ -57,9 +57,18 @@
 
   // models: cost and tokens by class
   if (P.models.length) {
-    plot("chart-model-cost", [{ type: "bar", orientation: "h", y: models, x: P.models.map(m => m.cost_usd),
-      marker: { color: models.map(color) }, hovertemplate: "%{y}: $%{x:.4f}<extra></extra>" }],
-      { xaxis: { title: "USD", tickprefix: "$" }, yaxis: { automargin: true }, showlegend: false });
+    // dollars by token class, from pricing's own split; a trace-reported cost has none
+    const byc = [["uncached_input", "uncached input", "uncached"], ["cache_read", "cache read", "read"],
+      ["cache_write", "cache write", "write"], ["output", "output", "output"]];
+    const part = (m, k) => m.cost_by_class_usd ? m.cost_by_class_usd[k] : 0;
+    const costTraces = byc.map(([k, name, c]) => ({ type: "bar", orientation: "h", name, y: models,
+      x: P.models.map(m => part(m, k)), marker: { color: CLASS_COLORS[c] },
+      hovertemplate: "%{y} " + name + ": $%{x:.4f}<extra></extra>" }));
+    const rest = P.models.map(m => Math.max(0, (m.cost_usd || 0) - part(m, "priced_usd")));
+    if (rest.some(v => v > 1e-9)) costTraces.push({ type: "bar", orientation: "h", name: "reported by the trace (no split)",
+      y: models, x: rest, marker: { color: "#9aa5b1" }, hovertemplate: "%{y} reported: $%{x:.4f}<extra></extra>" });
+    plot("chart-model-cost", costTraces,
+      { barmode: "stack", xaxis: { title: "USD", tickprefix: "$" }, yaxis: { automargin: true } });
     const cls = [["uncached_input_tokens", "uncached input", "uncached"], ["cache_read_tokens", "cache read", "read"],
       ["cache_write_tokens", "cache write", "write"], ["output_tokens", "output", "output"]];
     plot("chart-model-tokens", cls.map(([k, name, c]) => ({ type: "bar", orientation: "h", name, y: models,
