@@ -70,10 +70,11 @@ def analyze(
     explain_misses: Annotated[bool, typer.Option(
         "--explain-misses", help="Explain each cache miss (cause, first differing block, tokens "
         "and dollars lost; needs request bodies or segments); table, json, markdown.")] = False,
-    chart: Annotated[bool, typer.Option(
-        "--chart", help="Table format: add a bar chart of cost per task (per day with "
-        "--group-by day) and, with --task, a sparkline of the cache hit ratio per step.")
-    ] = False,
+    chart: Annotated[bool | None, typer.Option(
+        "--chart/--no-chart", help="Table format: add a bar chart of cost per task (per day "
+        "with --group-by day) and, with --task, a sparkline of the cache hit ratio per step "
+        "(default: on for an interactive terminal of 120 columns or more).")
+    ] = None,
     csv_raw: Annotated[bool, typer.Option(
         "--csv-raw", help="CSV format: keep text cells that start with = + - @ as they are "
         "(by default they get a leading ' so a spreadsheet does not run them).")] = False,
@@ -116,7 +117,7 @@ def analyze(
 
 
 def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = False,
-         chart: bool = False, csv_raw: bool = False) -> None:
+         chart: bool | None = False, csv_raw: bool = False) -> None:
     from agentcost.render import analyze_text, audit_text, data
 
     misses = report.extra.get("cache_misses")  # analyze --explain-misses
@@ -125,9 +126,9 @@ def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = F
             analyze_text.render_console(report, con, wide)
             if misses is not None:
                 audit_text.render_misses(misses, con)
-            if chart and output is None:
-                from agentcost.render import charts
+            from agentcost.render import charts
 
+            if output is None and (chart if chart is not None else charts.auto_chart(con)):
                 charts.render_cost_chart(report, con)
                 charts.render_hit_sparkline(report, con)
 
