@@ -3,7 +3,8 @@
 
 Big inputs stay small: the cost-over-time series has one point per (hour or day, model); per-task charts are
 drawn for the costliest ``task_charts`` tasks only (or ``--task``), with at most ``max_points``
-llm steps (consecutive steps are averaged into bins beyond that) and ``max_bars`` timeline bars.
+llm steps (consecutive steps are averaged into bins beyond that) and ``max_bars`` timeline bars;
+the first ``max_findings`` findings are listed and the rest counted.
 The step table never holds prompt text (segments keep roles, token counts and hashes), so the
 payload holds ids, names and numbers only. Strings are cleaned of control characters.
 """
@@ -36,6 +37,10 @@ STEP_KEYS = ("step", "kind", "name", "model", "started_at", "ended_at", "duratio
              "input_tokens", "uncached_input_tokens", "cache_read_tokens", "cache_write_tokens",
              "output_tokens", "cost_usd", "is_error")
 
+# what a timeline bar needs (the token split is in the step series)
+TIMELINE_KEYS = ("step", "kind", "name", "model", "started_at", "ended_at", "duration_ms",
+                 "cost_usd", "is_error")
+
 
 @dataclass
 class ReportOptions:
@@ -43,6 +48,8 @@ class ReportOptions:
     task_charts: int = 5
     max_points: int = 300
     max_bars: int = 400
+    # findings listed in the page (the costliest first, as analyze orders them); the rest counted
+    max_findings: int = 200
 
 
 def clean(obj: Any) -> Any:
@@ -82,7 +89,8 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
         "tasks_total": len(rep.tasks),
         "groups": ({"by": rep.group_by, "rows": rep.groups} if rep.groups is not None
                    else None),
-        "findings": rep.findings,
+        "findings": rep.findings[:opts.max_findings],
+        "findings_total": len(rep.findings),
         "task_detail": [],
         "simulation": simulation.to_dict() if simulation is not None else None,
     }
@@ -136,7 +144,7 @@ def _task_detail(tid: str, sel: Any, findings: list[dict[str, Any]],
         "task_id": tid,
         "llm_steps": len(llm),
         "input_series": _bin(llm, opts.max_points),
-        "timeline": timed[:opts.max_bars],
+        "timeline": [{k: r[k] for k in TIMELINE_KEYS} for r in timed[:opts.max_bars]],
         "timeline_truncated": max(0, len(timed) - opts.max_bars),
         "waits": _waits(timed),
         "sequential_tool_steps": sorted(s for s in seq if s is not None),

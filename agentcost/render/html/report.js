@@ -93,6 +93,7 @@
   if (P.findings.length) {
     table("table-findings", [["type"], ["task"], ["finding"], ["$ at stake", 1], ["s at stake", 1]],
       P.findings.map(f => [[f.type], [f.task_id, "id"], [f.message], [f.usd_at_stake === null ? "" : usd(f.usd_at_stake), "n"], [f.seconds_at_stake === null ? "" : secs(f.seconds_at_stake), "n"]]));
+    if (P.findings_total > P.findings.length) document.getElementById("table-findings").appendChild(el("p", { class: "none" }, `${P.findings_total - P.findings.length} more findings not shown (analyze --format json lists all).`));
   } else none("table-findings", "No findings.");
 
   // simulation
