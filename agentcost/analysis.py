@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 GROUP_BY = ("task", "model", "hour", "day", "week", "month", "session")
+LABEL_PREFIX = "label:"  # --group-by label:KEY: a key of the steps' labels
 
 TOKEN_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
               "cache_write_1h_tokens", "uncached_input_tokens", "output_tokens",
@@ -304,8 +305,11 @@ def _options(options: AnalyzeOptions | None, config: Config | None) -> AnalyzeOp
         opts.token_budget = cfg.token_budget
     if cfg.runaway_factor and opts.runaway_factor == 3.0:
         opts.runaway_factor = cfg.runaway_factor
-    if opts.group_by not in GROUP_BY:
-        raise InputError(f"--group-by must be one of {', '.join(GROUP_BY)}")
+    if opts.group_by not in GROUP_BY and not (
+            opts.group_by.startswith(LABEL_PREFIX) and len(opts.group_by) > len(LABEL_PREFIX)):
+        raise InputError(f"--group-by must be one of {', '.join(GROUP_BY)}, or "
+                         f"{LABEL_PREFIX}KEY for a label the traces carry (e.g. "
+                         f"{LABEL_PREFIX}git_branch, {LABEL_PREFIX}service.name)")
     if opts.timezone:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -476,7 +480,25 @@ def _group_key(df: pd.DataFrame, by: str, timezone: str | None = None) -> pd.Ser
                 ).where(t.notna())
     if by == "session":
         return df["session_id"].fillna(df["task_id"])
+    if by.startswith(LABEL_PREFIX):
+        return label_values(df, by[len(LABEL_PREFIX):])
     return df["task_id"]
+
+
+def label_values(df: pd.DataFrame, key: str) -> pd.Series:
+    """Each step's ``labels[key]`` (missing: NaN). A step without the label takes its task's
+    value when the task's other steps agree on one (a tool step of a labelled call)."""
+    import pandas as pd
+
+    vals = pd.Series([d.get(key) if isinstance(d, dict) else None for d in df["labels"]],
+                     index=df.index, dtype="object")
+    known = vals.notna()
+    if known.all() or not known.any():
+        return vals
+    per_task = vals[known].groupby(df.loc[known, "task_id"]).agg(
+        lambda s: s.iloc[0] if s.nunique() == 1 else None)
+    fill = df["task_id"].map(per_task)
+    return vals.where(known, fill)
 
 
 def _implicit_cachers_clause(models: list[str]) -> str:

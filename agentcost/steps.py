@@ -84,6 +84,9 @@ COLUMNS: dict[str, str] = {
     "tool_call_id": "string",  # tool steps: the id the llm step requested them under
     "tool_input_hash": "string",  # tool steps: fingerprint of the arguments (repeat detection)
     "line": "Int64",  # line (or record) number in `source` the step came from
+    # metadata the trace states, {key: text}: OTel resource attributes and user ids, Claude
+    # Code's git branch and project folder, agentcost JSONL `labels` (group-by label:KEY)
+    "labels": "object",
 }
 
 STRING_COLUMNS = tuple(c for c, d in COLUMNS.items() if d == "string")

@@ -27,15 +27,6 @@ class OutFormat(StrEnum):
     jsonl = "jsonl"
 
 
-class GroupBy(StrEnum):
-    task = "task"
-    model = "model"
-    day = "day"
-    week = "week"
-    month = "month"
-    session = "session"
-
-
 def analyze(
     paths: Annotated[list[str] | None, typer.Argument(
         help="Trace files, folders (recursive), globs, or - for stdin; .gz is fine.")] = None,
@@ -52,7 +43,10 @@ def analyze(
         "--default-model", help="Price llm steps whose trace names no model (e.g. OpenAI "
         "Agents SDK response spans) as this model; overrides default_model in the config.")
     ] = None,
-    group_by: Annotated[GroupBy, typer.Option("--group-by")] = GroupBy.task,
+    group_by: Annotated[str, typer.Option(
+        "--group-by", help="task, model, hour, day, week, month, session, or label:KEY for a "
+        "label the traces carry (label:git_branch, label:project, label:service.name, "
+        "label:deployment.environment, label:user.id, ...).")] = "task",
     timezone: Annotated[str | None, typer.Option(
         "--timezone", help="Time zone of the day/week/month buckets (IANA name, e.g. "
         "Europe/Berlin; default UTC).")] = None,
@@ -101,7 +95,7 @@ def analyze(
                             until=until, strict=strict, prices=prices,
                             segments=steps or explain_misses or task is not None
                             or fmt is OutFormat.jsonl)
-        opts = AnalyzeOptions(group_by=group_by.value, top=top, task=task,
+        opts = AnalyzeOptions(group_by=group_by, top=top, task=task,
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget,
                               timezone=timezone)

@@ -16,7 +16,7 @@ from agentcost.ingest.base import (
     first_json_object,
     iter_json_objects,
 )
-from agentcost.ingest.common import iteration_steps
+from agentcost.ingest.common import iteration_steps, label_text
 from agentcost.ingest.segments import from_request, is_request_body, validate_segments
 from agentcost.steps import COLUMNS
 
@@ -108,6 +108,12 @@ class AgentcostJsonlReader:
                                   or v < 0):
                 ctx.malformed(source, n, f"{fcol} must be a non-negative number")
                 return None
+        if "labels" in row:
+            labels = _labels(row["labels"])
+            if isinstance(labels, str):
+                ctx.malformed(source, n, labels)
+                return None
+            row["labels"] = labels
         tc = row.get("tool_calls")
         if tc is not None and not (isinstance(tc, list) and all(isinstance(t, str) for t in tc)):
             ctx.malformed(source, n, "tool_calls must be a list of names")
@@ -127,6 +133,17 @@ class AgentcostJsonlReader:
             pass
         row["line"] = n
         return row
+
+
+def _labels(v: Any) -> dict[str, str] | None | str:
+    """``labels`` as ``{key: text}`` (numbers and booleans as text), ``None`` when empty, or
+    the reason it is malformed."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        return "labels must be an object of key: value"
+    out = {str(k): t for k, x in v.items() if (t := label_text(x)) is not None}
+    return out or None
 
 
 def _int_or_none(v: Any) -> int | None:

@@ -128,7 +128,7 @@ ROW_COLUMNS = ("source", "format", "task_id", "session_id", "parent_task_id", "s
                "parent_id", "kind", "name", "provider", "model", "response_model",
                "started_at", "ended_at", "ttft_ms", "stop_reason", "tool_calls",
                "tool_call_id", "tool_input_hash", "is_error", "line", "reported_cost_usd",
-               *_USAGE_COLS)
+               "labels", *_USAGE_COLS)
 _NO_USAGE = (None,) * len(_USAGE_COLS)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -163,7 +163,7 @@ class _Call:
 
     __slots__ = ("key", "rank", "task", "session", "parent_task", "model", "request_id",
                  "message_id", "usage", "out", "line", "first_ts", "last_ts", "start_ts",
-                 "stop", "tools", "nlines", "cost", "seq", "extras")
+                 "stop", "tools", "nlines", "cost", "seq", "extras", "labels")
 
     def __init__(self, key: str, rank: int, task: str, session: str, parent_task: str | None,
                  seq: int) -> None:
@@ -189,6 +189,7 @@ class _Call:
         self.cost: float | None = None
         # sampling iterations billed on top of the usage (server-side compaction), normalised
         self.extras: list[dict[str, Any]] | None = None
+        self.labels: dict[str, str] | None = None  # git branch and project folder
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, s) for s in self.__slots__)
@@ -300,6 +301,7 @@ class _Scanner:
         self.calls: dict[tuple[str, int], _Call] = {}
         self.agent_prev: dict[str, str] = {}  # progress mirrors: agentId -> last nested ts
         self.seq = 0
+        self.labels: dict[tuple[str | None, str | None], dict[str, str] | None] = {}  # per pair
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> _Scan:  # noqa: C901 (split pending)
@@ -461,8 +463,22 @@ class _Scanner:
                 call.task = call.session
             call.first_ts = obj.get("timestamp")
             call.start_ts = self._prev_ts(obj.get("parentUuid"))
+            call.labels = self._labels(obj.get("gitBranch"), obj.get("cwd"))
         self._merge(call, msg, usage, obj.get("requestId"), obj.get("timestamp"), n,
                     obj.get("costUSD"))
+
+    def _labels(self, branch: Any, cwd: Any) -> dict[str, str] | None:
+        """``{"git_branch", "project"}`` of a line (the session's branch and working folder),
+        one shared dict per distinct pair."""
+        key = (branch if type(branch) is str else None, cwd if type(cwd) is str else None)
+        if key not in self.labels:
+            d = {}
+            if key[0]:
+                d["git_branch"] = key[0]
+            if key[1]:
+                d["project"] = key[1]
+            self.labels[key] = d or None
+        return self.labels[key]
 
     def _user(self, msg: Any, ts: Any) -> None:
         if type(msg) is not dict:
@@ -501,6 +517,7 @@ class _Scanner:
                     call.first_ts = nts
                     start = self.agent_prev.get(aid) if isinstance(aid, str) else None
                     call.start_ts = start if start is not None else self._prev_ts(None)
+                    call.labels = self._labels(obj.get("gitBranch"), obj.get("cwd"))
                 self._merge(call, msg, msg["usage"], nested.get("requestId"), nts, n, None)
         elif kind == "user":
             self._user(nested.get("message"), nts)
@@ -952,14 +969,14 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
         out.append((source_name, FORMAT, task, session, parent, span, None, "llm", None,
                     "anthropic", call.model, call.model, start, last, ttft, call.stop,
                     tuple(t[1] for t in call.tools), None, None, None, call.line,
-                    None if call.cost is None else float(call.cost), *call.usage))
+                    None if call.cost is None else float(call.cost), call.labels, *call.usage))
     if call.extras and (ctx is None or ctx.in_window(start)):
         for i, ex in enumerate(call.extras, 1):
             model = ex.get("model") or call.model
             out.append((source_name, FORMAT, task, session, parent,
                         f"{span}#{ex['type']}-{i}" if span else None, span, "llm",
                         ex["type"], "anthropic", model, model, start, start, None, None, (),
-                        None, None, None, call.line, None,
+                        None, None, None, call.line, None, call.labels,
                         call.usage[0], *(ex.get(k) for k in _USAGE_COLS[1:])))
     for tid, name, h, started, line in call.tools:
         if ctx is not None and not ctx.in_window(started):
@@ -969,7 +986,7 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
             ended = started
         out.append((source_name, FORMAT, task, session, parent, tid, span, "tool", name,
                     None, None, None, started, ended, None, None, None, tid, h, is_error,
-                    line, None, *_NO_USAGE))
+                    line, None, call.labels, *_NO_USAGE))
 
 
 READER = ClaudeCodeReader()

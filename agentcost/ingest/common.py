@@ -82,3 +82,14 @@ def iteration_steps(row: dict[str, Any], extras: list[dict[str, Any]]) -> list[d
                 step[k] = ex[k]
         out.append({k: v for k, v in step.items() if v is not None})
     return out
+
+
+def label_text(v: Any) -> str | None:
+    """A label's value as text: strings, numbers and booleans; anything else is no label."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str) and v.strip():
+        return v
+    return None

@@ -57,6 +57,7 @@ from agentcost.ingest import usage as U
 from agentcost.ingest.common import (
     args_hash,  # noqa: F401 - re-exported
     as_list,
+    label_text,
 )
 from agentcost.ingest.segments import from_request, is_request_body
 from agentcost.steps import int_text
@@ -69,13 +70,15 @@ class Span:
     """One span of any accepted format, normalised."""
 
     __slots__ = ("trace_id", "span_id", "parent_id", "name", "start_ns", "end_ns", "error",
-                 "attrs", "scope", "scope_version", "line", "source", "ttft_event_ns")
+                 "attrs", "scope", "scope_version", "line", "source", "ttft_event_ns",
+                 "labels")
 
     def __init__(self, *, trace_id: str | None, span_id: str | None, parent_id: str | None,
                  name: str, start_ns: int | None, end_ns: int | None, error: bool | None,
                  attrs: dict[str, Any], scope: str | None = None,
                  scope_version: str | None = None, line: int | None = None,
-                 source: str = "", ttft_event_ns: int | None = None) -> None:
+                 source: str = "", ttft_event_ns: int | None = None,
+                 labels: dict[str, str] | None = None) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
         self.parent_id = parent_id
@@ -89,6 +92,7 @@ class Span:
         self.line = line
         self.source = source
         self.ttft_event_ns = ttft_event_ns
+        self.labels = labels  # the resource's attributes as text (shared by its spans)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +169,25 @@ def attr_dict(items: Any) -> dict[str, Any]:
         else:
             out[k] = any_value(v)
     return out
+
+
+# span attributes that name who or what a call was for, kept as labels with the resource's
+LABEL_SPAN_KEYS = ("user.id", "enduser.id", "enduser.role", "gen_ai.conversation.id")
+
+
+def resource_labels(resource: Any) -> dict[str, str] | None:
+    """A resource's scalar attributes as ``{key: text}`` (``service.name``,
+    ``deployment.environment``, team or project attributes a collector adds), or ``None``."""
+    attrs = attr_dict(resource.get("attributes")) if isinstance(resource, dict) else {}
+    return {k: t for k, v in attrs.items() if (t := label_text(v)) is not None} or None
+
+
+def span_labels(span: Span) -> dict[str, str] | None:
+    """The resource's labels plus the span's :data:`LABEL_SPAN_KEYS`."""
+    own = {k: t for k in LABEL_SPAN_KEYS if (t := label_text(span.attrs.get(k))) is not None}
+    if not own:
+        return span.labels
+    return {**(span.labels or {}), **own}
 
 
 _HEX_RE = re.compile(r"[0-9a-f]+")
@@ -502,6 +525,9 @@ def span_to_row(span: Span, kind: str, note: Notes, *, segments: bool = True) ->
     sess = _first(a, SESSION_KEYS)[1]
     if sess is not None:
         row["session_id"] = str(sess)
+    labels = span_labels(span)
+    if labels:
+        row["labels"] = labels
     if kind == "llm":
         _llm(span, row, note, segments)
     elif kind == "tool":
