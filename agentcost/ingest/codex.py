@@ -348,6 +348,30 @@ class CodexReader:
         st.outputs_started = True
 
     @staticmethod
+    def _fields(st: _State, usage: dict[str, Any], n: int, ctx: IngestContext
+                ) -> dict[str, Any] | None:
+        """The canonical token fields of one call's usage (module docstring), or ``None``
+        (counted as malformed) when a figure is not a whole number or none is there."""
+        fields: dict[str, Any] = {}
+        for src_key, dst in (("input_tokens", "input_tokens"),
+                             ("cached_input_tokens", "cache_read_tokens"),
+                             ("cache_write_input_tokens", "cache_write_tokens"),
+                             ("output_tokens", "output_tokens"),
+                             ("reasoning_output_tokens", "reasoning_tokens")):
+            v = usage.get(src_key)
+            if v is None:
+                continue
+            iv = _int(v)
+            if iv is None:
+                ctx.malformed(st.source, n, f"{src_key} is not a whole number: {v!r}")
+                return None
+            fields[dst] = iv
+        if "input_tokens" not in fields and "output_tokens" not in fields:
+            ctx.malformed(st.source, n, "token_count usage has no input or output tokens")
+            return None
+        return fields
+
+    @staticmethod
     def _from_totals(st: _State, total_key: tuple[int, ...] | None, n: int,
                      ctx: IngestContext) -> dict[str, Any] | None:
         """A call's usage when its event carries only the running total: the difference to
@@ -389,22 +413,8 @@ class CodexReader:
         unread = [k for k in usage if k not in _USAGE_FIELDS]
         if unread:
             ctx.unread_usage(st.source, unread)
-        fields: dict[str, Any] = {}
-        for src_key, dst in (("input_tokens", "input_tokens"),
-                             ("cached_input_tokens", "cache_read_tokens"),
-                             ("cache_write_input_tokens", "cache_write_tokens"),
-                             ("output_tokens", "output_tokens"),
-                             ("reasoning_output_tokens", "reasoning_tokens")):
-            v = usage.get(src_key)
-            if v is None:
-                continue
-            iv = _int(v)
-            if iv is None:
-                ctx.malformed(st.source, n, f"{src_key} is not a whole number: {v!r}")
-                return None
-            fields[dst] = iv
-        if "input_tokens" not in fields and "output_tokens" not in fields:
-            ctx.malformed(st.source, n, "token_count usage has no input or output tokens")
+        fields = self._fields(st, usage, n, ctx)
+        if fields is None:
             return None
         start = st.req_start_ns if st.req_start_ns is not None else st.prev_end_ns
         if start is not None and ts is not None and start > ts:
