@@ -50,6 +50,10 @@ class ReportOptions:
     max_bars: int = 400
     # findings listed in the page (the costliest first, as analyze orders them); the rest counted
     max_findings: int = 200
+    # --with-content: prompt and response excerpts on the charted tasks' llm steps (read back
+    # from the trace files; never otherwise)
+    with_content: bool = False
+    content_chars: int = 400
 
 
 def clean(obj: Any) -> Any:
@@ -100,7 +104,27 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
         for tid in chosen:
             sel = rep.steps[rep.steps["task_id"] == tid]
             payload["task_detail"].append(_task_detail(tid, sel, rep.findings, opts))
+    payload["with_content"] = opts.with_content
+    if opts.with_content:
+        _add_content(payload["task_detail"], opts.content_chars)
     return dict(clean(payload))
+
+
+def _add_content(details: list[dict[str, Any]], max_chars: int) -> None:
+    """Prompt/response excerpts on the timeline's llm bars (``--with-content`` only)."""
+    from agentcost.content import excerpts
+
+    bars = [b for d in details for b in d["timeline"] if b["kind"] == "llm"]
+    found = excerpts(((b["_source"], b["_line"], b["_format"]) for b in bars
+                      if b.get("_source") and b.get("_line")), max_chars)
+    for b in bars:
+        ex = found.get((b.get("_source"), b.get("_line")))
+        b["prompt"] = ex.prompt if ex else None
+        b["response"] = ex.response if ex else None
+    for d in details:
+        for b in d["timeline"]:
+            for k in ("_source", "_line", "_format"):
+                b.pop(k, None)
 
 
 SHORT_SPAN_S = 48 * 3600  # up to two days of traces: cost per hour instead of per day
@@ -134,7 +158,8 @@ def _daily(table: StepTable, models: list[dict[str, Any]], cfg: Config
 
 def _task_detail(tid: str, sel: Any, findings: list[dict[str, Any]],
                  opts: ReportOptions) -> dict[str, Any]:
-    recs = [{k: r.get(k) for k in STEP_KEYS} for r in steps_records(sel)]
+    recs = [{k: r.get(k) for k in (*STEP_KEYS, "source", "line", "format")}
+            for r in steps_records(sel)]
     llm = [r for r in recs if r["kind"] == "llm"]
     timed = [r for r in recs if r["kind"] in ("llm", "tool") and r["started_at"]
              and r["ended_at"]]
@@ -144,11 +169,18 @@ def _task_detail(tid: str, sel: Any, findings: list[dict[str, Any]],
         "task_id": tid,
         "llm_steps": len(llm),
         "input_series": _bin(llm, opts.max_points),
-        "timeline": [{k: r[k] for k in TIMELINE_KEYS} for r in timed[:opts.max_bars]],
+        "timeline": [_bar(r, opts.with_content) for r in timed[:opts.max_bars]],
         "timeline_truncated": max(0, len(timed) - opts.max_bars),
         "waits": _waits(timed),
         "sequential_tool_steps": sorted(s for s in seq if s is not None),
     }
+
+
+def _bar(r: dict[str, Any], with_content: bool) -> dict[str, Any]:
+    bar = {k: r[k] for k in TIMELINE_KEYS}
+    if with_content:  # where to read the excerpt from; dropped once it is read
+        bar.update(_source=r.get("source"), _line=r.get("line"), _format=r.get("format"))
+    return bar
 
 
 def _bin(llm: list[dict[str, Any]], cap: int) -> dict[str, Any]:

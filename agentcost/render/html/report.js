@@ -21,6 +21,13 @@
   function plot(id, data, layout) {
     Plotly.newPlot(id, data, Object.assign({}, BASE, layout || {}), CFG);
   }
+  // --with-content excerpts in a hover: escaped (plotly reads a little HTML) and wrapped
+  function wrapText(t) { const esc = t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    return (esc.match(/.{1,80}(\s|$)|\S+/g) || []).join("<br>"); }
+  function excerpt(r) { let out = "";
+    if (r.prompt) out += "<br><b>prompt</b>: " + wrapText(r.prompt);
+    if (r.response) out += "<br><b>response</b>: " + wrapText(r.response);
+    return out; }
   function none(id, text) { document.getElementById(id).replaceChildren(el("p", { class: "none" }, text)); }
   function table(id, head, rows) {
     const t = el("table"), tr = el("tr");
@@ -41,6 +48,7 @@
    ["Iterations p50", S.iterations_p50 ?? "n/a"], ["Context growth p50", S.context_growth_p50 === null ? "n/a" : S.context_growth_p50 + "x"]]
     .forEach(([k, v]) => { const c = el("div", { class: "card" }); c.appendChild(el("div", { class: "v" }, v)); c.appendChild(el("div", { class: "k" }, k)); document.getElementById("cards").appendChild(c); });
   P.warnings.forEach(w => document.getElementById("warnings").appendChild(el("li", {}, w)));
+  if (P.with_content) document.getElementById("warnings").appendChild(el("li", {}, "This page contains prompt and response text (--with-content): share it as you would the traces."));
 
   // cost over time, stacked by model
   const models = P.models.map(m => m.model);
@@ -129,7 +137,7 @@
       const pts = rows.filter(r => { if (r.kind === "llm") llmStep = r.step; r._turn = llmStep; return lane(r) === kind; });
       return { type: "bar", orientation: "h", name, base: pts.map(r => r.started_at), x: pts.map(r => r.duration_ms),
         y: pts.map(r => kind === "llm" ? "llm" : (seq.has(r._turn) ? "tool (sequential)" : "tool")),
-        text: pts.map(r => `step ${r.step} ${r.name ?? ""}`), textposition: "none", hovertemplate: "%{text}<br>%{x:.0f} ms<extra></extra>",
+        text: pts.map(r => `step ${r.step} ${r.name ?? ""}` + excerpt(r)), textposition: "none", hovertemplate: "%{text}<br>%{x:.0f} ms<extra></extra>",
         marker: { color: pts.map(r => r.is_error ? "#c23b5a" : col) } };
     };
     const waits = { type: "bar", orientation: "h", name: "wait (nothing running)", base: t.waits.map(w => w.from),
