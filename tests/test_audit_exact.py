@@ -25,7 +25,7 @@ def test_claude_exact_count_decides_short_prefix(
     standin: Standin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", standin.anthropic_url)
-    text = (STYLE * 100).strip()  # 800 words: ~900 cl100k tokens, estimated 1,044-1,170
+    text = (STYLE * 100).strip()  # 800 words: offline, a Claude estimate near 1,024
     found = audit_text(text + "\n", model="claude-sonnet-4-6", exact=True, api_key="sk-ant-x")
     (sp,) = [f for f in found if f.rule == "short-prefix"]
     # exact: 800 tokens, so the borderline estimate becomes a definite "below"
