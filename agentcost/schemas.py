@@ -16,7 +16,7 @@ from typing import Any
 
 from agentcost.errors import InputError
 
-NAMES = ("analyze", "audit", "check", "rules", "simulate")
+NAMES = ("analyze", "audit", "check", "replay", "rules", "simulate")
 
 
 @cache

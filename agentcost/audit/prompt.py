@@ -14,7 +14,7 @@ from typing import Any
 from agentcost.audit import static
 from agentcost.audit.findings import SEVERITY_RANK, Edit, Finding, sort_key
 from agentcost.audit.sources import Block, PromptDoc, load_doc, read_text_file, text_doc
-from agentcost.audit.tokens import TokenCount, count, count_anthropic_exact
+from agentcost.audit.tokens import TokenCount, count, count_exact
 from agentcost.errors import InputError
 
 VOLATILE_RULES = ("timestamp", "volatile-id", "user-content")
@@ -31,7 +31,7 @@ class PromptOptions:
     symbol: str | None = None
     exact: bool = False
     fix: bool = False
-    api_key: str | None = None  # for --exact (ANTHROPIC_API_KEY)
+    api_key: str | None = None  # for --exact (default: the SDK's ANTHROPIC_/OPENAI_API_KEY)
 
 
 @dataclass
@@ -281,19 +281,33 @@ def _short_prefix_advice(marker: bool, provider: str | None, minimum: int,
 
 def _exact(doc: PromptDoc, text: str, model: str, tc: TokenCount,
            opts: PromptOptions) -> TokenCount:
+    """The count from the provider's counting endpoint: the request with ``text`` as its system
+    prompt (instructions) minus the same request without it, so the request's own framing
+    tokens are not counted."""
+    import os
+
     from agentcost.rules import rule_for
 
     rule = rule_for(model, opts.provider)
-    if rule is None or rule.provider != "anthropic":
-        return tc  # OpenAI counts are already exact where the encoding is available offline
-    if not opts.api_key:
-        raise InputError("--exact needs ANTHROPIC_API_KEY for Claude models")
-    probe = [{"role": "user", "content": "."}]
-    with_text = count_anthropic_exact({"model": model, "system": text, "messages": probe},
-                                      opts.api_key)
-    without = count_anthropic_exact({"model": model, "messages": probe}, opts.api_key)
+    provider = rule.provider if rule is not None else opts.provider
+    if provider not in ("anthropic", "openai") or (provider == "openai" and tc.exact):
+        return tc  # exact offline already (tiktoken), or no counting endpoint for it
+    env = "ANTHROPIC_API_KEY" if provider == "anthropic" else "OPENAI_API_KEY"
+    if not (opts.api_key or os.environ.get(env)):
+        raise InputError(f"--exact needs {env} for {'Claude' if env[0] == 'A' else 'OpenAI'} "
+                         "models")
+    if provider == "anthropic":
+        probe: list[dict[str, Any]] = [{"role": "user", "content": "."}]
+        with_text = count_exact({"model": model, "system": text, "messages": probe},
+                                provider, opts.api_key)
+        without = count_exact({"model": model, "messages": probe}, provider, opts.api_key)
+    else:
+        with_text = count_exact({"model": model, "instructions": text, "input": "."},
+                                provider, opts.api_key)
+        without = count_exact({"model": model, "input": "."}, provider, opts.api_key)
     n = max(0, with_text - without)
-    return TokenCount(n, n, n, "anthropic count_tokens", True)
+    method = "anthropic count_tokens" if provider == "anthropic" else "openai input_tokens"
+    return TokenCount(n, n, n, method, True)
 
 
 @lru_cache(maxsize=1)

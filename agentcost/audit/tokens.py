@@ -13,8 +13,10 @@
   estimate is ``o200k × [1.16, 1.30]`` (pre-4.7) or ``o200k × [1.16, 1.30 × 1.35]`` (4.7+),
   reported as a range with its midpoint. ``short-prefix`` says "below the
   minimum" only when the whole range is, and "may be below" when the range straddles it.
-* ``--exact`` asks Anthropic's free ``/v1/messages/count_tokens`` endpoint (only when asked and
-  ``ANTHROPIC_API_KEY`` is set).
+* ``--exact`` asks the provider's counting endpoint through its SDK (:func:`count_exact`):
+  Anthropic's free ``messages.count_tokens`` for Claude models, OpenAI's
+  ``responses.input_tokens.count`` for OpenAI models whose count is not already exact offline
+  (no published tokenizer). Only when asked.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ CLAUDE_LOW = 1.16
 CLAUDE_HIGH = 1.30
 CLAUDE_NEW_TOKENIZER_HIGH = 1.35
 
-ANTHROPIC_COUNT_URL = "https://api.anthropic.com/v1/messages/count_tokens"
-ANTHROPIC_VERSION = "2023-06-01"
 
 
 @dataclass(frozen=True)
@@ -106,27 +106,36 @@ def count(text: str, model: str | None, provider: str | None = None) -> TokenCou
                       f"no local tokenizer for {prov} models; counted with o200k_base")
 
 
-def count_anthropic_exact(body: dict[str, Any], api_key: str, timeout: float = 20.0) -> int:
-    """Input tokens of ``body`` (Messages shape: model, system, tools, messages) from Anthropic's
-    ``/v1/messages/count_tokens``. Raises :class:`~agentcost.errors.InputError` on failure."""
-    import json
-    import urllib.error
-    import urllib.request
-
+def count_exact(body: dict[str, Any], provider: str, api_key: str | None = None,
+                timeout: float = 20.0) -> int:
+    """Input tokens of ``body`` from the provider's own counting endpoint, through its SDK:
+    Anthropic ``messages.count_tokens`` (``body`` in Messages shape: model, system, messages)
+    or OpenAI ``responses.input_tokens.count`` (Responses shape: model, instructions, input).
+    The key is ``api_key`` or the SDK's own environment variable (``ANTHROPIC_API_KEY`` /
+    ``OPENAI_API_KEY``); ``ANTHROPIC_BASE_URL`` / ``OPENAI_BASE_URL`` point it at a gateway.
+    Raises :class:`~agentcost.errors.InputError` on any failure."""
     from agentcost.errors import InputError
 
-    req = urllib.request.Request(
-        ANTHROPIC_COUNT_URL, data=json.dumps(body).encode("utf-8"), method="POST",
-        headers={"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION,
-                 "content-type": "application/json"})
+    name = "Anthropic count_tokens" if provider == "anthropic" else "OpenAI input token count"
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - fixed https URL
-            data = json.loads(resp.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"--exact: Anthropic count_tokens answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise InputError(f"--exact: cannot reach Anthropic count_tokens ({exc})") from None
-    n = data.get("input_tokens") if isinstance(data, dict) else None
+        if provider == "anthropic":
+            import anthropic
+
+            client: Any = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=2)
+            res = client.messages.count_tokens(**body)
+        else:
+            import openai
+
+            client = openai.OpenAI(api_key=api_key, timeout=timeout, max_retries=2)
+            res = client.responses.input_tokens.count(**body)
+    except ImportError:
+        raise InputError("--exact counts through the provider's SDK: pip install "
+                         "'agentcost-profiler[sdk]'") from None
+    except Exception as exc:  # the SDKs' APIError family, and a missing key
+        status = getattr(exc, "status_code", None)
+        why = f"answered HTTP {status}" if status else f"failed ({type(exc).__name__}: {exc})"
+        raise InputError(f"--exact: {name} {why}") from None
+    n = getattr(res, "input_tokens", None)
     if not isinstance(n, int):
-        raise InputError("--exact: unexpected answer from Anthropic count_tokens")
+        raise InputError(f"--exact: unexpected answer from {name}")
     return n

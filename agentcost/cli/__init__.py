@@ -16,7 +16,18 @@ from typing import Annotated, NoReturn
 import typer
 
 from agentcost import __version__
-from agentcost.cli import analyze, audit, check, prices, report, rules, schema, simulate
+from agentcost.cli import (
+    analyze,
+    audit,
+    check,
+    prices,
+    record,
+    replay,
+    report,
+    rules,
+    schema,
+    simulate,
+)
 from agentcost.cli.edge import write_output
 
 __all__ = ["app", "main", "write_output"]
@@ -52,6 +63,8 @@ app.command("simulate", help=simulate.HELP)(simulate.simulate)
 app.command("check", help=check.HELP)(check.check)
 app.command("report", help=report.HELP)(report.report)
 app.command("schema")(schema.schema)
+app.command("record", help=record.HELP)(record.record)
+app.command("replay", help=replay.HELP)(replay.replay)
 app.add_typer(prices.app, name="prices")
 
 

@@ -6,7 +6,6 @@ renderers are imported inside the command so ``agentcost --help`` stays fast.
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -45,8 +44,9 @@ def audit_prompt(
         "--fix", help="Rewrite plain-text prompt files in canonical whitespace form "
                       "(atomically).")] = False,
     exact: Annotated[bool, typer.Option(
-        "--exact", help="Claude models: count tokens with Anthropic's count_tokens "
-                        "endpoint (needs ANTHROPIC_API_KEY).")] = False,
+        "--exact", help="Count tokens with the provider's counting endpoint through its SDK: "
+        "Claude models (ANTHROPIC_API_KEY), OpenAI models without an exact offline count "
+        "(OPENAI_API_KEY). Needs the [sdk] extra.")] = False,
     symbol: Annotated[str | None, typer.Option(
         "--symbol", help="Python file: the string constant to audit (NAME or "
                          "Class.NAME).")] = None,
@@ -72,9 +72,8 @@ def audit_prompt(
             raise InputError("no input: give prompt files, request bodies or trace files")
         if "-" in paths:
             raise InputError("audit-prompt reads files, not standard input")
-        api_key = os.environ.get("ANTHROPIC_API_KEY") if exact else None
         opts = AuditOptions(model=model, provider=provider, symbol=symbol, exact=exact,
-                            fix=fix, api_key=api_key, input_format=input_format,
+                            fix=fix, input_format=input_format,
                             config=cfgmod.load(config))
         rep = run_audit(list(paths), opts)
         _emit(rep, fmt, output, __version__)

@@ -12,7 +12,7 @@ from agentcost.cli.edge import run
 
 def schema(
     name: Annotated[str | None, typer.Argument(
-        help="Report: analyze, audit, check, rules or simulate (none: list them).")] = None,
+        help="Report: analyze, audit, check, replay, rules or simulate (none: list them).")] = None,
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of a JSON report, to validate it in your tools."""
 

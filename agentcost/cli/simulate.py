@@ -40,7 +40,7 @@ HELP = """Replay the traced tasks under what-if configurations and project cost 
 
 Levers (combine freely; each run is compared with the baseline, the trace as observed):
 --cache off|observed|auto|stable|stable+last [--ttl 5m|1h|30m|in_memory|24h],
---cascade CHEAP,STRONG [--escalation-rate R], --batch [--batch-tasks GLOB],
+--cascade CHEAP,STRONG [--escalation-rate R | --escalation-from replay.json], --batch [--batch-tasks GLOB],
 --trim-history N, --max-output-tokens N, --parallel-tools, --max-iterations N,
 --token-budget N, --tool-cache [--tool-cache-ttl 10m]. Or compare several scenarios side by side
 with --scenarios file.yaml (or scenarios: in agentcost.yaml). --range adds optimistic and
@@ -67,6 +67,9 @@ def simulate(
     escalation_rate: Annotated[float | None, typer.Option(
         "--escalation-rate", min=0.0, max=1.0,
         help="Share of cheap steps re-run on the strong model (default 0).")] = None,
+    escalation_from: Annotated[Path | None, typer.Option(
+        "--escalation-from", help="The escalation rate measured by agentcost replay -o "
+        "FILE (its 95% interval bounds --range).")] = None,
     batch: Annotated[bool, typer.Option("--batch", help="Price eligible calls at batch rates; "
                                         "their latency becomes the batch window.")] = False,
     batch_tasks: Annotated[str | None, typer.Option(
@@ -118,12 +121,13 @@ def simulate(
         from agentcost.simulation import simulate as run_simulate
         from agentcost.simulation.options import Levers, build_scenarios
 
-        protect(*paths, config, scenarios, provider_rules, prices)
+        protect(*paths, config, scenarios, provider_rules, prices, escalation_from)
         check_outputs(output)
         cfg = cfgmod.load(config)
         levers = Levers(
             scenarios=scenarios, cache=cache, ttl=ttl, provider_rules=provider_rules,
-            cascade=cascade, escalation_rate=escalation_rate, batch=batch,
+            cascade=cascade, escalation_rate=escalation_rate,
+            escalation_from=escalation_from, batch=batch,
             batch_tasks=batch_tasks, batch_window=batch_window, trim_history=trim_history,
             max_output_tokens=max_output_tokens, parallel_tools=parallel_tools,
             state_changing=tuple(state_changing or ()), max_iterations=max_iterations,

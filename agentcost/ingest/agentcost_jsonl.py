@@ -125,7 +125,9 @@ class AgentcostJsonlReader:
                 return None
         elif is_request_body(obj.get("request")):
             row["segments"] = from_request(obj["request"], _int_or_none(row.get("input_tokens")))
-        if row.get("input_tokens") is None and row.get("segments"):
+        if row.get("input_tokens") is None and row.get("segments") \
+                and row.get("is_error") is not True:
+            # a failed call without usage was not billed: its request's size is not its usage
             row["input_tokens"] = sum(s["tokens"] for s in row["segments"])
         if row.get("kind") == "llm":
             # DESIGN.md §3: a hand-written line with input but no cache fields had no caching

@@ -296,6 +296,20 @@ def exact_cost(rates: Rates, row: dict[str, int]) -> tuple[float, float]:
     return float(r["total_price"]), float(r["output_price"])
 
 
+def call_cost(rates: Rates, tokens: dict[str, int]) -> float:
+    """USD of one call: ``tokens`` in the canonical meaning (``input`` total, ``read``, ``w5``,
+    ``w1``, ``output``), as :func:`price_frame` prices a step (exactly, whole request at the
+    tier's rates, above a long-context threshold)."""
+    unc = max(0, tokens["input"] - tokens["read"] - tokens["w5"] - tokens["w1"])
+    cost = (unc * rates.uncached + tokens["read"] * rates.cache_read
+            + tokens["w5"] * rates.cache_write_5m + tokens["w1"] * rates.cache_write_1h
+            + tokens["output"] * rates.output)
+    if rates.tier_threshold is not None and rates.source == "genai-prices" \
+            and tokens["input"] > rates.tier_threshold:
+        cost = exact_cost(rates, tokens)[0]
+    return float(cost)
+
+
 class Pricer:
     """Resolves a (model, provider, tier, hour) to :class:`Rates` with config aliases/overrides."""
 

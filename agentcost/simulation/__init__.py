@@ -230,10 +230,16 @@ def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
                    f"other steps with at most {st.short_output_tokens} output tokens (short, "
                    "classifying) → cheap; the rest → strong" +
                    (f"; overridden by name: {rules}" if rules else "") + ".")
-        out.append(f"Escalation rate {c.get('escalation_rate', sc.escalation_rate):g}"
-                   + (" (default; set --escalation-rate)" if sc.escalation_rate == 0 else "")
-                   + f": {c.get('escalated_steps', 0):,} of {c.get('cheap_steps', 0):,} cheap "
+        how = (f" ({sc.escalation_source})" if sc.escalation_source else
+               " (default; set --escalation-rate)"
+               if sc.escalation_rate == 0 else "")
+        out.append(f"Escalation rate {c.get('escalation_rate', sc.escalation_rate):g}{how}"
+                   f": {c.get('escalated_steps', 0):,} of {c.get('cheap_steps', 0):,} cheap "
                    "steps re-run on the strong model, paying both.")
+        if sc.escalation_candidate and sc.escalation_candidate != c.get("cheap"):
+            out.append(f"The escalation rate was measured on {sc.escalation_candidate}, not on "
+                       f"the cascade's cheap model {c.get('cheap')}: it carries over only as "
+                       "far as the two models behave alike.")
         ratios = c.get("tokenizer_ratios") or {}
         if ratios:
             out.append("Token counts carry over within a tokenizer; across tokenizers: "

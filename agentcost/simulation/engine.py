@@ -477,6 +477,7 @@ def _cascade(p: Plan) -> None:
             "cheap_steps": int((role_cheap & p.keep).sum()),
             "strong_steps": int((~role_cheap & p.keep).sum()),
             "escalation_rate": rate, "escalated_steps": int(p.esc.sum()),
+            "escalation_source": sc.escalation_source,
             "tokenizer_ratios": used,
         }
         if unknown_tok:

@@ -32,6 +32,7 @@ class Levers:
     provider_rules: Path | None = None
     cascade: str | None = None
     escalation_rate: float | None = None
+    escalation_from: Path | None = None
     batch: bool = False
     batch_tasks: str | None = None
     batch_window: str | None = None
@@ -86,10 +87,7 @@ def _lever_kwargs(lv: Levers) -> dict[str, Any]:
         kw["ttl"] = parse_ttl(lv.ttl, "--ttl")
     if lv.cascade is not None:
         kw["cascade"], kw["cascade_given"] = parse_cascade(lv.cascade, "--cascade")
-    if lv.escalation_rate is not None:
-        if lv.cascade is None:
-            raise ConfigError("--escalation-rate: only meaningful with --cascade")
-        kw["escalation_rate"] = float(lv.escalation_rate)
+    kw.update(_escalation_kwargs(lv))
     if lv.batch or lv.batch_tasks:
         kw["batch"] = True
         if lv.batch_tasks:
@@ -110,6 +108,21 @@ def _lever_kwargs(lv: Levers) -> dict[str, Any]:
     return kw
 
 
+def _escalation_kwargs(lv: Levers) -> dict[str, Any]:
+    """--escalation-rate (assumed) or --escalation-from (measured by a replay)."""
+    if lv.escalation_rate is not None:
+        if lv.cascade is None:
+            raise ConfigError("--escalation-rate: only meaningful with --cascade")
+        if lv.escalation_from is not None:
+            raise ConfigError("--escalation-from and --escalation-rate exclude each other")
+        return {"escalation_rate": float(lv.escalation_rate)}
+    if lv.escalation_from is not None:
+        if lv.cascade is None:
+            raise ConfigError("--escalation-from: only meaningful with --cascade")
+        return read_escalation(lv.escalation_from)
+    return {}
+
+
 def _provider_rules_file(path: Path) -> dict[str, Any]:
     import yaml
 
@@ -124,3 +137,44 @@ def _provider_rules_file(path: Path) -> dict[str, Any]:
     if isinstance(doc, dict) and "provider_rules" in doc:
         doc = doc["provider_rules"]
     return parse_provider_rules(doc, f"{path}: provider_rules")
+
+
+def read_escalation(path: Path) -> dict[str, Any]:
+    """The measured escalation of an ``agentcost replay`` report, as Scenario fields: the rate
+    (disagreement of the replayed cheap-role steps), its 95% interval as the ``--range`` bounds,
+    and a sentence saying where the figure comes from."""
+    import orjson
+
+    where = str(path)
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read: {exc.strerror}") from None
+    except orjson.JSONDecodeError:
+        raise ConfigError(f"{where}: not JSON (expected the report of agentcost replay -o)") \
+            from None
+    if not isinstance(doc, dict) or doc.get("kind") != "agentcost-replay":
+        raise ConfigError(f"{where}: not an agentcost replay report (kind: agentcost-replay)")
+    if doc.get("schema_version") != 1:
+        raise ConfigError(f"{where}: replay report schema_version "
+                          f"{doc.get('schema_version')!r} is not supported (1)")
+    esc: dict[str, Any] = doc["escalation"] if isinstance(doc.get("escalation"), dict) else {}
+    rate, ci = esc.get("rate"), esc.get("ci95")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise ConfigError(f"{where}: escalation.rate: no measured rate (the replay sent no "
+                          "routing or short step that succeeded)")
+    out: dict[str, Any] = {"escalation_rate": float(rate)}
+    if isinstance(ci, list) and len(ci) == 2 and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in ci):
+        out["escalation_range"] = (float(ci[0]), float(ci[1]))
+    steps = esc.get("steps") if isinstance(esc.get("steps"), int) else None
+    dis = esc.get("disagree") if isinstance(esc.get("disagree"), int) else None
+    cand = esc.get("candidate") if isinstance(esc.get("candidate"), str) else None
+    ci_text = (f", 95% CI {out['escalation_range'][0]:g}-{out['escalation_range'][1]:g}"
+               if "escalation_range" in out else "")
+    share = f"{dis} of {steps}" if dis is not None and steps is not None else f"{rate:g}"
+    out["escalation_source"] = (
+        f"measured by {where}: {cand or 'the candidate'} disagreed with the recorded answers "
+        f"on {share} replayed routing/short steps{ci_text}")
+    out["escalation_candidate"] = cand
+    return out

@@ -66,7 +66,8 @@ LEVER_LABELS = {
 # Scenario fields that belong to each lever (reset to defaults when the lever is left out).
 _LEVER_FIELDS = {
     "cache": ("cache", "ttl"),
-    "cascade": ("cascade", "cascade_given", "escalation_rate", "escalation_range", "roles"),
+    "cascade": ("cascade", "cascade_given", "escalation_rate", "escalation_range",
+                "escalation_source", "escalation_candidate", "roles"),
     "trim_history": ("trim_history",),
     "max_output_tokens": ("max_output_tokens",),
     "tool_cache": ("tool_cache", "tool_cache_ttl_s"),
@@ -87,6 +88,8 @@ class Scenario:
     cascade_given: tuple[str, str] | None = None  # as the user typed them
     escalation_rate: float = 0.0
     escalation_range: tuple[float, float] | None = None
+    escalation_source: str | None = None  # where a measured rate comes from (a replay report)
+    escalation_candidate: str | None = None  # the model the replay measured
     roles: tuple[tuple[str, str], ...] = ()  # (step name, cheap|strong)
     batch: bool = False
     batch_tasks: str | None = None
