@@ -45,10 +45,34 @@ READER_MODULES = (
     "gemini_cli",
     "tau2",
     "openhands",
+    "cassette",
+    "har",
+    "inspect_ai",
+    "otel_json",
 )
 
 # Extensions a folder walk considers; anything else in a folder is skipped silently.
-TRACE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".gz", ".log", ".traj")
+TRACE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".gz", ".log", ".traj", ".har", ".eval",
+                  ".yaml", ".yml")
+# ... of which these are read only when their content is a cassette (a folder of test data
+# holds many YAML files that are not traces: they are passed over without a note)
+_CASSETTE_ONLY_SUFFIXES = (".yaml", ".yml")
+
+
+def _wanted(f: Path) -> bool:
+    """Whether a folder walk reads ``f``: a trace suffix, and for YAML a cassette's head."""
+    name = f.name.lower()
+    if not name.endswith(TRACE_SUFFIXES):
+        return False
+    if not name.endswith(_CASSETTE_ONLY_SUFFIXES):
+        return True
+    from agentcost.ingest.cassette import looks_like_cassette
+
+    try:
+        with open(f, "rb") as fh:
+            return looks_like_cassette(fh.read(4096))
+    except OSError:
+        return True  # let the read report it
 
 
 def readers() -> dict[str, Reader]:
@@ -154,10 +178,7 @@ def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:  # noqa:
             continue
         p = Path(raw).expanduser()
         if p.is_dir():
-            files = sorted(
-                f for f in p.rglob("*")
-                if f.is_file() and f.name.lower().endswith(TRACE_SUFFIXES)
-            )
+            files = sorted(f for f in p.rglob("*") if f.is_file() and _wanted(f))
             if not files:
                 raise InputError("folder holds no trace files (*.jsonl, *.json, *.gz, ...)", raw)
             for f in files:
@@ -186,8 +207,11 @@ def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:  # noqa:
     return out
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # Inspect AI's .eval logs are zip archives: sniffed, not skipped
+
+
 def _looks_binary(head: bytes) -> bool:
-    return b"\x00" in head[:4096]
+    return b"\x00" in head[:4096] and not head.startswith(ZIP_MAGIC)
 
 
 def detect(source: Source, table: dict[str, Reader]) -> Reader | None:

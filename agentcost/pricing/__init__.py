@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,10 +177,17 @@ def _min_tier_start(mp: Any) -> int | None:
 _RATES_BY_PRICE: dict[tuple[str, str | None, str | None, int], tuple[Any, Rates]] = {}
 
 
+# A Bedrock model id: an optional cross-region prefix, a vendor, and a -vN:M version suffix
+# (us.amazon.nova-lite-v1:0, global.anthropic.claude-sonnet-4-5-20250929-v1:0)
+_BEDROCK_ID = re.compile(r"^(?:[a-z]{2,6}(?:-gov)?\.)?[a-z0-9-]+\.[a-z0-9.-]+-v\d+(?::\d+)?$")
+
+
 def _providers_to_try(cand: str, pid: str | None) -> list[str | None]:
     # The model id decides the price list; the trace's provider only picks a host's list
     # (Bedrock, Azure, Vertex). An OpenAI-compatible proxy serving Claude still pays Claude.
     if "anthropic." in cand.lower() and "." in cand.split("anthropic.")[0] + ".":
+        return ["aws", None]
+    if pid is None and _BEDROCK_ID.match(cand.lower()):
         return ["aws", None]
     if pid in ("aws", "azure", "google"):
         return [pid, None]
