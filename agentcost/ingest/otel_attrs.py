@@ -56,6 +56,7 @@ import orjson
 from agentcost.ingest.common import (
     args_hash,  # noqa: F401 - re-exported
     as_list,
+    is_redacted,
 )
 from agentcost.ingest.segments import from_request, is_request_body
 from agentcost.steps import int_text
@@ -219,8 +220,8 @@ def _int(v: Any, key: str) -> int | None:
         s = v.strip()
         if int_text(s) is not None:
             return int_text(s)
-        if not s:
-            return None
+        if not s or is_redacted(s):
+            return None  # "[REDACTED]" and the like: unknown, not 0 and not an error
     raise ValueError(f"{key} is not a token count: {str(v)[:40]!r}")
 
 
@@ -603,6 +604,10 @@ def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) ->
     row["name"] = span.name
 
     # --- tokens ---------------------------------------------------------------------------
+    hidden = [k for k in USAGE_KEYS if isinstance(a.get(k), str) and is_redacted(a[k])]
+    if hidden:
+        note(f"otlp: usage attributes holding a redaction marker instead of a number "
+             f"({', '.join(sorted(hidden))}) are unknown tokens, not 0")
     inp = _first_int(a, IN_KEYS)
     out = _first_int(a, OUT_KEYS)
     cr = _first_int(a, CR_KEYS)

@@ -57,7 +57,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -665,3 +665,15 @@ class OtlpReader:
 
 
 READER = OtlpReader()
+
+
+def rows_from_spans(items: Iterable[tuple[Any, Source, int]],
+                    ctx: IngestContext) -> Iterator[dict[str, Any]]:
+    """Step rows of span objects other readers decoded, given as ``(object, source, line)``:
+    each object in any shape :meth:`_Run.take` accepts (an OTLP export request, a flat span
+    as OTel-JS, any-agent or the Python SDK's ``to_json()`` write it). Classification,
+    roll-ups and duplicate handling are those of this reader."""
+    run = _Run(ctx)
+    for obj, src, line in items:
+        run.take(obj, src, line)
+    yield from run.finish()
