@@ -377,6 +377,7 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
             _note_rates(info, pricer, rates, m_s)
             _priced_rows(pr, rows, rates)
     _no_usage(df, pr, is_llm, info)
+    _keep_estimated(df, pr)
     pr.store(df)
     info.unpriced_models = [
         {"model": k, "steps": v[0], "input_tokens": v[1], "output_tokens": v[2]}
@@ -390,6 +391,18 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
             {str(x) for x in model[cr_unknown].dropna().unique()})
     info.lower_bound = bool(info.unpriced_steps or info.no_usage_steps)
     return info
+
+
+def _keep_estimated(df: pd.DataFrame, pr: _Priced) -> None:
+    """Steps whose tokens a reader counted from content (the source dropped the usage) stay
+    ``cost_source = "estimated"`` once priced (DESIGN.md §2)."""
+    import numpy as np
+
+    if "cost_source" not in df:
+        return
+    est = (df["cost_source"] == "estimated").to_numpy(dtype=bool, na_value=False)
+    if est.any():
+        pr.src[est & (pr.src == np.array("computed", dtype=object))] = "estimated"
 
 
 def _apply_default_model(df: pd.DataFrame, is_llm: Any, default: str | None,

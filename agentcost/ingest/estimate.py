@@ -1,0 +1,141 @@
+"""Token counts estimated from content, for model calls whose source dropped the usage.
+
+The OpenAI Agents SDK with streamed Chat Completions records every call's usage as zeros (the
+API sends none unless ``stream_options.include_usage`` is set), and some span exporters carry
+the messages but no token attributes. Where the prompt and the output are in the trace, they
+are counted here; the step is marked ``cost_source = "estimated"`` and never passes for a
+reported figure (DESIGN.md §2).
+
+How (provider-rules §G, the counting in :mod:`agentcost.audit.tokens`):
+
+* OpenAI models: tiktoken — ``o200k_base`` when it is in tiktoken's cache folder, else
+  ``cl100k_base`` (shipped offline) as an approximation; Claude: the calibrated estimate
+  ``cl100k × 1.16–1.30`` (×1.35 more for the tokenizer of Opus 4.7 and later), its midpoint.
+* Chat framing as OpenAI's token-counting guide states it for these encodings: 3 tokens per
+  message, 1 more when it has a ``name``, 3 that prime the reply; a message's tool calls count
+  their function name and arguments.
+* The output: the text and the tool calls' names and arguments of the response.
+
+What is not in the trace is not counted: tool *definitions* (the Agents SDK's spans hold only
+tool names), images and files. The estimate is then low by their size; when the same input
+holds calls of the same agent (same model and system prompt) with real usage, the reader
+shifts the estimates by the median difference it measured on those calls and says so
+(:func:`calibrate`).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+
+
+@dataclass(frozen=True)
+class Estimate:
+    input_tokens: int
+    output_tokens: int
+    method: str  # e.g. "tiktoken o200k_base", "cl100k_base (approximation)", "estimate"
+
+
+def _text(v: Any) -> str:
+    """The countable text of a message field: strings as they are, content parts' text,
+    anything else as compact JSON."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        parts: list[str] = []
+        for p in v:
+            if isinstance(p, dict) and isinstance(p.get("text"), str):
+                parts.append(p["text"])
+            elif isinstance(p, str):
+                parts.append(p)
+            elif isinstance(p, dict) and p.get("type") in ("image_url", "input_image", "image",
+                                                           "file", "input_file"):
+                continue  # not counted (see the module docstring)
+            else:
+                parts.append(orjson.dumps(p).decode())
+        return "\n".join(parts)
+    return orjson.dumps(v).decode()
+
+
+def _tool_call_text(calls: Any) -> str:
+    out: list[str] = []
+    for c in calls if isinstance(calls, list) else []:
+        fn = c.get("function") if isinstance(c, dict) else None
+        if isinstance(fn, dict):
+            out.append(f"{fn.get('name') or ''}{fn.get('arguments') or ''}")
+    return "".join(out)
+
+
+def chat_prompt_parts(messages: Iterable[Any]) -> tuple[list[str], int]:
+    """The texts of a Chat Completions message list and its framing tokens."""
+    texts: list[str] = []
+    framing = REPLY_PRIMING
+    for m in messages:
+        if not isinstance(m, dict):
+            continue
+        framing += TOKENS_PER_MESSAGE
+        texts.append(str(m.get("role") or ""))
+        texts.append(_text(m.get("content")))
+        if m.get("name"):
+            framing += TOKENS_PER_NAME
+            texts.append(str(m["name"]))
+        texts.append(_tool_call_text(m.get("tool_calls")))
+    return texts, framing
+
+
+def response_output_parts(output: Any) -> list[str]:
+    """The texts of a response's output: Responses-shaped items (what the Agents SDK's
+    generation span records) or Chat Completions messages."""
+    texts: list[str] = []
+    items = output if isinstance(output, list) else [output]
+    for it in items:
+        if not isinstance(it, dict):
+            continue
+        if isinstance(it.get("output"), list):  # a whole Response object
+            texts += response_output_parts(it["output"])
+            continue
+        t = it.get("type")
+        if t in ("function_call", "custom_tool_call"):
+            texts.append(f"{it.get('name') or ''}{it.get('arguments') or it.get('input') or ''}")
+        elif t == "message" or "content" in it:
+            texts.append(_text(it.get("content")))
+            texts.append(_tool_call_text(it.get("tool_calls")))
+    return texts
+
+
+def estimate_chat(messages: Any, output: Any, model: str | None,
+                  provider: str | None = None) -> Estimate | None:
+    """Estimated input and output tokens of one Chat-shaped call, or ``None`` when the trace
+    holds no prompt to count."""
+    from agentcost.audit.tokens import count
+
+    if not isinstance(messages, list) or not messages:
+        return None
+    texts, framing = chat_prompt_parts(messages)
+    prompt = "\n".join(t for t in texts if t)
+    if not prompt:
+        return None
+    tc = count(prompt, model, provider)
+    # framing tokens are per message: each text joined above adds a separator token at most,
+    # which the framing constants already stand for
+    inp = tc.tokens + framing
+    out_text = "\n".join(t for t in response_output_parts(output) if t)
+    out = count(out_text, model, provider).tokens if out_text else 0
+    return Estimate(inp, out, tc.method)
+
+
+def calibrate(pairs: Iterable[tuple[int, int]]) -> int | None:
+    """The shift to add to estimated input tokens: the median of (real − estimated) over calls
+    of the same agent whose usage is known; ``None`` without such calls."""
+    diffs = [real - est for real, est in pairs]
+    return int(statistics.median(diffs)) if diffs else None
