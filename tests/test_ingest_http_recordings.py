@@ -236,3 +236,18 @@ def test_sniff_is_cheap_and_specific() -> None:
     from agentcost.ingest.har import READER as HARR
 
     assert HARR.sniff(src) == 95
+
+
+def test_new_readers_claim_no_other_format(real: Path, authentic: Path) -> None:
+    """The cassette, HAR, Inspect and OTel-JSON sniffers leave every real and authentic trace
+    of the other formats to its own reader."""
+    from agentcost.ingest.har import READER as HAR_READER
+    from agentcost.ingest.inspect_ai import READER as INSPECT
+    from agentcost.ingest.otel_json import READER as OTEL_JSON
+
+    mine = (CASSETTE, HAR_READER, INSPECT, OTEL_JSON)
+    for root in (real, authentic):
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix in (".json", ".jsonl", ".gz", ".log", ".traj"):
+                src = Source(name=str(p), path=p)
+                assert [r.name for r in mine if r.sniff(src)] == [], p
