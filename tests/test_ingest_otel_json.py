@@ -90,3 +90,25 @@ def test_redacted_in_otlp_proper(tmp_path: Path) -> None:
     row = df[df["kind"] == "llm"].iloc[0]
     assert pd.isna(row["input_tokens"]) and row["output_tokens"] == 12
     assert rep.malformed_count == 0
+
+
+def test_bedrock_span_input_excluding_cache_is_corrected(tmp_path: Path) -> None:
+    """Issue 18.1 in OTel: a Bedrock span that copies Converse's inputTokens (which excludes
+    the cache) into gen_ai.usage.input_tokens."""
+    line = {"type": "span", "traceId": "aad6f1cd07be14015e443eba8edd06c6",
+            "spanId": "f322639d3b2c3d97", "name": "chat", "startTime": [1776100000, 0],
+            "endTime": [1776100002, 0], "attributes": {
+                "gen_ai.operation.name": "chat", "gen_ai.provider.name": "aws.bedrock",
+                "gen_ai.request.model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 40,
+                "gen_ai.usage.cache_read.input_tokens": 2000}}
+    p = tmp_path / "b.jsonl"
+    p.write_text(json.dumps(line) + "\n")
+    from agentcost.pricing import price_frame
+
+    df, rep = load_frame(p)
+    price_frame(df)
+    row = df[df["kind"] == "llm"].iloc[0]
+    assert (row["input_tokens"], row["cache_read_tokens"]) == (2100, 2000)
+    assert row["cost_source"] == "computed"  # the region-prefixed Bedrock id is priced
+    assert any("without cache tokens" in n for n in rep.notes)

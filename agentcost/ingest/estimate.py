@@ -139,3 +139,55 @@ def calibrate(pairs: Iterable[tuple[int, int]]) -> int | None:
     of the same agent whose usage is known; ``None`` without such calls."""
     diffs = [real - est for real, est in pairs]
     return int(statistics.median(diffs)) if diffs else None
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, str) and v.lstrip()[:1] in ("[", "{"):
+        try:
+            return orjson.loads(v)
+        except orjson.JSONDecodeError:
+            return None
+    return v
+
+
+def genai_messages(v: Any) -> list[dict[str, Any]] | None:
+    """OTel GenAI ``gen_ai.input.messages`` / ``gen_ai.output.messages`` (``[{role, parts:
+    [{type: text, content} | {type: tool_call, name, arguments} | {type:
+    tool_call_response, response}]}]``) as Chat-shaped messages."""
+    v = _json_value(v)
+    if not isinstance(v, list):
+        return None
+    out: list[dict[str, Any]] = []
+    for m in v:
+        if not isinstance(m, dict) or not isinstance(m.get("parts"), list):
+            return None
+        texts, calls = [], []
+        for p in m["parts"]:
+            if not isinstance(p, dict):
+                continue
+            if p.get("type") == "tool_call":
+                args = p.get("arguments")
+                calls.append({"function": {"name": p.get("name"), "arguments": args if isinstance(
+                    args, str) else orjson.dumps(args).decode()}})
+            elif "content" in p:
+                texts.append(_text(p.get("content")))
+            elif "response" in p:
+                texts.append(_text(p.get("response")))
+        out.append({"role": m.get("role"), "content": "\n".join(texts), "tool_calls": calls})
+    return out
+
+
+def estimate_from_span(attrs: dict[str, Any], model: str | None,
+                       provider: str | None) -> Estimate | None:
+    """An estimate from the content a span recorded: OpenInference ``input.value`` /
+    ``output.value`` holding the messages (or a request body with ``messages``), or OTel GenAI
+    ``gen_ai.input.messages`` / ``gen_ai.output.messages``."""
+    msgs = genai_messages(attrs.get("gen_ai.input.messages"))
+    output: Any = genai_messages(attrs.get("gen_ai.output.messages"))
+    if msgs is None:
+        iv = _json_value(attrs.get("input.value"))
+        msgs = iv.get("messages") if isinstance(iv, dict) else iv
+        output = _json_value(attrs.get("output.value"))
+    if not isinstance(msgs, list):
+        return None
+    return estimate_chat(msgs, output, model, provider)

@@ -647,8 +647,9 @@ def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) ->
                  "reports Anthropic's raw gen_ai.usage.input_tokens, which excludes cache "
                  "reads and writes; added them")
     elif inp is not None and (cr or 0) + (cw or 0) > inp and (
-            provider == "anthropic" or (model or "").lower().startswith("claude")
-            or "anthropic" in scope):
+            provider in ("anthropic", "aws.bedrock") or (model or "").lower().startswith("claude")
+            or "anthropic" in scope or "anthropic." in (model or "").lower()):
+        # Bedrock's inputTokens excludes the cache too (provider-rules §F6)
         inp = inp + (cr or 0) + (cw or 0)
         note(f"otlp: {scope or 'an instrumentation'} reported Anthropic input tokens "
              "without cache tokens (cache reads + writes exceeded input); added them")
