@@ -334,7 +334,8 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
 
     A task is a copy of a task read by another reader when every one of its llm steps matches an
     llm step of that task starting within 2 s with the same input and output token counts (a
-    count one side does not carry matches anything), and both have as many llm steps. The
+    count one side does not carry, or only estimated from content, matches anything), and both
+    have as many llm steps. The
     copy with fewer known token figures is dropped (ties: the reader listed first in
     ``READER_MODULES`` wins), and the drop is counted in the ingest report.
     """
@@ -351,7 +352,11 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
     timed.sort()
     starts = [t for t, _ in timed]
 
+    estimated = [v == "estimated" for v in cols["cost_source"]]
+
     def same_call(i: int, j: int) -> bool:
+        if estimated[i] or estimated[j]:
+            return True  # counted from content: no measurement to compare
         for c in ("input_tokens", "output_tokens"):
             if cols[c][i] is not None and cols[c][j] is not None and cols[c][i] != cols[c][j]:
                 return False
@@ -368,7 +373,7 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
     def known(rows: list[int]) -> int:
         return sum(1 for i in rows for c in ("input_tokens", "cache_read_tokens",
                                               "cache_write_tokens", "output_tokens")
-                   if cols[c][i] is not None)
+                   if cols[c][i] is not None and not estimated[i])
 
     drop: set[tuple[str, str]] = set()
     for key, rows in tasks.items():

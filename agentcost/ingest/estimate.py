@@ -40,7 +40,7 @@ REPLY_PRIMING = 3
 @dataclass(frozen=True)
 class Estimate:
     input_tokens: int
-    output_tokens: int
+    output_tokens: int | None  # None: the trace kept no output to count
     method: str  # e.g. "tiktoken o200k_base", "cl100k_base (approximation)", "estimate"
 
 
@@ -130,7 +130,7 @@ def estimate_chat(messages: Any, output: Any, model: str | None,
     # which the framing constants already stand for
     inp = tc.tokens + framing
     out_text = "\n".join(t for t in response_output_parts(output) if t)
-    out = count(out_text, model, provider).tokens if out_text else 0
+    out = count(out_text, model, provider).tokens if out_text else None
     return Estimate(inp, out, tc.method)
 
 

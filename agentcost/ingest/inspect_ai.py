@@ -32,6 +32,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -186,7 +187,8 @@ class InspectAiReader:
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
         try:
             header, samples = self._load(source)
-        except (ValueError, zipfile.BadZipFile, KeyError, OSError) as exc:
+        except (ValueError, zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error,
+                NotImplementedError, RecursionError) as exc:  # a damaged or cut-off archive
             ctx.malformed(source, None, f"not a readable Inspect log ({str(exc)[:80]})")
             return
         ev: dict[str, Any] = header["eval"] if isinstance(header.get("eval"), dict) else {}

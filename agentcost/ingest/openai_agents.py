@@ -520,7 +520,8 @@ def _calibrate_estimates(rows: list[dict[str, Any]], ctx: IngestContext) -> None
         if est is not None and key and r.get("cost_source") != "estimated" \
                 and isinstance(r.get("input_tokens"), int):
             known.setdefault(key, []).append((r["input_tokens"], est.input_tokens,
-                                              r.get("output_tokens") or 0, est.output_tokens))
+                                              r.get("output_tokens") or 0,
+                                              est.output_tokens or 0))
     shifted = 0
     for r in rows:
         key = r.pop("_agent", None)
@@ -532,7 +533,8 @@ def _calibrate_estimates(rows: list[dict[str, Any]], ctx: IngestContext) -> None
         est_out = sum(p[3] for p in pairs)
         ratio = sum(p[2] for p in pairs) / est_out if est_out else 1.0
         r["input_tokens"] = max(0, r["input_tokens"] + shift)
-        r["output_tokens"] = max(0, round(r["output_tokens"] * ratio))
+        if r.get("output_tokens") is not None:
+            r["output_tokens"] = max(0, round(r["output_tokens"] * ratio))
         shifted += 1
     if shifted:
         ctx.note(f"openai-agents: {shifted} estimated call(s) calibrated against calls of the "

@@ -369,7 +369,7 @@ class _Run:
         if kind == "agent" and row.get("_usage"):
             self.ctx.dropped(ROLLUP_REASON)
         if kind == "llm" and not row.get("input_tokens") and not row.get("output_tokens") \
-                and not row.get("is_error"):
+                and not row.get("is_error") and not row.get("reported_cost_usd"):
             self._estimate(span, row)
         self.rows.append(row)
 
