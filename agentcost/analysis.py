@@ -524,6 +524,7 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
         out.append(f"{p.reported_cost_steps} steps use the cost the trace reported (model not in "
                    "the price data)")
     ing = table.ingest
+    out += ing.warnings
     if ing.malformed_count:
         out.append(f"{ing.malformed_count} malformed lines skipped (first: "
                    f"{ing.malformed[0]}); use --strict to fail on them")

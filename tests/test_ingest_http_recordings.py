@@ -52,6 +52,8 @@ def test_real_bedrock_converse_stream_event_stream_is_decoded() -> None:
     assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"]) == (13, 82, 0)
     assert row["stop_reason"] == "end_turn" and row["duration_ms"] == 391.0  # metrics.latencyMs
     assert row["cost_source"] == "computed" and row["cost_usd"] > 0
+    _, rep = load_frame(CAS / "bedrock_converse_stream.yaml")
+    assert any("carry no time" in w and "today's prices" in w for w in rep.warnings)
 
 
 def test_real_bedrock_cache_write_then_read() -> None:

@@ -57,6 +57,17 @@ def test_cross_check_warns_when_model_usage_differs(tmp_path: Path) -> None:
     _, rep = load_frame(p)
     note = next(n for n in rep.notes if "stats.model_usage" in n)
     assert "107 input / 100 output" in note and "107 / 999" in note
+    assert rep.warnings == [note]  # shown among the report's warnings too
+
+
+def test_cross_check_difference_is_a_report_warning(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    log = json.loads(LOG.read_text())
+    log["stats"]["model_usage"]["anthropic/claude-sonnet-4-5"]["input_tokens"] = 5
+    p = tmp_path / "log.json"
+    p.write_text(json.dumps(log))
+    res = run("analyze", str(p), "--format", "json")
+    assert res.exit_code == 0
+    assert any("stats.model_usage says 5 / 100" in w for w in json.loads(res.output)["warnings"])
 
 
 def test_usage_conventions() -> None:

@@ -173,7 +173,7 @@ class CassetteReader:
             untimed += row.get("started_at") is None
             yield row
         if untimed:
-            ctx.note(f"cassette: {untimed} call(s) of {source.name} carry no time (no Date "
+            ctx.warn(f"cassette: {untimed} call(s) of {source.name} carry no time (no Date "
                      "header or recorded_at): priced at today's prices")
 
     def _objects(self, source: Source, items: list[Any],

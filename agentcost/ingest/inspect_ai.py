@@ -256,7 +256,7 @@ class InspectAiReader:
                     nonneg_int(u.get("output_tokens")) or 0)
             got = tuple(totals.by_model.get(model, [0, 0]))
             if got != want:
-                ctx.note(f"inspect: {source.name}: the model events of {model} add up to "
+                ctx.warn(f"inspect: {source.name}: the model events of {model} add up to "
                          f"{got[0]:,} input / {got[1]:,} output tokens, the log's "
                          f"stats.model_usage says {want[0]:,} / {want[1]:,}; the events were "
                          "used")
