@@ -164,3 +164,17 @@ def test_genai_messages_attribute_is_counted(tmp_path: Path) -> None:
     assert row["cost_source"] == "estimated"  # 0/0 with content is a placeholder
     assert 2 * TOKENS_PER_MESSAGE + REPLY_PRIMING < row["input_tokens"] < 40
     assert 3 < row["output_tokens"] < 20
+
+
+def test_tool_definitions_are_counted_when_the_span_has_them() -> None:
+    from agentcost.ingest.estimate import estimate_from_span
+
+    msgs = [{"role": "user", "parts": [{"type": "text", "content": "Weather in Oslo?"}]}]
+    tools = [{"type": "function", "name": "get_weather", "description": "Current weather",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    base = {"gen_ai.input.messages": json.dumps(msgs)}
+    a = estimate_from_span(base, "gpt-4o", "openai")
+    b = estimate_from_span({**base, "gen_ai.tool.definitions": json.dumps(tools)}, "gpt-4o",
+                           "openai")
+    assert a is not None and b is not None and b.input_tokens > a.input_tokens + 15
+    assert a.output_tokens is None  # no output recorded: unknown, not 0

@@ -16,8 +16,9 @@ How (provider-rules §G, the counting in :mod:`agentcost.audit.tokens`):
   their function name and arguments.
 * The output: the text and the tool calls' names and arguments of the response.
 
-What is not in the trace is not counted: tool *definitions* (the Agents SDK's spans hold only
-tool names), images and files. The estimate is then low by their size; when the same input
+What is not in the trace is not counted: tool *definitions* where the trace lacks them (the
+Agents SDK's spans hold only tool names; OTel GenAI ``gen_ai.tool.definitions``, a request body's
+``tools`` and OpenInference ``llm.tools.*.tool.json_schema`` are counted), images and files. The estimate is then low by their size; when the same input
 holds calls of the same agent (same model and system prompt) with real usage, the reader
 shifts the estimates by the median difference it measured on those calls and says so
 (:func:`calibrate`).
@@ -114,14 +115,17 @@ def response_output_parts(output: Any) -> list[str]:
 
 
 def estimate_chat(messages: Any, output: Any, model: str | None,
-                  provider: str | None = None) -> Estimate | None:
+                  provider: str | None = None, tools: Any = None) -> Estimate | None:
     """Estimated input and output tokens of one Chat-shaped call, or ``None`` when the trace
-    holds no prompt to count."""
+    holds no prompt to count. ``tools``: the tool definitions, where the trace kept them
+    (counted as their compact JSON)."""
     from agentcost.audit.tokens import count
 
     if not isinstance(messages, list) or not messages:
         return None
     texts, framing = chat_prompt_parts(messages)
+    if isinstance(tools, list) and tools:
+        texts.insert(0, orjson.dumps(tools).decode())
     prompt = "\n".join(t for t in texts if t)
     if not prompt:
         return None
@@ -184,10 +188,16 @@ def estimate_from_span(attrs: dict[str, Any], model: str | None,
     ``gen_ai.input.messages`` / ``gen_ai.output.messages``."""
     msgs = genai_messages(attrs.get("gen_ai.input.messages"))
     output: Any = genai_messages(attrs.get("gen_ai.output.messages"))
+    tools = _json_value(attrs.get("gen_ai.tool.definitions"))
     if msgs is None:
         iv = _json_value(attrs.get("input.value"))
         msgs = iv.get("messages") if isinstance(iv, dict) else iv
+        if isinstance(iv, dict) and tools is None:
+            tools = iv.get("tools")
         output = _json_value(attrs.get("output.value"))
+    if tools is None:  # OpenInference: llm.tools.<i>.tool.json_schema
+        tools = [_json_value(v) for k, v in sorted(attrs.items())
+                 if k.startswith("llm.tools.") and k.endswith(".tool.json_schema")] or None
     if not isinstance(msgs, list):
         return None
-    return estimate_chat(msgs, output, model, provider)
+    return estimate_chat(msgs, output, model, provider, tools)
