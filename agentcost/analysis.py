@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 GROUP_BY = ("task", "model", "hour", "day", "week", "month", "session")
+LABEL_PREFIX = "label:"  # --group-by label:KEY: a key of the steps' labels
 
 TOKEN_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
               "cache_write_1h_tokens", "uncached_input_tokens", "output_tokens",
@@ -150,6 +151,7 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
 
     keep = ["task_id", "kind", "name", "model", "response_model", "provider", "started_at",
             "ended_at", "duration_ms", "ttft_ms", *TOKEN_SUMS, "cost_usd", "output_cost_usd",
+            "cache_read_cost_usd", "cache_write_cost_usd",
             "cache_savings_usd", "cost_source"]
     w = df[keep].copy()
     is_llm = (w["kind"] == "llm").fillna(False).astype(bool)
@@ -318,8 +320,11 @@ def _options(options: AnalyzeOptions | None, config: Config | None) -> AnalyzeOp
         opts.token_budget = cfg.token_budget
     if cfg.runaway_factor and opts.runaway_factor == 3.0:
         opts.runaway_factor = cfg.runaway_factor
-    if opts.group_by not in GROUP_BY:
-        raise InputError(f"--group-by must be one of {', '.join(GROUP_BY)}")
+    if opts.group_by not in GROUP_BY and not (
+            opts.group_by.startswith(LABEL_PREFIX) and len(opts.group_by) > len(LABEL_PREFIX)):
+        raise InputError(f"--group-by must be one of {', '.join(GROUP_BY)}, or "
+                         f"{LABEL_PREFIX}KEY for a label the traces carry (e.g. "
+                         f"{LABEL_PREFIX}git_branch, {LABEL_PREFIX}service.name)")
     if opts.timezone:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -387,6 +392,7 @@ def _model_rows(w: pd.DataFrame) -> list[dict[str, Any]]:
     key = llm_w["model"].fillna(llm_w["response_model"]).fillna("(unknown)")
     per_m = _aggregate(llm_w, key)
     lat = {k: v for k, v in llm_w["duration_ms"].groupby(key, sort=False)}
+    by_class = _cost_by_class(llm_w, key)
     for name, r in _records(per_m):
         d = {"model": str(name), **_metrics_row(r)}
         for k in ("tool_calls", "llm_time_share", "tool_time_s", "wall_time_s", "started_at"):
@@ -395,9 +401,36 @@ def _model_rows(w: pd.DataFrame) -> list[dict[str, Any]]:
         d["duration_p50_ms"], d["duration_p95_ms"] = _f(p50, 1), _f(p95, 1)
         prov = llm_w.loc[key == name, "provider"].dropna()
         d["provider"] = str(prov.iloc[0]) if len(prov) else None
+        d["cost_by_class_usd"] = by_class.get(name)
         models.append(d)
     models.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
     return models
+
+
+COST_CLASSES = ("uncached_input", "cache_read", "cache_write", "output")
+
+
+def _cost_by_class(llm_w: pd.DataFrame, key: pd.Series) -> dict[Any, dict[str, Any]]:
+    """Per model, the dollars paid for each token class, from the steps pricing split
+    (computed prices; a trace's reported cost has no split and is left out, and
+    ``priced_usd`` says how much of the model's cost the split covers)."""
+    cost = llm_w["cost_usd"].astype("float64")
+    out = llm_w["output_cost_usd"].astype("float64")
+    split = (cost.notna() & out.notna()).to_numpy()
+    if not split.any():
+        return {}
+    s = llm_w[split]
+    g = s.groupby(key[split], sort=False)
+    sums = {c: g[c].sum() for c in ("cost_usd", "output_cost_usd", "cache_read_cost_usd",
+                                    "cache_write_cost_usd")}
+    res: dict[Any, dict[str, Any]] = {}
+    for name in sums["cost_usd"].index:
+        tot, o = float(sums["cost_usd"][name]), float(sums["output_cost_usd"][name])
+        rd, wr = float(sums["cache_read_cost_usd"][name]), float(
+            sums["cache_write_cost_usd"][name])
+        res[name] = {"uncached_input": _f(max(tot - o - rd - wr, 0.0), 8), "cache_read": _f(rd, 8),
+                     "cache_write": _f(wr, 8), "output": _f(o, 8), "priced_usd": _f(tot, 8)}
+    return res
 
 
 def _group_rows(df: pd.DataFrame, w: pd.DataFrame, by: str, timezone: str | None = None
@@ -463,7 +496,25 @@ def _group_key(df: pd.DataFrame, by: str, timezone: str | None = None) -> pd.Ser
                 ).where(t.notna())
     if by == "session":
         return df["session_id"].fillna(df["task_id"])
+    if by.startswith(LABEL_PREFIX):
+        return label_values(df, by[len(LABEL_PREFIX):])
     return df["task_id"]
+
+
+def label_values(df: pd.DataFrame, key: str) -> pd.Series:
+    """Each step's ``labels[key]`` (missing: NaN). A step without the label takes its task's
+    value when the task's other steps agree on one (a tool step of a labelled call)."""
+    import pandas as pd
+
+    vals = pd.Series([d.get(key) if isinstance(d, dict) else None for d in df["labels"]],
+                     index=df.index, dtype="object")
+    known = vals.notna()
+    if known.all() or not known.any():
+        return vals
+    per_task = vals[known].groupby(df.loc[known, "task_id"]).agg(
+        lambda s: s.iloc[0] if s.nunique() == 1 else None)
+    fill = df["task_id"].map(per_task)
+    return vals.where(known, fill)
 
 
 def _implicit_cachers_clause(models: list[str]) -> str:

@@ -3,7 +3,8 @@
 
 Big inputs stay small: the cost-over-time series has one point per (hour or day, model); per-task charts are
 drawn for the costliest ``task_charts`` tasks only (or ``--task``), with at most ``max_points``
-llm steps (consecutive steps are averaged into bins beyond that) and ``max_bars`` timeline bars.
+llm steps (consecutive steps are averaged into bins beyond that) and ``max_bars`` timeline bars;
+the first ``max_findings`` findings are listed and the rest counted.
 The step table never holds prompt text (segments keep roles, token counts and hashes), so the
 payload holds ids, names and numbers only. Strings are cleaned of control characters.
 """
@@ -36,6 +37,10 @@ STEP_KEYS = ("step", "kind", "name", "model", "started_at", "ended_at", "duratio
              "input_tokens", "uncached_input_tokens", "cache_read_tokens", "cache_write_tokens",
              "output_tokens", "cost_usd", "is_error")
 
+# what a timeline bar needs (the token split is in the step series)
+TIMELINE_KEYS = ("step", "kind", "name", "model", "started_at", "ended_at", "duration_ms",
+                 "cost_usd", "is_error")
+
 
 @dataclass
 class ReportOptions:
@@ -43,6 +48,12 @@ class ReportOptions:
     task_charts: int = 5
     max_points: int = 300
     max_bars: int = 400
+    # findings listed in the page (the costliest first, as analyze orders them); the rest counted
+    max_findings: int = 200
+    # --with-content: prompt and response excerpts on the charted tasks' llm steps (read back
+    # from the trace files; never otherwise)
+    with_content: bool = False
+    content_chars: int = 400
 
 
 def clean(obj: Any) -> Any:
@@ -76,12 +87,14 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
                                           "llm_calls", "uncached_input_tokens",
                                           "cache_read_tokens", "cache_write_tokens",
                                           "output_tokens", "input_cost_share",
-                                          "cache_hit_ratio")} for m in rep.models],
+                                          "cache_hit_ratio", "cost_by_class_usd")}
+                   for m in rep.models],
         "tasks": [{k: t.get(k) for k in TASK_KEYS} for t in rep.tasks[:aopts.top]],
         "tasks_total": len(rep.tasks),
         "groups": ({"by": rep.group_by, "rows": rep.groups} if rep.groups is not None
                    else None),
-        "findings": rep.findings,
+        "findings": rep.findings[:opts.max_findings],
+        "findings_total": len(rep.findings),
         "task_detail": [],
         "simulation": simulation.to_dict() if simulation is not None else None,
     }
@@ -91,7 +104,27 @@ def build_payload(table: StepTable, opts: ReportOptions, config: Config | None =
         for tid in chosen:
             sel = rep.steps[rep.steps["task_id"] == tid]
             payload["task_detail"].append(_task_detail(tid, sel, rep.findings, opts))
+    payload["with_content"] = opts.with_content
+    if opts.with_content:
+        _add_content(payload["task_detail"], opts.content_chars)
     return dict(clean(payload))
+
+
+def _add_content(details: list[dict[str, Any]], max_chars: int) -> None:
+    """Prompt/response excerpts on the timeline's llm bars (``--with-content`` only)."""
+    from agentcost.content import excerpts
+
+    bars = [b for d in details for b in d["timeline"] if b["kind"] == "llm"]
+    found = excerpts(((b["_source"], b["_line"], b["_format"]) for b in bars
+                      if b.get("_source") and b.get("_line")), max_chars)
+    for b in bars:
+        ex = found.get((b.get("_source"), b.get("_line")))
+        b["prompt"] = ex.prompt if ex else None
+        b["response"] = ex.response if ex else None
+    for d in details:
+        for b in d["timeline"]:
+            for k in ("_source", "_line", "_format"):
+                b.pop(k, None)
 
 
 SHORT_SPAN_S = 48 * 3600  # up to two days of traces: cost per hour instead of per day
@@ -125,7 +158,8 @@ def _daily(table: StepTable, models: list[dict[str, Any]], cfg: Config
 
 def _task_detail(tid: str, sel: Any, findings: list[dict[str, Any]],
                  opts: ReportOptions) -> dict[str, Any]:
-    recs = [{k: r.get(k) for k in STEP_KEYS} for r in steps_records(sel)]
+    recs = [{k: r.get(k) for k in (*STEP_KEYS, "source", "line", "format")}
+            for r in steps_records(sel)]
     llm = [r for r in recs if r["kind"] == "llm"]
     timed = [r for r in recs if r["kind"] in ("llm", "tool") and r["started_at"]
              and r["ended_at"]]
@@ -135,11 +169,18 @@ def _task_detail(tid: str, sel: Any, findings: list[dict[str, Any]],
         "task_id": tid,
         "llm_steps": len(llm),
         "input_series": _bin(llm, opts.max_points),
-        "timeline": timed[:opts.max_bars],
+        "timeline": [_bar(r, opts.with_content) for r in timed[:opts.max_bars]],
         "timeline_truncated": max(0, len(timed) - opts.max_bars),
         "waits": _waits(timed),
         "sequential_tool_steps": sorted(s for s in seq if s is not None),
     }
+
+
+def _bar(r: dict[str, Any], with_content: bool) -> dict[str, Any]:
+    bar = {k: r[k] for k in TIMELINE_KEYS}
+    if with_content:  # where to read the excerpt from; dropped once it is read
+        bar.update(_source=r.get("source"), _line=r.get("line"), _format=r.get("format"))
+    return bar
 
 
 def _bin(llm: list[dict[str, Any]], cap: int) -> dict[str, Any]:

@@ -70,6 +70,8 @@ COLUMNS: dict[str, str] = {
     "cost_usd": "float64",
     # Beyond DESIGN.md §2 (computed by pricing, documented in the README):
     "output_cost_usd": "float64",  # the part of cost_usd paid for output tokens
+    "cache_read_cost_usd": "float64",  # ... for cache reads
+    "cache_write_cost_usd": "float64",  # ... for cache writes (5m and 1h)
     "cache_savings_usd": "float64",  # vs. the same call uncached: read discount - write premium
     "cache_1h_premium_usd": "float64",  # extra paid for 1h writes over 5m writes
     "reported_cost_usd": "Float64",
@@ -82,6 +84,9 @@ COLUMNS: dict[str, str] = {
     "tool_call_id": "string",  # tool steps: the id the llm step requested them under
     "tool_input_hash": "string",  # tool steps: fingerprint of the arguments (repeat detection)
     "line": "Int64",  # line (or record) number in `source` the step came from
+    # metadata the trace states, {key: text}: OTel resource attributes and user ids, Claude
+    # Code's git branch and project folder, agentcost JSONL `labels` (group-by label:KEY)
+    "labels": "object",
 }
 
 STRING_COLUMNS = tuple(c for c, d in COLUMNS.items() if d == "string")
@@ -281,6 +286,39 @@ def check_tokens(row: dict[str, Any], location: str) -> str | None:
             return (f"cache_write_5m_tokens + cache_write_1h_tokens ({w5 + w1:,}) != "
                     f"cache_write_tokens ({row['cache_write_tokens']:,})")
     return None
+
+
+#: correction rules for counts that contradict each other, by name: what each one assumes
+CORRECTIONS = {
+    "cache-above-input": (
+        "cache reads + writes exceeded input tokens: the input figure was taken as reported "
+        "without the cache tokens (Anthropic's raw convention, as some instrumentations copy "
+        "it) and the cache tokens were added to it"),
+    "reasoning-above-output": (
+        "reasoning tokens exceeded output tokens: the output figure was taken as reported "
+        "without reasoning (Gemini's candidates-only convention, as some libraries copy it) "
+        "and the reasoning tokens were added to it"),
+}
+
+
+def correct_tokens(row: dict[str, Any]) -> list[str]:
+    """Repair the two known contradictions in a row's counts in place (see
+    :data:`CORRECTIONS`) instead of dropping the call; returns the rules applied. Values
+    that are not plain non-negative ints are left for :func:`check_tokens` to reject."""
+    def num(c: str) -> int | None:
+        v = row.get(c)
+        return v if type(v) is int and v >= 0 else None
+
+    applied: list[str] = []
+    inp, cr, cw = num("input_tokens"), num("cache_read_tokens"), num("cache_write_tokens")
+    if inp is not None and (cr or 0) + (cw or 0) > inp:
+        row["input_tokens"] = inp + (cr or 0) + (cw or 0)
+        applied.append("cache-above-input")
+    out, rs = num("output_tokens"), num("reasoning_tokens")
+    if out is not None and rs is not None and rs > out:
+        row["output_tokens"] = out + rs
+        applied.append("reasoning-above-output")
+    return applied
 
 
 def build_frame(builder: StepBuilder) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from agentcost.audit.fix import canonical, write_atomic
 from agentcost.audit.prompt import PromptOptions, audit_files
 from agentcost.audit.sources import load_doc
 from agentcost.audit.static import change_rule
-from agentcost.audit.tokens import count, o200k_cached
+from agentcost.audit.tokens import count
 from agentcost.errors import InputError
 from tests.conftest import FIXTURES
 
@@ -345,31 +345,30 @@ def test_token_counts_offline_with_empty_cache(tmp_path, monkeypatch):
     text = "You are a helpful assistant. " * 50
     c4 = count(text, "gpt-4")
     assert c4.exact and c4.method == "tiktoken cl100k_base" and c4.tokens == 301
-    co = count(text, "gpt-4o")
-    assert not co.exact and "approximation" in co.method and "TIKTOKEN_CACHE_DIR" in co.note
-    assert co.tokens == c4.tokens
+    co = count(text, "gpt-4o")  # o200k_base ships with agentcost: exact, offline
+    assert co.exact and co.method == "tiktoken o200k_base" and co.tokens == 301
     cc = count(text, "claude-sonnet-4-6")
     assert cc.method == "estimate" and cc.low < cc.tokens < cc.high
+    assert cc.low == int(co.tokens * 1.16)  # the estimate scales GPT-4o's o200k count
     cn = count(text, "claude-opus-5")  # the newer tokenizer widens the range
     assert cn.high > cc.high
     assert list(tmp_path.iterdir()) == []  # nothing fetched, nothing written
-    assert not o200k_cached()
 
 
-def test_o200k_cache_detection(tmp_path, monkeypatch):
+def test_packaged_encodings_match_the_published_files(monkeypatch):
+    """The shipped ranks rebuild OpenAI's .tiktoken files byte for byte (published SHA-256),
+    tiktoken's reference vectors hold, and damaged data is refused rather than miscounted."""
     import hashlib
 
-    from agentcost.audit import tokens
+    from agentcost import encodings as E
 
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
-    name = hashlib.sha1(tokens.O200K_URL.encode()).hexdigest()
-    assert name == "fb374d419588a4632f3f557e76b4b70aebbca790"  # provider-rules §G
-    (tmp_path / name).write_bytes(b"not the real file")
-    assert not tokens.o200k_cached()  # a hash mismatch would make tiktoken download: not used
-    monkeypatch.setattr(tokens, "O200K_SHA256", hashlib.sha256(b"not the real file").hexdigest())
-    assert tokens.o200k_cached()
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # caching disabled: tiktoken would download
-    assert not tokens.o200k_cached()
+    assert E.encoding("o200k_base").encode("hello world") == [24912, 2375]
+    assert E.encoding("cl100k_base").encode("hello world") == [15339, 1917]
+    assert len(E.mergeable_ranks("o200k_base")) == 199_998
+    assert len(E.mergeable_ranks("cl100k_base")) == 100_256
+    monkeypatch.setitem(E.PUBLISHED_SHA256, "cl100k_base", hashlib.sha256(b"other").hexdigest())
+    with pytest.raises(E.EncodingDataError, match="do not match the published file"):
+        E.mergeable_ranks("cl100k_base")
 
 
 def test_short_prefix_borderline_is_info_and_exact_decides(monkeypatch):

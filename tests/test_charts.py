@@ -36,6 +36,7 @@ _golden = assert_golden
 @pytest.mark.parametrize("name,args", [
     ("chart_tasks", ["analyze", "sample_traces", "--chart"]),
     ("chart_days", ["analyze", "sample_traces", "--chart", "--group-by", "day"]),
+    ("task_steps", ["analyze", "sample_traces", "--task", "ticket-4713"]),
 ])
 def test_chart_golden(monkeypatch, columns, name, args):  # type: ignore[no-untyped-def]
     text = _run(monkeypatch, columns, *args)
@@ -72,3 +73,38 @@ def test_bar_and_sparkline_cells():  # type: ignore[no-untyped-def]
     assert bar(0.5, 1.0, 3) == "█▌"
     assert bar(0.0, 0.0, 10) == ""
     assert sparkline([0.0, 0.5, 1.0, None]) == " ▄█·"
+
+
+def test_task_table_at_80_columns_drops_whole_columns(monkeypatch):  # type: ignore[no-untyped-def]
+    text = _run(monkeypatch, 80, "analyze", "sample_traces", "--task", "research-001")
+    table = text.split("\n", 4)[4]
+    # every model id and cost whole, on one line with its step
+    assert table.count("claude-sonnet-4-5") == 4 and "$0.0360" in table
+    assert "columns left out to fit 80 columns: TTFT, c.write (--wide keeps all)" in text
+    # the summary breaks between figures, never between a label and its value
+    assert "context growth 3.0x" in text and "input cost share 84.1%" in text
+    wide = _run(monkeypatch, 80, "analyze", "sample_traces", "--task", "research-001", "--wide")
+    assert "columns left out" not in wide and "TTFT" in wide
+
+
+def test_charts_by_default_only_on_a_wide_interactive_terminal():  # type: ignore[no-untyped-def]
+    import io
+
+    from rich.console import Console
+
+    from agentcost.render.charts import auto_chart
+
+    def con(width: int, tty: bool) -> Console:
+        return Console(file=io.StringIO(), width=width, force_terminal=tty)
+
+    assert auto_chart(con(160, True)) and auto_chart(con(120, True))
+    assert not auto_chart(con(119, True))  # too narrow for a chart beside the tables
+    assert not auto_chart(con(200, False))  # a pipe, a file or CI logs: tables only
+
+
+def test_no_chart_and_piped_output_stay_tables_only(monkeypatch):  # type: ignore[no-untyped-def]
+    piped = _run(monkeypatch, 160, "analyze", "sample_traces")
+    assert "Cost per task" not in piped
+    asked = _run(monkeypatch, 160, "analyze", "sample_traces", "--chart")
+    assert "Cost per task" in asked
+    assert "Cost per task" not in _run(monkeypatch, 160, "analyze", "sample_traces", "--no-chart")

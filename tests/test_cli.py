@@ -85,8 +85,6 @@ BAD_LINES = {
     "wrong_type.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": "lots"}',
                          "input_tokens must be a number"),
     "negative.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": -5}', "negative"),
-    "cache_gt_input.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": 10, '
-                             '"cache_read_tokens": 20}', "exceed input_tokens"),
     "absurd.jsonl": ('{"task_id": "t", "kind": "llm", "input_tokens": 99999999999}',
                      "implausibly large"),
     "truncated.jsonl": ('{"task_id": "t", "kind": "llm", "input_tok', "invalid JSON"),

@@ -161,3 +161,81 @@ def test_bedrock_and_vertex_ids_priced(tmp_path):
     assert df["cost_source"].tolist() == ["computed", "computed"]
     assert df.loc[1, "cost_usd"] == pytest.approx(0.003)
     assert datetime(2026, 1, 1, tzinfo=UTC)  # timestamps are tz-aware throughout
+
+
+CLASS_CASES = [  # (model, time, tokens, below every long-context threshold)
+    ("gpt-5.6-sol", "2026-07-01T10:00:00Z", dict(input_tokens=5_000, cache_read_tokens=3_000,
+                                                  cache_write_tokens=1_000, output_tokens=10),
+     True),
+    ("gpt-5.6-sol", "2026-09-01T10:00:00Z", dict(input_tokens=5_000, cache_read_tokens=3_000,
+                                                  cache_write_tokens=1_000, output_tokens=10),
+     True),
+    ("claude-sonnet-4-5", "2025-10-01T10:00:00Z", dict(input_tokens=50_000,
+                                                       cache_read_tokens=40_000,
+                                                       cache_write_tokens=6_000,
+                                                       output_tokens=100), True),
+    ("gpt-5.5", "2026-09-01T10:00:00Z", dict(input_tokens=300_000, cache_read_tokens=100_000,
+                                             output_tokens=1_000), False),
+    ("claude-haiku-5-5", "2026-11-01T10:00:00Z", dict(input_tokens=150_000,
+                                                      cache_read_tokens=20_000,
+                                                      cache_write_tokens=5_000,
+                                                      output_tokens=900), False),
+]
+
+
+@pytest.mark.parametrize("model,ts,tok,linear", CLASS_CASES)
+def test_cost_by_token_class_adds_up_and_matches_genai_prices(tmp_path, model, ts, tok, linear):
+    df = _frame(tmp_path, [_llm(model, ts, **tok)])
+    price_frame(df)
+    row = df.loc[0]
+    when = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    total = calc_price(Usage(**tok), model, genai_request_timestamp=when)
+    rd, wr, out = (row["cache_read_cost_usd"], row["cache_write_cost_usd"],
+                   row["output_cost_usd"])
+    unc = row["cost_usd"] - rd - wr - out
+    assert unc >= 0 and rd >= 0 and wr >= 0
+    assert float(total.output_price) == pytest.approx(out, rel=1e-9, abs=1e-12)
+    assert float(total.input_price) == pytest.approx(unc + rd + wr, rel=1e-9, abs=1e-12)
+    if linear:  # each class at its own rate in force at the step's time
+        def part(**u: int) -> float:
+            return float(calc_price(Usage(**u), model, genai_request_timestamp=when).input_price)
+
+        r = tok["cache_read_tokens"]
+        assert rd == pytest.approx(part(input_tokens=r, cache_read_tokens=r), rel=1e-9)
+        w = tok.get("cache_write_tokens", 0)
+        assert wr == pytest.approx(part(input_tokens=w, cache_write_tokens=w), rel=1e-9,
+                                   abs=1e-12)
+
+
+def test_priced_once_per_price_period_with_the_same_figures(tmp_path, monkeypatch):
+    """Steps are priced once per (model, provider, tier, genai-prices price period), not per
+    hour: gpt-5.6-sol's price changes on 2026-08-21, so steps in 40 different hours on either
+    side cost what calc_price says at each step's own time, from two rate lookups."""
+    import agentcost.pricing as P
+
+    hours = [f"2026-08-{d:02d}T{h:02d}:30:00Z" for d in (19, 20, 21, 22) for h in range(0, 24, 2)]
+    tok = dict(input_tokens=4_000, cache_read_tokens=1_000, output_tokens=50)
+    df = _frame(tmp_path, [_llm("gpt-5.6-sol", ts, **tok) for ts in hours])
+    calls: list[str | None] = []
+    real = P.Pricer.rates
+
+    def counting(self, model, provider, tier, hour_iso):  # type: ignore[no-untyped-def]
+        calls.append(hour_iso)
+        return real(self, model, provider, tier, hour_iso)
+
+    monkeypatch.setattr(P.Pricer, "rates", counting)
+    price_frame(df)
+    assert len(calls) == 2  # before and from 2026-08-21 (UTC midnight)
+    for i, ts in enumerate(hours):
+        when = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        want = calc_price(Usage(**tok), "gpt-5.6-sol", genai_request_timestamp=when).total_price
+        assert df.loc[i, "cost_usd"] == pytest.approx(float(want), rel=1e-12)
+    assert df.loc[0, "cost_usd"] != df.loc[len(hours) - 1, "cost_usd"]
+
+
+def test_time_of_day_prices_stay_hourly():
+    from agentcost.pricing import Pricer
+
+    # DeepSeek's off-peak discount depends on the hour: no period shortcut
+    assert Pricer().periods("deepseek-chat", "deepseek") is None
+    assert Pricer().periods("acme-unknown-model", None) == ()

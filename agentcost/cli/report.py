@@ -20,7 +20,7 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")],
     simulate: Annotated[Path | None, typer.Option(
         "--simulate", help="Scenarios file (as simulate --scenarios) to compare.")] = None,
-    group_by: Annotated[str, typer.Option("--group-by", help="task, model, hour, day, week, month, session.")
+    group_by: Annotated[str, typer.Option("--group-by", help="task, model, hour, day, week, month, session, label:KEY.")
                         ] = "task",
     task: Annotated[str | None, typer.Option("--task", help="Chart this task in detail.")
                     ] = None,
@@ -34,6 +34,10 @@ def report(
     until: Until = None,
     strict: Strict = False,
     prices: Prices = None,
+    with_content: Annotated[bool, typer.Option(
+        "--with-content", help="Show prompt and response excerpts (400 characters) on the "
+        "charted tasks' llm steps, read back from the trace files. Off by default: without it "
+        "the page holds no prompt text.")] = False,
 ) -> None:
     def body() -> int:
         from agentcost import config as cfgmod
@@ -59,7 +63,7 @@ def report(
             scs, st = load_scenarios_file(str(simulate), st)
             sim = run_simulate(table, scs, st, config=cfg)
         opts = ReportOptions(AnalyzeOptions(group_by=group_by, top=top, task=task),
-                             task_charts=task_charts)
+                             task_charts=task_charts, with_content=with_content)
         write_output(render_html(build_payload(table, opts, cfg, sim)), output)
         return 0
 

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from agentcost.analysis import AnalyzeReport
 
 # Fields of a step record that pricing recomputes: never taken from the baseline.
-_COMPUTED = {"cost_usd", "output_cost_usd", "cache_savings_usd", "cache_1h_premium_usd",
+_COMPUTED = {"cost_usd", "output_cost_usd", "cache_read_cost_usd", "cache_write_cost_usd",
+             "cache_savings_usd", "cache_1h_premium_usd",
              "cost_source", "uncached_input_tokens", "step"}
 _REQUIRED_KEYS = ("totals", "tasks", "pricing")
 

@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 from agentcost.errors import InputError
 from agentcost.ingest.base import IngestContext, IngestReport, Reader, Source
 from agentcost.steps import (
+    CORRECTIONS,
     MAX_DURATION_MS,
     MAX_NS,
     StepBuilder,
     build_frame,
     check_tokens,
+    correct_tokens,
     to_utc_ns,
 )
 
@@ -312,6 +314,7 @@ def read_sources(  # noqa: C901 (split pending)
         ctx.advance(max(0, group_end - ctx.bytes_done))  # readers that did not report
     if len(by_reader) > 1:
         builder = _drop_same_run_other_format(builder, ctx)
+    ctx.flush_unread_usage()
     ctx.report.steps_kept = len(builder)
     return Loaded(frame=build_frame(builder), report=ctx.report)
 
@@ -419,6 +422,7 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
              fmt: str, srcs: list[Source]) -> None:
     per_file: dict[str, int] = {s.name: 0 for s in srcs}
     bad_durations: dict[str, int] = {}
+    corrected: dict[tuple[str, str], int] = {}
     for row in rows:
         src_name = row.get("source") or srcs[0].name
         row["source"] = src_name
@@ -436,6 +440,8 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
         if row.get("kind") not in ("llm", "tool", "agent"):
             ctx.malformed(src_name, row.get("line"), f"unknown step kind {row.get('kind')!r}")
             continue
+        for rule in correct_tokens(row):
+            corrected[(src_name, rule)] = corrected.get((src_name, rule), 0) + 1
         reason = check_tokens(row, src_name)
         if reason:
             ctx.malformed(src_name, row.get("line"), reason)
@@ -451,6 +457,8 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
         per_file[src_name] = per_file.get(src_name, 0) + 1
     for s in srcs:
         ctx.report.files.append({"path": s.name, "format": fmt, "steps": per_file.get(s.name, 0)})
+    for (name, rule), n in corrected.items():
+        ctx.note(f"{name}: {n} call(s) corrected, {CORRECTIONS[rule]}")
     for name, n in bad_durations.items():
         ctx.note(f"{name}: {n} step duration(s) or time(s) to first token that are not a "
                  "number of milliseconds up to a year, taken as unknown")

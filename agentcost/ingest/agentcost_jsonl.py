@@ -16,11 +16,13 @@ from agentcost.ingest.base import (
     first_json_object,
     iter_json_objects,
 )
+from agentcost.ingest.common import iteration_steps, label_text
 from agentcost.ingest.segments import from_request, is_request_body, validate_segments
 from agentcost.steps import COLUMNS
 
 _FIELDS = set(COLUMNS) - {"source", "format", "line", "uncached_input_tokens", "cost_usd",
-                          "output_cost_usd", "cache_savings_usd", "cache_1h_premium_usd",
+                          "output_cost_usd", "cache_read_cost_usd", "cache_write_cost_usd",
+                          "cache_savings_usd", "cache_1h_premium_usd",
                           "cost_source"}
 
 
@@ -38,13 +40,23 @@ class AgentcostJsonlReader:
         return 0
 
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        off = 0
         for n, obj in iter_json_objects(source, ctx):
             row = self._row(obj, source, n, ctx)
             if row is None:
                 continue
+            if row.pop("_gemini_total_off", False):
+                off += 1
             if not ctx.in_window(row.get("started_at")):
                 continue
+            extras = row.pop("_iterations", None)
             yield row
+            if extras:
+                yield from iteration_steps(row, extras)
+        if off:
+            ctx.note(f"agentcost-jsonl: {source.name}: {off} Gemini usage object(s) whose "
+                     "totalTokenCount differs from prompt + tool-use prompt + candidates + "
+                     "thoughts; the parts were used")
 
     def _row(self, obj: dict[str, Any], source: Source, n: int,  # noqa: C901 (split pending)
              ctx: IngestContext) -> dict[str, Any] | None:
@@ -73,6 +85,16 @@ class AgentcostJsonlReader:
                 return None
             for k, v in norm.items():
                 row.setdefault(k, v)
+            if U.gemini_total_mismatch(usage, norm):
+                row["_gemini_total_off"] = True
+            unread = U.unread_fields(usage)
+            if unread:
+                ctx.unread_usage(source, unread)
+            extras, why = U.extra_iterations(usage)
+            if why:
+                ctx.note(f"agentcost-jsonl: {source.name}: {why}")
+            if extras:
+                row["_iterations"] = extras
         for tcol in ("started_at", "ended_at"):
             if row.get(tcol) is not None:
                 ns = to_utc_ns(row[tcol])
@@ -86,6 +108,12 @@ class AgentcostJsonlReader:
                                   or v < 0):
                 ctx.malformed(source, n, f"{fcol} must be a non-negative number")
                 return None
+        if "labels" in row:
+            labels = _labels(row["labels"])
+            if isinstance(labels, str):
+                ctx.malformed(source, n, labels)
+                return None
+            row["labels"] = labels
         tc = row.get("tool_calls")
         if tc is not None and not (isinstance(tc, list) and all(isinstance(t, str) for t in tc)):
             ctx.malformed(source, n, "tool_calls must be a list of names")
@@ -105,6 +133,17 @@ class AgentcostJsonlReader:
             pass
         row["line"] = n
         return row
+
+
+def _labels(v: Any) -> dict[str, str] | None | str:
+    """``labels`` as ``{key: text}`` (numbers and booleans as text), ``None`` when empty, or
+    the reason it is malformed."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        return "labels must be an object of key: value"
+    out = {str(k): t for k, x in v.items() if (t := label_text(x)) is not None}
+    return out or None
 
 
 def _int_or_none(v: Any) -> int | None:

@@ -171,6 +171,7 @@ class AgentOpsReader:
                 except ValueError as exc:
                     ctx.malformed(source, i, str(exc))
                     continue
+                ctx.unread_usage(source, U.unread_fields(resp["usage"]))
                 if key in calls:
                     ctx.dropped(_DUP_REASON)
                 model = _str(_attr(sa, "gen_ai.request.model"))
@@ -215,6 +216,7 @@ class AgentOpsReader:
                 except ValueError as exc:
                     ctx.malformed(source, r["row"]["line"], str(exc))
                     continue
+                ctx.unread_usage(source, U.unread_fields(u))
                 from_runs.append(dict(r["row"], kind="llm", duration_ms=None, model=r["model"],
                                       provider=r["system"], **norm))
             if from_runs:

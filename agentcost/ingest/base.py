@@ -23,7 +23,7 @@ import io
 import sys
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -173,6 +173,9 @@ class IngestContext:
     # explanations, audit and simulate; plain summaries can skip the work). Segments a
     # trace states itself, and those that stand in for a missing input count, are kept.
     segments: bool = True
+    # usage keys no normaliser understood, per file: {file: {key: calls}}; named once per
+    # file in the notes when ingest finishes (see flush_unread_usage)
+    unread: dict[str, Counter[str]] = field(default_factory=dict)
 
     def advance(self, nbytes: int) -> None:
         """``nbytes`` more input bytes have been read."""
@@ -200,6 +203,25 @@ class IngestContext:
     def note(self, text: str) -> None:
         if text not in self.report.notes:
             self.report.notes.append(text)
+
+    def unread_usage(self, source: Source | str, keys: Iterable[str], n: int = 1) -> None:
+        """Count usage keys of one call (or ``n`` calls) that no normaliser read."""
+        name = source.name if isinstance(source, Source) else source
+        per = self.unread.get(name)
+        if per is None:
+            per = self.unread[name] = Counter()
+        for k in keys:
+            per[k] += n
+
+    def flush_unread_usage(self) -> None:
+        """One note per file naming the usage fields that were not read, with call counts."""
+        for name, per in self.unread.items():
+            if per:
+                shown = ", ".join(f"{k} ({c:,} call{'s' if c != 1 else ''})"
+                                  for k, c in sorted(per.items()))
+                self.note(f"{name}: usage field(s) not read (not counted in any token class "
+                          f"or cost): {shown}")
+        self.unread = {}
 
     def in_window(self, started_ns: int | None) -> bool:
         """False when the step is outside ``--since/--until`` (unknown times are kept)."""

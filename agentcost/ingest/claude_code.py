@@ -128,7 +128,7 @@ ROW_COLUMNS = ("source", "format", "task_id", "session_id", "parent_task_id", "s
                "parent_id", "kind", "name", "provider", "model", "response_model",
                "started_at", "ended_at", "ttft_ms", "stop_reason", "tool_calls",
                "tool_call_id", "tool_input_hash", "is_error", "line", "reported_cost_usd",
-               *_USAGE_COLS)
+               "labels", *_USAGE_COLS)
 _NO_USAGE = (None,) * len(_USAGE_COLS)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -163,7 +163,7 @@ class _Call:
 
     __slots__ = ("key", "rank", "task", "session", "parent_task", "model", "request_id",
                  "message_id", "usage", "out", "line", "first_ts", "last_ts", "start_ts",
-                 "stop", "tools", "nlines", "cost", "seq")
+                 "stop", "tools", "nlines", "cost", "seq", "extras", "labels")
 
     def __init__(self, key: str, rank: int, task: str, session: str, parent_task: str | None,
                  seq: int) -> None:
@@ -187,6 +187,9 @@ class _Call:
         self.tools: list[tuple[str, str, str | None, Any, int]] = []
         self.nlines = 0
         self.cost: float | None = None
+        # sampling iterations billed on top of the usage (server-side compaction), normalised
+        self.extras: list[dict[str, Any]] | None = None
+        self.labels: dict[str, str] | None = None  # git branch and project folder
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, s) for s in self.__slots__)
@@ -200,7 +203,7 @@ class _Scan:
     """What one file yields: call records, tool results, counts, malformed lines."""
 
     __slots__ = ("name", "lines", "first_ts", "last_ts", "calls", "results", "malformed",
-                 "synthetic", "mirrored", "order")
+                 "synthetic", "mirrored", "order", "untyped", "unread", "notes")
 
     def __init__(self, name: str, order: int) -> None:
         self.name = name
@@ -213,6 +216,9 @@ class _Scan:
         self.malformed: list[tuple[int, str]] = []
         self.synthetic = 0
         self.mirrored = 0  # progress mirror lines skipped: their subagent file is read
+        self.untyped = 0  # responses on lines without type/uuid (read as assistant lines)
+        self.unread: dict[str, int] = {}  # usage keys not read -> calls
+        self.notes: list[str] = []
 
     def __getstate__(self) -> tuple[Any, ...]:
         return tuple(getattr(self, s) for s in self.__slots__)
@@ -295,6 +301,7 @@ class _Scanner:
         self.calls: dict[tuple[str, int], _Call] = {}
         self.agent_prev: dict[str, str] = {}  # progress mirrors: agentId -> last nested ts
         self.seq = 0
+        self.labels: dict[tuple[str | None, str | None], dict[str, str] | None] = {}  # per pair
 
     # -- the loop -------------------------------------------------------------------------
     def run(self) -> _Scan:  # noqa: C901 (split pending)
@@ -375,6 +382,9 @@ class _Scanner:
                         self._user(obj.get("message"), obj.get("timestamp"))
                     elif t == "progress":
                         self._progress(obj, n)
+                    elif t is None and _untyped_response(obj):
+                        scan.untyped += 1
+                        self._assistant(obj, n)
                     ts = obj.get("timestamp")
                     if type(ts) is str:
                         if first_ts is None or ts < first_ts:
@@ -453,8 +463,22 @@ class _Scanner:
                 call.task = call.session
             call.first_ts = obj.get("timestamp")
             call.start_ts = self._prev_ts(obj.get("parentUuid"))
+            call.labels = self._labels(obj.get("gitBranch"), obj.get("cwd"))
         self._merge(call, msg, usage, obj.get("requestId"), obj.get("timestamp"), n,
                     obj.get("costUSD"))
+
+    def _labels(self, branch: Any, cwd: Any) -> dict[str, str] | None:
+        """``{"git_branch", "project"}`` of a line (the session's branch and working folder),
+        one shared dict per distinct pair."""
+        key = (branch if type(branch) is str else None, cwd if type(cwd) is str else None)
+        if key not in self.labels:
+            d = {}
+            if key[0]:
+                d["git_branch"] = key[0]
+            if key[1]:
+                d["project"] = key[1]
+            self.labels[key] = d or None
+        return self.labels[key]
 
     def _user(self, msg: Any, ts: Any) -> None:
         if type(msg) is not dict:
@@ -493,6 +517,7 @@ class _Scanner:
                     call.first_ts = nts
                     start = self.agent_prev.get(aid) if isinstance(aid, str) else None
                     call.start_ts = start if start is not None else self._prev_ts(None)
+                    call.labels = self._labels(obj.get("gitBranch"), obj.get("cwd"))
                 self._merge(call, msg, msg["usage"], nested.get("requestId"), nts, n, None)
         elif kind == "user":
             self._user(nested.get("message"), nts)
@@ -549,6 +574,24 @@ class _Scanner:
                     call.tools.append((tid, name if type(name) is str else "unknown",
                                        args_hash(block.get("input")), ts, n))
 
+    def _unusual(self, call: _Call, raw: dict[str, Any]) -> None:
+        """Usage keys not read, and iterations billed on top of the usage, of one call."""
+        unread = self.scan.unread
+        for k in U.unread_fields(raw):
+            unread[k] = unread.get(k, 0) + 1
+        try:
+            extras, why = U.extra_iterations(raw)
+        except ValueError as exc:
+            extras, why = [], f"usage.iterations: {exc}"
+        for ex in extras:
+            bad = check_tokens(ex, self.scan.name)
+            if bad:
+                extras, why = [], f"usage.iterations entry not counted: {bad}"
+                break
+        if why and why not in self.scan.notes:
+            self.scan.notes.append(why)
+        call.extras = extras or None
+
     def _prev_ts(self, parent_uuid: Any) -> Any:
         """Timestamp of the response's parent line, else of the previous timestamped line."""
         prev = self.prev
@@ -576,7 +619,11 @@ class _Scanner:
         """Canonical tokens and integer times, once per call, while still in the worker."""
         kept: list[_Call] = []
         for call in self.scan.calls:
-            usage = _usage_fast(call.usage)
+            raw = call.usage
+            if type(raw) is dict and ("server_tool_use" in raw or "iterations" in raw
+                                      or not raw.keys() <= U.UNDERSTOOD_KEYS):
+                self._unusual(call, raw)
+            usage = _usage_fast(raw)
             if usage is None:  # anything unusual: the general conversion and checks
                 try:
                     u = U.anthropic(call.usage)
@@ -603,6 +650,15 @@ class _Scanner:
                 call.cost = None
             kept.append(call)
         self.scan.calls = kept
+
+
+def _untyped_response(obj: dict[str, Any]) -> bool:
+    """A line without ``type`` and ``uuid`` that still holds one API response: a
+    ``message`` with ``usage`` and an id (message id or ``requestId``), as some exporters of
+    Claude Code transcripts write them."""
+    msg = obj.get("message")
+    return ("uuid" not in obj and type(msg) is dict and type(msg.get("usage")) is dict
+            and bool(msg.get("id") or obj.get("requestId")))
 
 
 def _usage_fast(u: Any) -> tuple[Any, ...] | None:
@@ -806,6 +862,7 @@ class ClaudeCodeReader:
                     ctx.dropped(_DROP_SYNTHETIC, scan.synthetic)
                 if scan.mirrored:
                     ctx.dropped(_DROP_PROGRESS, scan.mirrored)
+                _report_scan(scan, ctx)
             winners = _resolve(scans, ctx)
             results: dict[str, tuple[int | None, bool]] = {}
             for scan in scans:
@@ -833,6 +890,17 @@ class ClaudeCodeReader:
         return ROW_COLUMNS, columns
 
 
+def _report_scan(scan: _Scan, ctx: IngestContext) -> None:
+    """The per-file notes of a scan: untyped lines read, usage keys not read, iterations."""
+    if scan.untyped:
+        ctx.note(f"claude-code: {scan.name}: {scan.untyped} line(s) without type/uuid read as "
+                 "assistant responses (message.usage with a message id or requestId)")
+    for k, c in scan.unread.items():
+        ctx.unread_usage(scan.name, [k], c)
+    for why in scan.notes:
+        ctx.note(f"claude-code: {scan.name}: {why}")
+
+
 def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
     """Pick the copy of each call that counts; report the others."""
     best: dict[str, tuple[tuple[int, str, str, int, int], _Call]] = {}
@@ -854,9 +922,16 @@ def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
     partial = sum(c.nlines - 1 for _, c in best.values())
     if partial:
         ctx.dropped(_DROP_PARTIAL, partial)
+    fuller = 0
     for loser, _ in losers:
         # the final winner decides the reason (the pair's winner may itself lose later)
         winner = best[loser.key][1]
+        if loser.out > winner.out and loser.usage is not None:
+            # a copy in another file saw more of the stream: its usage counts, as in a file
+            winner.usage, winner.out, winner.extras = loser.usage, loser.out, loser.extras
+            if loser.cost is not None:
+                winner.cost = loser.cost
+            fuller += 1
         if loser.rank == winner.rank:
             reason = _DROP_RESUMED
         elif loser.rank == _RANK_PROGRESS:
@@ -864,6 +939,9 @@ def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
         else:
             reason = _DROP_SIDECHAIN
         ctx.dropped(reason, loser.nlines)
+    if fuller:
+        ctx.note(f"claude-code: {fuller} call(s) whose copies in different files differ: the "
+                 "fuller usage (the copy with the most output tokens) was kept")
     return {k: c for k, (_, c) in best.items()}
 
 
@@ -891,7 +969,15 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
         out.append((source_name, FORMAT, task, session, parent, span, None, "llm", None,
                     "anthropic", call.model, call.model, start, last, ttft, call.stop,
                     tuple(t[1] for t in call.tools), None, None, None, call.line,
-                    None if call.cost is None else float(call.cost), *call.usage))
+                    None if call.cost is None else float(call.cost), call.labels, *call.usage))
+    if call.extras and (ctx is None or ctx.in_window(start)):
+        for i, ex in enumerate(call.extras, 1):
+            model = ex.get("model") or call.model
+            out.append((source_name, FORMAT, task, session, parent,
+                        f"{span}#{ex['type']}-{i}" if span else None, span, "llm",
+                        ex["type"], "anthropic", model, model, start, start, None, None, (),
+                        None, None, None, call.line, None, call.labels,
+                        call.usage[0], *(ex.get(k) for k in _USAGE_COLS[1:])))
     for tid, name, h, started, line in call.tools:
         if ctx is not None and not ctx.in_window(started):
             continue
@@ -900,7 +986,7 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
             ended = started
         out.append((source_name, FORMAT, task, session, parent, tid, span, "tool", name,
                     None, None, None, started, ended, None, None, None, tid, h, is_error,
-                    line, None, *_NO_USAGE))
+                    line, None, call.labels, *_NO_USAGE))
 
 
 READER = ClaudeCodeReader()

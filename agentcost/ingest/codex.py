@@ -82,6 +82,11 @@ _OUTPUT_ITEMS = {"reasoning", "function_call", "custom_tool_call", "local_shell_
 _OUTPUT_EVENTS = {"agent_message", "agent_reasoning", "agent_reasoning_raw_content"}
 _INPUT_EVENTS = {"user_message", "task_started", "turn_started"}
 
+# the running-total fields, in the order of a total's key
+_TOTAL_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens",
+                 "reasoning_output_tokens", "total_tokens")
+# every usage field read (total_tokens is input + output, so it is known and not needed)
+_USAGE_FIELDS = frozenset({*_TOTAL_FIELDS, "cache_write_input_tokens"})
 DROP_REEMITTED = "codex: re-emitted token_count (running total unchanged)"
 DROP_COPIED = "codex: event repeated from another rollout (resumed/forked session)"
 
@@ -131,6 +136,7 @@ class _State:
     tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, bool] = field(default_factory=dict)  # call_id -> is_error
     saw_token_count: bool = False
+    totals_only: int = 0  # token_count events with a running total but no last usage
 
 
 class CodexReader:
@@ -204,6 +210,10 @@ class CodexReader:
             elif typ == "event_msg":
                 yield from self._event(st, payload, ts, n, ctx)
         yield from self._flush(st)
+        if st.totals_only:
+            ctx.note(f"codex: {source.name}: {st.totals_only} token_count event(s) carry only "
+                     "total_token_usage; each call's usage is the difference to the previous "
+                     "total (the first from zero)")
         if not st.saw_token_count:
             ctx.note(f"{source.name}: no token_count events (Codex before ~0.3x wrote no "
                      "usage): tool steps only")
@@ -337,39 +347,11 @@ class CodexReader:
     def _output_seen(self, st: _State) -> None:
         st.outputs_started = True
 
-    def _token_count(self, st: _State, p: dict[str, Any], ts: int | None, n: int,
-                     ctx: IngestContext) -> dict[str, Any] | None:
-        info = p.get("info")
-        if info is None:
-            return None  # rate-limit snapshot only
-        st.saw_token_count = True
-        if not isinstance(info, dict):
-            ctx.malformed(st.source, n, "token_count info is not an object")
-            return None
-        last, total = info.get("last_token_usage"), info.get("total_token_usage")
-        if not isinstance(last, dict) and not isinstance(total, dict):
-            ctx.malformed(st.source, n, "token_count without last_token_usage")
-            return None
-        total_key: tuple[int, ...] | None = None
-        if isinstance(total, dict):
-            total_key = tuple(_int(total.get(k)) or 0 for k in (
-                "input_tokens", "cached_input_tokens", "output_tokens",
-                "reasoning_output_tokens", "total_tokens"))
-            if total_key == st.last_total:
-                ctx.dropped(DROP_REEMITTED)
-                return None
-        usage = last if isinstance(last, dict) else None
-        if usage is None:
-            # Only a running total: the call's usage is the difference to the previous total.
-            if st.last_total is None or total_key is None:
-                ctx.malformed(st.source, n, "token_count without last_token_usage")
-                st.last_total = total_key
-                return None
-            usage = dict(zip(("input_tokens", "cached_input_tokens", "output_tokens",
-                              "reasoning_output_tokens", "total_tokens"),
-                             (a - b for a, b in zip(total_key, st.last_total, strict=True)),
-                             strict=True))
-        st.last_total = total_key
+    @staticmethod
+    def _fields(st: _State, usage: dict[str, Any], n: int, ctx: IngestContext
+                ) -> dict[str, Any] | None:
+        """The canonical token fields of one call's usage (module docstring), or ``None``
+        (counted as malformed) when a figure is not a whole number or none is there."""
         fields: dict[str, Any] = {}
         for src_key, dst in (("input_tokens", "input_tokens"),
                              ("cached_input_tokens", "cache_read_tokens"),
@@ -386,6 +368,53 @@ class CodexReader:
             fields[dst] = iv
         if "input_tokens" not in fields and "output_tokens" not in fields:
             ctx.malformed(st.source, n, "token_count usage has no input or output tokens")
+            return None
+        return fields
+
+    @staticmethod
+    def _from_totals(st: _State, total_key: tuple[int, ...] | None, n: int,
+                     ctx: IngestContext) -> dict[str, Any] | None:
+        """A call's usage when its event carries only the running total: the difference to
+        the previous total (the first one in a file counts from zero)."""
+        if total_key is None:
+            return None
+        prev = st.last_total or (0,) * len(total_key)
+        diff = [a - b for a, b in zip(total_key, prev, strict=True)]
+        if min(diff) < 0:
+            ctx.malformed(st.source, n, "total_token_usage went down (not a running total)")
+            return None
+        st.totals_only += 1
+        return dict(zip(_TOTAL_FIELDS, diff, strict=True))
+
+    def _token_count(self, st: _State, p: dict[str, Any], ts: int | None, n: int,
+                     ctx: IngestContext) -> dict[str, Any] | None:
+        info = p.get("info")
+        if info is None:
+            return None  # rate-limit snapshot only
+        st.saw_token_count = True
+        if not isinstance(info, dict):
+            ctx.malformed(st.source, n, "token_count info is not an object")
+            return None
+        last, total = info.get("last_token_usage"), info.get("total_token_usage")
+        if not isinstance(last, dict) and not isinstance(total, dict):
+            ctx.malformed(st.source, n, "token_count without last_token_usage or "
+                                        "total_token_usage")
+            return None
+        total_key: tuple[int, ...] | None = None
+        if isinstance(total, dict):
+            total_key = tuple(_int(total.get(k)) or 0 for k in _TOTAL_FIELDS)
+            if total_key == st.last_total:
+                ctx.dropped(DROP_REEMITTED)
+                return None
+        usage = last if isinstance(last, dict) else self._from_totals(st, total_key, n, ctx)
+        st.last_total = total_key
+        if usage is None:
+            return None
+        unread = [k for k in usage if k not in _USAGE_FIELDS]
+        if unread:
+            ctx.unread_usage(st.source, unread)
+        fields = self._fields(st, usage, n, ctx)
+        if fields is None:
             return None
         start = st.req_start_ns if st.req_start_ns is not None else st.prev_end_ns
         if start is not None and ts is not None and start > ts:

@@ -8,9 +8,10 @@ reported figure (DESIGN.md §2).
 
 How (provider-rules §G, the counting in :mod:`agentcost.audit.tokens`):
 
-* OpenAI models: tiktoken — ``o200k_base`` when it is in tiktoken's cache folder, else
-  ``cl100k_base`` (shipped offline) as an approximation; Claude: the calibrated estimate
-  ``cl100k × 1.16–1.30`` (×1.35 more for the tokenizer of Opus 4.7 and later), its midpoint.
+* OpenAI models: tiktoken with the encoding the model uses (``o200k_base`` / ``cl100k_base``,
+  shipped with agentcost); Claude: the calibrated estimate ``o200k × 1.16–1.30`` (×1.35 more
+  for the tokenizer of Opus 4.7 and later), its midpoint; other models: ``o200k_base`` as an
+  approximation.
 * Chat framing as OpenAI's token-counting guide states it for these encodings: 3 tokens per
   message, 1 more when it has a ``name``, 3 that prime the reply; a message's tool calls count
   their function name and arguments.
@@ -42,7 +43,7 @@ REPLY_PRIMING = 3
 class Estimate:
     input_tokens: int
     output_tokens: int | None  # None: the trace kept no output to count
-    method: str  # e.g. "tiktoken o200k_base", "cl100k_base (approximation)", "estimate"
+    method: str  # e.g. "tiktoken o200k_base", "o200k_base (approximation)", "estimate"
 
 
 def _text(v: Any) -> str:

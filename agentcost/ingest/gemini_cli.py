@@ -57,6 +57,32 @@ NOTE_MERGED = ("gemini-cli: {n} model call(s) recorded without usage (the CLI me
                "a lower bound")
 
 
+# the ``tokens`` keys read (``total`` is checked against the parts)
+_TOKEN_KEYS = frozenset({"input", "output", "cached", "thoughts", "tool", "total"})
+
+
+def _token_fields(tokens: dict[str, Any]) -> dict[str, Any]:
+    """Canonical fields of a message's ``tokens`` (module docstring), with ``_total_off``
+    set when the file's own ``total`` disagrees with input + output + thoughts + tool."""
+    fields: dict[str, Any] = {}
+    inp = _nonneg_int(tokens.get("input"))
+    tool = _nonneg_int(tokens.get("tool")) or 0
+    out = _nonneg_int(tokens.get("output"))
+    th = _nonneg_int(tokens.get("thoughts")) or 0
+    if inp is not None:
+        fields["input_tokens"] = inp + tool
+        fields["cache_read_tokens"] = _nonneg_int(tokens.get("cached")) or 0
+        fields["cache_write_tokens"] = 0
+    if out is not None:
+        fields["output_tokens"] = out + th
+        fields["reasoning_tokens"] = th
+    total = _nonneg_int(tokens.get("total"))
+    if total is not None and inp is not None and out is not None \
+            and total != inp + tool + out + th:
+        fields["_total_off"] = True
+    return fields
+
+
 def _is_session_meta(obj: Any) -> bool:
     return isinstance(obj, dict) and "sessionId" in obj and "projectHash" in obj
 
@@ -193,7 +219,7 @@ class GeminiCliReader:
         sid = meta.get("sessionId")
         task_id = sid if isinstance(sid, str) and sid else source.name
         last_input: int | None = to_utc_ns(meta.get("startTime"))
-        lost = 0
+        lost = total_off = 0
         for n, m in messages:
             typ = m.get("type")
             ts = to_utc_ns(m.get("timestamp"))
@@ -216,17 +242,12 @@ class GeminiCliReader:
                     ctx.malformed(source, n, f"tokens.{bad} is not a whole number: "
                                              f"{tokens.get(bad)!r}")
                     continue
-                inp = _nonneg_int(tokens.get("input"))
-                tool = _nonneg_int(tokens.get("tool")) or 0
-                out = _nonneg_int(tokens.get("output"))
-                th = _nonneg_int(tokens.get("thoughts")) or 0
-                if inp is not None:
-                    fields["input_tokens"] = inp + tool
-                    fields["cache_read_tokens"] = _nonneg_int(tokens.get("cached")) or 0
-                    fields["cache_write_tokens"] = 0
-                if out is not None:
-                    fields["output_tokens"] = out + th
-                    fields["reasoning_tokens"] = th
+                fields = _token_fields(tokens)
+                if fields.pop("_total_off", False):
+                    total_off += 1
+                unread = [k for k in tokens if k not in _TOKEN_KEYS]
+                if unread:
+                    ctx.unread_usage(source, unread)
             model = m.get("model") if isinstance(m.get("model"), str) else None
             groups = self._groups(m.get("toolCalls"), source, n, ctx)
             base = {"task_id": task_id, "session_id": sid if isinstance(sid, str) else None,
@@ -263,6 +284,9 @@ class GeminiCliReader:
                         yield trow
         if lost:
             ctx.note(NOTE_MERGED.format(n=lost))
+        if total_off:
+            ctx.note(f"gemini-cli: {source.name}: {total_off} call(s) whose tokens.total differs "
+                     "from input + output + thoughts + tool; the parts were used")
 
     def _groups(self, calls: Any, source: Source, n: int, ctx: IngestContext
                 ) -> list[list[dict[str, Any]]]:

@@ -53,10 +53,12 @@ from typing import Any
 
 import orjson
 
+from agentcost.ingest import usage as U
 from agentcost.ingest.common import (
     args_hash,  # noqa: F401 - re-exported
     as_list,
     is_redacted,
+    label_text,
 )
 from agentcost.ingest.segments import from_request, is_request_body
 from agentcost.steps import int_text
@@ -69,13 +71,15 @@ class Span:
     """One span of any accepted format, normalised."""
 
     __slots__ = ("trace_id", "span_id", "parent_id", "name", "start_ns", "end_ns", "error",
-                 "attrs", "scope", "scope_version", "line", "source", "ttft_event_ns")
+                 "attrs", "scope", "scope_version", "line", "source", "ttft_event_ns",
+                 "labels")
 
     def __init__(self, *, trace_id: str | None, span_id: str | None, parent_id: str | None,
                  name: str, start_ns: int | None, end_ns: int | None, error: bool | None,
                  attrs: dict[str, Any], scope: str | None = None,
                  scope_version: str | None = None, line: int | None = None,
-                 source: str = "", ttft_event_ns: int | None = None) -> None:
+                 source: str = "", ttft_event_ns: int | None = None,
+                 labels: dict[str, str] | None = None) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
         self.parent_id = parent_id
@@ -89,6 +93,7 @@ class Span:
         self.line = line
         self.source = source
         self.ttft_event_ns = ttft_event_ns
+        self.labels = labels  # the resource's attributes as text (shared by its spans)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +170,25 @@ def attr_dict(items: Any) -> dict[str, Any]:
         else:
             out[k] = any_value(v)
     return out
+
+
+# span attributes that name who or what a call was for, kept as labels with the resource's
+LABEL_SPAN_KEYS = ("user.id", "enduser.id", "enduser.role", "gen_ai.conversation.id")
+
+
+def resource_labels(resource: Any) -> dict[str, str] | None:
+    """A resource's scalar attributes as ``{key: text}`` (``service.name``,
+    ``deployment.environment``, team or project attributes a collector adds), or ``None``."""
+    attrs = attr_dict(resource.get("attributes")) if isinstance(resource, dict) else {}
+    return {k: t for k, v in attrs.items() if (t := label_text(v)) is not None} or None
+
+
+def span_labels(span: Span) -> dict[str, str] | None:
+    """The resource's labels plus the span's :data:`LABEL_SPAN_KEYS`."""
+    own = {k: t for k in LABEL_SPAN_KEYS if (t := label_text(span.attrs.get(k))) is not None}
+    if not own:
+        return span.labels
+    return {**(span.labels or {}), **own}
 
 
 _HEX_RE = re.compile(r"[0-9a-f]+")
@@ -502,6 +526,9 @@ def span_to_row(span: Span, kind: str, note: Notes, *, segments: bool = True) ->
     sess = _first(a, SESSION_KEYS)[1]
     if sess is not None:
         row["session_id"] = str(sess)
+    labels = span_labels(span)
+    if labels:
+        row["labels"] = labels
     if kind == "llm":
         _llm(span, row, note, segments)
     elif kind == "tool":
@@ -568,6 +595,75 @@ def _tool(span: Span, row: dict[str, Any], note: Notes) -> None:  # noqa: C901 (
         row["tool_input_hash"] = h
 
 
+USAGE_PREFIXES = ("gen_ai.usage.", "llm.token_count.", "llm.usage.", "ai.usage.")
+# every usage attribute read (tokens above, stated costs below)
+READ_USAGE_KEYS = frozenset({*IN_KEYS, *OUT_KEYS, *CR_KEYS, *CW_KEYS, *W5_KEYS, *W1_KEYS,
+                             *RS_KEYS, *TOTAL_KEYS, *EMBED_KEYS, "gen_ai.usage.cost",
+                             "gen_ai.usage.input_cost", "gen_ai.usage.output_cost"})
+
+
+def unread_usage_attributes(a: dict[str, Any]) -> list[str]:
+    """Usage attributes (``gen_ai.usage.*``, ``llm.token_count.*``, ...) of a span that no
+    mapping here reads and that carry a figure: a new instrumentation field is named, never
+    silently lost."""
+    return [k for k, v in a.items() if k.startswith(USAGE_PREFIXES)
+            and k not in READ_USAGE_KEYS and U.carries(v)]
+
+
+def _attr_object(a: dict[str, Any], key: str) -> dict[str, Any] | None:
+    v = _json(a.get(key))
+    return v if isinstance(v, dict) else None
+
+
+def body_usage(a: dict[str, Any]) -> dict[str, Any] | None:
+    """Canonical tokens of a provider usage object a span carries whole, which wins over the
+    span's own counts: Google ADK's ``gcp.vertex.agent.llm_response`` ``usage_metadata``
+    (Gemini: thoughts are output, tool-use prompt is input), and the raw Anthropic ``usage``
+    in Vercel AI SDK's ``ai.response.providerMetadata.anthropic.usage``."""
+    llm = _attr_object(a, "gcp.vertex.agent.llm_response")
+    if llm is not None and isinstance(llm.get("usage_metadata"), dict):
+        return U.gemini(llm["usage_metadata"])
+    meta = _attr_object(a, "ai.response.providerMetadata")
+    anth = meta.get("anthropic") if meta else None
+    if isinstance(anth, dict) and isinstance(anth.get("usage"), dict) \
+            and "input_tokens" in anth["usage"]:
+        out = U.anthropic(anth["usage"])
+        out.pop("service_tier", None)
+        return out
+    return None
+
+
+def metadata_cache(a: dict[str, Any]) -> dict[str, int]:
+    """Cache and reasoning figures that Vercel AI SDK spans carry only inside
+    ``ai.response.providerMetadata`` (provider-rules F6): Anthropic
+    ``cacheCreationInputTokens`` / ``cacheReadInputTokens``, Bedrock
+    ``usage.cacheReadInputTokens`` / ``cacheWriteInputTokens``, OpenAI
+    ``cachedPromptTokens`` / ``reasoningTokens``."""
+    meta = _attr_object(a, "ai.response.providerMetadata")
+    if not meta:
+        return {}
+    found: list[tuple[str, Any, str]] = []
+    anth = meta.get("anthropic")
+    if isinstance(anth, dict):
+        found += [("cache_write_tokens", anth.get("cacheCreationInputTokens"), "anthropic"),
+                  ("cache_read_tokens", anth.get("cacheReadInputTokens"), "anthropic")]
+    bed = meta.get("bedrock")
+    bu = bed.get("usage") if isinstance(bed, dict) else None
+    if isinstance(bu, dict):
+        found += [("cache_read_tokens", bu.get("cacheReadInputTokens"), "bedrock"),
+                  ("cache_write_tokens", bu.get("cacheWriteInputTokens"), "bedrock")]
+    oai = meta.get("openai")
+    if isinstance(oai, dict):
+        found += [("cache_read_tokens", oai.get("cachedPromptTokens"), "openai"),
+                  ("reasoning_tokens", oai.get("reasoningTokens"), "openai")]
+    out: dict[str, int] = {}
+    for col, v, prov in found:
+        n = _int(v, f"providerMetadata.{prov}")
+        if n is not None:
+            out.setdefault(col, n)
+    return out
+
+
 def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) -> None:  # noqa: C901 (split pending)
     a = span.attrs
     scope = span.scope or ""
@@ -624,11 +720,26 @@ def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) ->
         inp = _first_int(a, EMBED_KEYS)
     if embedding and inp is not None and out is None:
         out = 0  # an embedding call generates no tokens
+    body = body_usage(a)
+    if body is not None:
+        inp, out = body.get("input_tokens", inp), body.get("output_tokens", out)
+        cr, cw = body.get("cache_read_tokens", cr), body.get("cache_write_tokens", cw)
+        rs = body.get("reasoning_tokens", rs)
+        if "cache_write_5m_tokens" in body:
+            w5, w1 = body["cache_write_5m_tokens"], body.get("cache_write_1h_tokens")
+    else:
+        extra = metadata_cache(a)
+        cr = cr if cr is not None else extra.get("cache_read_tokens")
+        cw = cw if cw is not None else extra.get("cache_write_tokens")
+        rs = rs if rs is not None else extra.get("reasoning_tokens")
     if inp is None and total is not None and out is not None and total >= out:
         inp = total - out
         note("otlp: input tokens derived as total - output where a span stated only "
              "llm.usage.total_tokens / gen_ai.usage.total_tokens")
     row["_usage"] = inp is not None or out is not None
+    unread = unread_usage_attributes(a)
+    if unread:
+        row["_unread"] = unread
 
     if scope == "openinference.instrumentation.anthropic" and inp is not None:
         if cr is None or cw is None:

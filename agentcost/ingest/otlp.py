@@ -70,6 +70,7 @@ from agentcost.ingest.otel_attrs import (
     classify,
     info_score,
     norm_id,
+    resource_labels,
     span_to_row,
 )
 from agentcost.steps import MAX_NS, int_text, to_utc_ns
@@ -271,6 +272,7 @@ class _Run:
         for rs in resource_spans:
             if not isinstance(rs, dict):
                 continue
+            labels = resource_labels(rs.get("resource"))
             scopes = rs.get("scopeSpans", rs.get("scope_spans",
                                                  rs.get("instrumentationLibrarySpans")))
             if not isinstance(scopes, list):
@@ -302,7 +304,7 @@ class _Run:
                         attrs=attr_dict(sp.get("attributes")),
                         scope=sname if isinstance(sname, str) else None,
                         scope_version=str(sver) if sver not in (None, "") else None,
-                        line=line, source=src.name)
+                        line=line, source=src.name, labels=labels)
                     self._span(span, src)
 
     def _flat(self, sp: Any, src: Source, line: int) -> None:
@@ -342,7 +344,8 @@ class _Run:
             attrs=attrs,
             scope=scope.get("name") if isinstance(scope, dict) else None,
             scope_version=scope.get("version") if isinstance(scope, dict) else None,
-            line=line, source=src.name, ttft_event_ns=ttft_ev)
+            line=line, source=src.name, ttft_event_ns=ttft_ev,
+            labels=resource_labels(sp.get("resource")))
         self._span(span, src)
 
     def _span(self, span: Span, src: Source) -> None:
@@ -360,6 +363,9 @@ class _Run:
         except ValueError as exc:
             self.ctx.malformed(src, span.line, f"span {span.name[:40]!r}: {exc}")
             return
+        unread = row.pop("_unread", None)
+        if unread:
+            self.ctx.unread_usage(src, unread)
         vop = span.attrs.get("ai.operationId")
         if isinstance(vop, str):
             row["_vop"] = vop

@@ -53,7 +53,7 @@ import orjson
 from agentcost.ingest import bedrock
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import IngestContext, Source, first_json_line, iter_json_objects
-from agentcost.ingest.common import as_list
+from agentcost.ingest.common import as_list, iteration_steps
 from agentcost.ingest.segments import from_request, is_request_body
 from agentcost.steps import to_utc_ns
 
@@ -391,11 +391,7 @@ def _extract(c: _Call) -> dict[str, Any]:  # noqa: C901 (split pending)
                 out["stop_reason"] = _str(delta.get("stop_reason")) or out["stop_reason"]
                 du = d.get("usage")
                 if isinstance(du, dict):
-                    usage = usage or {}
-                    cw_before = usage.get("cache_creation_input_tokens")
-                    usage.update({k: v for k, v in du.items() if v is not None})
-                    if usage.get("cache_creation_input_tokens") != cw_before:
-                        usage.pop("cache_creation", None)  # split no longer matches the total
+                    usage = merge_anthropic_delta(usage, du)
             elif t == "error":
                 out["is_error"] = True
         out["usage"] = usage
@@ -457,6 +453,21 @@ def _extract(c: _Call) -> dict[str, Any]:  # noqa: C901 (split pending)
                 out["usage"] = final["usage"]
         if out["tool_calls"] is None and items:
             out["tool_calls"] = responses_tool_names(items)
+    return out
+
+
+def merge_anthropic_delta(usage: dict[str, Any] | None, delta: dict[str, Any]
+                          ) -> dict[str, Any]:
+    """``message_start`` usage updated by a ``message_delta`` usage: the delta's counts are
+    cumulative and final for every field it carries (provider-rules F6), the 5m/1h
+    ``cache_creation`` split and ``iterations`` included. A start-time split that no longer
+    adds up to a changed write total (the delta gave a total but no split) is dropped, so the
+    write's TTL is then taken as 5m rather than mis-split."""
+    out = dict(usage or {})
+    cw_before = out.get("cache_creation_input_tokens")
+    out.update({k: v for k, v in delta.items() if v is not None})
+    if "cache_creation" not in delta and out.get("cache_creation_input_tokens") != cw_before:
+        out.pop("cache_creation", None)
     return out
 
 
@@ -560,35 +571,43 @@ class RawProviderReader:
             if row.get("input_tokens") is None and not row.get("is_error"):
                 no_usage += 1
 
-            # task
-            resp_id = row.pop("_response_id", None)
-            task = self._explicit_task(obj, c.request)
-            sys_fp, msg_fps = _messages(c.api, c.request)
-            prev = c.request.get("previous_response_id")
-            if task is None and isinstance(prev, str) and prev in by_response:
-                task = by_response[prev]
-            if task is None:
-                for entry in reversed(open_tasks[-_OPEN_TASKS_CHECKED:]):
-                    tid, s_fp, m_fps = entry
-                    if s_fp == sys_fp and m_fps and len(m_fps) <= len(msg_fps) \
-                            and msg_fps[: len(m_fps)] == m_fps:
-                        task = tid
-                        break
-            if task is None:
-                task = f"{source.name}:{n}"
-            open_tasks = [e for e in open_tasks[-_OPEN_TASKS_KEPT:] if e[0] != task]
-            open_tasks.append([task, sys_fp, msg_fps])
-            if resp_id:
-                by_response[resp_id] = task
-            row["task_id"] = task
+            row["task_id"] = self._task(obj, c, f"{source.name}:{n}", open_tasks, by_response,
+                                        row.pop("_response_id", None))
 
             if not ctx.in_window(row.get("started_at")):
                 continue
+            extras = row.pop("_iterations", None)
             yield row
+            if extras:
+                yield from iteration_steps(row, extras)
         if no_usage:
             ctx.note(f"raw: {no_usage} call(s) of {source.name} carry no usage (e.g. a Chat "
                      "Completions stream without stream_options.include_usage); their tokens "
                      "are unknown")
+
+    def _task(self, obj: dict[str, Any], c: _Call, fallback: str, open_tasks: list[list[Any]],
+              by_response: dict[str, str], resp_id: str | None) -> str:
+        """The call's task: stated by the line or the request, else the task whose request
+        this one extends (previous_response_id, or the same system prompt with its messages
+        as a prefix), else a task of its own. ``open_tasks`` and ``by_response`` are updated."""
+        task = self._explicit_task(obj, c.request)
+        sys_fp, msg_fps = _messages(c.api or "", c.request)
+        prev = c.request.get("previous_response_id")
+        if task is None and isinstance(prev, str) and prev in by_response:
+            task = by_response[prev]
+        if task is None:
+            for tid, s_fp, m_fps in reversed(open_tasks[-_OPEN_TASKS_CHECKED:]):
+                if s_fp == sys_fp and m_fps and len(m_fps) <= len(msg_fps) \
+                        and msg_fps[: len(m_fps)] == m_fps:
+                    task = tid
+                    break
+        if task is None:
+            task = fallback
+        open_tasks[:] = [e for e in open_tasks[-_OPEN_TASKS_KEPT:] if e[0] != task]
+        open_tasks.append([task, sys_fp, msg_fps])
+        if resp_id:
+            by_response[resp_id] = task
+        return task
 
     @staticmethod
     def _explicit_task(obj: dict[str, Any], req: dict[str, Any]) -> str | None:
@@ -633,6 +652,11 @@ class RawProviderReader:
                 if api == ANTHROPIC:
                     norm = U.anthropic(ex["usage"])
                     norm.pop("service_tier", None)
+                    extras, why = U.extra_iterations(ex["usage"])
+                    if why:
+                        ctx.note(f"raw: {source.name}: {why}")
+                    if extras:
+                        row["_iterations"] = extras
                 elif api == CONVERSE:
                     norm = U.bedrock_converse_usage(ex["usage"])
                 elif api == CHAT:
@@ -643,6 +667,9 @@ class RawProviderReader:
                 ctx.malformed(source, n, str(exc))
                 return None
             row.update(norm)
+            unread = U.unread_fields(ex["usage"])
+            if unread:
+                ctx.unread_usage(source, unread)
         # times
         start = end = None
         for k in _START_KEYS:

@@ -211,3 +211,137 @@ def detect_and_normalize(u: dict[str, Any], provider: str | None = None) -> dict
             or "anthropic" in prov or "claude" in prov):
         return anthropic(u)
     return openai_responses(u)
+
+
+# --- Anthropic per-iteration usage (server-side compaction, advisor sub-inferences) ---------
+
+#: ``usage.iterations[].type`` values whose tokens the top-level usage already holds
+_IN_TOP_LEVEL = frozenset({"message", "fallback_message"})
+
+
+def extra_iterations(u: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """Anthropic ``usage.iterations[]`` entries billed *on top of* the top-level usage.
+
+    The SDK's ``BetaIterationsUsage`` documents that a ``compaction`` entry's tokens are not
+    in the top-level fields; ``message`` (and ``fallback_message``) entries are. An
+    ``advisor_message`` entry (a sub-inference on its own ``model``) is taken as extra only
+    when the message entries alone add up to the top-level usage — the check that tells,
+    for this response, whether the top level left it out. Returns the extra entries
+    normalised like :func:`anthropic` (plus ``type`` and ``model``) and, when the entries
+    cannot be reconciled with the top level, a one-line reason (then nothing is added).
+    """
+    items = u.get("iterations")
+    if not isinstance(items, list) or not items:
+        return [], None
+    parsed: list[dict[str, Any]] = []
+    for it in items:
+        if not isinstance(it, dict) or not isinstance(it.get("type"), str):
+            return [], "usage.iterations holds an entry without a type"
+        norm = anthropic(it)
+        norm.pop("service_tier", None)
+        norm["type"] = it["type"]
+        if isinstance(it.get("model"), str) and it["model"]:
+            norm["model"] = it["model"]
+        parsed.append(norm)
+    extra = [p for p in parsed if p["type"] == "compaction"]
+    advisors = [p for p in parsed if p["type"] == "advisor_message"]
+    unknown = {p["type"] for p in parsed} - _IN_TOP_LEVEL - {"compaction", "advisor_message"}
+    if unknown:
+        return [], f"usage.iterations type(s) not understood: {', '.join(sorted(unknown))}"
+    if advisors:
+        top = anthropic({k: v for k, v in u.items() if k != "iterations"})
+        msgs = [p for p in parsed if p["type"] in _IN_TOP_LEVEL]
+        keys = ("input_tokens", "output_tokens")
+        if msgs and all(sum(p.get(k) or 0 for p in msgs) == top.get(k) for k in keys):
+            extra += advisors
+        else:
+            return extra, ("usage.iterations: advisor sub-inference tokens could not be told "
+                           "apart from the top-level usage; not added")
+    return extra, None
+
+
+# --- usage fields nobody reads ---------------------------------------------------------------
+
+# Every top-level key a normaliser here reads, or knows and leaves out on purpose (totals that are
+# derived, tiers read elsewhere, routing metadata). Nested details are checked one level down.
+UNDERSTOOD_KEYS = frozenset({
+    # Anthropic
+    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+    "cache_creation", "service_tier", "inference_geo", "speed", "iterations",
+    "output_tokens_details", "server_tool_use",
+    # OpenAI Chat / Responses
+    "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
+    "completion_tokens_details", "input_tokens_details",
+    # DeepSeek, Mistral
+    "prompt_cache_hit_tokens", "prompt_cache_miss_tokens", "num_cached_tokens",
+    # Gemini (both spellings)
+    "prompt_token_count", "promptTokenCount", "candidates_token_count", "candidatesTokenCount",
+    "cached_content_token_count", "cachedContentTokenCount", "thoughts_token_count",
+    "thoughtsTokenCount", "tool_use_prompt_token_count", "toolUsePromptTokenCount",
+    "total_token_count", "totalTokenCount", "prompt_tokens_details_list", "promptTokensDetails",
+    "candidatesTokensDetails", "cacheTokensDetails", "toolUsePromptTokensDetails",
+    "traffic_type", "trafficType",
+    # Bedrock Converse
+    "inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens",
+    "cacheWriteInputTokens",
+})
+# nested keys read (or neutral) per details object; any other nested key with a non-zero
+# value is named (audio tokens, for one, are priced apart and not here)
+_NESTED = {
+    "cache_creation": frozenset({"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}),
+    "prompt_tokens_details": frozenset({"cached_tokens", "cache_write_tokens"}),
+    "input_tokens_details": frozenset({"cached_tokens", "cache_write_tokens"}),
+    "completion_tokens_details": frozenset({"reasoning_tokens", "accepted_prediction_tokens",
+                                            "rejected_prediction_tokens"}),
+    "output_tokens_details": frozenset({"reasoning_tokens", "thinking_tokens"}),
+    # web fetches cost only their tokens; a web search is billed per request (not priced)
+    "server_tool_use": frozenset({"web_fetch_requests"}),
+}
+
+
+def unread_fields(u: Mapping[str, Any]) -> list[str]:
+    """The usage keys no normaliser here understands, and understood details agentcost does
+    not price (``server_tool_use.web_search_requests``, ``prompt_tokens_details.audio_tokens``),
+    when they carry a figure (see :func:`carries`). Names are dotted paths; empty when all
+    is read."""
+    out: list[str] = []
+    for k, v in u.items():
+        if k not in UNDERSTOOD_KEYS:
+            if carries(v):
+                out.append(k)
+            continue
+        inner = _NESTED.get(k)
+        if inner is not None and isinstance(v, dict):
+            out += [f"{k}.{kk}" for kk, vv in v.items() if kk not in inner and carries(vv)]
+    return out
+
+
+def carries(v: Any) -> bool:
+    """Whether a usage value holds a figure: a non-zero number (or numeric text), a
+    non-empty text, or a container holding one. Zeros, nulls and empties lose nothing when
+    left unread."""
+    if v is None or isinstance(v, bool):
+        return bool(v)
+    if isinstance(v, (int, float)):
+        return v != 0
+    if isinstance(v, str):
+        return v.strip() not in ("", "0")
+    if isinstance(v, dict):
+        return any(carries(x) for x in v.values())
+    if isinstance(v, list):
+        return any(carries(x) for x in v)
+    return True
+
+
+def gemini_total_mismatch(u: Mapping[str, Any], norm: Mapping[str, Any]) -> str | None:
+    """A reason when a Gemini body's own ``totalTokenCount`` disagrees with input + output as
+    normalised (prompt + tool-use prompt + candidates + thoughts); ``None`` when it agrees or
+    the body states no total."""
+    total = u.get("totalTokenCount", u.get("total_token_count"))
+    if isinstance(total, bool) or not isinstance(total, int):
+        return None
+    got = (norm.get("input_tokens") or 0) + (norm.get("output_tokens") or 0)
+    if got == total:
+        return None
+    return (f"Gemini totalTokenCount {total:,} != prompt + tool-use prompt + candidates + "
+            f"thoughts {got:,}")

@@ -254,6 +254,34 @@ def _genai_rates(model: str, provider: str | None, tier: str | None,
     return None
 
 
+@lru_cache(maxsize=1024)
+def _genai_periods(model: str, provider: str | None) -> tuple[int, ...] | None:
+    """UTC-midnight instants (ns) at which the genai-prices price of ``model`` may change —
+    the start dates of its dated prices and dated tier variants — found as :func:`_genai_rates`
+    finds the model. ``()`` when its price never changes or the model is unknown; ``None``
+    when a price depends on the time of day (then every hour is priced on its own)."""
+    from genai_prices import Usage, calc_price
+    from genai_prices.types import StartDateConstraint, TimeOfDateConstraint
+
+    pid = PROVIDER_IDS.get((provider or "").lower())
+    for cand in _candidates(model):
+        for prov in _providers_to_try(cand, pid):
+            try:
+                r = calc_price(Usage(input_tokens=PROBE), cand, provider_id=prov)
+            except (LookupError, ValueError, TypeError):
+                continue
+            prices = r.model.prices if isinstance(r.model.prices, list) else []
+            constraints = [c.constraint for c in prices]
+            constraints += [getattr(v, "constraint", None) for v in r.model.price_variants or ()]
+            if any(isinstance(c, TimeOfDateConstraint) for c in constraints):
+                return None
+            days = sorted({c.start_date for c in constraints
+                           if isinstance(c, StartDateConstraint)})
+            return tuple(int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp())
+                         * 1_000_000_000 for d in days)
+    return ()
+
+
 def _override_rates(name: str, o: PriceOverride) -> Rates:
     inp = o.input_mtok / MTOK
     w5 = (o.cache_write_mtok if o.cache_write_mtok is not None else o.input_mtok) / MTOK
@@ -303,6 +331,21 @@ class Pricer:
                 self.packaged_used[model] = alias
         return found
 
+    def periods(self, model: str, provider: str | None) -> tuple[int, ...] | None:
+        """Instants (ns) where the price :meth:`rates` finds for ``model`` may change (see
+        :func:`_genai_periods`); ``()`` for a configured price, which has no date."""
+        name = self.resolve_name(model)
+        if self.config.prices.get(name.lower()) is not None:
+            return ()
+        found = _genai_periods(name, provider)
+        alias = packaged_alias(name) if name == model else None
+        if alias is not None:
+            other = _genai_periods(alias.price_as, provider or alias.provider)
+            if found is None or other is None:
+                return None
+            found = tuple(sorted({*found, *other}))
+        return found
+
 
 @dataclass
 class _Priced:
@@ -319,6 +362,8 @@ class _Priced:
     has_tokens: Any
     cost: Any = None
     out_cost: Any = None
+    read_cost: Any = None
+    write_cost: Any = None
     savings: Any = None
     premium_1h: Any = None
     src: Any = None
@@ -338,7 +383,8 @@ class _Priced:
                    reported=df["reported_cost_usd"].to_numpy(dtype="float64", na_value=np.nan),
                    has_tokens=(df["input_tokens"].notna() | df["output_tokens"].notna()
                                ).to_numpy(dtype=bool, na_value=False),
-                   cost=np.zeros(n), out_cost=np.zeros(n), savings=np.zeros(n),
+                   cost=np.zeros(n), out_cost=np.zeros(n), read_cost=np.zeros(n),
+                   write_cost=np.zeros(n), savings=np.zeros(n),
                    premium_1h=np.zeros(n), src=np.array([None] * n, dtype=object))
 
     def store(self, df: pd.DataFrame) -> None:
@@ -347,6 +393,8 @@ class _Priced:
         df["cost_usd"] = self.cost
         df["cost_source"] = pd.Series(self.src, dtype="string")
         df["output_cost_usd"] = self.out_cost
+        df["cache_read_cost_usd"] = self.read_cost
+        df["cache_write_cost_usd"] = self.write_cost
         df["cache_savings_usd"] = self.savings
         df["cache_1h_premium_usd"] = self.premium_1h
 
@@ -369,7 +417,8 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
     model = df["model"].fillna(df["response_model"]).astype("object").where(
         df["model"].notna() | df["response_model"].notna(), None)
     unpriced: dict[str, list[int]] = {}
-    for rows, m_s, p_s, t_s, h_s in _price_groups(df, np.flatnonzero(is_llm), model):
+    for rows, m_s, p_s, t_s, h_s in _price_groups(df, np.flatnonzero(is_llm), model,
+                                                       pricer):
         rates = pricer.rates(m_s, p_s, t_s, h_s) if m_s else None
         if rates is None:
             _unpriced_rows(pr, rows, unpriced.setdefault(m_s or "(no model)", [0, 0, 0]), info)
@@ -418,22 +467,23 @@ def _apply_default_model(df: pd.DataFrame, is_llm: Any, default: str | None,
         info.default_model, info.default_model_steps = default, int(nameless.sum())
 
 
-def _price_groups(df: pd.DataFrame, idx_llm: Any, model: pd.Series
+def _price_groups(df: pd.DataFrame, idx_llm: Any, model: pd.Series, pricer: Pricer
                   ) -> Iterator[tuple[Any, str | None, str | None, str | None, str | None]]:
-    """The llm steps grouped by (model, provider, tier, hour of start) through integer codes:
-    (rows, model, provider, tier, hour as ISO or None)."""
+    """The llm steps grouped by (model, provider, tier) through integer codes, then by the
+    price period their start falls in (genai-prices' dated prices: one probe per period,
+    not per hour; per hour only for a time-of-day price): (rows, model, provider, tier, an
+    hour of the period as ISO, or None for steps without a start time)."""
     import numpy as np
     import pandas as pd
 
     started = df["started_at"]
     start_ns = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
         dtype="datetime64[ns]").view("int64")
-    hour_no = np.where(started.isna().to_numpy(dtype=bool), -1, start_ns // _HOUR_NS)
+    no_start = started.isna().to_numpy(dtype=bool)
     composite = np.zeros(len(idx_llm), dtype="int64")
     for values in (model.to_numpy(dtype=object)[idx_llm],
                    df["provider"].to_numpy(dtype=object, na_value=None)[idx_llm],
-                   df["service_tier"].to_numpy(dtype=object, na_value=None)[idx_llm],
-                   hour_no[idx_llm]):
+                   df["service_tier"].to_numpy(dtype=object, na_value=None)[idx_llm]):
         codes, uniq = pd.factorize(values, use_na_sentinel=True)
         composite = composite * (len(uniq) + 1) + (codes + 1)
     order = np.argsort(composite, kind="stable")
@@ -442,10 +492,35 @@ def _price_groups(df: pd.DataFrame, idx_llm: Any, model: pd.Series
         rows = idx_llm[grp]
         first = rows[0]
         m, p, t = model.iat[first], df["provider"].iat[first], df["service_tier"].iat[first]
-        h = int(hour_no[first])
-        yield (rows, None if _isna(m) else str(m), None if _isna(p) else str(p),
-               None if _isna(t) else str(t),
-               None if h < 0 else datetime.fromtimestamp(h * 3600, UTC).isoformat())
+        m_s = None if _isna(m) else str(m)
+        p_s = None if _isna(p) else str(p)
+        t_s = None if _isna(t) else str(t)
+        edges = pricer.periods(m_s, p_s) if m_s else ()
+        for sub, hour in _by_period(rows, start_ns, no_start, edges):
+            yield sub, m_s, p_s, t_s, hour
+
+
+def _by_period(rows: Any, start_ns: Any, no_start: Any, edges: tuple[int, ...] | None
+               ) -> Iterator[tuple[Any, str | None]]:
+    """``rows`` split by the price period of their start (``edges``: where prices change;
+    ``None``: every hour on its own), each with an hour inside it (its first step's), and
+    the steps without a start time apart (priced at today's prices)."""
+    import numpy as np
+
+    timeless = rows[no_start[rows]]
+    if len(timeless):
+        yield timeless, None
+    timed = rows[~no_start[rows]]
+    if not len(timed):
+        return
+    ns = start_ns[timed]
+    key = ns // _HOUR_NS if edges is None else np.searchsorted(
+        np.asarray(edges, dtype="int64"), ns, side="right")
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    for part in np.split(order, cuts):
+        h = int(ns[part[0]] // _HOUR_NS)
+        yield timed[part], datetime.fromtimestamp(h * 3600, UTC).isoformat()
 
 
 def _unpriced_rows(pr: _Priced, rows: Any, tally: list[int], info: PricingInfo) -> None:
@@ -456,9 +531,11 @@ def _unpriced_rows(pr: _Priced, rows: Any, tally: list[int], info: PricingInfo) 
             continue
         if not math.isnan(pr.reported[r]):
             pr.cost[r], pr.out_cost[r], pr.src[r] = pr.reported[r], math.nan, "reported"
+            pr.read_cost[r] = pr.write_cost[r] = math.nan
             info.reported_cost_steps += 1
         else:
             pr.cost[r] = pr.out_cost[r] = pr.savings[r] = pr.premium_1h[r] = math.nan
+            pr.read_cost[r] = pr.write_cost[r] = math.nan
             pr.src[r] = "unpriced"
             tally[0] += 1
             tally[1] += int(pr.inp[r])
@@ -488,6 +565,8 @@ def _priced_rows(pr: _Priced, rows: Any, rates: Rates) -> None:
     pr.cost[rows] = (unc * rates.uncached + rd * rates.cache_read + w5 * rates.cache_write_5m
                      + w1 * rates.cache_write_1h + out * rates.output)
     pr.out_cost[rows] = out * rates.output
+    pr.read_cost[rows] = rd * rates.cache_read
+    pr.write_cost[rows] = w5 * rates.cache_write_5m + w1 * rates.cache_write_1h
     pr.savings[rows] = (rd * (rates.uncached - rates.cache_read)
                         - w5 * (rates.cache_write_5m - rates.uncached)
                         - w1 * (rates.cache_write_1h - rates.uncached))
@@ -500,6 +579,11 @@ def _priced_rows(pr: _Priced, rows: Any, rates: Rates) -> None:
             "input": int(pr.inp[r]), "output": int(pr.out[r]), "read": int(pr.rd[r]),
             "w5": int(pr.w5[r]), "w1": int(pr.w1[r])})
         scale = total / pr.cost[r] if pr.cost[r] else 1.0
+        # the tier re-prices the whole prompt: each input class scales with the input part
+        lin_in = pr.cost[r] - pr.out_cost[r]
+        in_scale = (total - o_part) / lin_in if lin_in else 1.0
+        pr.read_cost[r] *= in_scale
+        pr.write_cost[r] *= in_scale
         pr.cost[r], pr.out_cost[r] = total, o_part
         pr.savings[r] *= scale
         pr.premium_1h[r] *= scale
@@ -515,6 +599,8 @@ def _no_usage(df: pd.DataFrame, pr: _Priced, is_llm: Any, info: PricingInfo) -> 
     no_usage &= ~failed
     pr.cost[no_usage] = np.nan
     pr.out_cost[no_usage] = np.nan
+    pr.read_cost[no_usage] = np.nan
+    pr.write_cost[no_usage] = np.nan
     pr.src[no_usage] = "no-usage"
     pr.src[failed] = "failed-call"
     info.no_usage_steps = int(no_usage.sum())

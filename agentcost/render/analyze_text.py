@@ -5,12 +5,14 @@ Prompt text never appears: only ids, names, model names and numbers — all esca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentcost.render import fmt, safe
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from agentcost.analysis import AnalyzeReport
 
@@ -198,7 +200,7 @@ def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> No
             console.print(dropped_note(dropped).replace("{w}", str(console.width)))
 
     if r.task_steps is not None:
-        _render_task(r, console)
+        _render_task(r, console, wide)
         return
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -253,15 +255,15 @@ def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> No
     if r.findings:
         console.print(f"[bold]Findings[/bold] ({len(r.findings)})")
         for f in r.findings[: max(r.top, 10)]:
-            console.print("  " + _esc(finding_line(f)))
+            console.print("  " + _esc(finding_line(f)), highlight=False)
         if len(r.findings) > max(r.top, 10):
             console.print(f"  … {len(r.findings) - max(r.top, 10)} more (--format json lists all)")
     if r.warnings:
         console.print("[bold]Warnings[/bold]")
         for w in r.warnings:
-            console.print("  " + _esc(w))
-    console.print("[dim]ingest: " + _esc(ingest_line(r)) + "[/dim]")
-    console.print("[dim]pricing: " + _esc(pricing_line(r)) + "[/dim]")
+            console.print("  " + _esc(w), highlight=False)
+    console.print("[dim]ingest: " + _esc(ingest_line(r)) + "[/dim]", highlight=False)
+    console.print("[dim]pricing: " + _esc(pricing_line(r)) + "[/dim]", highlight=False)
 
 
 def _task_summary(r: AnalyzeReport) -> dict[str, Any] | None:
@@ -271,36 +273,70 @@ def _task_summary(r: AnalyzeReport) -> dict[str, Any] | None:
     return None
 
 
-def _render_task(r: AnalyzeReport, console: Console) -> None:
-    from rich import box
-    from rich.table import Table
+def _render_task(r: AnalyzeReport, console: Console, wide: bool = False) -> None:
+    from agentcost.render.fit import STEP_DROP_ORDER, dropped_note, fitted
 
     assert r.task_steps is not None
     d = _task_summary(r)
     console.print(f"[bold]task {_esc(r.task_id)}[/bold]")
     if d:
-        console.print(_esc(
-            f"{d['llm_calls']} llm calls, {d['tool_calls']} tool calls · cost "
-            f"{fmt.usd(d['cost_usd'], d['cost_is_lower_bound'])} · input {fmt.tok(d['input_tokens'])}"
-            f" vs output {fmt.tok(d['output_tokens'])} ({fmt.ratio(d['io_ratio'])}) · input cost "
-            f"share {fmt.pct(d['input_cost_share'])} · cache hit {hit_cell(d)} · "
-            f"llm time share {fmt.pct(d['llm_time_share'])} · context growth "
-            f"{fmt.growth(d['context_growth'])} · wall {fmt.secs(d['wall_time_s'])}"))
-    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
-              collapse_padding=True)
-    for c in STEP_COLS:
-        if c == "name":
-            t.add_column(c, overflow="fold", min_width=14)
-        elif c == "model":
-            t.add_column(c, overflow="fold", min_width=10, max_width=20)
-        else:
-            t.add_column(c, justify="left" if c == "kind" else "right", no_wrap=True)
-    for _, row in r.task_steps.iterrows():
-        t.add_row(*[_esc(x) for x in step_cells(row)])
-    console.print(t)
+        pieces = [
+            f"{d['llm_calls']} llm calls, {d['tool_calls']} tool calls",
+            f"cost {fmt.usd(d['cost_usd'], d['cost_is_lower_bound'])}",
+            f"input {fmt.tok(d['input_tokens'])} vs output {fmt.tok(d['output_tokens'])} "
+            f"({fmt.ratio(d['io_ratio'])})",
+            f"input cost share {fmt.pct(d['input_cost_share'])}", f"cache hit {hit_cell(d)}",
+            f"llm time share {fmt.pct(d['llm_time_share'])}",
+            f"context growth {fmt.growth(d['context_growth'])}",
+            f"wall {fmt.secs(d['wall_time_s'])}"]
+        for line in _packed(pieces, console.width):
+            console.print(_esc(line), soft_wrap=True)
+    rows = [[_esc(x) for x in step_cells(row)] for _, row in r.task_steps.iterrows()]
+    table, dropped = fitted(console, STEP_COLS, lambda cols: _step_table(cols, rows), wide,
+                            STEP_DROP_ORDER, wrap_text=True)
+    console.print(table)
+    if dropped:
+        console.print(dropped_note(dropped).replace("{w}", str(console.width)))
     for f in r.findings:
         if f["task_id"] == r.task_id:
-            console.print("  " + _esc(finding_line(f)))
+            console.print("  " + _esc(finding_line(f)), highlight=False)
+
+
+def _packed(pieces: list[str], width: int, sep: str = " · ") -> list[str]:
+    """The pieces joined with ``sep`` into lines of at most ``width`` characters, breaking
+    only between pieces (a label is never parted from its value)."""
+    lines: list[str] = []
+    cur = ""
+    for p in pieces:
+        cand = f"{cur}{sep}{p}" if cur else p
+        if cur and len(cand) > width:
+            lines.append(cur + sep.rstrip())
+            cur = p
+        else:
+            cur = cand
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _step_table(cols: Sequence[str], rows: list[list[str]]) -> Table:
+    """The step table with ``cols`` of :data:`STEP_COLS`: no value is cut or wrapped (a step
+    name may wrap at its spaces, e.g. after "→")."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
+              collapse_padding=True)
+    idx = [STEP_COLS.index(c) for c in cols]
+    for c in cols:
+        if c == "name":
+            t.add_column(c, overflow="fold")
+        else:
+            t.add_column(c, justify="left" if c in ("kind", "model") else "right",
+                         no_wrap=True)
+    for row in rows:
+        t.add_row(*[row[i] for i in idx])
+    return t
 
 
 def _md_table(header: tuple[str, ...] | list[str], rows: list[list[str]]) -> list[str]:

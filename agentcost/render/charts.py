@@ -22,6 +22,16 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
+# a terminal at least this wide gets the charts without --chart
+AUTO_CHART_WIDTH = 120
+
+
+def auto_chart(console: Console) -> bool:
+    """Whether ``analyze`` draws its charts without being asked: on an interactive terminal
+    of at least :data:`AUTO_CHART_WIDTH` columns (never into a pipe, a file or CI logs)."""
+    return bool(console.is_terminal) and console.width >= AUTO_CHART_WIDTH
+
+
 def bar(value: float, top: float, width: int) -> str:
     """A horizontal bar of ``width`` cells at most, in eighths of a cell."""
     if top <= 0 or width <= 0:

@@ -180,7 +180,7 @@ def _table(title: str) -> Any:
                  padding=(0, 1), pad_edge=False, show_edge=False, collapse_padding=True)
 
 
-def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:  # noqa: C901 (split pending)
+def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:
     from rich.table import Table
 
     style = {"pass": "green", "fail": "bold red", "inconclusive": "bold yellow"}[rep.verdict]
@@ -192,7 +192,13 @@ def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:  
     for k, v in header_lines(rep):
         grid.add_row(_esc(k), _esc(v))
     console.print(grid)
+    _console_totals(rep, console)
+    _console_tasks(rep, console, top)
+    _console_notes(rep, console)
 
+
+def _console_totals(rep: CheckReport, console: Console) -> None:
+    """The totals gates and the budgets."""
     rows = _total_rows(rep, VERDICT_TEXT)
     if rows:
         console.print()
@@ -202,7 +208,6 @@ def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:  
         for row in rows:
             t.add_row(*[_esc(x) for x in row])
         console.print(t)
-
     if rep.budgets:
         console.print()
         t = _table("Budgets")
@@ -212,6 +217,9 @@ def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:  
             t.add_row(*[_esc(x) for x in budget_cells(rep, i, VERDICT_TEXT)])
         console.print(t)
 
+
+def _console_tasks(rep: CheckReport, console: Console, top: int) -> None:
+    """Matched tasks (the top ``top``), then the new and missing ones."""
     matched = rep.matched
     if matched:
         n = min(top, len(matched))
@@ -235,15 +243,20 @@ def render_console(rep: CheckReport, console: Console, top: int = 10) -> None:  
                             for x in items[:top])
             more = f" … and {len(items) - top} more" if len(items) > top else ""
             console.print(f"[bold]{title}[/bold] ({len(items)}): {_esc(ids)}{more}")
+
+
+def _console_notes(rep: CheckReport, console: Console) -> None:
+    """The prompt audit, the reasons, and the footer."""
     if rep.audit:
         console.print()
         console.print(f"[bold]Audit[/bold]: {_esc(rep.audit.get('summary', ''))}")
         for line in audit_lines(rep):
             console.print("  " + _esc(line))
-    if why_lines(rep):
+    why = why_lines(rep)
+    if why:
         console.print()
         console.print("[bold]Why[/bold]")
-        for line in why_lines(rep):
+        for line in why:
             console.print("  " + _esc(line))
     for line in footer_lines(rep):
         console.print("[dim]" + _esc(line) + "[/dim]")

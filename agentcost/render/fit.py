@@ -16,10 +16,17 @@ DROP_ORDER = ("growth", "p50", "wall", "tools", "hit", "cache write", "cache rea
               "llm", "tasks", "output", "input")
 
 
+# a task's step table (``analyze --task``): timing detail first, the model last
+STEP_DROP_ORDER = ("TTFT", "c.write", "time", "kind", "c.read", "model")
+
+
 def fitted(console: Console, cols: Sequence[str], build: Callable[[Sequence[str]], Table],
-           wide: bool = False) -> tuple[Table, list[str]]:
-    """``build(columns)`` with columns dropped (in :data:`DROP_ORDER`) until the table fits
-    ``console.width``; the dropped column names. Unchanged when it fits or ``wide``."""
+           wide: bool = False, order: Sequence[str] = DROP_ORDER,
+           wrap_text: bool = False) -> tuple[Table, list[str]]:
+    """``build(columns)`` with columns dropped (in ``order``, :data:`DROP_ORDER` by default)
+    until the table fits ``console.width``; the dropped column names. Unchanged when it fits
+    or ``wide``. ``wrap_text``: the table fits when its wrapping columns can wrap at spaces
+    (each word whole) — its minimum width — rather than only at its natural width."""
     from rich.measure import Measurement
 
     table = build(cols)
@@ -27,8 +34,9 @@ def fitted(console: Console, cols: Sequence[str], build: Callable[[Sequence[str]
         return table, []
     kept, dropped = list(cols), []
     roomy = console.options.update_width(100_000)  # the natural width, not the clamped one
-    for name in DROP_ORDER:
-        if Measurement.get(console, roomy, table).maximum <= console.width:
+    for name in order:
+        m = Measurement.get(console, roomy, table)
+        if (m.minimum if wrap_text else m.maximum) <= console.width:
             break
         if name in kept:
             kept.remove(name)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentcost.audit import AuditReport
+    from agentcost.audit.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -56,49 +57,7 @@ def render_sarif(rep: AuditReport, version: str) -> str:
     from agentcost.render.data import to_json
 
     index = {rid: i for i, rid in enumerate(RULES)}
-    results: list[dict[str, Any]] = []
-    for f in rep.findings:
-        region: dict[str, Any] = {}
-        if f.line:
-            region["startLine"] = f.line
-            if f.column:
-                region["startColumn"] = f.column
-            if f.end_line and f.end_column and (f.end_line, f.end_column) > (f.line,
-                                                                              f.column or 1):
-                region["endLine"] = f.end_line
-                region["endColumn"] = f.end_column
-            if f.excerpt:
-                region["snippet"] = {"text": f.excerpt}
-        phys: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.file)}}
-        if region:
-            phys["region"] = region
-        text = f.message + (f" Fix: {f.fix}" if f.fix else "")
-        res: dict[str, Any] = {
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": LEVELS[f.severity],
-            "message": {"text": text},
-            "locations": [{"physicalLocation": phys}],
-            "partialFingerprints": {
-                "agentcostFinding/v1": hashlib.sha256(
-                    f"{f.rule}|{_uri(f.file)}|{f.message}|{f.excerpt or ''}".encode()
-                ).hexdigest()[:32]},
-        }
-        if f.edits:
-            res["fixes"] = [{
-                "description": {"text": f.fix or "normalise whitespace"},
-                "artifactChanges": [{
-                    "artifactLocation": {"uri": _uri(f.file)},
-                    "replacements": [{
-                        "deletedRegion": {"startLine": e.line, "startColumn": e.column,
-                                          "endLine": e.end_line, "endColumn": e.end_column},
-                        "insertedContent": {"text": e.new},
-                    } for e in f.edits],
-                }],
-            }]
-        if f.miss is not None:
-            res["properties"] = {"task_id": f.task_id, "step": f.step, "miss": f.miss}
-        results.append(res)
+    results = [_result(f, index[f.rule]) for f in rep.findings]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -115,3 +74,53 @@ def render_sarif(rep: AuditReport, version: str) -> str:
         }],
     }
     return to_json(log)
+
+
+def _region(f: Finding) -> dict[str, Any]:
+    """Where a finding is: start, end when it spans text, and the excerpt."""
+    region: dict[str, Any] = {}
+    if f.line:
+        region["startLine"] = f.line
+        if f.column:
+            region["startColumn"] = f.column
+        if f.end_line and f.end_column and (f.end_line, f.end_column) > (f.line, f.column or 1):
+            region["endLine"] = f.end_line
+            region["endColumn"] = f.end_column
+        if f.excerpt:
+            region["snippet"] = {"text": f.excerpt}
+    return region
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    """One SARIF result: message, location, a stable fingerprint, fixes, trace properties."""
+    phys: dict[str, Any] = {"artifactLocation": {"uri": _uri(f.file)}}
+    region = _region(f)
+    if region:
+        phys["region"] = region
+    text = f.message + (f" Fix: {f.fix}" if f.fix else "")
+    res: dict[str, Any] = {
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": LEVELS[f.severity],
+        "message": {"text": text},
+        "locations": [{"physicalLocation": phys}],
+        "partialFingerprints": {
+            "agentcostFinding/v1": hashlib.sha256(
+                f"{f.rule}|{_uri(f.file)}|{f.message}|{f.excerpt or ''}".encode()
+            ).hexdigest()[:32]},
+    }
+    if f.edits:
+        res["fixes"] = [{
+            "description": {"text": f.fix or "normalise whitespace"},
+            "artifactChanges": [{
+                "artifactLocation": {"uri": _uri(f.file)},
+                "replacements": [{
+                    "deletedRegion": {"startLine": e.line, "startColumn": e.column,
+                                      "endLine": e.end_line, "endColumn": e.end_column},
+                    "insertedContent": {"text": e.new},
+                } for e in f.edits],
+            }],
+        }]
+    if f.miss is not None:
+        res["properties"] = {"task_id": f.task_id, "step": f.step, "miss": f.miss}
+    return res

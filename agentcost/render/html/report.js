@@ -21,6 +21,13 @@
   function plot(id, data, layout) {
     Plotly.newPlot(id, data, Object.assign({}, BASE, layout || {}), CFG);
   }
+  // --with-content excerpts in a hover: escaped (plotly reads a little HTML) and wrapped
+  function wrapText(t) { const esc = t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    return (esc.match(/.{1,80}(\s|$)|\S+/g) || []).join("<br>"); }
+  function excerpt(r) { let out = "";
+    if (r.prompt) out += "<br><b>prompt</b>: " + wrapText(r.prompt);
+    if (r.response) out += "<br><b>response</b>: " + wrapText(r.response);
+    return out; }
   function none(id, text) { document.getElementById(id).replaceChildren(el("p", { class: "none" }, text)); }
   function table(id, head, rows) {
     const t = el("table"), tr = el("tr");
@@ -41,6 +48,7 @@
    ["Iterations p50", S.iterations_p50 ?? "n/a"], ["Context growth p50", S.context_growth_p50 === null ? "n/a" : S.context_growth_p50 + "x"]]
     .forEach(([k, v]) => { const c = el("div", { class: "card" }); c.appendChild(el("div", { class: "v" }, v)); c.appendChild(el("div", { class: "k" }, k)); document.getElementById("cards").appendChild(c); });
   P.warnings.forEach(w => document.getElementById("warnings").appendChild(el("li", {}, w)));
+  if (P.with_content) document.getElementById("warnings").appendChild(el("li", {}, "This page contains prompt and response text (--with-content): share it as you would the traces."));
 
   // cost over time, stacked by model
   const models = P.models.map(m => m.model);
@@ -57,9 +65,18 @@
 
   // models: cost and tokens by class
   if (P.models.length) {
-    plot("chart-model-cost", [{ type: "bar", orientation: "h", y: models, x: P.models.map(m => m.cost_usd),
-      marker: { color: models.map(color) }, hovertemplate: "%{y}: $%{x:.4f}<extra></extra>" }],
-      { xaxis: { title: "USD", tickprefix: "$" }, yaxis: { automargin: true }, showlegend: false });
+    // dollars by token class, from pricing's own split; a trace-reported cost has none
+    const byc = [["uncached_input", "uncached input", "uncached"], ["cache_read", "cache read", "read"],
+      ["cache_write", "cache write", "write"], ["output", "output", "output"]];
+    const part = (m, k) => m.cost_by_class_usd ? m.cost_by_class_usd[k] : 0;
+    const costTraces = byc.map(([k, name, c]) => ({ type: "bar", orientation: "h", name, y: models,
+      x: P.models.map(m => part(m, k)), marker: { color: CLASS_COLORS[c] },
+      hovertemplate: "%{y} " + name + ": $%{x:.4f}<extra></extra>" }));
+    const rest = P.models.map(m => Math.max(0, (m.cost_usd || 0) - part(m, "priced_usd")));
+    if (rest.some(v => v > 1e-9)) costTraces.push({ type: "bar", orientation: "h", name: "reported by the trace (no split)",
+      y: models, x: rest, marker: { color: "#9aa5b1" }, hovertemplate: "%{y} reported: $%{x:.4f}<extra></extra>" });
+    plot("chart-model-cost", costTraces,
+      { barmode: "stack", xaxis: { title: "USD", tickprefix: "$" }, yaxis: { automargin: true } });
     const cls = [["uncached_input_tokens", "uncached input", "uncached"], ["cache_read_tokens", "cache read", "read"],
       ["cache_write_tokens", "cache write", "write"], ["output_tokens", "output", "output"]];
     plot("chart-model-tokens", cls.map(([k, name, c]) => ({ type: "bar", orientation: "h", name, y: models,
@@ -84,6 +101,7 @@
   if (P.findings.length) {
     table("table-findings", [["type"], ["task"], ["finding"], ["$ at stake", 1], ["s at stake", 1]],
       P.findings.map(f => [[f.type], [f.task_id, "id"], [f.message], [f.usd_at_stake === null ? "" : usd(f.usd_at_stake), "n"], [f.seconds_at_stake === null ? "" : secs(f.seconds_at_stake), "n"]]));
+    if (P.findings_total > P.findings.length) document.getElementById("table-findings").appendChild(el("p", { class: "none" }, `${P.findings_total - P.findings.length} more findings not shown (analyze --format json lists all).`));
   } else none("table-findings", "No findings.");
 
   // simulation
@@ -119,7 +137,7 @@
       const pts = rows.filter(r => { if (r.kind === "llm") llmStep = r.step; r._turn = llmStep; return lane(r) === kind; });
       return { type: "bar", orientation: "h", name, base: pts.map(r => r.started_at), x: pts.map(r => r.duration_ms),
         y: pts.map(r => kind === "llm" ? "llm" : (seq.has(r._turn) ? "tool (sequential)" : "tool")),
-        text: pts.map(r => `step ${r.step} ${r.name ?? ""}`), textposition: "none", hovertemplate: "%{text}<br>%{x:.0f} ms<extra></extra>",
+        text: pts.map(r => `step ${r.step} ${r.name ?? ""}` + excerpt(r)), textposition: "none", hovertemplate: "%{text}<br>%{x:.0f} ms<extra></extra>",
         marker: { color: pts.map(r => r.is_error ? "#c23b5a" : col) } };
     };
     const waits = { type: "bar", orientation: "h", name: "wait (nothing running)", base: t.waits.map(w => w.from),
