@@ -253,3 +253,33 @@ def test_new_readers_claim_no_other_format(real: Path, authentic: Path) -> None:
             if p.is_file() and p.suffix in (".json", ".jsonl", ".gz", ".log", ".traj"):
                 src = Source(name=str(p), path=p)
                 assert [r.name for r in mine if r.sniff(src)] == [], p
+
+
+def test_bedrock_cache_details_split_and_count_aliases(tmp_path: Path) -> None:
+    """``cacheDetails`` (AWS TokenUsage: writes by TTL) gives the 5m/1h split; the
+    ``…TokenCount`` duplicates real responses carry are read, not named as unread."""
+    _, rep = load_frame(CAS / "bedrock_converse_cache.yaml")
+    assert not any("not read" in n for n in rep.notes)
+    from agentcost.pricing import price_frame
+
+    line = {"request": {"url": "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
+                               "us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
+                        "body": {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}},
+            "response": {"status": 200, "body": {
+                "output": {"message": {"role": "assistant", "content": [{"text": "ok"}]}},
+                "stopReason": "end_turn",
+                "usage": {"inputTokens": 10, "cacheWriteInputTokens": 3000,
+                          "cacheDetails": [{"inputTokens": 2000, "ttl": "1h"},
+                                           {"inputTokens": 1000, "ttl": "5m"}],
+                          "outputTokens": 20, "totalTokens": 3030}}},
+            "started_at": "2026-06-01T09:00:00Z"}
+    p = tmp_path / "raw.jsonl"
+    p.write_text(json.dumps(line) + "\n")
+    df, _ = load_frame(p)
+    price_frame(df)
+    row = df.iloc[0]
+    assert (row["cache_write_5m_tokens"], row["cache_write_1h_tokens"]) == (1000, 2000)
+    one_h = df.copy()
+    one_h.loc[0, ["cache_write_5m_tokens", "cache_write_1h_tokens"]] = [3000, 0]
+    price_frame(one_h)
+    assert row["cost_usd"] > one_h.iloc[0]["cost_usd"]  # 1h writes cost more than 5m ones
