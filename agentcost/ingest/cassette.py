@@ -154,12 +154,14 @@ class CassetteReader:
         return 95 if looks_like_cassette(source.head) else 0
 
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        import yaml
+
         try:
             doc = _load(source)
         except (ValueError, orjson.JSONDecodeError) as exc:
             ctx.malformed(source, None, f"not a readable cassette ({str(exc)[:80]})")
             return
-        except Exception as exc:  # yaml.YAMLError and its subclasses
+        except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             ctx.malformed(source, line, f"invalid YAML ({getattr(exc, 'problem', None) or exc})")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,7 +137,7 @@ class HarReader:
                 continue
             try:
                 obj = envelope(entry)
-            except (OSError, EOFError, ValueError) as exc:
+            except (OSError, EOFError, ValueError, zlib.error) as exc:
                 ctx.malformed(source, i, f"entry {i}: body cannot be decoded ({exc})")
                 continue
             if isinstance(obj, str):
