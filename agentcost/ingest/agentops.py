@@ -121,122 +121,171 @@ class AgentOpsReader:
                 continue
             yield from self._trace(source, ctx, doc)
 
-    def _trace(self, source: Source, ctx: IngestContext,  # noqa: C901 (split pending)
+    def _trace(self, source: Source, ctx: IngestContext,
                doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
         trace_id = _str(doc.get("trace_id"))
         runs: list[dict[str, Any]] = []
         calls: dict[str, dict[str, Any]] = {}  # SDK span id -> best llm row so far
         rows: list[dict[str, Any]] = []
-        run_model: str | None = None
         for i, sp in enumerate(doc["spans"], 1):
             ctx.report.lines_read += 1
-            if not isinstance(sp, dict) or not isinstance(sp.get("span_name"), str):
-                ctx.malformed(source, i, "span without 'span_name'")
+            base = _span_base(source, ctx, sp, i, trace_id)
+            if base is None:
                 continue
-            sa = _dict(sp.get("span_attributes"))
             name: str = sp["span_name"]
-            tid = trace_id or _str(_attr(sa, "trace.id"))
-            dur = sp.get("duration")
-            if dur is not None and (isinstance(dur, bool) or not isinstance(dur, (int, float))
-                                    or dur < 0):
-                ctx.malformed(source, i, "duration must be a non-negative number (ns)")
-                continue
-            start = to_utc_ns(sp.get("start_time"))
-            base: dict[str, Any] = {
-                "task_id": tid, "span_id": _str(sp.get("span_id")),
-                "parent_id": _str(sp.get("parent_span_id")), "started_at": start,
-                "is_error": str(sp.get("status_code", "")).lower() == "error", "line": i,
-            }
+            sa = _dict(sp.get("span_attributes"))
             if name.startswith("agents.run"):
-                run_model = _str(_attr(sa, "gen_ai.request.model")) or run_model
-                row = dict(base, kind="agent",
-                           name=_str(_attr(sa, "agent.name")) or name[len("agents.run."):]
-                           or "run",
-                           duration_ms=dur / 1e6 if dur is not None else None)
-                runs.append({"row": row, "usage": _attr(sa, "gen_ai.usage"),
-                             "model": _str(_attr(sa, "gen_ai.request.model")),
-                             "system": _str(_attr(sa, "gen_ai.system"))})
-                rows.append(row)
+                rows.append(_run_span(runs, name, sa, base, sp.get("duration")))
             elif name in ("agents.response", "agents.generation"):
-                key = _str(_attr(sa, "span.id")) or base["span_id"] or f"#{i}"
-                resp = _completion_json(sa)
-                if resp is None:
-                    if key in calls:
-                        ctx.dropped(_DUP_REASON)
-                    else:
-                        calls[key] = dict(base, kind="llm", name=name, _usage=False)
-                    continue
-                try:
-                    norm = U.detect_and_normalize(resp["usage"], "openai")
-                except ValueError as exc:
-                    ctx.malformed(source, i, str(exc))
-                    continue
-                ctx.unread_usage(source, U.unread_fields(resp["usage"]))
-                if key in calls:
-                    ctx.dropped(_DUP_REASON)
-                model = _str(_attr(sa, "gen_ai.request.model"))
-                output = resp.get("output")
-                tools = responses_tool_names(output) if isinstance(output, list) else None
-                if tools is None and isinstance(resp.get("choices"), list):
-                    tools = [tc["function"]["name"] for ch in resp["choices"]
-                             if isinstance(ch, dict) and isinstance(ch.get("message"), dict)
-                             for tc in as_list(ch["message"].get("tool_calls"))
-                             if isinstance(tc, dict) and isinstance(tc.get("function"), dict)
-                             and isinstance(tc["function"].get("name"), str)]
-                calls[key] = dict(
-                    base, kind="llm", name=_str(_attr(sa, "agent.name")) or name, model=model,
-                    response_model=_str(resp.get("model")),
-                    provider=_str(_attr(sa, "gen_ai.system")),
-                    stop_reason=_str(resp.get("status")) or None, tool_calls=tools,
-                    is_error=base["is_error"] or bool(resp.get("error")), _usage=True,
-                    span_id=key, parent_id=_str(_attr(sa, "parent.id")) or base["parent_id"],
-                    **norm)
+                _call_span(source, ctx, calls, name, sa, base, i)
             elif name.startswith("agents.function") or sp.get("span_type") == "tool":
-                fname = (_str(_attr(sa, "function.name")) or _str(_attr(sa, "tool.name"))
-                         or _str(_attr(sa, "gen_ai.tool.name")) or name)
-                args = _attr(sa, "function.input")
-                if args is None:
-                    args = _attr(sa, "tool.input")
-                rows.append(dict(base, kind="tool", name=fname,
-                                 tool_input_hash=args_hash(args) if args is not None else None))
+                rows.append(_tool_row(name, sa, base))
             # agents.agent / agents.trace.* and others: structure only
-        llm_rows = list(calls.values())
-        if any(r["_usage"] for r in llm_rows):
-            for r in runs:
-                if isinstance(r["usage"], dict) and r["usage"]:
-                    ctx.dropped(_ROLLUP_REASON)
-        else:
-            from_runs: list[dict[str, Any]] = []
-            for r in runs:
-                u = r["usage"]
-                if not isinstance(u, dict) or not u:
-                    continue
-                try:
-                    norm = U.detect_and_normalize(u, r["system"] or "openai")
-                except ValueError as exc:
-                    ctx.malformed(source, r["row"]["line"], str(exc))
-                    continue
-                ctx.unread_usage(source, U.unread_fields(u))
-                from_runs.append(dict(r["row"], kind="llm", duration_ms=None, model=r["model"],
-                                      provider=r["system"], **norm))
-            if from_runs:
-                ctx.note("agentops: a run without per-call usage was counted from its "
-                         "agents.run usage (one step for the whole run)")
-                if llm_rows:
-                    ctx.dropped("agentops: per-call records without usage (run usage kept)",
-                                len(llm_rows))
-                llm_rows = from_runs
-        run_agent = next((r["row"]["name"] for r in runs), None)
-        for r in llm_rows:
-            r.pop("_usage", None)
-            r["model"] = r.get("model") or run_model
-            r["provider"] = r.get("provider") or provider_for_model(
-                r.get("response_model") or r["model"])
-            if str(r.get("name", "")).startswith("agents.") and run_agent:
-                r["name"] = run_agent
+        llm_rows = _settle_usage(source, ctx, runs, list(calls.values()))
+        _finish_llm_rows(llm_rows, runs)
         for r in rows + llm_rows:
             if ctx.in_window(r.get("started_at")):
                 yield r
+
+
+def _span_base(source: Source, ctx: IngestContext, sp: Any, i: int,
+               trace_id: str | None) -> dict[str, Any] | None:
+    """The fields every step of a span shares, or None (counted malformed) for a bad span."""
+    if not isinstance(sp, dict) or not isinstance(sp.get("span_name"), str):
+        ctx.malformed(source, i, "span without 'span_name'")
+        return None
+    sa = _dict(sp.get("span_attributes"))
+    tid = trace_id or _str(_attr(sa, "trace.id"))
+    dur = sp.get("duration")
+    if dur is not None and (isinstance(dur, bool) or not isinstance(dur, (int, float))
+                            or dur < 0):
+        ctx.malformed(source, i, "duration must be a non-negative number (ns)")
+        return None
+    start = to_utc_ns(sp.get("start_time"))
+    return {
+        "task_id": tid, "span_id": _str(sp.get("span_id")),
+        "parent_id": _str(sp.get("parent_span_id")), "started_at": start,
+        "is_error": str(sp.get("status_code", "")).lower() == "error", "line": i,
+    }
+
+
+def _run_span(runs: list[dict[str, Any]], name: str, sa: dict[str, Any],
+              base: dict[str, Any], dur: float | None) -> dict[str, Any]:
+    """An ``agents.run.<agent>`` span: a token-less agent row; its usage is kept aside."""
+    row = dict(base, kind="agent",
+               name=_str(_attr(sa, "agent.name")) or name[len("agents.run."):] or "run",
+               duration_ms=dur / 1e6 if dur is not None else None)
+    runs.append({"row": row, "usage": _attr(sa, "gen_ai.usage"),
+                 "model": _str(_attr(sa, "gen_ai.request.model")),
+                 "system": _str(_attr(sa, "gen_ai.system"))})
+    return row
+
+
+def _call_span(source: Source, ctx: IngestContext, calls: dict[str, dict[str, Any]],
+               name: str, sa: dict[str, Any], base: dict[str, Any], i: int) -> None:
+    """An ``agents.response`` / ``agents.generation`` record: the llm row of its SDK span."""
+    key = _str(_attr(sa, "span.id")) or base["span_id"] or f"#{i}"
+    resp = _completion_json(sa)
+    if resp is None:
+        if key in calls:
+            ctx.dropped(_DUP_REASON)
+        else:
+            calls[key] = dict(base, kind="llm", name=name, _usage=False)
+        return
+    try:
+        norm = U.detect_and_normalize(resp["usage"], "openai")
+    except ValueError as exc:
+        ctx.malformed(source, i, str(exc))
+        return
+    ctx.unread_usage(source, U.unread_fields(resp["usage"]))
+    if key in calls:
+        ctx.dropped(_DUP_REASON)
+    calls[key] = dict(
+        base, kind="llm", name=_str(_attr(sa, "agent.name")) or name,
+        model=_str(_attr(sa, "gen_ai.request.model")),
+        response_model=_str(resp.get("model")),
+        provider=_str(_attr(sa, "gen_ai.system")),
+        stop_reason=_str(resp.get("status")) or None, tool_calls=_response_tools(resp),
+        is_error=base["is_error"] or bool(resp.get("error")), _usage=True,
+        span_id=key, parent_id=_str(_attr(sa, "parent.id")) or base["parent_id"],
+        **norm)
+
+
+def _response_tools(resp: dict[str, Any]) -> list[str] | None:
+    """Tool names called in a raw Responses (``output``) or Chat (``choices``) response."""
+    output = resp.get("output")
+    tools = responses_tool_names(output) if isinstance(output, list) else None
+    if tools is None and isinstance(resp.get("choices"), list):
+        tools = [tc["function"]["name"] for ch in resp["choices"]
+                 if isinstance(ch, dict) and isinstance(ch.get("message"), dict)
+                 for tc in as_list(ch["message"].get("tool_calls"))
+                 if isinstance(tc, dict) and isinstance(tc.get("function"), dict)
+                 and isinstance(tc["function"].get("name"), str)]
+    return tools
+
+
+def _tool_row(name: str, sa: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """An ``agents.function`` (or tool-typed) span: a tool row with its argument fingerprint."""
+    fname = (_str(_attr(sa, "function.name")) or _str(_attr(sa, "tool.name"))
+             or _str(_attr(sa, "gen_ai.tool.name")) or name)
+    args = _attr(sa, "function.input")
+    if args is None:
+        args = _attr(sa, "tool.input")
+    return dict(base, kind="tool", name=fname,
+                tool_input_hash=args_hash(args) if args is not None else None)
+
+
+def _settle_usage(source: Source, ctx: IngestContext, runs: list[dict[str, Any]],
+                  llm_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-call usage wins and run usage is a counted roll-up; else the runs' usage is kept."""
+    if any(r["_usage"] for r in llm_rows):
+        for r in runs:
+            if isinstance(r["usage"], dict) and r["usage"]:
+                ctx.dropped(_ROLLUP_REASON)
+        return llm_rows
+    from_runs = _runs_as_llm(source, ctx, runs)
+    if not from_runs:
+        return llm_rows
+    ctx.note("agentops: a run without per-call usage was counted from its "
+             "agents.run usage (one step for the whole run)")
+    if llm_rows:
+        ctx.dropped("agentops: per-call records without usage (run usage kept)",
+                    len(llm_rows))
+    return from_runs
+
+
+def _runs_as_llm(source: Source, ctx: IngestContext,
+                 runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One llm row per run whose ``agents.run`` span carries usage."""
+    from_runs: list[dict[str, Any]] = []
+    for r in runs:
+        u = r["usage"]
+        if not isinstance(u, dict) or not u:
+            continue
+        try:
+            norm = U.detect_and_normalize(u, r["system"] or "openai")
+        except ValueError as exc:
+            ctx.malformed(source, r["row"]["line"], str(exc))
+            continue
+        ctx.unread_usage(source, U.unread_fields(u))
+        from_runs.append(dict(r["row"], kind="llm", duration_ms=None, model=r["model"],
+                              provider=r["system"], **norm))
+    return from_runs
+
+
+def _finish_llm_rows(llm_rows: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+    """Fill model/provider from the run, and name SDK-named calls after the run's agent."""
+    run_model: str | None = None
+    for r in runs:  # the last run span naming a model
+        run_model = r["model"] or run_model
+    run_agent = next((r["row"]["name"] for r in runs), None)
+    for r in llm_rows:
+        r.pop("_usage", None)
+        r["model"] = r.get("model") or run_model
+        r["provider"] = r.get("provider") or provider_for_model(
+            r.get("response_model") or r["model"])
+        if str(r.get("name", "")).startswith("agents.") and run_agent:
+            r["name"] = run_agent
 
 
 READER = AgentOpsReader()

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -85,6 +86,45 @@ def _token_fields(tokens: dict[str, Any]) -> dict[str, Any]:
 
 def _is_session_meta(obj: Any) -> bool:
     return isinstance(obj, dict) and "sessionId" in obj and "projectHash" in obj
+
+
+@dataclass
+class _JsonlLog:
+    """The state of a JSONL recording as its records are applied in order."""
+
+    meta: dict[str, Any] | None = None
+    by_id: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    rewinds: int = 0
+
+    def apply(self, n: int, rec: dict[str, Any]) -> bool:
+        """Apply record ``n``; False for a message record without id/type (malformed)."""
+        if self.meta is None and _is_session_meta(rec) and "type" not in rec:
+            self.meta = rec
+            return True
+        if "$set" in rec:
+            if self.meta is not None and isinstance(rec["$set"], dict):
+                self.meta.update(rec["$set"])
+            return True
+        if "$rewindTo" in rec:
+            self.rewinds += 1
+            return True
+        mid = rec.get("id")
+        if not isinstance(mid, str) or "type" not in rec:
+            return False
+        if mid not in self.by_id:
+            self.order.append(mid)
+        self.by_id[mid] = (n, rec)  # the last write of a record wins
+        return True
+
+
+@dataclass
+class _Walk:
+    """Where a walk through a session's messages is, and what it counted for the notes."""
+
+    last_input: int | None = None
+    lost: int = 0  # model calls whose usage the CLI lost (merged tool-call groups)
+    total_off: int = 0  # records whose tokens.total disagrees with the parts
 
 
 class GeminiCliReader:
@@ -140,7 +180,7 @@ class GeminiCliReader:
 
     # ------------------------------------------------------------------ loading
 
-    def _load(self, source: Source, data: bytes, ctx: IngestContext  # noqa: C901 (split pending)
+    def _load(self, source: Source, data: bytes, ctx: IngestContext
               ) -> tuple[dict[str, Any] | None, list[tuple[int, dict[str, Any]]]]:
         try:
             obj = orjson.loads(data)
@@ -160,7 +200,11 @@ class GeminiCliReader:
             ctx.malformed(source, None, "JSON object without sessionId/messages: not a Gemini "
                                         "CLI session")
             return None, []
-        # JSONL form (or a broken whole-file JSON)
+        return self._load_jsonl(source, data, ctx)  # (or a broken whole-file JSON)
+
+    def _load_jsonl(self, source: Source, data: bytes, ctx: IngestContext
+                    ) -> tuple[dict[str, Any] | None, list[tuple[int, dict[str, Any]]]]:
+        """The JSONL form: metadata line, message records (last write wins), patches."""
         lines = data.splitlines()
         try:
             first = orjson.loads(first_json_line(data))
@@ -170,10 +214,7 @@ class GeminiCliReader:
             ctx.report.lines_read += 1
             ctx.malformed(source, None, "invalid JSON: not a complete Gemini CLI session")
             return None, []
-        meta: dict[str, Any] | None = None
-        by_id: dict[str, tuple[int, dict[str, Any]]] = {}
-        order: list[str] = []
-        rewinds = 0
+        log = _JsonlLog()
         for n, raw in enumerate(lines, 1):
             if not raw.strip():
                 continue
@@ -186,107 +227,105 @@ class GeminiCliReader:
             if not isinstance(rec, dict):
                 ctx.malformed(source, n, f"expected a JSON object, got {type(rec).__name__}")
                 continue
-            if meta is None and _is_session_meta(rec) and "type" not in rec:
-                meta = rec
-                continue
-            if "$set" in rec:
-                if meta is not None and isinstance(rec["$set"], dict):
-                    meta.update(rec["$set"])
-                continue
-            if "$rewindTo" in rec:
-                rewinds += 1
-                continue
-            mid = rec.get("id")
-            if not isinstance(mid, str) or "type" not in rec:
+            if not log.apply(n, rec):
                 ctx.malformed(source, n, "record without id/type")
-                continue
-            if mid not in by_id:
-                order.append(mid)
-            by_id[mid] = (n, rec)  # the last write of a record wins
-        if meta is None:
+        if log.meta is None:
             ctx.malformed(source, None, "no session metadata line (sessionId, projectHash)")
             return None, []
-        if rewinds:
-            ctx.note(f"{source.name}: {rewinds} rewind marker(s); the rewound model calls were "
-                     "billed and are kept")
-        return meta, [by_id[i] for i in order]
+        if log.rewinds:
+            ctx.note(f"{source.name}: {log.rewinds} rewind marker(s); the rewound model calls "
+                     "were billed and are kept")
+        return log.meta, [log.by_id[i] for i in log.order]
 
     # ------------------------------------------------------------------ steps
 
-    def _steps(self, source: Source, meta: dict[str, Any],  # noqa: C901 (split pending)
+    def _steps(self, source: Source, meta: dict[str, Any],
                messages: list[tuple[int, dict[str, Any]]], ctx: IngestContext
                ) -> Iterator[dict[str, Any]]:
         sid = meta.get("sessionId")
         task_id = sid if isinstance(sid, str) and sid else source.name
-        last_input: int | None = to_utc_ns(meta.get("startTime"))
-        lost = total_off = 0
+        walk = _Walk(last_input=to_utc_ns(meta.get("startTime")))
         for n, m in messages:
             typ = m.get("type")
             ts = to_utc_ns(m.get("timestamp"))
             if typ == "user":
                 if ts is not None:
-                    last_input = ts
+                    walk.last_input = ts
                 continue
             if typ not in ("gemini", "model"):
                 continue
-            tokens = m.get("tokens")
-            fields: dict[str, Any] = {}
-            if tokens is not None:
-                if not isinstance(tokens, dict):
-                    ctx.malformed(source, n, "tokens is not an object")
-                    continue
-                bad = next((k for k in ("input", "output", "cached", "thoughts", "tool")
-                            if tokens.get(k) is not None and _nonneg_int(tokens.get(k)) is None),
-                           None)
-                if bad:
-                    ctx.malformed(source, n, f"tokens.{bad} is not a whole number: "
-                                             f"{tokens.get(bad)!r}")
-                    continue
-                fields = _token_fields(tokens)
-                if fields.pop("_total_off", False):
-                    total_off += 1
-                unread = [k for k in tokens if k not in _TOKEN_KEYS]
-                if unread:
-                    ctx.unread_usage(source, unread)
+            fields = self._fields(source, n, m.get("tokens"), ctx, walk)
+            if fields is None:
+                continue
             model = m.get("model") if isinstance(m.get("model"), str) else None
             groups = self._groups(m.get("toolCalls"), source, n, ctx)
             base = {"task_id": task_id, "session_id": sid if isinstance(sid, str) else None,
                     "provider": "google", "model": model, "line": n, "source": source.name}
             if not groups:
-                row = {**base, "kind": "llm", "started_at": last_input, "ended_at": ts,
+                row = {**base, "kind": "llm", "started_at": walk.last_input, "ended_at": ts,
                        "tool_calls": [], "span_id": m.get("id"), **fields}
                 if ts is not None:
-                    last_input = ts
+                    walk.last_input = ts
                 if ctx.in_window(row["started_at"]):
                     yield row
                 continue
-            for gi, group in enumerate(groups):
-                sched = [t["started_at"] for t in group if t["started_at"] is not None]
-                end = min(sched) if sched else ts
-                start = last_input
-                if start is not None and end is not None and start > end:
-                    start = end
-                row = {**base, "kind": "llm", "started_at": start, "ended_at": end,
-                       "tool_calls": [t["name"] for t in group],
-                       "span_id": m.get("id") if gi == 0 else f"{m.get('id')}#{gi + 1}",
-                       **(fields if gi == 0 else {})}
-                if gi:
-                    lost += 1
-                if ctx.in_window(row["started_at"]):
-                    yield row
-                done = [t["ended_at"] for t in group if t["ended_at"] is not None]
-                if done:
-                    last_input = max(done)
-                for t in group:
-                    trow = {**base, "kind": "tool", "parent_id": row["span_id"],
-                            "provider": None, "model": None, **t}
-                    if ctx.in_window(trow.get("started_at")):
-                        yield trow
-        if lost:
-            ctx.note(NOTE_MERGED.format(n=lost))
-        if total_off:
-            ctx.note(f"gemini-cli: {source.name}: {total_off} call(s) whose tokens.total differs "
-                     "from input + output + thoughts + tool; the parts were used")
+            yield from self._group_steps(base, m, ts, groups, fields, walk, ctx)
+        if walk.lost:
+            ctx.note(NOTE_MERGED.format(n=walk.lost))
+        if walk.total_off:
+            ctx.note(f"gemini-cli: {source.name}: {walk.total_off} call(s) whose tokens.total "
+                     "differs from input + output + thoughts + tool; the parts were used")
+
+    def _fields(self, source: Source, n: int, tokens: Any, ctx: IngestContext,
+                walk: _Walk) -> dict[str, Any] | None:
+        """Token fields of a model record ({} without ``tokens``; None when malformed)."""
+        if tokens is None:
+            return {}
+        if not isinstance(tokens, dict):
+            ctx.malformed(source, n, "tokens is not an object")
+            return None
+        bad = next((k for k in ("input", "output", "cached", "thoughts", "tool")
+                    if tokens.get(k) is not None and _nonneg_int(tokens.get(k)) is None),
+                   None)
+        if bad:
+            ctx.malformed(source, n, f"tokens.{bad} is not a whole number: "
+                                     f"{tokens.get(bad)!r}")
+            return None
+        fields = _token_fields(tokens)
+        if fields.pop("_total_off", False):
+            walk.total_off += 1
+        unread = [k for k in tokens if k not in _TOKEN_KEYS]
+        if unread:
+            ctx.unread_usage(source, unread)
+        return fields
+
+    def _group_steps(self, base: dict[str, Any], m: dict[str, Any], ts: int | None,
+                     groups: list[list[dict[str, Any]]], fields: dict[str, Any], walk: _Walk,
+                     ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        """One llm step per tool-call group of a record (the first gets its tokens), each
+        followed by its tool steps."""
+        for gi, group in enumerate(groups):
+            sched = [t["started_at"] for t in group if t["started_at"] is not None]
+            end = min(sched) if sched else ts
+            start = walk.last_input
+            if start is not None and end is not None and start > end:
+                start = end
+            row = {**base, "kind": "llm", "started_at": start, "ended_at": end,
+                   "tool_calls": [t["name"] for t in group],
+                   "span_id": m.get("id") if gi == 0 else f"{m.get('id')}#{gi + 1}",
+                   **(fields if gi == 0 else {})}
+            if gi:
+                walk.lost += 1
+            if ctx.in_window(row["started_at"]):
+                yield row
+            done = [t["ended_at"] for t in group if t["ended_at"] is not None]
+            if done:
+                walk.last_input = max(done)
+            for t in group:
+                trow = {**base, "kind": "tool", "parent_id": row["span_id"],
+                        "provider": None, "model": None, **t}
+                if ctx.in_window(trow.get("started_at")):
+                    yield trow
 
     def _groups(self, calls: Any, source: Source, n: int, ctx: IngestContext
                 ) -> list[list[dict[str, Any]]]:

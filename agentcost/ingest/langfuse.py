@@ -66,6 +66,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -316,7 +317,167 @@ def _stop_reason(attrs: dict[str, Any] | None) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+# ---------------------------------------------------------------------------- one trace's tree
+
+
+def _typed_observations(source: Source, observations: list[Any], ctx: IngestContext,
+                        rec: int) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    """(record number, observation) for each observation with a type; others are malformed."""
+    obs_list: list[tuple[int, dict[str, Any]]] = []
+    for o in observations:
+        rec += 1
+        ctx.report.lines_read += 1
+        if not isinstance(o, dict) or not isinstance(o.get("type"), str):
+            ctx.malformed(source, rec, "observation without a type")
+            continue
+        obs_list.append((rec, o))
+    return obs_list, rec
+
+
+def _trace_ids(source: Source, trace: dict[str, Any],
+               obs_list: list[tuple[int, dict[str, Any]]]) -> tuple[str, str | None]:
+    """The task id (trace id, else an observation's traceId, else the file) and session id."""
+    tid = trace.get("id")
+    if not isinstance(tid, str) or not tid:
+        tid = next((o.get("traceId") for _, o in obs_list
+                    if isinstance(o.get("traceId"), str)), None) or source.name
+    session = trace.get("sessionId") if isinstance(trace.get("sessionId"), str) else None
+    return tid, session
+
+
+@dataclass
+class _Tree:
+    """A trace's observations by id, their children, and the ids dropped as event markers."""
+
+    by_id: dict[str, dict[str, Any]]
+    children: dict[str, list[str]]
+    dropped: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, obs_list: list[tuple[int, dict[str, Any]]]) -> _Tree:
+        by_id: dict[str, dict[str, Any]] = {}
+        children: dict[str, list[str]] = {}
+        for _, o in obs_list:
+            oid = o.get("id")
+            if isinstance(oid, str):
+                by_id[oid] = o
+                parent = o.get("parentObservationId")
+                if isinstance(parent, str):
+                    children.setdefault(parent, []).append(oid)
+        return cls(by_id, children)
+
+    def gen_descendants(self, oid: str) -> list[str]:
+        """The GENERATION observations below ``oid`` (dropped markers left out)."""
+        out: list[str] = []
+        stack = list(self.children.get(oid, []))
+        while stack:
+            c = stack.pop()
+            if c in self.dropped:
+                continue
+            if self.by_id.get(c, {}).get("type") == "GENERATION":
+                out.append(c)
+            stack.extend(self.children.get(c, []))
+        return out
+
+
+def _event_markers(obs_list: list[tuple[int, dict[str, Any]]], tree: _Tree,
+                   ctx: IngestContext) -> dict[str, int | None]:
+    """BeeAI event markers: keep `start-N`, end it at the first success/finish/error marker.
+
+    The end markers are added to ``tree.dropped`` (counted); returns start id -> end time."""
+    marker_end: dict[str, int | None] = {}
+    starts: dict[tuple[str, str], str] = {}
+    for _, o in obs_list:
+        m = _MARKER.match(str(o.get("name") or ""))
+        if m and m.group("ev") == "start" and isinstance(o.get("id"), str):
+            starts[(m.group("base"), m.group("n"))] = o["id"]
+            marker_end.setdefault(o["id"], None)
+    for _, o in obs_list:
+        m = _MARKER.match(str(o.get("name") or ""))
+        if not m or m.group("ev") == "start" or not isinstance(o.get("id"), str):
+            continue
+        sid = starts.get((m.group("base"), m.group("n")))
+        if sid is None:
+            continue
+        if m.group("ev") in _END_EVENTS and o.get("type") == tree.by_id[sid].get("type"):
+            tree.dropped.add(o["id"])
+            ctx.dropped(DROP_EVENT_MARKER)
+            t = to_utc_ns(o.get("startTime"))
+            cur = marker_end.get(sid)
+            if t is not None and (cur is None or t < cur):
+                marker_end[sid] = t
+    return marker_end
+
+
+def _wrappers(tree: _Tree, parsed: dict[str, dict[str, Any]], ctx: IngestContext) -> set[str]:
+    """Generations that wrap other generations (counted): agent steps, not llm steps."""
+    wrappers: set[str] = set()
+    for oid, o in tree.by_id.items():
+        if o.get("type") != "GENERATION" or oid in tree.dropped or oid in wrappers:
+            continue
+        desc = tree.gen_descendants(oid)
+        if not desc:
+            continue
+        if parsed[oid]["reported"] and not any(parsed[d]["reported"] for d in desc):
+            wrappers.update(desc)
+        else:
+            wrappers.add(oid)
+    for _ in wrappers:
+        ctx.dropped(DROP_WRAPPER)
+    return wrappers
+
+
+def _spans_as_requested_tools(rows: list[dict[str, Any]], tree: _Tree) -> None:
+    """A plain SPAN named like a tool an llm step of this trace requested is that tool's run
+    (the LangChain callback of older Langfuse SDKs records tools as spans)."""
+    requested = {t for r in rows if r["kind"] == "llm" for t in (r.get("tool_calls") or ())}
+    for row in rows:
+        o = tree.by_id.get(row.get("span_id") or "")
+        if (row["kind"] == "agent" and o is not None and o.get("type") == "SPAN"
+                and row.get("name") in requested and not tree.gen_descendants(row["span_id"])):
+            row["kind"] = "tool"
+            row["tool_input_hash"] = _args_hash(o.get("input"))
+
+
+# ---------------------------------------------------------------------------- one observation
+
+
+def _kind(typ: str, a: dict[str, Any], wrapper: bool) -> str:
+    """llm for a (non-wrapping) GENERATION, tool for a TOOL or a tool-like SPAN, else agent."""
+    oi_kind = str(a.get("openinference.span.kind") or "").upper()
+    op = a.get("gen_ai.operation.name")
+    if typ == "GENERATION" and not wrapper:
+        return "llm"
+    if typ == "TOOL" or (typ == "SPAN" and (
+            oi_kind == "TOOL" or op == "execute_tool"
+            or (a.get("gen_ai.tool.name") and oi_kind not in ("AGENT", "CHAIN", "LLM")))):
+        return "tool"
+    return "agent"
+
+
+def _tool_fields(row: dict[str, Any], o: dict[str, Any], a: dict[str, Any]) -> None:
+    """Tool name, call id and argument fingerprint of a tool row."""
+    tname = a.get("gen_ai.tool.name") or a.get("tool.name")
+    if isinstance(tname, str) and tname:
+        row["name"] = tname
+    elif row["name"]:
+        nm = row["name"]
+        m = _MARKER.match(nm)
+        if m:
+            nm = m.group("base")
+        for prefix in ("execute_tool ", "running tool: ", "tool."):
+            if nm.startswith(prefix):
+                nm = nm[len(prefix):]
+        row["name"] = nm
+    cid = a.get("gen_ai.tool.call.id") or a.get("tool_call.id")
+    row["tool_call_id"] = str(cid) if cid else None
+    args = a.get("gen_ai.tool.call.arguments") or a.get("tool.parameters") \
+        or a.get("tool_arguments")
+    row["tool_input_hash"] = _args_hash(args if args is not None else o.get("input"))
+
+
 # ---------------------------------------------------------------------------- reader
+
 
 class LangfuseReader:
     name = "langfuse"
@@ -388,92 +549,20 @@ class LangfuseReader:
 
     # ------------------------------------------------------------------ one trace
 
-    def _trace_steps(self, source: Source, trace: dict[str, Any], observations: list[Any],  # noqa: C901 (split pending)
+    def _trace_steps(self, source: Source, trace: dict[str, Any], observations: list[Any],
                      ctx: IngestContext, stats: dict[str, int], rec: int
                      ) -> tuple[list[dict[str, Any]], int]:
-        obs_list: list[tuple[int, dict[str, Any]]] = []
-        for o in observations:
-            rec += 1
-            ctx.report.lines_read += 1
-            if not isinstance(o, dict) or not isinstance(o.get("type"), str):
-                ctx.malformed(source, rec, "observation without a type")
-                continue
-            obs_list.append((rec, o))
-        tid = trace.get("id")
-        if not isinstance(tid, str) or not tid:
-            tid = next((o.get("traceId") for _, o in obs_list
-                        if isinstance(o.get("traceId"), str)), None) or source.name
-        session = trace.get("sessionId") if isinstance(trace.get("sessionId"), str) else None
-
-        by_id: dict[str, dict[str, Any]] = {}
-        children: dict[str, list[str]] = {}
-        for _, o in obs_list:
-            oid = o.get("id")
-            if isinstance(oid, str):
-                by_id[oid] = o
-                parent = o.get("parentObservationId")
-                if isinstance(parent, str):
-                    children.setdefault(parent, []).append(oid)
-
-        # BeeAI event markers: keep `start-N`, end it at the first success/finish/error marker
-        dropped_ids: set[str] = set()
-        marker_end: dict[str, int | None] = {}
-        starts: dict[tuple[str, str], str] = {}
-        for _, o in obs_list:
-            m = _MARKER.match(str(o.get("name") or ""))
-            if m and m.group("ev") == "start" and isinstance(o.get("id"), str):
-                starts[(m.group("base"), m.group("n"))] = o["id"]
-                marker_end.setdefault(o["id"], None)
-        for _, o in obs_list:
-            m = _MARKER.match(str(o.get("name") or ""))
-            if not m or m.group("ev") == "start" or not isinstance(o.get("id"), str):
-                continue
-            sid = starts.get((m.group("base"), m.group("n")))
-            if sid is None:
-                continue
-            if m.group("ev") in _END_EVENTS and o.get("type") == by_id[sid].get("type"):
-                dropped_ids.add(o["id"])
-                ctx.dropped(DROP_EVENT_MARKER)
-                t = to_utc_ns(o.get("startTime"))
-                cur = marker_end.get(sid)
-                if t is not None and (cur is None or t < cur):
-                    marker_end[sid] = t
-
-        parsed: dict[str, dict[str, Any]] = {}
-        for _, o in obs_list:
-            if isinstance(o.get("id"), str):
-                parsed[o["id"]] = self._usage_info(o, stats)
-
-        def gen_descendants(oid: str) -> list[str]:
-            out: list[str] = []
-            stack = list(children.get(oid, []))
-            while stack:
-                c = stack.pop()
-                if c in dropped_ids:
-                    continue
-                if by_id.get(c, {}).get("type") == "GENERATION":
-                    out.append(c)
-                stack.extend(children.get(c, []))
-            return out
-
-        wrappers: set[str] = set()
-        for oid, o in by_id.items():
-            if o.get("type") != "GENERATION" or oid in dropped_ids or oid in wrappers:
-                continue
-            desc = gen_descendants(oid)
-            if not desc:
-                continue
-            if parsed[oid]["reported"] and not any(parsed[d]["reported"] for d in desc):
-                wrappers.update(desc)
-            else:
-                wrappers.add(oid)
-        for _ in wrappers:
-            ctx.dropped(DROP_WRAPPER)
-
+        obs_list, rec = _typed_observations(source, observations, ctx, rec)
+        tid, session = _trace_ids(source, trace, obs_list)
+        tree = _Tree.build(obs_list)
+        marker_end = _event_markers(obs_list, tree, ctx)
+        parsed = {o["id"]: self._usage_info(o, stats) for _, o in obs_list
+                  if isinstance(o.get("id"), str)}
+        wrappers = _wrappers(tree, parsed, ctx)
         rows: list[dict[str, Any]] = []
         for n, o in obs_list:
             oid = o.get("id") if isinstance(o.get("id"), str) else None
-            if oid in dropped_ids:
+            if oid in tree.dropped:
                 continue
             info = parsed.get(oid) if oid else None
             row = self._row(source, o, n, tid, session,
@@ -485,15 +574,7 @@ class LangfuseReader:
                 row["ended_at"] = marker_end[oid]
                 row["duration_ms"] = None
             rows.append(row)
-        # A plain SPAN named like a tool an llm step of this trace requested is that tool's
-        # run (the LangChain callback of older Langfuse SDKs records tools as spans).
-        requested = {t for r in rows if r["kind"] == "llm" for t in (r.get("tool_calls") or ())}
-        for row in rows:
-            o = by_id.get(row.get("span_id") or "")
-            if (row["kind"] == "agent" and o is not None and o.get("type") == "SPAN"
-                    and row.get("name") in requested and not gen_descendants(row["span_id"])):
-                row["kind"] = "tool"
-                row["tool_input_hash"] = _args_hash(o.get("input"))
+        _spans_as_requested_tools(rows, tree)
         return rows, rec
 
     def _usage_info(self, o: dict[str, Any], stats: dict[str, int]) -> dict[str, Any]:
@@ -511,7 +592,7 @@ class LangfuseReader:
         return {"attrs": attrs, "fields": fields, "fixed": fixed, "inferred": inferred,
                 "reported": res is not None}
 
-    def _row(self, source: Source, o: dict[str, Any], n: int, tid: str, session: str | None,  # noqa: C901 (split pending)
+    def _row(self, source: Source, o: dict[str, Any], n: int, tid: str, session: str | None,
              info: dict[str, Any], *, wrapper: bool, stats: dict[str, int],
              ctx: IngestContext) -> dict[str, Any] | None:
         typ = o["type"].upper()
@@ -519,16 +600,7 @@ class LangfuseReader:
             return None
         attrs: dict[str, Any] | None = info["attrs"]
         a = attrs or {}
-        oi_kind = str(a.get("openinference.span.kind") or "").upper()
-        op = a.get("gen_ai.operation.name")
-        if typ == "GENERATION" and not wrapper:
-            kind = "llm"
-        elif typ == "TOOL" or (typ == "SPAN" and (
-                oi_kind == "TOOL" or op == "execute_tool"
-                or (a.get("gen_ai.tool.name") and oi_kind not in ("AGENT", "CHAIN", "LLM")))):
-            kind = "tool"
-        else:
-            kind = "agent"
+        kind = _kind(typ, a, wrapper)
         start = to_utc_ns(o.get("startTime"))
         end = to_utc_ns(o.get("endTime"))
         row: dict[str, Any] = {
@@ -546,49 +618,40 @@ class LangfuseReader:
             if lat is not None and lat >= 0:
                 row["duration_ms"] = lat
         if kind == "llm":
-            model = o.get("model") if isinstance(o.get("model"), str) and o.get("model") else None
-            req = a.get("gen_ai.request.model") or a.get("llm.request.model_name") \
-                or a.get("llm.model_name") or model
-            resp = a.get("gen_ai.response.model") or a.get("llm.response.model_name")
-            row["model"] = str(req) if req else None
-            row["response_model"] = str(resp) if resp else None
-            row["provider"] = _provider(attrs, row["model"] or row["response_model"])
-            row["tool_calls"] = _tool_names(attrs, o.get("output"))
-            row["stop_reason"] = _stop_reason(attrs)
-            cst = to_utc_ns(o.get("completionStartTime"))
-            if cst is not None and start is not None and cst >= start:
-                row["ttft_ms"] = (cst - start) / 1e6
-            if info["inferred"]:
-                stats["inferred"] += 1
-            else:
-                row.update({k: v for k, v in info["fields"].items()})
-                stats["fixed"] += int(info["fixed"])
-                has_tokens = any(v for v in info["fields"].values())
-                cost = self._cost(o)
-                if cost is not None and not (cost == 0 and has_tokens):
-                    row["reported_cost_usd"] = cost
+            self._llm_fields(row, o, attrs, info, stats)
         elif kind == "tool":
-            tname = a.get("gen_ai.tool.name") or a.get("tool.name")
-            if isinstance(tname, str) and tname:
-                row["name"] = tname
-            elif row["name"]:
-                nm = row["name"]
-                m = _MARKER.match(nm)
-                if m:
-                    nm = m.group("base")
-                for prefix in ("execute_tool ", "running tool: ", "tool."):
-                    if nm.startswith(prefix):
-                        nm = nm[len(prefix):]
-                row["name"] = nm
-            cid = a.get("gen_ai.tool.call.id") or a.get("tool_call.id")
-            row["tool_call_id"] = str(cid) if cid else None
-            args = a.get("gen_ai.tool.call.arguments") or a.get("tool.parameters") \
-                or a.get("tool_arguments")
-            row["tool_input_hash"] = _args_hash(args if args is not None else o.get("input"))
+            _tool_fields(row, o, a)
         else:
             if info["reported"] and any(info["fields"].values()) and typ != "GENERATION":
                 ctx.dropped(DROP_ROLLUP)
         return row
+
+    def _llm_fields(self, row: dict[str, Any], o: dict[str, Any], attrs: dict[str, Any] | None,
+                    info: dict[str, Any], stats: dict[str, int]) -> None:
+        """Model, provider, tool calls, TTFT and usage/cost of a generation's llm row."""
+        a = attrs or {}
+        start = row["started_at"]
+        model = o.get("model") if isinstance(o.get("model"), str) and o.get("model") else None
+        req = a.get("gen_ai.request.model") or a.get("llm.request.model_name") \
+            or a.get("llm.model_name") or model
+        resp = a.get("gen_ai.response.model") or a.get("llm.response.model_name")
+        row["model"] = str(req) if req else None
+        row["response_model"] = str(resp) if resp else None
+        row["provider"] = _provider(attrs, row["model"] or row["response_model"])
+        row["tool_calls"] = _tool_names(attrs, o.get("output"))
+        row["stop_reason"] = _stop_reason(attrs)
+        cst = to_utc_ns(o.get("completionStartTime"))
+        if cst is not None and start is not None and cst >= start:
+            row["ttft_ms"] = (cst - start) / 1e6
+        if info["inferred"]:
+            stats["inferred"] += 1
+        else:
+            row.update({k: v for k, v in info["fields"].items()})
+            stats["fixed"] += int(info["fixed"])
+            has_tokens = any(v for v in info["fields"].values())
+            cost = self._cost(o)
+            if cost is not None and not (cost == 0 and has_tokens):
+                row["reported_cost_usd"] = cost
 
     def _cost(self, o: dict[str, Any]) -> float | None:
         if "costDetails" in o:

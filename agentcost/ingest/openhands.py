@@ -198,6 +198,62 @@ class _Task:
     no_usage: int = 0
 
 
+@dataclass
+class _Cursor:
+    """Where a history walk is: the last input's time and the tool steps awaiting a result."""
+
+    last_input: int | None = None
+    pending_tools: dict[Any, dict[str, Any]] = field(default_factory=dict)  # event id -> row
+    pending_anon: list[dict[str, Any]] = field(default_factory=list)  # old format, id-less
+
+
+def _latencies(metrics: dict[str, Any]) -> dict[str, float]:
+    """``metrics.response_latencies[]``: response id -> latency in seconds."""
+    lat_by_id: dict[str, float] = {}
+    for lat in as_list(metrics.get("response_latencies")):
+        if isinstance(lat, dict) and isinstance(lat.get("response_id"), str):
+            v = lat.get("latency")
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+                lat_by_id[lat["response_id"]] = float(v)
+    return lat_by_id
+
+
+def _place_extra_usages(task: _Task, extra: list[dict[str, Any]]) -> None:
+    """Usage entries the history does not show (e.g. plain messages): give them the times of
+    the history's id-less llm steps, in order, when the counts agree; else new llm steps."""
+    if extra and len(extra) == len(task.unmatched_llm):
+        for hist, ex in zip(task.unmatched_llm, extra, strict=True):
+            for k, v in ex.items():
+                if k not in ("line", "kind", "task_id", "source", "tool_calls"):
+                    hist[k] = v
+            if hist.get("span_id"):
+                task.llm_by_response[hist["span_id"]] = hist
+    else:
+        task.rows.extend(extra)
+        for ex in extra:
+            if ex.get("span_id"):
+                task.llm_by_response[ex["span_id"]] = ex
+
+
+def _apply_latencies(task: _Task, lat_by_id: dict[str, float]) -> None:
+    """Latencies: durations; a latency without usage is a call with unknown tokens, placed at
+    the history's error observations without a cause (unparsable responses) when their
+    numbers agree."""
+    orphans = [rid for rid in lat_by_id if rid not in task.llm_by_response]
+    ends = task.orphan_errors if len(task.orphan_errors) == len(orphans) else []
+    for i, rid in enumerate(orphans):
+        row: dict[str, Any] = {"kind": "llm", "task_id": task.task_id, "span_id": rid,
+                               "ended_at": ends[i] if ends else None, "line": task.line,
+                               "source": task.source.name}
+        task.rows.append(row)
+        task.llm_by_response[rid] = row
+    for rid, lat in lat_by_id.items():
+        row = task.llm_by_response[rid]
+        row["duration_ms"] = lat * 1000.0
+        if row.get("ended_at") is not None:
+            row["started_at"] = row["ended_at"] - int(lat * 1e9)
+
+
 class OpenHandsReader:
     name = "openhands"
     description = "OpenHands trajectory (JSON array of events) or evaluation output.jsonl"
@@ -302,76 +358,81 @@ class OpenHandsReader:
 
     # ------------------------------------------------------------------ events
 
-    def _history(self, task: _Task, events: list[Any], ctx: IngestContext,  # noqa: C901 (split pending)
+    def _history(self, task: _Task, events: list[Any], ctx: IngestContext,
                  record_base: int) -> None:
-        source = task.source
-        last_input: int | None = None
-        pending_tools: dict[Any, dict[str, Any]] = {}  # action event id -> tool row
-        pending_anon: list[dict[str, Any]] = []  # old format: actions without ids, in order
+        cur = _Cursor()
         for i, ev in enumerate(events, 1):
             if record_base == 0:
                 ctx.report.lines_read += 1
             line = record_base or i
             if not isinstance(ev, dict):
-                ctx.malformed(source, line, f"event {i} is not an object")
+                ctx.malformed(task.source, line, f"event {i} is not an object")
                 continue
             ts = to_utc_ns(ev.get("timestamp"))
-            src = ev.get("source")
-            action = as_str(ev.get("action"))
-            obs = ev.get("observation")
-            tcm = ev.get("tool_call_metadata")
-            if obs is not None:
-                if isinstance(tcm, dict) and isinstance(tcm.get("model_response"), dict):
-                    self._llm_from_response(task, tcm["model_response"], ts, last_input, line,
-                                            ctx)
-                elif obs == "error" and ev.get("cause") is None and ts is not None:
-                    task.orphan_errors.append(ts)  # a response the agent could not parse
-                cause = _event_id(ev.get("cause"))
-                trow = pending_tools.pop(cause, None) if cause is not None else None
-                if trow is None and cause is None and pending_anon \
-                        and pending_anon[0]["name"] == obs:
-                    trow = pending_anon.pop(0)
-                if trow is not None:
-                    trow["ended_at"] = ts
-                    trow["is_error"] = _obs_error(ev)
-                if ts is not None:
-                    last_input = ts
-                continue
-            if action is None:
-                continue
-            if src not in (None, "agent"):
-                if ts is not None and src == "user":
-                    last_input = ts
-                continue
-            if isinstance(tcm, dict):
-                mr = tcm.get("model_response")
-                if isinstance(mr, dict):
-                    self._llm_from_response(task, mr, ts, last_input, line, ctx)
-                if action not in _NON_TOOL_ACTIONS:
-                    trow = self._tool_row(task, ev, tcm, ts, line)
-                    task.rows.append(trow)
-                    if _event_id(ev.get("id")) is not None:
-                        pending_tools[ev["id"]] = trow
-            elif action == "message" and src == "agent":
-                row: dict[str, Any] = {
-                    "kind": "llm", "task_id": task.task_id, "started_at": last_input,
-                    "ended_at": ts, "tool_calls": [], "line": line, "source": source.name,
-                }
-                task.rows.append(row)
-                task.unmatched_llm.append(row)
-                if ts is not None:
-                    last_input = ts
-            elif action not in _NON_TOOL_ACTIONS and record_base:
-                # pre-function-calling history (old resolver output): no ids, no times
-                trow = {"kind": "tool", "task_id": task.task_id, "name": str(action),
-                        "tool_input_hash": _args_hash(ev.get("args") or {
-                            k: v for k, v in ev.items() if k not in ("action", "thought")}),
-                        "started_at": ts, "line": line, "source": source.name}
+            if ev.get("observation") is not None:
+                self._observation(task, ev, ts, cur, line, ctx)
+            elif as_str(ev.get("action")) is not None:
+                self._action(task, ev, ts, cur, line, ctx, old_format=bool(record_base))
+
+    def _observation(self, task: _Task, ev: dict[str, Any], ts: int | None, cur: _Cursor,
+                     line: int, ctx: IngestContext) -> None:
+        """An observation: a model_response it carries, and the end of the tool it answers."""
+        obs = ev.get("observation")
+        tcm = ev.get("tool_call_metadata")
+        if isinstance(tcm, dict) and isinstance(tcm.get("model_response"), dict):
+            self._llm_from_response(task, tcm["model_response"], ts, cur.last_input, line, ctx)
+        elif obs == "error" and ev.get("cause") is None and ts is not None:
+            task.orphan_errors.append(ts)  # a response the agent could not parse
+        cause = _event_id(ev.get("cause"))
+        trow = cur.pending_tools.pop(cause, None) if cause is not None else None
+        if trow is None and cause is None and cur.pending_anon \
+                and cur.pending_anon[0]["name"] == obs:
+            trow = cur.pending_anon.pop(0)
+        if trow is not None:
+            trow["ended_at"] = ts
+            trow["is_error"] = _obs_error(ev)
+        if ts is not None:
+            cur.last_input = ts
+
+    def _action(self, task: _Task, ev: dict[str, Any], ts: int | None, cur: _Cursor,
+                line: int, ctx: IngestContext, *, old_format: bool) -> None:
+        """An action: a user input, a model call (and its tool step), or an agent message."""
+        src = ev.get("source")
+        action = as_str(ev.get("action"))
+        tcm = ev.get("tool_call_metadata")
+        if src not in (None, "agent"):
+            if ts is not None and src == "user":
+                cur.last_input = ts
+            return
+        if isinstance(tcm, dict):
+            mr = tcm.get("model_response")
+            if isinstance(mr, dict):
+                self._llm_from_response(task, mr, ts, cur.last_input, line, ctx)
+            if action not in _NON_TOOL_ACTIONS:
+                trow = self._tool_row(task, ev, tcm, ts, line)
                 task.rows.append(trow)
                 if _event_id(ev.get("id")) is not None:
-                    pending_tools[ev["id"]] = trow
-                else:
-                    pending_anon.append(trow)
+                    cur.pending_tools[ev["id"]] = trow
+        elif action == "message" and src == "agent":
+            row: dict[str, Any] = {
+                "kind": "llm", "task_id": task.task_id, "started_at": cur.last_input,
+                "ended_at": ts, "tool_calls": [], "line": line, "source": task.source.name,
+            }
+            task.rows.append(row)
+            task.unmatched_llm.append(row)
+            if ts is not None:
+                cur.last_input = ts
+        elif action not in _NON_TOOL_ACTIONS and old_format:
+            # pre-function-calling history (old resolver output): no ids, no times
+            trow = {"kind": "tool", "task_id": task.task_id, "name": str(action),
+                    "tool_input_hash": _args_hash(ev.get("args") or {
+                        k: v for k, v in ev.items() if k not in ("action", "thought")}),
+                    "started_at": ts, "line": line, "source": task.source.name}
+            task.rows.append(trow)
+            if _event_id(ev.get("id")) is not None:
+                cur.pending_tools[ev["id"]] = trow
+            else:
+                cur.pending_anon.append(trow)
 
     def _llm_from_response(self, task: _Task, mr: dict[str, Any], ts: int | None,
                            last_input: int | None, line: int, ctx: IngestContext) -> None:
@@ -419,77 +480,52 @@ class OpenHandsReader:
 
     # ------------------------------------------------------------------ metrics
 
-    def _apply_metrics(self, task: _Task, metrics: dict[str, Any], model: str | None,  # noqa: C901 (split pending)
+    def _apply_metrics(self, task: _Task, metrics: dict[str, Any], model: str | None,
                        ctx: IngestContext) -> None:
-        source, n = task.source, task.line
+        lat_by_id = _latencies(metrics)
         usages = metrics.get("token_usages")
-        lat_by_id: dict[str, float] = {}
-        for lat in as_list(metrics.get("response_latencies")):
-            if isinstance(lat, dict) and isinstance(lat.get("response_id"), str):
-                v = lat.get("latency")
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
-                    lat_by_id[lat["response_id"]] = float(v)
         if isinstance(usages, list):
-            seen: set[str] = set()
-            extra: list[dict[str, Any]] = []
-            for tu in usages:
-                if not isinstance(tu, dict):
-                    ctx.malformed(source, n, "token_usages entry is not an object")
-                    continue
-                rid = tu.get("response_id") if isinstance(tu.get("response_id"), str) else None
-                if rid and rid in seen:
-                    ctx.dropped(DROP_REPEATED)
-                    continue
-                try:
-                    fields, fixed = _tokens(tu.get("prompt_tokens"), tu.get("completion_tokens"),
-                                            tu.get("cache_read_tokens"),
-                                            tu.get("cache_write_tokens"))
-                except _BadUsage as exc:
-                    ctx.malformed(source, n, str(exc))
-                    continue
-                task.fixed_prompt += fixed
-                if rid:
-                    seen.add(rid)
-                row = task.llm_by_response.get(rid) if rid else None
-                if row is None:
-                    row = {"kind": "llm", "task_id": task.task_id, "span_id": rid,
-                           "tool_calls": None, "line": n, "source": source.name}
-                    extra.append(row)
-                for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens",
-                          "output_tokens"):
-                    row[k] = fields.get(k)
-                if isinstance(tu.get("model"), str):
-                    row["_model"] = tu["model"]
-            # usage entries the history does not show (e.g. plain messages): give them the times
-            # of the history's id-less llm steps, in order, when the counts agree
-            if extra and len(extra) == len(task.unmatched_llm):
-                for hist, ex in zip(task.unmatched_llm, extra, strict=True):
-                    for k, v in ex.items():
-                        if k not in ("line", "kind", "task_id", "source", "tool_calls"):
-                            hist[k] = v
-                    if hist.get("span_id"):
-                        task.llm_by_response[hist["span_id"]] = hist
-            else:
-                task.rows.extend(extra)
-                for ex in extra:
-                    if ex.get("span_id"):
-                        task.llm_by_response[ex["span_id"]] = ex
-        # latencies: durations; a latency without usage is a call with unknown tokens, placed
-        # at the history's error observations without a cause (unparsable responses) when
-        # their numbers agree
-        orphans = [rid for rid in lat_by_id if rid not in task.llm_by_response]
-        ends = task.orphan_errors if len(task.orphan_errors) == len(orphans) else []
-        for i, rid in enumerate(orphans):
-            row = {"kind": "llm", "task_id": task.task_id, "span_id": rid,
-                   "ended_at": ends[i] if ends else None, "line": n, "source": source.name}
-            task.rows.append(row)
-            task.llm_by_response[rid] = row
-        for rid, lat in lat_by_id.items():
-            row = task.llm_by_response[rid]
-            row["duration_ms"] = lat * 1000.0
-            if row.get("ended_at") is not None:
-                row["started_at"] = row["ended_at"] - int(lat * 1e9)
-        costs = metrics.get("costs")
+            self._token_usages(task, usages, ctx)
+        _apply_latencies(task, lat_by_id)
+        self._apply_costs(task, metrics.get("costs"), ctx)
+
+    def _token_usages(self, task: _Task, usages: list[Any], ctx: IngestContext) -> None:
+        """``metrics.token_usages[]``: tokens onto the history's llm steps (by response id)."""
+        source, n = task.source, task.line
+        seen: set[str] = set()
+        extra: list[dict[str, Any]] = []
+        for tu in usages:
+            if not isinstance(tu, dict):
+                ctx.malformed(source, n, "token_usages entry is not an object")
+                continue
+            rid = tu.get("response_id") if isinstance(tu.get("response_id"), str) else None
+            if rid and rid in seen:
+                ctx.dropped(DROP_REPEATED)
+                continue
+            try:
+                fields, fixed = _tokens(tu.get("prompt_tokens"), tu.get("completion_tokens"),
+                                        tu.get("cache_read_tokens"),
+                                        tu.get("cache_write_tokens"))
+            except _BadUsage as exc:
+                ctx.malformed(source, n, str(exc))
+                continue
+            task.fixed_prompt += fixed
+            if rid:
+                seen.add(rid)
+            row = task.llm_by_response.get(rid) if rid else None
+            if row is None:
+                row = {"kind": "llm", "task_id": task.task_id, "span_id": rid,
+                       "tool_calls": None, "line": n, "source": source.name}
+                extra.append(row)
+            for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens",
+                      "output_tokens"):
+                row[k] = fields.get(k)
+            if isinstance(tu.get("model"), str):
+                row["_model"] = tu["model"]
+        _place_extra_usages(task, extra)
+
+    def _apply_costs(self, task: _Task, costs: Any, ctx: IngestContext) -> None:
+        """``metrics.costs[]``: a reported cost per call (by response id, or cost-only output)."""
         if not task.llm_by_response and not any(r["kind"] == "llm" and r.get("input_tokens")
                                                 is not None for r in task.rows) \
                 and isinstance(costs, list) and costs:
@@ -498,10 +534,10 @@ class OpenHandsReader:
                 v = c.get("cost") if isinstance(c, dict) else c
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
                     task.rows.append({"kind": "llm", "task_id": task.task_id,
-                                      "reported_cost_usd": float(v), "line": n,
-                                      "source": source.name})
-            ctx.note(f"{source.name}: OpenHands output with per-call costs only (no tokens, "
-                     "no model): llm steps carry the reported cost")
+                                      "reported_cost_usd": float(v), "line": task.line,
+                                      "source": task.source.name})
+            ctx.note(f"{task.source.name}: OpenHands output with per-call costs only (no "
+                     "tokens, no model): llm steps carry the reported cost")
         elif isinstance(costs, list):
             by_id = {c.get("response_id"): c.get("cost") for c in costs
                      if isinstance(c, dict) and isinstance(c.get("response_id"), str)}

@@ -25,6 +25,7 @@ from the requesting assistant message to the tool message.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -72,6 +73,47 @@ def _cost(v: Any) -> float | None:
     return float(v)
 
 
+def _agent_llm(doc: dict[str, Any]) -> str | None:
+    """``info.agent_info.llm``: the agent's model as the results file names it."""
+    info = doc.get("info")
+    agent_info = info.get("agent_info") if isinstance(info, dict) else None
+    if not isinstance(agent_info, dict):
+        agent_info = {}
+    return agent_info.get("llm") if isinstance(agent_info.get("llm"), str) else None
+
+
+@dataclass
+class _Tally:
+    """The record counter of one file and what was left out of it (for the notes)."""
+
+    rec: int = 0
+    greetings: int = 0
+    user_calls: int = 0
+    user_tools: int = 0
+    user_tokens: int = 0
+    user_cost: float = 0.0
+
+    def user_message(self, msg: dict[str, Any]) -> None:
+        """A user-simulator message: its model call is counted, not kept."""
+        u = msg.get("usage")
+        if u is not None or msg.get("cost"):
+            self.user_calls += 1
+            if isinstance(u, dict):
+                self.user_tokens += sum(_nonneg_int(u.get(k)) or 0
+                                        for k in ("prompt_tokens", "completion_tokens"))
+            self.user_cost += _cost(msg.get("cost")) or 0.0
+
+    def notes(self, ctx: IngestContext) -> None:
+        if self.user_calls or self.user_tools:
+            ctx.note(f"tau2: left out the user simulator's {self.user_calls} model call(s) "
+                     f"({self.user_tokens:,} tokens, ${self.user_cost:.4f} reported) and "
+                     f"{self.user_tools} tool call(s) it made on its own device: they are not "
+                     "the agent's")
+        if self.greetings:
+            ctx.note(f"tau2: {self.greetings} assistant message(s) without usage (the fixed "
+                     "greeting, not a model call) skipped")
+
+
 class Tau2Reader:
     name = "tau2"
     description = "tau2-bench simulation results (data/simulations/*.json)"
@@ -88,7 +130,7 @@ class Tau2Reader:
             return 80
         return 0
 
-    def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:  # noqa: C901 (split pending)
+    def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
         ctx.report.lines_read += 1
         try:
             doc = orjson.loads(source.read_bytes())
@@ -98,78 +140,65 @@ class Tau2Reader:
         if not isinstance(doc, dict) or not isinstance(doc.get("simulations"), list):
             ctx.malformed(source, None, "not a tau2 results file (no 'simulations' list)")
             return
-        info = doc.get("info")
-        agent_info = info.get("agent_info") if isinstance(info, dict) else None
-        if not isinstance(agent_info, dict):
-            agent_info = {}
-        raw_model = agent_info.get("llm") if isinstance(agent_info.get("llm"), str) else None
-        provider, model = provider_for_model(raw_model)
-        rec = 0
-        greetings = 0
-        user_calls = user_tools = user_tokens = 0
-        user_cost = 0.0
+        provider_model = provider_for_model(_agent_llm(doc))
+        tally = _Tally()
         for si, sim in enumerate(doc["simulations"], 1):
-            rec += 1
+            tally.rec += 1
             ctx.report.lines_read += 1
             if not isinstance(sim, dict) or not isinstance(sim.get("messages"), list):
-                ctx.malformed(source, rec, f"simulation {si} has no messages list")
+                ctx.malformed(source, tally.rec, f"simulation {si} has no messages list")
                 continue
-            sim_id = sim.get("id")
-            task_id = str(sim_id) if sim_id not in (None, "") else f"{source.name}#{si}"
-            start = to_utc_ns(sim.get("start_time"))
-            end = to_utc_ns(sim.get("end_time"))
-            agent_row: dict[str, Any] = {
-                "kind": "agent", "task_id": task_id, "span_id": task_id,
-                "name": str(sim.get("task_id")) if sim.get("task_id") is not None else None,
-                "started_at": start, "ended_at": end, "line": rec, "source": source.name,
-            }
-            dur = sim.get("duration")
-            if isinstance(dur, (int, float)) and not isinstance(dur, bool) and dur >= 0:
-                agent_row["duration_ms"] = float(dur) * 1000.0
-            if ctx.in_window(start):
-                yield agent_row
-            prev_ts: int | None = start
-            calls: dict[str, tuple[str, Any, int | None]] = {}  # id -> (name, args, ts)
-            for msg in sim["messages"]:
-                rec += 1
-                ctx.report.lines_read += 1
-                if not isinstance(msg, dict):
-                    ctx.malformed(source, rec, "message is not an object")
-                    continue
-                role = msg.get("role")
-                ts = to_utc_ns(msg.get("timestamp"))
-                if role == "assistant":
-                    row = self._llm(msg, source, rec, ctx, task_id, prev_ts, ts, calls)
-                    if row is None:
-                        if msg.get("usage") is None:
-                            greetings += 1
-                    elif ctx.in_window(row.get("started_at")):
-                        row.update(provider=provider, model=model)
-                        yield row
-                elif role == "user":
-                    u = msg.get("usage")
-                    if u is not None or msg.get("cost"):
-                        user_calls += 1
-                        if isinstance(u, dict):
-                            user_tokens += sum(_nonneg_int(u.get(k)) or 0
-                                               for k in ("prompt_tokens", "completion_tokens"))
-                        user_cost += _cost(msg.get("cost")) or 0.0
-                elif role == "tool":
-                    if msg.get("requestor") not in (None, "assistant"):
-                        user_tools += 1
-                    else:
-                        trow = self._tool(msg, rec, task_id, ts, calls, source)
-                        if ctx.in_window(trow.get("started_at")):
-                            yield trow
-                if ts is not None:
-                    prev_ts = ts
-        if user_calls or user_tools:
-            ctx.note(f"tau2: left out the user simulator's {user_calls} model call(s) "
-                     f"({user_tokens:,} tokens, ${user_cost:.4f} reported) and {user_tools} "
-                     "tool call(s) it made on its own device: they are not the agent's")
-        if greetings:
-            ctx.note(f"tau2: {greetings} assistant message(s) without usage (the fixed "
-                     "greeting, not a model call) skipped")
+            yield from self._simulation(source, ctx, si, sim, provider_model, tally)
+        tally.notes(ctx)
+
+    def _simulation(self, source: Source, ctx: IngestContext, si: int, sim: dict[str, Any],
+                    provider_model: tuple[str | None, str | None], tally: _Tally
+                    ) -> Iterator[dict[str, Any]]:
+        """One simulation: its agent step, then the agent's llm and tool steps in order."""
+        sim_id = sim.get("id")
+        task_id = str(sim_id) if sim_id not in (None, "") else f"{source.name}#{si}"
+        start = to_utc_ns(sim.get("start_time"))
+        agent_row: dict[str, Any] = {
+            "kind": "agent", "task_id": task_id, "span_id": task_id,
+            "name": str(sim.get("task_id")) if sim.get("task_id") is not None else None,
+            "started_at": start, "ended_at": to_utc_ns(sim.get("end_time")), "line": tally.rec,
+            "source": source.name,
+        }
+        dur = sim.get("duration")
+        if isinstance(dur, (int, float)) and not isinstance(dur, bool) and dur >= 0:
+            agent_row["duration_ms"] = float(dur) * 1000.0
+        if ctx.in_window(start):
+            yield agent_row
+        prev_ts: int | None = start
+        calls: dict[str, tuple[str, Any, int | None]] = {}  # id -> (name, args, ts)
+        for msg in sim["messages"]:
+            tally.rec += 1
+            rec = tally.rec
+            ctx.report.lines_read += 1
+            if not isinstance(msg, dict):
+                ctx.malformed(source, rec, "message is not an object")
+                continue
+            role = msg.get("role")
+            ts = to_utc_ns(msg.get("timestamp"))
+            if role == "assistant":
+                row = self._llm(msg, source, rec, ctx, task_id, prev_ts, ts, calls)
+                if row is None:
+                    if msg.get("usage") is None:
+                        tally.greetings += 1
+                elif ctx.in_window(row.get("started_at")):
+                    row.update(provider=provider_model[0], model=provider_model[1])
+                    yield row
+            elif role == "user":
+                tally.user_message(msg)
+            elif role == "tool":
+                if msg.get("requestor") not in (None, "assistant"):
+                    tally.user_tools += 1
+                else:
+                    trow = self._tool(msg, rec, task_id, ts, calls, source)
+                    if ctx.in_window(trow.get("started_at")):
+                        yield trow
+            if ts is not None:
+                prev_ts = ts
 
     def _llm(self, msg: dict[str, Any], source: Source, rec: int, ctx: IngestContext,
              task_id: str, prev_ts: int | None, ts: int | None,
