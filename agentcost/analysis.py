@@ -172,6 +172,11 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
                      ).astype("int64")
     w["_no_usage"] = (is_llm & w["input_tokens"].isna() & w["output_tokens"].isna()
                       & (w["cost_source"] != "failed-call").fillna(True)).astype("int64")
+    est = (is_llm & (w["cost_source"] == "estimated").fillna(False)).astype(bool)
+    w["_est"] = est.astype("int64")
+    w["_est_cost"] = np.where(est, cost, np.nan)
+    w["_est_in"] = np.where(est, w["input_tokens"].astype("float64"), np.nan)
+    w["_est_out"] = np.where(est, w["output_tokens"].astype("float64"), np.nan)
     w["_cr_unknown"] = (is_llm & w["cache_read_tokens"].isna()
                         & w["input_tokens"].notna()).astype("int64")
     # input cost counts only steps whose output share is known (computed prices)
@@ -199,6 +204,10 @@ def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
         no_usage_steps=("_no_usage", "sum"),
         partial_usage_steps=("_partial", "sum"),
         cache_read_unknown_steps=("_cr_unknown", "sum"),
+        _est=("_est", "sum"),
+        _est_cost=("_est_cost", "sum"),
+        _est_in=("_est_in", "sum"),
+        _est_out=("_est_out", "sum"),
         _start=("started_at", "min"),
         _end=("ended_at", "max"),
     )
@@ -239,6 +248,12 @@ def _metrics_row(r: Any) -> dict[str, Any]:
         "wall_time_s": _f(wall, 3),
         "started_at": _iso(r["_start"]),
     }
+    if r.get("_est"):
+        # tokens counted from content where the source dropped the usage: part of the
+        # figures above, and kept apart here so a reader can tell measured from estimated
+        d["estimated"] = {"llm_calls": int(r["_est"]), "cost_usd": _f(r["_est_cost"], 8),
+                          "input_tokens": int(r["_est_in"]),
+                          "output_tokens": int(r["_est_out"])}
     return d
 
 
@@ -459,7 +474,8 @@ def _empty_row() -> Any:
     d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
              cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, _wait_ms=0.0, unpriced_steps=0, _priced=0, no_usage_steps=0,
              partial_usage_steps=0,
-             cache_read_unknown_steps=0, _start=pd.NaT, _end=pd.NaT)
+             cache_read_unknown_steps=0, _est=0, _est_cost=0.0, _est_in=0.0, _est_out=0.0,
+             _start=pd.NaT, _end=pd.NaT)
     return pd.Series(d)
 
 
@@ -511,6 +527,10 @@ def _implicit_cachers_clause(models: list[str]) -> str:
             "so their cost is an upper bound")
 
 
+def _usd(v: Any) -> str:
+    return "unknown" if v is None else f"${v:,.4f}"
+
+
 def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
     p = table.pricing
     out: list[str] = []
@@ -532,6 +552,13 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
         out.append(f"{partial} llm steps report only part of their usage (input or output "
                    "tokens missing): their cost counts only the part reported, the total is a "
                    "lower bound")
+    est = totals.get("estimated")
+    if est:
+        usd = est.get("cost_usd")
+        out.append(f"{est['llm_calls']} llm steps had their usage dropped by the source: their "
+                   f"tokens ({est['input_tokens']:,} input, {est['output_tokens']:,} output) "
+                   f"were estimated from the recorded content (≈{_usd(usd)} of the total, "
+                   "shown with ≈; see the ingest notes)")
     if p.default_model_steps:
         out.append(f"{p.default_model_steps} llm steps name no model: priced as "
                    f"{p.default_model} (default_model)")
@@ -548,6 +575,7 @@ def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
         out.append(f"{p.reported_cost_steps} steps use the cost the trace reported (model not in "
                    "the price data)")
     ing = table.ingest
+    out += ing.warnings
     if ing.malformed_count:
         out.append(f"{ing.malformed_count} malformed lines skipped (first: "
                    f"{ing.malformed[0]}); use --strict to fail on them")

@@ -94,7 +94,12 @@ def test_authentic_run_matches_ground_truth(path: Path, authentic: Path) -> None
     for col in TOKENS:
         want = [canonical(c)[col] for c in gt]
         got = [_val(v) for v in llm[col]]
-        if col in lacks:
+        if col in lacks and col in ("input_tokens", "output_tokens") and (
+                llm["cost_source"] == "estimated").all():
+            # no usage on the spans, but the messages are there: counted from them (issue 11.5,
+            # tests/test_estimated_tokens.py); never a reported figure, never 0
+            assert llm[col].isna().all() or (llm[col] > 0).all(), f"{col}: {got}"
+        elif col in lacks:
             assert llm[col].isna().all(), f"{col} must be unknown, not {got}"
         elif all(w is not None for w in want):
             assert got == want, col  # call by call, exact

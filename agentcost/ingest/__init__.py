@@ -47,10 +47,34 @@ READER_MODULES = (
     "gemini_cli",
     "tau2",
     "openhands",
+    "cassette",
+    "har",
+    "inspect_ai",
+    "otel_json",
 )
 
 # Extensions a folder walk considers; anything else in a folder is skipped silently.
-TRACE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".gz", ".log", ".traj")
+TRACE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".gz", ".log", ".traj", ".har", ".eval",
+                  ".yaml", ".yml")
+# ... of which these are read only when their content is a cassette (a folder of test data
+# holds many YAML files that are not traces: they are passed over without a note)
+_CASSETTE_ONLY_SUFFIXES = (".yaml", ".yml")
+
+
+def _wanted(f: Path) -> bool:
+    """Whether a folder walk reads ``f``: a trace suffix, and for YAML a cassette's head."""
+    name = f.name.lower()
+    if not name.endswith(TRACE_SUFFIXES):
+        return False
+    if not name.endswith(_CASSETTE_ONLY_SUFFIXES):
+        return True
+    from agentcost.ingest.cassette import looks_like_cassette
+
+    try:
+        with open(f, "rb") as fh:
+            return looks_like_cassette(fh.read(4096))
+    except OSError:
+        return True  # let the read report it
 
 
 def readers() -> dict[str, Reader]:
@@ -156,10 +180,7 @@ def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:  # noqa:
             continue
         p = Path(raw).expanduser()
         if p.is_dir():
-            files = sorted(
-                f for f in p.rglob("*")
-                if f.is_file() and f.name.lower().endswith(TRACE_SUFFIXES)
-            )
+            files = sorted(f for f in p.rglob("*") if f.is_file() and _wanted(f))
             if not files:
                 raise InputError("folder holds no trace files (*.jsonl, *.json, *.gz, ...)", raw)
             for f in files:
@@ -188,8 +209,11 @@ def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:  # noqa:
     return out
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # Inspect AI's .eval logs are zip archives: sniffed, not skipped
+
+
 def _looks_binary(head: bytes) -> bool:
-    return b"\x00" in head[:4096]
+    return b"\x00" in head[:4096] and not head.startswith(ZIP_MAGIC)
 
 
 def detect(source: Source, table: dict[str, Reader]) -> Reader | None:
@@ -313,7 +337,8 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
 
     A task is a copy of a task read by another reader when every one of its llm steps matches an
     llm step of that task starting within 2 s with the same input and output token counts (a
-    count one side does not carry matches anything), and both have as many llm steps. The
+    count one side does not carry, or only estimated from content, matches anything), and both
+    have as many llm steps. The
     copy with fewer known token figures is dropped (ties: the reader listed first in
     ``READER_MODULES`` wins), and the drop is counted in the ingest report.
     """
@@ -330,7 +355,11 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
     timed.sort()
     starts = [t for t, _ in timed]
 
+    estimated = [v == "estimated" for v in cols["cost_source"]]
+
     def same_call(i: int, j: int) -> bool:
+        if estimated[i] or estimated[j]:
+            return True  # counted from content: no measurement to compare
         for c in ("input_tokens", "output_tokens"):
             if cols[c][i] is not None and cols[c][j] is not None and cols[c][i] != cols[c][j]:
                 return False
@@ -347,7 +376,7 @@ def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> Ste
     def known(rows: list[int]) -> int:
         return sum(1 for i in rows for c in ("input_tokens", "cache_read_tokens",
                                               "cache_write_tokens", "output_tokens")
-                   if cols[c][i] is not None)
+                   if cols[c][i] is not None and not estimated[i])
 
     drop: set[tuple[str, str]] = set()
     for key, rows in tasks.items():

@@ -141,6 +141,9 @@ class IngestReport:
     malformed: list[str] = field(default_factory=list)  # first few "file:line: reason"
     outside_window: int = 0
     notes: list[str] = field(default_factory=list)  # e.g. corrections applied per library
+    # notes a report must also show among its warnings (e.g. a log whose own totals disagree
+    # with its calls); each is in ``notes`` too
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +190,12 @@ class IngestContext:
         self.report.malformed_count += 1
         if len(self.report.malformed) < MAX_MALFORMED_SHOWN:
             self.report.malformed.append(f"{loc}: {reason}")
+
+    def warn(self, text: str) -> None:
+        """A note that reports also list among their warnings."""
+        self.note(text)
+        if text not in self.report.warnings:
+            self.report.warnings.append(text)
 
     def dropped(self, reason: str, n: int = 1) -> None:
         self.report.duplicates[reason] += n

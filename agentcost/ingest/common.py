@@ -93,3 +93,12 @@ def label_text(v: Any) -> str | None:
     if isinstance(v, str) and v.strip():
         return v
     return None
+
+
+def is_redacted(s: str) -> bool:
+    """A text that stands where a number was removed: ``[REDACTED]``, ``<redacted>``,
+    ``***``, ``REDACTED_TOKEN_COUNT`` — no digit in it and not blank. Such a usage value is
+    unknown (``None``), never 0 and never a malformed line."""
+    t = s.strip()
+    return bool(t) and not any(ch.isdigit() for ch in t) and (
+        "redact" in t.lower() or "hidden" in t.lower() or set(t) <= set("*#x-X[]<>"))

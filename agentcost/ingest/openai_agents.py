@@ -32,7 +32,13 @@ Figures the SDK does not really carry are left unknown, not 0:
 * ``generation`` spans always show ``cache_write_tokens: 0`` because the SDK fills a default;
   Chat Completions usually reports no writes, so a 0 there is taken as "not reported".
 * A model-call span whose usage is all zero (the SDK's empty default, e.g. Chat Completions
-  streaming without ``stream_options.include_usage``) has unknown tokens; the report says so.
+  streaming without ``stream_options.include_usage``) never counts as zero tokens. When the
+  span holds the messages and the output (``generation`` spans do unless sensitive data is
+  not traced), its tokens are *estimated* from that content (:mod:`agentcost.ingest.estimate`)
+  and the step is ``cost_source = "estimated"``; when the input also holds calls of the same
+  agent (same model and system prompt) with real usage — a non-streamed run, another file —
+  the estimates are calibrated against them (median input difference, output ratio). Without
+  content the tokens stay unknown. The ingest report says which applied to how many calls.
 * ``response_model`` (the served snapshot) and ``stop_reason`` are not in the export.
 
 The text of prompts and outputs is never kept.
@@ -43,6 +49,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import (
     IngestContext,
@@ -51,6 +59,7 @@ from agentcost.ingest.base import (
     iter_json_objects,
 )
 from agentcost.ingest.common import args_hash, as_list
+from agentcost.ingest.estimate import Estimate, calibrate, estimate_chat
 from agentcost.steps import to_utc_ns
 
 _MODEL_TYPES = ("response", "generation")
@@ -106,7 +115,7 @@ class _Span:
 
     __slots__ = ("id", "trace_id", "parent_id", "line", "type", "name", "start", "end",
                  "error", "usage", "model", "tool_calls", "tool_input_hash", "turn",
-                 "agent_name", "is_rollup", "extra_model")
+                 "agent_name", "is_rollup", "extra_model", "estimate", "agent_key")
 
     def __init__(self) -> None:
         self.id: str = ""
@@ -126,6 +135,8 @@ class _Span:
         self.agent_name: str | None = None
         self.is_rollup: str | None = None  # "turn" | "task" for custom roll-up spans
         self.extra_model: str | None = None  # model named by a turn/agent span's data
+        self.estimate: Estimate | None = None  # tokens counted from the recorded content
+        self.agent_key: str | None = None  # model + system prompt fingerprint (calibration)
 
 
 def _tool_calls_from_output(output: Any) -> list[tuple[str, str | None]] | None:
@@ -185,10 +196,28 @@ class OpenAIAgentsReader:
 
     # -- reading -------------------------------------------------------------------------
 
+    _calibration_budget: dict[str, int]
+
+    def read_many(self, sources: list[Source], ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        """Every file, then the estimated calls calibrated against known calls of the same
+        agent anywhere in the input (see the module docstring)."""
+        self._calibration_budget = {}
+        rows: list[dict[str, Any]] = []
+        for src in sources:
+            for row in self._read(src, ctx):
+                row["source"] = src.name
+                rows.append(row)
+            ctx.advance(src.size)
+        _calibrate_estimates(rows, ctx)
+        yield from rows
+
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        yield from self.read_many([source], ctx)
+
+    def _read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
         traces: dict[str, dict[str, Any]] = {}
         spans: dict[str, list[_Span]] = {}
-        stats = {"no_model": 0, "zero_usage": 0}
+        stats = {"no_model": 0, "zero_usage": 0, "estimated": 0}
         for n, obj in iter_json_objects(source, ctx):
             items = obj["data"] if isinstance(obj.get("data"), list) else [obj]
             for item in items:
@@ -224,7 +253,13 @@ class OpenAIAgentsReader:
         if stats["zero_usage"]:
             ctx.note(f"openai-agents: {stats['zero_usage']} model call(s) of {source.name} "
                      "recorded no usage (all zero, e.g. Chat Completions streaming without "
-                     "stream_options.include_usage); their tokens are unknown")
+                     "stream_options.include_usage) and no content to count; their tokens "
+                     "are unknown")
+        if stats["estimated"]:
+            ctx.note(f"openai-agents: {stats['estimated']} model call(s) of {source.name} "
+                     "recorded no usage (all zero); their tokens were estimated from the "
+                     "recorded messages and output (cost_source estimated; tool definitions "
+                     "are not in the trace and not counted)")
 
     def _span(self, item: dict[str, Any], source: Source, n: int,  # noqa: C901 (split pending)
               ctx: IngestContext) -> _Span | None:
@@ -258,6 +293,7 @@ class OpenAIAgentsReader:
             sp.model = _str(sd.get("model")) or _model_from(sd.get("response"))
             if t == "generation":
                 sp.tool_calls = _tool_calls_from_output(sd.get("output"))
+                _content_estimate(sp, sd, self._calibration_budget)
         elif t == "function":
             sp.name = _str(sd.get("name"))
             sp.tool_input_hash = args_hash(sd.get("input"))
@@ -399,11 +435,15 @@ class OpenAIAgentsReader:
     def _usage_into(self, row: dict[str, Any], s: _Span, source: Source, ctx: IngestContext,
                     stats: dict[str, int]) -> bool:
         u = s.usage
-        if not u:
-            return True
-        ints = [u.get("input_tokens"), u.get("output_tokens")]
-        if all(v in (0, None) for v in ints):
-            stats["zero_usage"] += 1
+        if not u or all(u.get(k) in (0, None) for k in ("input_tokens", "output_tokens")):
+            # all zero is the SDK's empty default, not a measurement: estimate or unknown
+            if s.estimate is not None:
+                row.update(input_tokens=s.estimate.input_tokens,
+                           output_tokens=s.estimate.output_tokens, cost_source="estimated",
+                           _est=s.estimate, _agent=s.agent_key)
+                stats["estimated"] += 1
+            elif u:
+                stats["zero_usage"] += 1
             return True
         try:
             norm = U.openai_responses(u)
@@ -413,6 +453,8 @@ class OpenAIAgentsReader:
         if s.type == "generation" and norm.get("cache_write_tokens") == 0:
             norm.pop("cache_write_tokens")  # the SDK's default, not a reported figure
         row.update(norm)
+        if s.estimate is not None:  # a known call that can calibrate estimated ones
+            row.update(_est=s.estimate, _agent=s.agent_key)
         return True
 
     def _turn_as_llm(self, source: Source, ctx: IngestContext, s: _Span, row: dict[str, Any],
@@ -436,6 +478,68 @@ class OpenAIAgentsReader:
         ctx.note("openai-agents: a turn without model-call spans was counted from its turn usage")
         if ctx.in_window(row["started_at"]):
             yield row
+
+
+# known calls per agent that are counted for calibration (tokenizing costs time)
+CALIBRATION_SAMPLE = 50
+
+
+def _agent_key(model: str | None, messages: Any) -> str | None:
+    import hashlib
+
+    first = messages[0] if isinstance(messages, list) and messages else None
+    if not isinstance(first, dict) or first.get("role") not in ("system", "developer"):
+        return None
+    blob = orjson.dumps([model, first.get("content")])
+    return hashlib.sha1(blob).hexdigest()[:16]
+
+
+def _content_estimate(sp: _Span, sd: dict[str, Any], budget: dict[str, int]) -> None:
+    """Count the content of a generation span whose usage is all zero (to estimate it), and
+    of a sample of known ones (to calibrate the estimates)."""
+    u = sp.usage or {}
+    zero = all(u.get(k) in (0, None) for k in ("input_tokens", "output_tokens"))
+    key = _agent_key(sp.model, sd.get("input"))
+    sp.agent_key = key
+    if not zero:
+        if key is None or budget.get(key, 0) >= CALIBRATION_SAMPLE:
+            return
+        budget[key] = budget.get(key, 0) + 1
+    try:
+        sp.estimate = estimate_chat(sd.get("input"), sd.get("output"), sp.model,
+                                    provider_for_model(sp.model))
+    except (TypeError, ValueError):
+        sp.estimate = None
+
+
+def _calibrate_estimates(rows: list[dict[str, Any]], ctx: IngestContext) -> None:
+    """Shift estimated calls by what known calls of the same agent show (module docstring)."""
+    known: dict[str, list[tuple[int, int, int, int]]] = {}
+    for r in rows:
+        est, key = r.get("_est"), r.get("_agent")
+        if est is not None and key and r.get("cost_source") != "estimated" \
+                and isinstance(r.get("input_tokens"), int):
+            known.setdefault(key, []).append((r["input_tokens"], est.input_tokens,
+                                              r.get("output_tokens") or 0,
+                                              est.output_tokens or 0))
+    shifted = 0
+    for r in rows:
+        key = r.pop("_agent", None)
+        r.pop("_est", None)
+        if r.get("cost_source") != "estimated" or key not in known:
+            continue
+        pairs = known[key]
+        shift = calibrate((a, b) for a, b, _, _ in pairs) or 0
+        est_out = sum(p[3] for p in pairs)
+        ratio = sum(p[2] for p in pairs) / est_out if est_out else 1.0
+        r["input_tokens"] = max(0, r["input_tokens"] + shift)
+        if r.get("output_tokens") is not None:
+            r["output_tokens"] = max(0, round(r["output_tokens"] * ratio))
+        shifted += 1
+    if shifted:
+        ctx.note(f"openai-agents: {shifted} estimated call(s) calibrated against calls of the "
+                 "same agent (model and system prompt) whose usage is known: input shifted by "
+                 "the median difference, output scaled by the measured ratio")
 
 
 READER = OpenAIAgentsReader()

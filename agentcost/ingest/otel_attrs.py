@@ -57,6 +57,7 @@ from agentcost.ingest import usage as U
 from agentcost.ingest.common import (
     args_hash,  # noqa: F401 - re-exported
     as_list,
+    is_redacted,
     label_text,
 )
 from agentcost.ingest.segments import from_request, is_request_body
@@ -243,8 +244,8 @@ def _int(v: Any, key: str) -> int | None:
         s = v.strip()
         if int_text(s) is not None:
             return int_text(s)
-        if not s:
-            return None
+        if not s or is_redacted(s):
+            return None  # "[REDACTED]" and the like: unknown, not 0 and not an error
     raise ValueError(f"{key} is not a token count: {str(v)[:40]!r}")
 
 
@@ -699,6 +700,10 @@ def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) ->
     row["name"] = span.name
 
     # --- tokens ---------------------------------------------------------------------------
+    hidden = [k for k in USAGE_KEYS if isinstance(a.get(k), str) and is_redacted(a[k])]
+    if hidden:
+        note(f"otlp: usage attributes holding a redaction marker instead of a number "
+             f"({', '.join(sorted(hidden))}) are unknown tokens, not 0")
     inp = _first_int(a, IN_KEYS)
     out = _first_int(a, OUT_KEYS)
     cr = _first_int(a, CR_KEYS)
@@ -753,8 +758,9 @@ def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) ->
                  "reports Anthropic's raw gen_ai.usage.input_tokens, which excludes cache "
                  "reads and writes; added them")
     elif inp is not None and (cr or 0) + (cw or 0) > inp and (
-            provider == "anthropic" or (model or "").lower().startswith("claude")
-            or "anthropic" in scope):
+            provider in ("anthropic", "aws.bedrock") or (model or "").lower().startswith("claude")
+            or "anthropic" in scope or "anthropic." in (model or "").lower()):
+        # Bedrock's inputTokens excludes the cache too (provider-rules §F6)
         inp = inp + (cr or 0) + (cw or 0)
         note(f"otlp: {scope or 'an instrumentation'} reported Anthropic input tokens "
              "without cache tokens (cache reads + writes exceeded input); added them")

@@ -57,7 +57,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -227,6 +227,7 @@ class _Run:
         self.other_spans = 0
         self.vercel = False
         self.seen: set[tuple[str | None, str | None]] = set()
+        self.estimated = 0
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -373,7 +374,25 @@ class _Run:
             self.vercel = True
         if kind == "agent" and row.get("_usage"):
             self.ctx.dropped(ROLLUP_REASON)
+        if kind == "llm" and not row.get("input_tokens") and not row.get("output_tokens") \
+                and not row.get("is_error") and not row.get("reported_cost_usd"):
+            self._estimate(span, row)
         self.rows.append(row)
+
+    def _estimate(self, span: Span, row: dict[str, Any]) -> None:
+        """A model call that states no usage (or zeros, a placeholder) but recorded its
+        messages: tokens counted from them (:mod:`agentcost.ingest.estimate`)."""
+        from agentcost.ingest.estimate import estimate_from_span
+
+        try:
+            est = estimate_from_span(span.attrs, row.get("model"), row.get("provider"))
+        except (TypeError, ValueError):
+            est = None
+        if est is None:
+            return
+        row.update(input_tokens=est.input_tokens, output_tokens=est.output_tokens,
+                   cost_source="estimated", _usage=True)
+        self.estimated += 1
 
     # --- post-processing ------------------------------------------------------------------
 
@@ -384,6 +403,10 @@ class _Run:
         if self.other_spans:
             self.ctx.note(f"otlp: {self.other_spans} span(s) that are not model calls, tools or "
                           "agents (e.g. HTTP client spans) were not made steps")
+        if self.estimated:
+            self.ctx.note(f"otlp: {self.estimated} model call span(s) stated no usage but "
+                          "recorded their messages; their tokens were estimated from them "
+                          "(cost_source estimated; tool definitions not counted)")
         if self.vercel:
             self._attach_vercel()
         keep = self._dedupe()
@@ -573,6 +596,8 @@ def _merge(group: list[dict[str, Any]], note: Callable[[str], None]) -> dict[str
     primary = ranked[0]
     out = dict(primary)
     with_tokens = [r for r in ranked if r.get("input_tokens") is not None]
+    # reported counts win over counts estimated from content (stable: ranking kept otherwise)
+    with_tokens.sort(key=lambda r: r.get("cost_source") == "estimated")
     tok_src = with_tokens[0] if with_tokens else primary
     if len({(r.get("input_tokens"), r.get("output_tokens")) for r in with_tokens}) > 1:
         wire = next((r for r in with_tokens if r["_scope"] in WIRE_SCOPES), None)
@@ -586,6 +611,7 @@ def _merge(group: list[dict[str, Any]], note: Callable[[str], None]) -> dict[str
                      f"same call; {tok_src['_scope']}'s counts were kept")
     for k in _TOKEN_FIELDS:
         out[k] = tok_src.get(k)
+    out["cost_source"] = tok_src.get("cost_source")
     out["_split"] = tok_src.get("_split", False)
     for r in ranked:
         if r is tok_src or r.get("input_tokens") != tok_src.get("input_tokens"):
@@ -600,7 +626,7 @@ def _merge(group: list[dict[str, Any]], note: Callable[[str], None]) -> dict[str
             out["_split"] = True
     for r in ranked[1:]:
         for k, v in r.items():
-            if k in _TOKEN_FIELDS or k.startswith("_") or k in _IDENTITY:
+            if k in _TOKEN_FIELDS or k.startswith("_") or k in _IDENTITY or k == "cost_source":
                 continue
             if out.get(k) is None and v is not None:
                 out[k] = v
@@ -671,3 +697,15 @@ class OtlpReader:
 
 
 READER = OtlpReader()
+
+
+def rows_from_spans(items: Iterable[tuple[Any, Source, int]],
+                    ctx: IngestContext) -> Iterator[dict[str, Any]]:
+    """Step rows of span objects other readers decoded, given as ``(object, source, line)``:
+    each object in any shape :meth:`_Run.take` accepts (an OTLP export request, a flat span
+    as OTel-JS, any-agent or the Python SDK's ``to_json()`` write it). Classification,
+    roll-ups and duplicate handling are those of this reader."""
+    run = _Run(ctx)
+    for obj, src, line in items:
+        run.take(obj, src, line)
+    yield from run.finish()

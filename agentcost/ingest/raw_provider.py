@@ -45,11 +45,12 @@ Each call is one ``llm`` step named after the endpoint (``messages``, ``chat.com
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 
+from agentcost.ingest import bedrock
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import IngestContext, Source, first_json_line, iter_json_objects
 from agentcost.ingest.common import as_list, iteration_steps
@@ -59,6 +60,7 @@ from agentcost.steps import to_utc_ns
 ANTHROPIC = "messages"
 CHAT = "chat.completions"
 RESPONSES = "responses"
+CONVERSE = bedrock.CONVERSE  # AWS Bedrock Converse / ConverseStream
 
 _REQ_KEYS = ("request", "request_body")
 _RESP_KEYS = ("response", "response_body", "response_sse")
@@ -147,9 +149,13 @@ def _str(v: Any) -> str | None:
 
 
 def _json_or_text(v: Any) -> Any:
-    """A body given as a string: parsed JSON, or the string itself (SSE text)."""
+    """A body given as a string: parsed JSON, or the string itself (SSE text). Bytes that are
+    not UTF-8 (a Bedrock event stream) stay bytes."""
     if isinstance(v, (bytes, bytearray)):
-        v = v.decode("utf-8", "replace")
+        try:
+            v = bytes(v).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(v)
     if isinstance(v, str) and v.lstrip().startswith(("{", "[")):
         try:
             return orjson.loads(v)
@@ -175,6 +181,7 @@ class _Call:
         self.status: int | None = None
         self.body: Any = None  # parsed response JSON (dict) or None
         self.sse: list[tuple[str | None, Any]] | None = None
+        self.events: list[tuple[str | None, Any]] | None = None  # AWS event stream
 
 
 def _unpack(obj: dict[str, Any]) -> _Call | str:
@@ -208,22 +215,62 @@ def _unpack(obj: dict[str, Any]) -> _Call | str:
         resp = _json_or_text(resp.get("body"))
     if isinstance(status, int) and not isinstance(status, bool):
         c.status = status
+    reason = _set_response(c, resp)
+    return reason if reason else c
+
+
+def _set_response(c: _Call, resp: Any) -> str | None:
+    """Put the response body on ``c``: parsed JSON, SSE events, or an AWS event stream."""
     if isinstance(resp, str):
-        if not _looks_sse(resp):
+        if c.status is not None and c.status >= 400 and not _looks_sse(resp):
+            c.body = {}  # an error page: the call failed (status), no usage
+        elif not _looks_sse(resp):
             return "response is neither JSON nor SSE text"
-        c.sse = parse_sse(resp)
+        else:
+            c.sse = parse_sse(resp)
     elif isinstance(resp, list) and all(isinstance(e, dict) for e in resp):
         # a stream given as a list of already-parsed events / chunks
         c.sse = [(_str(e.get("type")), e) for e in resp]
     elif isinstance(resp, dict):
         c.body = resp
+    elif isinstance(resp, bytes):
+        return _event_stream(resp, c)
     elif resp is not None:
         return f"response must be an object or SSE text, got {type(resp).__name__}"
-    return c
+    return None
+
+
+def _event_stream(data: bytes, c: _Call) -> str | None:
+    """A binary response body: an AWS event stream (ConverseStream, or InvokeModel's
+    ``chunk`` events wrapping the provider's own stream events); else a malformed reason."""
+    import base64
+    import binascii
+
+    events = bedrock.event_stream(data)
+    if events is None:
+        return "response body is binary and not an AWS event stream"
+    if any(t == "chunk" for t, _ in events):
+        sse: list[tuple[str | None, Any]] = []
+        for t, v in events:
+            raw = v.get("bytes") if t == "chunk" and isinstance(v, dict) else None
+            try:
+                inner = orjson.loads(base64.b64decode(raw)) if isinstance(raw, str) else None
+            except (binascii.Error, ValueError):
+                inner = None
+            if isinstance(inner, dict):
+                sse.append((_str(inner.get("type")), inner))
+        c.sse = sse
+    else:
+        c.events = events
+    return None
 
 
 def _detect_api(c: _Call, hint: str | None) -> str | None:  # noqa: C901 (split pending)
     p = c.path.lower().split("?", 1)[0]
+    op = bedrock.model_from_path(p)
+    if c.events is not None or bedrock.is_converse_body(c.body) or (
+            op is not None and op[1].startswith("converse")):
+        return CONVERSE
     if p.endswith("/messages") or "/v1/messages" in p:
         return ANTHROPIC
     if "chat/completions" in p:
@@ -296,6 +343,12 @@ def _extract(c: _Call) -> dict[str, Any]:  # noqa: C901 (split pending)
     if c.status is not None and c.status >= 400:
         out["is_error"] = True
     api = c.api
+    if api == CONVERSE:
+        ex = bedrock.converse_extract(c.body, c.events)
+        out.update({k: ex[k] for k in ("usage", "stop_reason", "tool_calls")})
+        out["is_error"] = out["is_error"] or ex["is_error"]
+        out["latency_ms"] = ex["latency_ms"]
+        return out
     if c.body is not None:
         b = c.body
         if b.get("error") or b.get("type") == "error":
@@ -491,11 +544,15 @@ class RawProviderReader:
         return 0
 
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
+        yield from read_calls(iter_json_objects(source, ctx), source, ctx)
+
+    def read_calls(self, objs: Iterable[tuple[int, dict[str, Any]]], source: Source,
+                   ctx: IngestContext) -> Iterator[dict[str, Any]]:
         # open tasks for append-only grouping: [task_id, system fp, message fps] (latest last)
         open_tasks: list[list[Any]] = []
         by_response: dict[str, str] = {}
         no_usage = 0
-        for n, obj in iter_json_objects(source, ctx):
+        for n, obj in objs:
             c = _unpack(obj)
             if isinstance(c, str):
                 ctx.malformed(source, n, c)
@@ -577,9 +634,13 @@ class RawProviderReader:
         hint = _str(obj.get("provider"))
         if hint and not (hint.lower() == "openai" and api == ANTHROPIC):
             provider = hint
+        on_bedrock = bedrock.model_from_path(c.path)
+        if on_bedrock is not None or api == CONVERSE:
+            provider = hint or "aws.bedrock"
         row: dict[str, Any] = {
             "kind": "llm", "name": api, "provider": provider,
-            "model": _str(c.request.get("model")) or _str(obj.get("model")),
+            "model": _str(c.request.get("model")) or _str(obj.get("model"))
+            or (on_bedrock[0] if on_bedrock else None),
             "response_model": ex["response_model"], "stop_reason": ex["stop_reason"],
             "tool_calls": ex["tool_calls"], "is_error": ex["is_error"],
             "service_tier": ex["service_tier"] or service_tier(c.request.get("service_tier")),
@@ -596,6 +657,8 @@ class RawProviderReader:
                         ctx.note(f"raw: {source.name}: {why}")
                     if extras:
                         row["_iterations"] = extras
+                elif api == CONVERSE:
+                    norm = U.bedrock_converse_usage(ex["usage"])
                 elif api == CHAT:
                     norm = U.openai_chat(ex["usage"])
                 else:
@@ -632,6 +695,8 @@ class RawProviderReader:
                 ctx.malformed(source, n, f"{k} must be a non-negative number")
                 return None
             row[k] = float(v)
+        if row.get("duration_ms") is None and ex.get("latency_ms") is not None:
+            row["duration_ms"] = ex["latency_ms"]  # Bedrock's own metrics.latencyMs
         if row.get("ttft_ms") is None and start is not None:
             for k in _FIRST_TOKEN_KEYS:
                 ft = to_utc_ns(obj.get(k))
@@ -645,3 +710,12 @@ class RawProviderReader:
 
 
 READER = RawProviderReader()
+
+
+def read_calls(objs: Iterable[tuple[int, dict[str, Any]]], source: Source,
+               ctx: IngestContext) -> Iterator[dict[str, Any]]:
+    """Step rows of HTTP calls given as ``(line, object)`` pairs in any shape this module
+    reads (see the module docstring; the HTTP envelope ``{"request": {"url", "headers",
+    "body"}, "response": {"status", "headers", "body"}}`` is what the cassette and HAR readers
+    hand over). Tasks are grouped as for a raw log."""
+    yield from READER.read_calls(objs, source, ctx)

@@ -154,18 +154,27 @@ def bedrock_converse_usage(d: Mapping[str, Any]) -> dict[str, Any]:
 
     ``inputTokens`` excludes cache reads and writes, so inclusive input =
     ``inputTokens + cacheReadInputTokens + cacheWriteInputTokens``; absent cache fields mean
-    none on that call (0). Bedrock reports no 5m/1h split: a write is taken as 5m (the default).
+    none on that call (0). The 5m/1h split of the writes comes from ``cacheDetails``
+    (``[{inputTokens, ttl: "5m" | "1h"}]``, AWS ``TokenUsage``) when it adds up to the writes;
+    without it a write is taken as 5m (the default). ``cacheRead/WriteInputTokenCount``, which
+    real responses carry next to the documented names, are the same figures.
     """
     out: dict[str, Any] = {}
     raw_in = _int(d.get("inputTokens"))
-    cr = _int(d.get("cacheReadInputTokens")) or 0
-    cw = _int(d.get("cacheWriteInputTokens")) or 0
+    cr = _int(d.get("cacheReadInputTokens", d.get("cacheReadInputTokenCount"))) or 0
+    cw = _int(d.get("cacheWriteInputTokens", d.get("cacheWriteInputTokenCount"))) or 0
     if raw_in is not None:
         out["input_tokens"] = raw_in + cr + cw
     out["cache_read_tokens"] = cr
     out["cache_write_tokens"] = cw
-    out["cache_write_5m_tokens"] = cw
-    out["cache_write_1h_tokens"] = 0
+    by_ttl = {"5m": 0, "1h": 0}
+    details = d.get("cacheDetails")
+    for det in details if isinstance(details, list) else []:
+        if isinstance(det, dict) and det.get("ttl") in by_ttl:
+            by_ttl[det["ttl"]] += _int(det.get("inputTokens")) or 0
+    split = sum(by_ttl.values()) == cw and cw > 0
+    out["cache_write_5m_tokens"] = by_ttl["5m"] if split else cw
+    out["cache_write_1h_tokens"] = by_ttl["1h"] if split else 0
     o = _int(d.get("outputTokens"))
     if o is not None:
         out["output_tokens"] = o
@@ -283,7 +292,8 @@ UNDERSTOOD_KEYS = frozenset({
     "traffic_type", "trafficType",
     # Bedrock Converse
     "inputTokens", "outputTokens", "totalTokens", "cacheReadInputTokens",
-    "cacheWriteInputTokens",
+    "cacheWriteInputTokens", "cacheDetails", "cacheReadInputTokenCount",
+    "cacheWriteInputTokenCount",
 })
 # nested keys read (or neutral) per details object; any other nested key with a non-zero
 # value is named (audio tokens, for one, are priced apart and not here)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,10 +177,17 @@ def _min_tier_start(mp: Any) -> int | None:
 _RATES_BY_PRICE: dict[tuple[str, str | None, str | None, int], tuple[Any, Rates]] = {}
 
 
+# A Bedrock model id: an optional cross-region prefix, a vendor, and a -vN:M version suffix
+# (us.amazon.nova-lite-v1:0, global.anthropic.claude-sonnet-4-5-20250929-v1:0)
+_BEDROCK_ID = re.compile(r"^(?:[a-z]{2,6}(?:-gov)?\.)?[a-z0-9-]+\.[a-z0-9.-]+-v\d+(?::\d+)?$")
+
+
 def _providers_to_try(cand: str, pid: str | None) -> list[str | None]:
     # The model id decides the price list; the trace's provider only picks a host's list
     # (Bedrock, Azure, Vertex). An OpenAI-compatible proxy serving Claude still pays Claude.
     if "anthropic." in cand.lower() and "." in cand.split("anthropic.")[0] + ".":
+        return ["aws", None]
+    if pid is None and _BEDROCK_ID.match(cand.lower()):
         return ["aws", None]
     if pid in ("aws", "azure", "google"):
         return [pid, None]
@@ -432,6 +440,7 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
             _note_rates(info, pricer, rates, m_s)
             _priced_rows(pr, rows, rates)
     _no_usage(df, pr, is_llm, info)
+    _keep_estimated(df, pr)
     pr.store(df)
     info.unpriced_models = [
         {"model": k, "steps": v[0], "input_tokens": v[1], "output_tokens": v[2]}
@@ -445,6 +454,18 @@ def price_frame(df: pd.DataFrame, config: Config | None = None) -> PricingInfo:
             {str(x) for x in model[cr_unknown].dropna().unique()})
     info.lower_bound = bool(info.unpriced_steps or info.no_usage_steps)
     return info
+
+
+def _keep_estimated(df: pd.DataFrame, pr: _Priced) -> None:
+    """Steps whose tokens a reader counted from content (the source dropped the usage) stay
+    ``cost_source = "estimated"`` once priced (DESIGN.md §2)."""
+    import numpy as np
+
+    if "cost_source" not in df:
+        return
+    est = (df["cost_source"] == "estimated").to_numpy(dtype=bool, na_value=False)
+    if est.any():
+        pr.src[est & (pr.src == np.array("computed", dtype=object))] = "estimated"
 
 
 def _apply_default_model(df: pd.DataFrame, is_llm: Any, default: str | None,

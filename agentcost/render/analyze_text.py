@@ -46,14 +46,27 @@ def _hit_line(t: dict[str, Any]) -> str:
                                             if n else "")
 
 
+def _approx(d: dict[str, Any]) -> str:
+    """``≈`` before a cost that includes steps whose tokens were estimated from content."""
+    return "≈" if d.get("estimated") else ""
+
+
+def _estimated_note(t: dict[str, Any]) -> str:
+    est = t.get("estimated")
+    if not est:
+        return ""
+    return (f"  (≈{fmt.usd(est['cost_usd'])} of it estimated: {est['llm_calls']:,} llm "
+            "calls whose tokens were counted from content)")
+
+
 def summary_lines(r: AnalyzeReport) -> list[tuple[str, str]]:
     t = r.totals
     lb = bool(t["cost_is_lower_bound"])
     rows = [
         ("tasks", f"{t['tasks']:,} tasks · {t['llm_calls']:,} llm calls · "
                   f"{t['tool_calls']:,} tool calls"),
-        ("cost", fmt.usd(t["cost_usd"], lb) + (" (lower bound: unpriced steps left out)"
-                                                if lb else "")),
+        ("cost", _approx(t) + fmt.usd(t["cost_usd"], lb)
+         + (" (lower bound: unpriced steps left out)" if lb else "") + _estimated_note(t)),
         ("input tokens", _input_line(t)),
         ("output tokens", f"{fmt.tok(t['output_tokens'])}"
                           + (f" (reasoning {fmt.tok(t['reasoning_tokens'])})"
@@ -85,7 +98,7 @@ def task_cells(d: dict[str, Any]) -> list[str]:
     return [
         str(d["task_id"]), str(d["llm_calls"]), str(d["tool_calls"]), fmt.tok(d["input_tokens"]),
         fmt.tok(d["cache_read_tokens"]), fmt.tok(d["output_tokens"]),
-        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), hit_cell(d),
+        _approx(d) + fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), hit_cell(d),
         fmt.growth(d.get("context_growth")), fmt.secs(d["wall_time_s"]),
     ]
 
@@ -98,7 +111,7 @@ def model_cells(d: dict[str, Any]) -> list[str]:
     return [
         str(d["model"]), str(d["llm_calls"]), fmt.tok(d["input_tokens"]),
         fmt.tok(d["cache_read_tokens"]), fmt.tok(d["cache_write_tokens"]),
-        fmt.tok(d["output_tokens"]), fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]),
+        fmt.tok(d["output_tokens"]), _approx(d) + fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]),
         hit_cell(d), fmt.ms(d["duration_p50_ms"]),
     ]
 
@@ -110,7 +123,7 @@ def group_cells(by: str, d: dict[str, Any]) -> list[str]:
     return [
         str(d[by]), str(d["tasks"]), str(d["llm_calls"]), fmt.tok(d["input_tokens"]),
         fmt.tok(d["cache_read_tokens"]), fmt.tok(d["output_tokens"]),
-        fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), hit_cell(d),
+        _approx(d) + fmt.usd(d["cost_usd"], d["cost_is_lower_bound"]), hit_cell(d),
     ]
 
 
@@ -137,7 +150,8 @@ def step_cells(row: Any) -> list[str]:
         fmt.tok(g("cache_read_tokens")) if llm else "",
         fmt.tok(g("cache_write_tokens")) if llm else "",
         fmt.tok(g("output_tokens")) if llm else "",
-        (fmt.usd(cost) if cost is not None else
+        (("≈" if g("cost_source") == "estimated" else "") + fmt.usd(cost)
+         if cost is not None else
          ("unpriced" if g("cost_source") == "unpriced" else "n/a")) if llm else "",
         fmt.ms(g("duration_ms")), fmt.ms(g("ttft_ms")) if llm else "",
     ]
