@@ -170,6 +170,9 @@ class IngestContext:
     # explanations, audit and simulate; plain summaries can skip the work). Segments a
     # trace states itself, and those that stand in for a missing input count, are kept.
     segments: bool = True
+    # rebuild segments from logged conversations that hold every message but no request body
+    # (Claude Code): a second, full decode of those files, so only when asked (--anatomy)
+    conversations: bool = False
 
     def advance(self, nbytes: int) -> None:
         """``nbytes`` more input bytes have been read."""

@@ -128,7 +128,7 @@ ROW_COLUMNS = ("source", "format", "task_id", "session_id", "parent_task_id", "s
                "parent_id", "kind", "name", "provider", "model", "response_model",
                "started_at", "ended_at", "ttft_ms", "stop_reason", "tool_calls",
                "tool_call_id", "tool_input_hash", "is_error", "line", "reported_cost_usd",
-               *_USAGE_COLS)
+               *_USAGE_COLS, "segments")
 _NO_USAGE = (None,) * len(_USAGE_COLS)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -796,8 +796,9 @@ class ClaudeCodeReader:
                    ) -> tuple[tuple[str, ...], list[list[Any]]]:
         """Every step of the files as columns of :data:`ROW_COLUMNS`, already canonical and
         validated (the table is built from them without a per-row dict)."""
+        srcs = list(sources)
         with no_gc():
-            scans = _scan_all(list(sources), ctx)
+            scans = _scan_all(srcs, ctx)
             for scan in scans:
                 ctx.report.lines_read += scan.lines
                 for line, reason in scan.malformed:
@@ -807,6 +808,7 @@ class ClaudeCodeReader:
                 if scan.mirrored:
                     ctx.dropped(_DROP_PROGRESS, scan.mirrored)
             winners = _resolve(scans, ctx)
+            prompts = _prompts(srcs, scans, winners, ctx) if ctx.conversations else {}
             results: dict[str, tuple[int | None, bool]] = {}
             for scan in scans:
                 for k, v in scan.results.items():
@@ -821,7 +823,8 @@ class ClaudeCodeReader:
                         continue
                     if call.rank == _RANK_PROGRESS:
                         progress_only += 1
-                    _rows(call, scan.name, results, ctx if windowed else None, rows)
+                    _rows(call, scan.name, results, ctx if windowed else None, rows,
+                          prompts.get(call.key))
                     if len(rows) >= _CHUNK_ROWS:  # row tuples → columns, a chunk at a time
                         _to_columns(rows, columns)
                         rows = []
@@ -831,6 +834,29 @@ class ClaudeCodeReader:
                      "lines of the parent session (subagent file not given; its last call may "
                      "be missing)")
         return ROW_COLUMNS, columns
+
+
+def _prompts(srcs: list[Source], scans: list[_Scan], winners: dict[str, _Call],
+             ctx: IngestContext) -> dict[str, list[dict[str, Any]]]:
+    """Calibrated prompt segments of the winning calls, from a second, full decode of their
+    files (``ctx.conversations``; :mod:`agentcost.ingest.claude_code_context`)."""
+    from agentcost.ingest import claude_code_context as ccx
+
+    calls: list[tuple[str, str, int, list[ccx.Seg]]] = []
+    for scan in scans:
+        won = {c.key: c for c in scan.calls
+               if winners.get(c.key) is c and c.rank != _RANK_PROGRESS}
+        if not won:
+            continue
+        try:
+            with _open(srcs[scan.order]) as fh:
+                logged = ccx.prompts_of_file(fh, scan.name, set(won))
+        except READ_ERRORS:
+            continue  # the fast pass already reported an unreadable file
+        for key, segs in logged.items():
+            c = won[key]
+            calls.append((c.task, key, int(c.usage[1] or 0), segs))
+    return ccx.calibrate(calls, ctx)
 
 
 def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
@@ -877,7 +903,8 @@ def _to_columns(rows: list[tuple[Any, ...]], columns: list[list[Any]]) -> None:
 
 
 def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bool]],
-          ctx: IngestContext | None, out: list[tuple[Any, ...]]) -> None:
+          ctx: IngestContext | None, out: list[tuple[Any, ...]],
+          segments: list[dict[str, Any]] | None = None) -> None:
     """Append the call's llm step and its tool steps as :data:`ROW_COLUMNS` tuples (``ctx``
     only when a --since/--until window applies)."""
     start, first, last = call.start_ts, call.first_ts, call.last_ts
@@ -891,7 +918,7 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
         out.append((source_name, FORMAT, task, session, parent, span, None, "llm", None,
                     "anthropic", call.model, call.model, start, last, ttft, call.stop,
                     tuple(t[1] for t in call.tools), None, None, None, call.line,
-                    None if call.cost is None else float(call.cost), *call.usage))
+                    None if call.cost is None else float(call.cost), *call.usage, segments))
     for tid, name, h, started, line in call.tools:
         if ctx is not None and not ctx.in_window(started):
             continue
@@ -900,7 +927,7 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
             ended = started
         out.append((source_name, FORMAT, task, session, parent, tid, span, "tool", name,
                     None, None, None, started, ended, None, None, None, tid, h, is_error,
-                    line, None, *_NO_USAGE))
+                    line, None, *_NO_USAGE, None))
 
 
 READER = ClaudeCodeReader()
