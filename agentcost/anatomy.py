@@ -398,7 +398,7 @@ def _findings(
                     "at_stake_usd": t["carried_cost_usd"],
                     "message": (
                         f"{t['name']} results: {share:.0%} of input cost ({_usd(t['carried_cost_usd'])}"
-                        f" over {t['results']:,} results); the costliest single one (task "
+                        f" over {t['results']:,} result{'s' if t['results'] != 1 else ''}); the costliest single one (task "
                         f"{c['task_id']}, step {c['first_step']}, {c['tokens']:,} tokens) was sent "
                         f"{c['sends']:,} times, {_usd(c['carried_cost_usd'])}"
                     ),

@@ -331,7 +331,8 @@ def _range_sentence(sc: Scenario, st: Settings) -> str:
 PARALLEL_MIN_CALLS = 20_000
 _CTX: Any = None
 _JOBS: list[tuple[Scenario, str]] = []
-_EDITING = {"cache", "cascade", "trim_history", "max_output_tokens", "tool_cache"}
+_EDITING = {"cache", "cascade", "trim_history", "max_output_tokens", "tool_cache",
+            "tool_results", "compaction", "response_cache"}
 
 
 def _job(i: int) -> Figures:
@@ -496,6 +497,8 @@ class _Scenarios:
         from agentcost.simulation.cascade import split_sentence
 
         out = [self.price_line, *fig.assumptions, *_lever_sentences(sc, fig, self.st)]
+        if {"tool_results", "compaction", "response_cache"} & set(sc.levers()):
+            out.extend(self.context(sc, fig))
         if res_k.notes:
             out.append("Cascade models chosen for this trace: " + "; ".join(res_k.notes) + ".")
         fig.warnings.extend(x for x in res_k.warnings if x not in fig.warnings)
@@ -518,6 +521,17 @@ class _Scenarios:
         if self.st.with_range:
             out.append(_range_sentence(sc, self.st))
         return out
+
+    def context(self, sc: Scenario, fig: Figures) -> list[str]:
+        """The context levers' sentences; tokens and dollars saved go to the details."""
+        from agentcost.simulation.context import sentences
+
+        saved_tok = self.base.input_tokens - fig.input_tokens
+        saved_usd = self.base.cost_usd - fig.cost_usd
+        fig.details["context_saved"] = {"input_tokens": saved_tok,
+                                        "usd": _f(saved_usd) if math.isfinite(saved_usd)
+                                        else None}
+        return sentences(sc, fig.details, saved_tok, saved_usd)
 
     def calibration(self) -> str:
         if self.calib is None:
