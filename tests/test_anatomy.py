@@ -38,7 +38,11 @@ def test_one_big_result_carried_20000_tokens_and_their_dollars() -> None:
     a = anatomy(agentcost.load([str(ONE_BIG)]))
     top = a["tool_results"][0]
     assert (top["name"], top["call_id"], top["tokens"], top["sends"]) == (
-        "read_file", "call-1", 5000, 4)
+        "read_file",
+        "call-1",
+        5000,
+        4,
+    )
     assert top["carried_tokens"] == 20_000 and top["uncached_tokens"] == 20_000
     assert top["carried_cost_usd"] == pytest.approx(20_000 * sonnet_input_rate(), rel=1e-9)
     assert top["stale_turns"] == 3 and top["carried_until"] == "task end"
@@ -64,7 +68,10 @@ def test_roles_add_up_to_the_input_cost_analyze_reports() -> None:
 def test_layout_puts_reads_first_then_writes_then_uncached() -> None:
     segs = [{"tokens": 1000}, {"tokens": 3000}, {"tokens": 2000}]
     assert layout(segs, 6000, 2500, 2000) == [
-        (1000, 1000, 0, 0), (3000, 1500, 1500, 0), (2000, 0, 500, 1500)]
+        (1000, 1000, 0, 0),
+        (3000, 1500, 1500, 0),
+        (2000, 0, 500, 1500),
+    ]
     # segments that do not add up are rescaled to the reported input, as the simulator does
     assert [p[0] for p in layout(segs, 600, 0, 0)] == [100, 300, 200]
 
@@ -84,7 +91,8 @@ def test_cached_calls_price_each_class_at_its_own_rate(tmp_path: Path) -> None:
     rates = Pricer().rates("claude-sonnet-4-5", "anthropic", None, HOUR)
     assert rates is not None
     assert top["carried_cost_usd"] == pytest.approx(
-        5000 * rates.cache_write_5m + 15_000 * rates.cache_read, rel=1e-9)
+        5000 * rates.cache_write_5m + 15_000 * rates.cache_read, rel=1e-9
+    )
 
 
 def test_unknown_price_is_unknown_not_zero(tmp_path: Path) -> None:
@@ -106,8 +114,10 @@ def test_unused_tool_definitions_and_definition_share(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in ONE_BIG.read_text().splitlines()]
     for r in rows:
         if r["kind"] == "llm":
-            r["segments"].insert(1, {"role": "tools", "tokens": 3000, "hash": "tools-deploy",
-                                     "name": "deploy_service"})
+            r["segments"].insert(
+                1,
+                {"role": "tools", "tokens": 3000, "hash": "tools-deploy", "name": "deploy_service"},
+            )
             r["input_tokens"] += 3000
     p = tmp_path / "tools.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -133,29 +143,64 @@ def test_task_filter() -> None:
 
 
 def test_request_bodies_name_tools_and_calls() -> None:
-    body = {"tools": [{"name": "get_weather", "input_schema": {}}],
-            "system": "be brief",
-            "messages": [
-                {"role": "user", "content": "weather in Paris?"},
-                {"role": "assistant", "content": [
-                    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}]},
-                {"role": "user", "content": [
+    body = {
+        "tools": [{"name": "get_weather", "input_schema": {}}],
+        "system": "be brief",
+        "messages": [
+            {"role": "user", "content": "weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
                     {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18C"},
-                    {"type": "text", "text": "and tomorrow?", "cache_control": {"type": "x"}}]}]}
+                    {"type": "text", "text": "and tomorrow?", "cache_control": {"type": "x"}},
+                ],
+            },
+        ],
+    }
     segs = from_request(body)
     assert [(s["role"], s.get("name"), s.get("call_id")) for s in segs] == [
-        ("tools", "get_weather", None), ("system", None, None), ("user", None, None),
-        ("assistant", None, None), ("tool", "get_weather", "toolu_1"), ("user", None, None)]
+        ("tools", "get_weather", None),
+        ("system", None, None),
+        ("user", None, None),
+        ("assistant", None, None),
+        ("tool", "get_weather", "toolu_1"),
+        ("user", None, None),
+    ]
     assert segs[-1].get("breakpoint") and not segs[-2].get("breakpoint")
-    chat = {"messages": [
-        {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
-                                              "function": {"name": "lookup", "arguments": "{}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": "ok"}]}
+    chat = {
+        "messages": [
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "lookup", "arguments": "{}"},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+        ]
+    }
     assert from_request(chat)[-1] | {"tokens": 0, "hash": ""} == {
-        "role": "tool", "name": "lookup", "call_id": "c1", "tokens": 0, "hash": ""}
-    responses = {"input": [
-        {"type": "function_call", "call_id": "fc1", "name": "search", "arguments": "{}"},
-        {"type": "function_call_output", "call_id": "fc1", "output": "hits"}]}
+        "role": "tool",
+        "name": "lookup",
+        "call_id": "c1",
+        "tokens": 0,
+        "hash": "",
+    }
+    responses = {
+        "input": [
+            {"type": "function_call", "call_id": "fc1", "name": "search", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "fc1", "output": "hits"},
+        ]
+    }
     last = from_request(responses)[-1]
     assert (last["role"], last["name"], last["call_id"]) == ("tool", "search", "fc1")
 
@@ -223,7 +268,7 @@ def test_fit_recovers_prefix_and_rate() -> None:
 def test_cli_table_json_markdown(run: Any) -> None:
     res = run("analyze", str(ONE_BIG), "--anatomy")
     assert res.exit_code == 0, res.output
-    text = res.stdout[res.stdout.index("Context anatomy"):]
+    text = res.stdout[res.stdout.index("Context anatomy") :]
     assert_golden("analyze_anatomy.txt", text)
     js = run("analyze", str(ONE_BIG), "--anatomy", "--format", "json")
     doc = json.loads(js.stdout)
@@ -234,15 +279,19 @@ def test_cli_table_json_markdown(run: Any) -> None:
 
 
 def test_cli_claude_code_json_validates(run: Any) -> None:
-    res = run("analyze", str(REAL / "claude-code-spotter" / "tool_heavy.jsonl"), "--anatomy",
-              "--format", "json")
+    res = run(
+        "analyze",
+        str(REAL / "claude-code-spotter" / "tool_heavy.jsonl"),
+        "--anatomy",
+        "--format",
+        "json",
+    )
     doc = json.loads(res.stdout)
     assert schemas.errors("analyze", doc) == []
     assert doc["anatomy"]["calls_with_segments"] == 4
 
 
-def test_control_characters_from_a_trace_never_reach_the_terminal(run: Any,
-                                                                  tmp_path: Path) -> None:
+def test_control_characters_from_a_trace_never_reach_the_terminal(run: Any, tmp_path: Path) -> None:
     rows = [json.loads(line) for line in ONE_BIG.read_text().splitlines()]
     for r in rows:
         for s in r.get("segments") or []:

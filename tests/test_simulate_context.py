@@ -21,8 +21,13 @@ from tests.conftest import AUTHENTIC, FIXTURES, REAL
 
 ONE_BIG = FIXTURES / "anatomy" / "one_big_result.jsonl"
 HOUR = "2026-11-02T10:00:00+00:00"
-NOOP = Scenario(name="no-op", cap_tool_results=10_000_000, prune_tool_results_after=1_000_000,
-                compact_at=1_000_000_000, response_cache=True)
+NOOP = Scenario(
+    name="no-op",
+    cap_tool_results=10_000_000,
+    prune_tool_results_after=1_000_000,
+    compact_at=1_000_000_000,
+    response_cache=True,
+)
 
 
 def rates(model: str = "claude-sonnet-4-5", hour: str = HOUR) -> Any:
@@ -48,21 +53,33 @@ def test_cap_tool_results_1000_saves_exactly_16000_input_tokens() -> None:
     assert sc["details"]["context"]["tool_results_capped"] == 1
     assert sc["details"]["context_saved"]["input_tokens"] == 16_000
     # no caching in this trace: every saved token is an uncached input token
-    assert base["cost_usd"] - sc["cost_usd"] == pytest.approx(16_000 * rates().uncached,
-                                                              rel=1e-9)
+    assert base["cost_usd"] - sc["cost_usd"] == pytest.approx(16_000 * rates().uncached, rel=1e-9)
     assert any("capped at 1,000 tokens" in s for s in sc["assumptions"])
 
 
-@pytest.mark.parametrize("trace", [str(ONE_BIG), "sample_traces",
-                                   str(AUTHENTIC / "stand-in-wire-capture" / "anthropic.wire.jsonl"),
-                                   str(AUTHENTIC / "stand-in-wire-capture"
-                                       / "openai_responses.wire.jsonl")])
+@pytest.mark.parametrize(
+    "trace",
+    [
+        str(ONE_BIG),
+        "sample_traces",
+        str(AUTHENTIC / "stand-in-wire-capture" / "anthropic.wire.jsonl"),
+        str(AUTHENTIC / "stand-in-wire-capture" / "openai_responses.wire.jsonl"),
+    ],
+)
 def test_no_op_settings_reproduce_the_baseline_exactly(trace: str) -> None:
     doc = sim(agentcost.load([trace]), NOOP)
     base, sc = doc["baseline"], doc["scenarios"][0]
-    for k in ("cost_usd", "input_tokens", "cache_read_tokens", "cache_write_tokens",
-              "output_tokens", "cache_hit_ratio", "latency_p50_s", "latency_p95_s",
-              "llm_calls"):
+    for k in (
+        "cost_usd",
+        "input_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "output_tokens",
+        "cache_hit_ratio",
+        "latency_p50_s",
+        "latency_p95_s",
+        "llm_calls",
+    ):
         assert sc[k] == base[k], k
     assert sc["delta_usd"] == 0 and sc["details"]["response_cache"]["calls_served"] == 0
 
@@ -70,23 +87,44 @@ def test_no_op_settings_reproduce_the_baseline_exactly(trace: str) -> None:
 def _cached_loop(big_first: int = 300, turns: int = 10) -> list[dict[str, Any]]:
     """An Anthropic agent loop that caches its whole prompt on every call (a breakpoint on
     the last block): each call reads the previous prompt and writes what is new."""
-    head = [{"role": "tools", "tokens": 2000, "hash": "tools"},
-            {"role": "system", "tokens": 3000, "hash": "sys"},
-            {"role": "user", "tokens": 200, "hash": "u0"}]
+    head = [
+        {"role": "tools", "tokens": 2000, "hash": "tools"},
+        {"role": "system", "tokens": 3000, "hash": "sys"},
+        {"role": "user", "tokens": 200, "hash": "u0"},
+    ]
     rows, segs, prev = [], list(head), 0
     for k in range(turns):
         s = [dict(x) for x in segs]
         s[-1]["breakpoint"] = True
         inp = sum(x["tokens"] for x in s)
-        rows.append({"task_id": "loop", "kind": "llm", "provider": "anthropic",
-                     "model": "claude-sonnet-4-6", "started_at": f"2026-11-03T14:00:{k * 5:02d}Z",
-                     "duration_ms": 2000, "ttft_ms": 400, "input_tokens": inp,
-                     "cache_read_tokens": prev, "cache_write_tokens": inp - prev,
-                     "output_tokens": 100, "stop_reason": "tool_use", "segments": s})
+        rows.append(
+            {
+                "task_id": "loop",
+                "kind": "llm",
+                "provider": "anthropic",
+                "model": "claude-sonnet-4-6",
+                "started_at": f"2026-11-03T14:00:{k * 5:02d}Z",
+                "duration_ms": 2000,
+                "ttft_ms": 400,
+                "input_tokens": inp,
+                "cache_read_tokens": prev,
+                "cache_write_tokens": inp - prev,
+                "output_tokens": 100,
+                "stop_reason": "tool_use",
+                "segments": s,
+            }
+        )
         prev = inp
-        segs += [{"role": "assistant", "tokens": 100, "hash": f"a{k}"},
-                 {"role": "tool", "tokens": big_first if k == 0 else 150, "hash": f"r{k}",
-                  "name": "grep", "call_id": f"c{k}"}]
+        segs += [
+            {"role": "assistant", "tokens": 100, "hash": f"a{k}"},
+            {
+                "role": "tool",
+                "tokens": big_first if k == 0 else 150,
+                "hash": f"r{k}",
+                "name": "grep",
+                "call_id": f"c{k}",
+            },
+        ]
     return rows
 
 
@@ -106,8 +144,9 @@ def test_a_prune_that_breaks_the_cached_prefix_pays_for_it(tmp_path: Path) -> No
 
 
 def test_compaction_adds_priced_summarising_calls() -> None:
-    sc = Scenario(name="compact", compact_at=8000, summary_tokens=500,
-                  summary_model="claude-haiku-4-5")
+    sc = Scenario(
+        name="compact", compact_at=8000, summary_tokens=500, summary_model="claude-haiku-4-5"
+    )
     doc = sim(agentcost.load([str(ONE_BIG)]), sc)
     base, s = doc["baseline"], doc["scenarios"][0]
     c = s["details"]["context"]
@@ -115,7 +154,8 @@ def test_compaction_adds_priced_summarising_calls() -> None:
     assert s["llm_calls"] == base["llm_calls"] + c["summary_calls"]
     r = rates("claude-haiku-4-5")
     assert c["summary_cost_usd"] == pytest.approx(
-        c["summary_input_tokens"] * r.uncached + 500 * c["summary_calls"] * r.output, rel=1e-9)
+        c["summary_input_tokens"] * r.uncached + 500 * c["summary_calls"] * r.output, rel=1e-9
+    )
     assert c["summary_models"] == ["claude-haiku-4-5"]
     assert any("summarising call" in a and "claude-haiku-4-5" in a for a in s["assumptions"])
 
@@ -138,17 +178,33 @@ def test_compaction_keeps_prompts_under_the_limit_plus_the_last_turn() -> None:
 
 def _pair(second_text: str) -> list[dict[str, Any]]:
     system = "You are a support agent for a bicycle shop. Answer briefly and politely."
-    first = ("Hello, I bought a red city bike from your shop last month and the rear brake "
-             "squeaks loudly whenever I ride downhill in the rain. What should I do about it?")
+    first = (
+        "Hello, I bought a red city bike from your shop last month and the rear brake "
+        "squeaks loudly whenever I ride downhill in the rain. What should I do about it?"
+    )
     rows = []
     for k, text in enumerate((first, second_text)):
-        body = {"model": "claude-sonnet-4-6", "system": system,
-                "messages": [{"role": "user", "content": text}]}
-        rows.append({"task_id": f"ticket-{k}", "kind": "llm", "provider": "anthropic",
-                     "model": "claude-sonnet-4-6",
-                     "started_at": f"2026-11-03T14:0{k}:00Z", "duration_ms": 3000,
-                     "input_tokens": 1200, "cache_read_tokens": 0, "cache_write_tokens": 0,
-                     "output_tokens": 300, "stop_reason": "end_turn", "request": body})
+        body = {
+            "model": "claude-sonnet-4-6",
+            "system": system,
+            "messages": [{"role": "user", "content": text}],
+        }
+        rows.append(
+            {
+                "task_id": f"ticket-{k}",
+                "kind": "llm",
+                "provider": "anthropic",
+                "model": "claude-sonnet-4-6",
+                "started_at": f"2026-11-03T14:0{k}:00Z",
+                "duration_ms": 3000,
+                "input_tokens": 1200,
+                "cache_read_tokens": 0,
+                "cache_write_tokens": 0,
+                "output_tokens": 300,
+                "stop_reason": "end_turn",
+                "request": body,
+            }
+        )
     return rows
 
 
@@ -160,11 +216,16 @@ def test_response_cache_exact_serves_identical_requests_only(tmp_path: Path) -> 
     rc = s["details"]["response_cache"]
     assert rc["calls_served"] == 1 and rc["input_tokens_not_sent"] == 1200
     r = rates("claude-sonnet-4-6", "2026-11-03T14:00:00+00:00")
-    assert base["cost_usd"] - s["cost_usd"] == pytest.approx(1200 * r.uncached + 300 * r.output,
-                                                             rel=1e-9)
+    assert base["cost_usd"] - s["cost_usd"] == pytest.approx(
+        1200 * r.uncached + 300 * r.output, rel=1e-9
+    )
     other = write(tmp_path, _pair(first.replace("squeaks", "squeals")), "near.jsonl")
-    assert sim(other, Scenario(name="rc", response_cache=True))["scenarios"][0][
-        "details"]["response_cache"]["calls_served"] == 0
+    assert (
+        sim(other, Scenario(name="rc", response_cache=True))["scenarios"][0]["details"][
+            "response_cache"
+        ]["calls_served"]
+        == 0
+    )
 
 
 def test_response_cache_near_is_lexical(tmp_path: Path) -> None:
@@ -177,8 +238,14 @@ def test_response_cache_near_is_lexical(tmp_path: Path) -> None:
     assert s["details"]["response_cache_near"]["calls_compared"] == 2
     assert any("lexical, not semantic" in a for a in s["assumptions"])
     # the same question in other words is not lexically near
-    para = write(tmp_path, _pair("My new crimson commuter bicycle makes a noise when braking "
-                                 "on wet descents; any advice?"), "para.jsonl")
+    para = write(
+        tmp_path,
+        _pair(
+            "My new crimson commuter bicycle makes a noise when braking "
+            "on wet descents; any advice?"
+        ),
+        "para.jsonl",
+    )
     assert sim(para, sc)["scenarios"][0]["details"]["response_cache"]["calls_served"] == 0
 
 
@@ -200,20 +267,39 @@ def test_scenario_file_keys(tmp_path: Path) -> None:
     from agentcost.errors import ConfigError
     from agentcost.simulation.scenario import load_scenarios_doc
 
-    scs, _ = load_scenarios_doc({"scenarios": [
-        {"name": "lean", "cap_tool_results": 2000, "prune-tool-results-after": 4,
-         "stub_tokens": 30, "compact_at": 100000, "summary_tokens": 1500,
-         "response_cache": {"similarity": "near", "threshold": 0.8}}]}, "s.yaml")
+    scs, _ = load_scenarios_doc(
+        {
+            "scenarios": [
+                {
+                    "name": "lean",
+                    "cap_tool_results": 2000,
+                    "prune-tool-results-after": 4,
+                    "stub_tokens": 30,
+                    "compact_at": 100000,
+                    "summary_tokens": 1500,
+                    "response_cache": {"similarity": "near", "threshold": 0.8},
+                }
+            ]
+        },
+        "s.yaml",
+    )
     sc = scs[0]
-    assert (sc.cap_tool_results, sc.prune_tool_results_after, sc.stub_tokens, sc.compact_at,
-            sc.summary_tokens, sc.similarity, sc.near_threshold) == (
-        2000, 4, 30, 100000, 1500, "near", 0.8)
+    assert (
+        sc.cap_tool_results,
+        sc.prune_tool_results_after,
+        sc.stub_tokens,
+        sc.compact_at,
+        sc.summary_tokens,
+        sc.similarity,
+        sc.near_threshold,
+    ) == (2000, 4, 30, 100000, 1500, "near", 0.8)
     assert sc.levers() == ["tool_results", "compaction", "response_cache"]
     with pytest.raises(ConfigError, match=r"scenarios\[0\].summary_tokens: only meaningful"):
         load_scenarios_doc({"scenarios": [{"name": "x", "summary_tokens": 10}]}, "s.yaml")
     with pytest.raises(ConfigError, match="threshold: expected a Jaccard"):
-        load_scenarios_doc({"scenarios": [{"name": "x", "response_cache": {
-            "threshold": 2}}]}, "s.yaml")
+        load_scenarios_doc(
+            {"scenarios": [{"name": "x", "response_cache": {"threshold": 2}}]}, "s.yaml"
+        )
 
 
 def test_claude_code_logs_get_the_levers(run: Any) -> None:

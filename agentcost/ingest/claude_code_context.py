@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from agentcost.ingest.base import IngestContext
 
 NOTE_PREFIX = "claude-code: prompt segments"
-UNLOGGED_NAME = "system prompt + tool definitions (not logged)"
+UNLOGGED_NAME = "not logged: system prompt + tools"
 DEFAULT_TOKENS_PER_BYTE = 0.25
 
 # a segment while reading: (role, bytes, hash, name, call_id)
@@ -243,7 +243,7 @@ def calibrate(
         p95 = errors[min(len(errors) - 1, int(0.95 * len(errors)))]
         ctx.note(
             f"{NOTE_PREFIX} from the logged conversation for {len(errors):,} calls in "
-            f"{len(by_task):,} tasks: sizes from byte lengths calibrated per task to each "
+            f"{len(by_task):,} task{'s' if len(by_task) != 1 else ''}: sizes from byte lengths calibrated per task to each "
             f"call's reported input tokens ({statistics.median(per_kb):.0f} tokens per "
             f"KB; an unlogged system prompt + tool definitions of "
             f"{statistics.median(prefixes):,.0f} tokens per call, median over tasks); "

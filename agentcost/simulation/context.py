@@ -44,8 +44,11 @@ Blocks = tuple[list[int], list[int], list[int], list[int]]  # hashes, tokens, ro
 
 def edits_context(sc: Scenario) -> bool:
     """The scenario edits tool results or compacts."""
-    return (sc.cap_tool_results is not None or sc.prune_tool_results_after is not None
-            or sc.compact_at is not None)
+    return (
+        sc.cap_tool_results is not None
+        or sc.prune_tool_results_after is not None
+        or sc.compact_at is not None
+    )
 
 
 @dataclass
@@ -91,8 +94,9 @@ class ContextEditor:
             return self._compact(i, t, (hs, toks, list(roles), list(turns)))
         return hs, toks, list(roles), list(turns)
 
-    def _tool_result(self, t: int, j: int, hs: list[int], toks: list[int], turn: int,
-                     now: int) -> None:
+    def _tool_result(
+        self, t: int, j: int, hs: list[int], toks: list[int], turn: int, now: int
+    ) -> None:
         sc, key = self.sc, (t, hs[j])
         if sc.cap_tool_results is not None and toks[j] > sc.cap_tool_results:
             if key not in self._capped_seen:
@@ -131,10 +135,12 @@ class ContextEditor:
             head += 1
         keep = [j for j in range(head, len(turns)) if turns[j] >= self._cut_turn]
         summary_turn = self._cut_turn
-        return ([*hs[:head], self._summary_hash, *(hs[j] for j in keep)],
-                [*toks[:head], self.sc.summary_tokens, *(toks[j] for j in keep)],
-                [*roles[:head], R_USER, *(roles[j] for j in keep)],
-                [*turns[:head], summary_turn, *(turns[j] for j in keep)])
+        return (
+            [*hs[:head], self._summary_hash, *(hs[j] for j in keep)],
+            [*toks[:head], self.sc.summary_tokens, *(toks[j] for j in keep)],
+            [*roles[:head], R_USER, *(roles[j] for j in keep)],
+            [*turns[:head], summary_turn, *(turns[j] for j in keep)],
+        )
 
     def details(self, calls_without_segments: int) -> dict[str, Any]:
         d: dict[str, Any] = {"calls_without_segments": calls_without_segments}
@@ -150,9 +156,14 @@ class ContextEditor:
 # --------------------------------------------------------------------------- response cache
 
 
-def served_from_cache(w: Workload, sc: Scenario, keep: np.ndarray,
-                      final_ids: list[int | None], workspaces: np.ndarray,
-                      near_groups: list[int | None] | None = None) -> np.ndarray:
+def served_from_cache(
+    w: Workload,
+    sc: Scenario,
+    keep: np.ndarray,
+    final_ids: list[int | None],
+    workspaces: np.ndarray,
+    near_groups: list[int | None] | None = None,
+) -> np.ndarray:
     """Which llm steps a response cache answers: the request (model, final prefix id; with
     ``near``, the near-duplicate group instead) was answered before in the same workspace and
     that answer had ended when this call started. ``final_ids[i]`` None: no segments."""
@@ -165,8 +176,7 @@ def served_from_cache(w: Workload, sc: Scenario, keep: np.ndarray,
         fid = final_ids[i]
         if not keep[i] or fid is None:
             continue
-        ident = near_groups[i] if near_groups is not None and near_groups[i] is not None \
-            else fid
+        ident = near_groups[i] if near_groups is not None and near_groups[i] is not None else fid
         key = (int(workspaces[w.l_task[i]]), w.l_model[i], ident)
         end = done.get(key)
         if end is not None and end <= int(w.l_start[i]):
@@ -183,43 +193,55 @@ def _usd(v: float | None) -> str:
     return "unknown" if v is None else f"${v:,.4f}"
 
 
-def sentences(sc: Scenario, details: dict[str, Any], saved_tokens: int,
-              saved_usd: float) -> list[str]:
+def sentences(
+    sc: Scenario, details: dict[str, Any], saved_tokens: int, saved_usd: float
+) -> list[str]:
     """The context levers' assumption sentences, from what the run did."""
     out: list[str] = []
     c = details.get("context") or {}
     if sc.cap_tool_results is not None:
-        out.append(f"Tool results capped at {sc.cap_tool_results:,} tokens from their first "
-                   f"send on: {c.get('tool_results_capped', 0):,} results capped, "
-                   f"{c.get('tokens_capped', 0):,} prompt tokens removed over the calls that "
-                   "carry them; a capped result is the same in every call, so the prefix "
-                   "stays cacheable; answers are assumed unaffected.")
+        out.append(
+            f"Tool results capped at {sc.cap_tool_results:,} tokens from their first "
+            f"send on: {c.get('tool_results_capped', 0):,} results capped, "
+            f"{c.get('tokens_capped', 0):,} prompt tokens removed over the calls that "
+            "carry them; a capped result is the same in every call, so the prefix "
+            "stays cacheable; answers are assumed unaffected."
+        )
     if sc.prune_tool_results_after is not None:
-        out.append(f"Tool results older than {sc.prune_tool_results_after} turns replaced by a "
-                   f"{sc.stub_tokens:,}-token stub from that call on: "
-                   f"{c.get('tool_results_stubbed', 0):,} results stubbed, "
-                   f"{c.get('tokens_stubbed', 0):,} prompt tokens removed; the stub changes "
-                   "the prompt at that result, so the next call misses the cache from there "
-                   "on and writes it again (the replay prices it).")
+        out.append(
+            f"Tool results older than {sc.prune_tool_results_after} turns replaced by a "
+            f"{sc.stub_tokens:,}-token stub from that call on: "
+            f"{c.get('tool_results_stubbed', 0):,} results stubbed, "
+            f"{c.get('tokens_stubbed', 0):,} prompt tokens removed; the stub changes "
+            "the prompt at that result, so the next call misses the cache from there "
+            "on and writes it again (the replay prices it)."
+        )
     if sc.compact_at is not None:
         models = ", ".join(c.get("summary_models") or []) or "the call's own model"
-        out.append(f"Compaction at {sc.compact_at:,} tokens: {c.get('compactions', 0):,} "
-                   f"compactions, each replacing the history before the last turn (after the "
-                   f"tool definitions and system blocks) by a {sc.summary_tokens:,}-token "
-                   "summary and adding one summarising call (the history as uncached input, "
-                   f"the summary as output) at {models}: "
-                   f"{_usd(c.get('summary_cost_usd'))} in all.")
+        out.append(
+            f"Compaction at {sc.compact_at:,} tokens: {c.get('compactions', 0):,} "
+            f"compactions, each replacing the history before the last turn (after the "
+            f"tool definitions and system blocks) by a {sc.summary_tokens:,}-token "
+            "summary and adding one summarising call (the history as uncached input, "
+            f"the summary as output) at {models}: "
+            f"{_usd(c.get('summary_cost_usd'))} in all."
+        )
     out.extend(_response_cache_sentences(sc, details))
-    n = max(c.get("calls_without_segments", 0),
-            (details.get("response_cache") or {}).get("calls_without_segments", 0))
+    n = max(
+        c.get("calls_without_segments", 0),
+        (details.get("response_cache") or {}).get("calls_without_segments", 0),
+    )
     if n:
-        out.append(f"{n:,} llm calls have no prompt segments: the context levers leave them "
-                   "as observed.")
+        out.append(
+            f"{n:,} llm calls have no prompt segments: the context levers leave them as observed."
+        )
     if saved_tokens and saved_usd and (saved_tokens > 0) != (saved_usd > 0):
-        out.append(f"Tokens and dollars disagree: {abs(saved_tokens):,} input tokens "
-                   f"{'fewer' if saved_tokens > 0 else 'more'}, but "
-                   f"${abs(saved_usd):,.4f} {'more' if saved_usd < 0 else 'less'} — the "
-                   "edited prompts change what the prompt cache can serve.")
+        out.append(
+            f"Tokens and dollars disagree: {abs(saved_tokens):,} input tokens "
+            f"{'fewer' if saved_tokens > 0 else 'more'}, but "
+            f"${abs(saved_usd):,.4f} {'more' if saved_usd < 0 else 'less'} — the "
+            "edited prompts change what the prompt cache can serve."
+        )
     return out
 
 
@@ -227,17 +249,21 @@ def _response_cache_sentences(sc: Scenario, details: dict[str, Any]) -> list[str
     rc = details.get("response_cache")
     if not sc.response_cache or rc is None:
         return []
-    out = [f"Response cache ({sc.similarity}): {rc['calls_served']:,} calls answered from it "
-           "(same model, same prefix and final message, in the same workspace, after the "
-           f"first answer ended): {rc['input_tokens_not_sent']:,} input and "
-           f"{rc['output_tokens_not_generated']:,} output tokens and "
-           f"{rc['seconds_saved']:g}s of model time not spent; the cached answer is taken to "
-           "be the one the trace shows, so the task goes on as observed."]
+    out = [
+        f"Response cache ({sc.similarity}): {rc['calls_served']:,} calls answered from it "
+        "(same model, same prefix and final message, in the same workspace, after the "
+        f"first answer ended): {rc['input_tokens_not_sent']:,} input and "
+        f"{rc['output_tokens_not_generated']:,} output tokens and "
+        f"{rc['seconds_saved']:g}s of model time not spent; the cached answer is taken to "
+        "be the one the trace shows, so the task goes on as observed."
+    ]
     near = details.get("response_cache_near")
     if near is not None:
-        out.append(f"Near matching is lexical, not semantic: MinHash ({near['num_perm']} "
-                   "permutations, datasketch) over word 3-shingles of the normalised final "
-                   f"message, Jaccard estimate ≥ {near['threshold']:g}, with an identical "
-                   f"prefix; {near['calls_compared']:,} calls compared by text, "
-                   f"{near['calls_matched_exactly']:,} matched exactly (no text to read back).")
+        out.append(
+            f"Near matching is lexical, not semantic: MinHash ({near['num_perm']} "
+            "permutations, datasketch) over word 3-shingles of the normalised final "
+            f"message, Jaccard estimate ≥ {near['threshold']:g}, with an identical "
+            f"prefix; {near['calls_compared']:,} calls compared by text, "
+            f"{near['calls_matched_exactly']:,} matched exactly (no text to read back)."
+        )
     return out

@@ -38,7 +38,7 @@ def normalise(text: str) -> list[str]:
 def shingles(words: list[str]) -> set[str]:
     if len(words) < 3:
         return set(words)
-    return {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+    return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
 
 
 def _text(part: Any) -> str:
@@ -116,8 +116,9 @@ def near_groups(w: Workload, threshold: float) -> tuple[list[int | None], dict[s
     try:
         from datasketch import MinHash
     except ImportError:
-        raise ConfigError("--similarity near needs the datasketch package: pip install "
-                          "'agentcost-profiler[near]'") from None
+        raise ConfigError(
+            "--similarity near needs the datasketch package: pip install 'agentcost-profiler[near]'"
+        ) from None
     texts = _texts(w)
     groups: list[int | None] = [None] * w.n_llm
     reps: dict[int, list[tuple[Any, int]]] = {}  # prefix id -> (signature, group id)
@@ -136,6 +137,9 @@ def near_groups(w: Workload, threshold: float) -> tuple[list[int | None], dict[s
             found = hash((prefix, "near", i))
             reps.setdefault(prefix, []).append((m, found))
         groups[i] = found
-    return groups, {"threshold": threshold, "calls_compared": len(texts),
-                    "calls_matched_exactly": int(w.l_has_segments.sum()) - len(texts),
-                    "num_perm": NUM_PERM}
+    return groups, {
+        "threshold": threshold,
+        "calls_compared": len(texts),
+        "calls_matched_exactly": int(w.l_has_segments.sum()) - len(texts),
+        "num_perm": NUM_PERM,
+    }
