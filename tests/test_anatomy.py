@@ -9,7 +9,6 @@ Prices are never written down here: expected dollars come from the price data th
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -240,18 +239,15 @@ def test_claude_code_anatomy_is_calibrated_and_states_its_error() -> None:
 
 
 def test_claude_code_default_read_keeps_the_fast_path() -> None:
-    """Without conversations=True the reader decodes no content: no segments at all."""
+    """Without conversations=True the reader decodes no content: no segments at all, and the
+    rest of the table is the same either way."""
     path = REAL / "claude-code-spotter" / "4d5611e5-241a-462a-8d15-5122611a9569.jsonl"
-    t0 = time.perf_counter()
     fast = agentcost.load([str(path)])
-    t_fast = time.perf_counter() - t0
     assert fast.frame["segments"].isna().all()
-    t0 = time.perf_counter()
     full = agentcost.load([str(path)], conversations=True)
-    t_full = time.perf_counter() - t0
+    assert full.frame["segments"].notna().sum() > 100
     cols = [c for c in fast.frame.columns if c != "segments"]
     assert fast.frame[cols].astype(str).equals(full.frame[cols].astype(str))
-    assert t_full > t_fast  # the content pass is real work, which is why it is opt-in
 
 
 def test_fit_recovers_prefix_and_rate() -> None:
@@ -302,3 +298,46 @@ def test_control_characters_from_a_trace_never_reach_the_terminal(run: Any, tmp_
     for fmt in ("table", "markdown"):
         out = run("analyze", str(p), "--anatomy", "--format", fmt).stdout
         assert "\x1b" not in out and "read\\x1b[2Jfile" in out
+
+
+def test_damaged_inputs_never_crash_the_anatomy_or_the_levers(run: Any, tmp_path: Path) -> None:
+    """24 mutants (tests/test_fuzz.py's mutations, fixed seeds) of a Claude Code log, a wire
+    capture and the hand-built trace: exit 0 or 2, no control character printed."""
+    import random
+
+    from tests.test_fuzz import mutate
+
+    seeds = [
+        REAL / "claude-code-spotter" / "tool_heavy.jsonl",
+        AUTHENTIC / "stand-in-wire-capture" / "anthropic.wire.jsonl",
+        ONE_BIG,
+    ]
+    for i in range(24):
+        rng = random.Random(1700 + i)
+        src = seeds[i % len(seeds)]
+        data, what, gz = mutate(rng, src.read_bytes())
+        p = tmp_path / (f"m{i}.jsonl" + (".gz" if gz else ""))
+        p.write_bytes(data)
+        for args in (
+            ["analyze", str(p), "--anatomy"],
+            [
+                "simulate",
+                str(p),
+                "--cap-tool-results",
+                "100",
+                "--prune-tool-results-after",
+                "1",
+                "--compact-at",
+                "3000",
+                "--response-cache",
+            ],
+        ):
+            res = run(*args)
+            out = res.stdout + res.stderr
+            assert res.exit_code in (0, 2), (i, what, args[0], out[-300:])
+            assert "\x1b" not in out, (i, what)
+
+
+def test_anatomy_needs_a_format_that_can_hold_it(run: Any) -> None:
+    res = run("analyze", str(ONE_BIG), "--anatomy", "--format", "csv")
+    assert res.exit_code == 2 and "--anatomy: choose --format table, json or markdown" in res.stderr

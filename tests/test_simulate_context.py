@@ -229,7 +229,6 @@ def test_response_cache_exact_serves_identical_requests_only(tmp_path: Path) -> 
 
 
 def test_response_cache_near_is_lexical(tmp_path: Path) -> None:
-    pytest.importorskip("datasketch")
     first = _pair("x")[0]["request"]["messages"][0]["content"]
     near = write(tmp_path, _pair(first.replace("squeaks", "squeals").upper()), "near.jsonl")
     sc = Scenario(name="rc", response_cache=True, similarity="near", near_threshold=0.7)

@@ -91,10 +91,13 @@ def analyze(
         from agentcost import config as cfgmod
         from agentcost.analysis import AnalyzeOptions
         from agentcost.analysis import analyze as run_analyze
+        from agentcost.errors import ConfigError
         from agentcost.ingest import resolve_inputs
 
         protect(*(paths or []), config)
         check_outputs(output)
+        if anatomy and fmt in (OutFormat.csv, OutFormat.jsonl):
+            raise ConfigError("--anatomy: choose --format table, json or markdown")
         cfg = cfgmod.load(config)
         if default_model:
             cfg.default_model = default_model
