@@ -519,7 +519,9 @@ def _report(
     acc: _Accumulator, opts: AnatomyOptions, called: set[str] | None, notes: list[str]
 ) -> dict[str, Any]:
     tools = _by_tool(acc)
-    calibration = [n for n in notes if n.startswith("claude-code: prompt segments")]
+    from agentcost.ingest.conversation import NOTE_MARK
+
+    calibration = [n for n in notes if NOTE_MARK in n]
     cost = sum(acc.total.cost.values())
     return {
         "task": opts.task,

@@ -17,7 +17,7 @@ import pytest
 import agentcost
 from agentcost import schemas
 from agentcost.anatomy import AnatomyOptions, anatomy, layout
-from agentcost.ingest.claude_code_context import fit
+from agentcost.ingest.conversation import fit
 from agentcost.ingest.segments import from_request
 from agentcost.pricing import Pricer
 from tests.conftest import AUTHENTIC, FIXTURES, REAL, assert_golden
@@ -341,3 +341,21 @@ def test_damaged_inputs_never_crash_the_anatomy_or_the_levers(run: Any, tmp_path
 def test_anatomy_needs_a_format_that_can_hold_it(run: Any) -> None:
     res = run("analyze", str(ONE_BIG), "--anatomy", "--format", "csv")
     assert res.exit_code == 2 and "--anatomy: choose --format table, json or markdown" in res.stderr
+
+
+def test_codex_rollout_anatomy_is_calibrated_and_names_tools() -> None:
+    table = agentcost.load([str(REAL / "codex-codemie")], conversations=True)
+    llm = table.frame[table.frame["kind"] == "llm"]
+    assert llm["segments"].notna().all()
+    for _, r in llm.iterrows():
+        assert sum(s["tokens"] for s in r["segments"]) == r["input_tokens"]
+    a = anatomy(table)
+    note = next(s for s in a["assumptions"] if s.startswith("codex: prompt segments"))
+    assert "not logged: tool definitions" in note
+    assert 0 < float(note.split("mean ")[1].split("%")[0]) < 15
+    tools = {t["name"]: t for t in a["tools"]}
+    assert {"write_stdin", "exec_command"} <= set(tools)
+    # write_stdin's outputs are ~97 % of the tool-output bytes in this rollout
+    assert tools["write_stdin"]["carried_tokens"] > 20 * tools["exec_command"]["carried_tokens"]
+    plain = agentcost.load([str(REAL / "codex-codemie")])
+    assert plain.frame["segments"].isna().all()

@@ -841,8 +841,9 @@ def _prompts(srcs: list[Source], scans: list[_Scan], winners: dict[str, _Call],
     """Calibrated prompt segments of the winning calls, from a second, full decode of their
     files (``ctx.conversations``; :mod:`agentcost.ingest.claude_code_context`)."""
     from agentcost.ingest import claude_code_context as ccx
+    from agentcost.ingest import conversation
 
-    calls: list[tuple[str, str, int, list[ccx.Seg]]] = []
+    calls: list[tuple[str, str, int, list[conversation.Seg]]] = []
     for scan in scans:
         won = {c.key: c for c in scan.calls
                if winners.get(c.key) is c and c.rank != _RANK_PROGRESS}

@@ -26,21 +26,17 @@ Sizes (calibrated, with the error stated)
 from __future__ import annotations
 
 import hashlib
-import statistics
-from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from agentcost.ingest import conversation
+from agentcost.ingest.conversation import Seg
+
 if TYPE_CHECKING:
     from agentcost.ingest.base import IngestContext
 
-NOTE_PREFIX = "claude-code: prompt segments"
-UNLOGGED_NAME = "not logged: system prompt + tools"
-DEFAULT_TOKENS_PER_BYTE = 0.25
-
-# a segment while reading: (role, bytes, hash, name, call_id)
-Seg = tuple[str, int, str, str | None, str | None]
+UNLOGGED_NAME = "not logged: system prompt + tool definitions"
 
 
 def _h(data: bytes) -> str:
@@ -176,78 +172,8 @@ def _line(
     conv.assistant(key, msg.get("content"))
 
 
-def fit(points: Sequence[tuple[int, int]]) -> tuple[float, float]:
-    """``(F, r)`` of ``input = F + r * bytes`` over (bytes, input) points (module docstring)."""
-    n = len(points)
-    if n >= 3:
-        mx = sum(p[0] for p in points) / n
-        my = sum(p[1] for p in points) / n
-        sxx = sum((p[0] - mx) ** 2 for p in points)
-        if sxx > 0:
-            r = sum((p[0] - mx) * (p[1] - my) for p in points) / sxx
-            f = my - r * mx
-            if 0 < r <= 1.0 and f >= 0:
-                return f, r
-    r = DEFAULT_TOKENS_PER_BYTE
-    f = max(0.0, statistics.median(p[1] - r * p[0] for p in points)) if points else 0.0
-    return f, r
-
-
-def segments(segs: list[Seg], inp: int, f: float, r: float, task: str) -> list[dict[str, Any]]:
-    """The call's segments in tokens, scaled to add up to its reported input ``inp``."""
-    from agentcost.ingest.segments import scale_to
-
-    out: list[dict[str, Any]] = []
-    if f > 0:
-        out.append(
-            {"role": "system", "tokens": f, "hash": f"cc-unlogged:{task}", "name": UNLOGGED_NAME}
-        )
-    for role, size, h, name, cid in segs:
-        seg: dict[str, Any] = {"role": role, "tokens": size * r, "hash": h}
-        if name:
-            seg["name"] = name
-        if cid:
-            seg["call_id"] = cid
-        out.append(seg)
-    if not out:
-        return out
-    if sum(s["tokens"] for s in out) <= 0:
-        out[0]["tokens"] = 1.0
-    scale_to(out, inp)
-    return out
-
-
 def calibrate(
     calls: list[tuple[str, str, int, list[Seg]]], ctx: IngestContext
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per (task, call key, reported input, logged segments): the calibrated segments; the
-    fit and its error go to the ingest notes."""
-    by_task: dict[str, list[tuple[str, int, list[Seg]]]] = {}
-    for task, key, inp, segs in calls:
-        if inp > 0:
-            by_task.setdefault(task, []).append((key, inp, segs))
-    out: dict[str, list[dict[str, Any]]] = {}
-    errors: list[float] = []
-    prefixes: list[float] = []
-    per_kb: list[float] = []
-    for task, items in by_task.items():
-        pts = [(sum(s[1] for s in segs), inp) for _, inp, segs in items]
-        f, r = fit(pts)
-        prefixes.append(f)
-        per_kb.append(r * 1024)
-        for (key, inp, segs), (b, _) in zip(items, pts, strict=True):
-            errors.append(abs(f + r * b - inp) / inp)
-            out[key] = segments(segs, inp, f, r, task)
-    if errors:
-        errors.sort()
-        p95 = errors[min(len(errors) - 1, int(0.95 * len(errors)))]
-        ctx.note(
-            f"{NOTE_PREFIX} from the logged conversation for {len(errors):,} calls in "
-            f"{len(by_task):,} task{'s' if len(by_task) != 1 else ''}: sizes from byte lengths calibrated per task to each "
-            f"call's reported input tokens ({statistics.median(per_kb):.0f} tokens per "
-            f"KB; an unlogged system prompt + tool definitions of "
-            f"{statistics.median(prefixes):,.0f} tokens per call, median over tasks); "
-            f"fit error before scaling: mean {statistics.fmean(errors):.1%}, p95 "
-            f"{p95:.1%} of a call's input"
-        )
-    return out
+    """The calibrated segments of Claude Code calls (:func:`conversation.calibrate`)."""
+    return conversation.calibrate(calls, ctx, "claude-code", UNLOGGED_NAME)
