@@ -58,6 +58,18 @@ class AnatomyOptions:
     max_sends: int = 20
     tools_share: float = 0.20
 
+    @classmethod
+    def from_config(cls, config: Config, task: str | None = None, top: int = 10) -> AnatomyOptions:
+        """The thresholds of ``analyze:`` in ``agentcost.yaml`` (``anatomy_tool_share``,
+        ``anatomy_max_sends``, ``anatomy_tools_share``)."""
+        return cls(
+            task=task,
+            top=top,
+            tool_share=config.anatomy_tool_share,
+            max_sends=config.anatomy_max_sends,
+            tools_share=config.anatomy_tools_share,
+        )
+
 
 @dataclass
 class Item:

@@ -359,3 +359,17 @@ def test_codex_rollout_anatomy_is_calibrated_and_names_tools() -> None:
     assert tools["write_stdin"]["carried_tokens"] > 20 * tools["exec_command"]["carried_tokens"]
     plain = agentcost.load([str(REAL / "codex-codemie")])
     assert plain.frame["segments"].isna().all()
+
+
+def test_finding_thresholds_come_from_the_config(run: Any, tmp_path: Path) -> None:
+    cfg = tmp_path / "agentcost.yaml"
+    cfg.write_text("analyze:\n  anatomy_tool_share: 0.9\n  anatomy_max_sends: 3\n")
+    doc = json.loads(
+        run("analyze", str(ONE_BIG), "--anatomy", "--format", "json", "--config", str(cfg)).stdout
+    )
+    assert [f["rule"] for f in doc["anatomy"]["findings"]] == ["resent-tool-results"]
+    cfg.write_text("analyze:\n  anatomy_tool_share: 2\n")
+    res = run("analyze", str(ONE_BIG), "--anatomy", "--config", str(cfg))
+    assert (
+        res.exit_code == 2 and "analyze.anatomy_tool_share: a share between 0 and 1" in res.stderr
+    )

@@ -117,10 +117,7 @@ def analyze(
 
             report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
         if anatomy:
-            from agentcost.anatomy import AnatomyOptions
-            from agentcost.anatomy import anatomy as run_anatomy
-
-            report.extra["anatomy"] = run_anatomy(table, AnatomyOptions(task=task, top=top), cfg)
+            report.extra["anatomy"] = _anatomy(table, cfg, task, top)
         emit(report, fmt, output, wide, chart, csv_raw)
         return 0
 
@@ -161,6 +158,12 @@ def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = F
         OutFormat.jsonl: data.render_jsonl,
     }[fmt](report)
     write_output(text, output)
+
+
+def _anatomy(table: Any, cfg: Any, task: str | None, top: int) -> dict[str, Any]:
+    from agentcost.anatomy import AnatomyOptions, anatomy
+
+    return anatomy(table, AnatomyOptions.from_config(cfg, task=task, top=top), cfg)
 
 
 def _with_extras(report: Any, fmt: OutFormat, misses: Any, anatomy: Any) -> str:
