@@ -6,7 +6,9 @@ Pure functions over a priced :class:`~agentcost.table.StepTable`; no typer, no r
   force at each step's hour, exactly as ``analyze`` prices it).
 * Each :class:`Scenario` pulls levers — prompt caching (``off|observed|auto|stable|stable+last``,
   TTL / retention), a model cascade with an escalation rate, batch, context trimming, output caps,
-  parallel tool calls, loop caps, tool-result caching — and is compared with the baseline: cost,
+  parallel tool calls, loop caps, tool-result caching, and the context levers (capped or pruned
+  tool results, compaction, a response cache; :mod:`.context`) — and is compared with the
+  baseline: cost,
   Δ and Δ%, tokens by class, cache hit ratio, p50/p95 task latency, per-lever contributions when
   several levers are combined (adding them one at a time in the canonical order of
   :data:`~agentcost.simulation.scenario.LEVERS`), optional optimistic/pessimistic figures, and
@@ -15,7 +17,8 @@ Pure functions over a priced :class:`~agentcost.table.StepTable`; no typer, no r
 
 Layout: :mod:`.scenario` (options, YAML), :mod:`.workload` (the table as arrays and prompt
 blocks), :mod:`.cache` (the prompt-cache replay), :mod:`.engine` (one scenario),
-:mod:`.tokenizers` (cross-family token ratios).
+:mod:`.tokenizers` (cross-family token ratios), :mod:`.context` and :mod:`.near` (the context
+levers; near-duplicate requests).
 
 Example::
 

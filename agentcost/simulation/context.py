@@ -189,6 +189,10 @@ def served_from_cache(
 # ------------------------------------------------------------------------------ sentences
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def _usd(v: float | None) -> str:
     return "unknown" if v is None else f"${v:,.4f}"
 
@@ -202,7 +206,7 @@ def sentences(
     if sc.cap_tool_results is not None:
         out.append(
             f"Tool results capped at {sc.cap_tool_results:,} tokens from their first "
-            f"send on: {c.get('tool_results_capped', 0):,} results capped, "
+            f"send on: {_n(c.get('tool_results_capped', 0), 'result')} capped, "
             f"{c.get('tokens_capped', 0):,} prompt tokens removed over the calls that "
             "carry them; a capped result is the same in every call, so the prefix "
             "stays cacheable; answers are assumed unaffected."
@@ -211,7 +215,7 @@ def sentences(
         out.append(
             f"Tool results older than {sc.prune_tool_results_after} turns replaced by a "
             f"{sc.stub_tokens:,}-token stub from that call on: "
-            f"{c.get('tool_results_stubbed', 0):,} results stubbed, "
+            f"{_n(c.get('tool_results_stubbed', 0), 'result')} stubbed, "
             f"{c.get('tokens_stubbed', 0):,} prompt tokens removed; the stub changes "
             "the prompt at that result, so the next call misses the cache from there "
             "on and writes it again (the replay prices it)."
@@ -219,8 +223,8 @@ def sentences(
     if sc.compact_at is not None:
         models = ", ".join(c.get("summary_models") or []) or "the call's own model"
         out.append(
-            f"Compaction at {sc.compact_at:,} tokens: {c.get('compactions', 0):,} "
-            f"compactions, each replacing the history before the last turn (after the "
+            f"Compaction at {sc.compact_at:,} tokens: {_n(c.get('compactions', 0), 'compaction')}"
+            f", each replacing the history before the last turn (after the "
             f"tool definitions and system blocks) by a {sc.summary_tokens:,}-token "
             "summary and adding one summarising call (the history as uncached input, "
             f"the summary as output) at {models}: "
@@ -233,7 +237,7 @@ def sentences(
     )
     if n:
         out.append(
-            f"{n:,} llm calls have no prompt segments: the context levers leave them as observed."
+            f"{_n(n, 'llm call')} without prompt segments: the context levers leave them as observed."
         )
     if saved_tokens and saved_usd and (saved_tokens > 0) != (saved_usd > 0):
         out.append(
@@ -250,7 +254,7 @@ def _response_cache_sentences(sc: Scenario, details: dict[str, Any]) -> list[str
     if not sc.response_cache or rc is None:
         return []
     out = [
-        f"Response cache ({sc.similarity}): {rc['calls_served']:,} calls answered from it "
+        f"Response cache ({sc.similarity}): {_n(rc['calls_served'], 'call')} answered from it "
         "(same model, same prefix and final message, in the same workspace, after the "
         f"first answer ended): {rc['input_tokens_not_sent']:,} input and "
         f"{rc['output_tokens_not_generated']:,} output tokens and "

@@ -1,8 +1,10 @@
 """One scenario over a prepared :class:`~agentcost.simulation.workload.Workload`.
 
 Levers are applied in a fixed order — loop caps, tool-result caching, cascade, output cap,
-prompt edits (trimming, capped answers, reused tool results), prompt-cache replay, latency,
-pricing — and everything that can be is computed column-wise. The only per-call Python loops are
+prompt edits (trimming, capped answers, reused tool results, and the context levers of
+:mod:`agentcost.simulation.context`: capped or pruned tool results, compaction), the response
+cache, prompt-cache replay, latency, pricing (compaction's summarising calls included) — and
+everything that can be is computed column-wise. The only per-call Python loops are
 building the prompts of a replay and the replay itself (a single pass in time order).
 
 Exactness: when a scenario changes no prompt, no model and no call, cache reads and writes are the
