@@ -373,3 +373,15 @@ def test_finding_thresholds_come_from_the_config(run: Any, tmp_path: Path) -> No
     assert (
         res.exit_code == 2 and "analyze.anatomy_tool_share: a share between 0 and 1" in res.stderr
     )
+
+
+def test_per_task_role_shares(run: Any) -> None:
+    """Per task, each role's share of that task's input cost (JSON, and a table per task)."""
+    res = run("analyze", str(ONE_BIG), "sample_traces", "--anatomy", "--format", "json")
+    a = json.loads(res.stdout)["anatomy"]
+    t = next(d for d in a["tasks"] if d["task_id"] == "t-read")
+    shares = {r["role"]: r["cost_share"] for r in t["by_role"]}
+    assert shares["tool"] == pytest.approx(20_240 / 33_340, abs=1e-4)
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+    table = run("analyze", str(ONE_BIG), "sample_traces", "--anatomy").stdout
+    assert "Share of input cost by role, per task" in table

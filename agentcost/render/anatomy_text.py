@@ -18,6 +18,24 @@ TOOL_COLS = ("tool", "results", "sends", "carried tokens", "carried cost", "cost
 ITEM_COLS = ("step", "what", "tokens", "sends", "carried tokens", "carried cost", "stale", "task")
 
 
+TASK_COLS = (
+    "task",
+    "calls",
+    "input cost",
+    "tool defs",
+    "system",
+    "user",
+    "assistant",
+    "tool results",
+)
+
+
+def task_cells(d: dict[str, Any]) -> list[str]:
+    """One task's share of input cost per role (the same order as ``ROLES``)."""
+    shares = [fmt.pct(r["cost_share"]) for r in d["by_role"]]
+    return [safe.printable(d["task_id"]), f"{d['calls']:,}", fmt.usd(d["input_cost_usd"]), *shares]
+
+
 def _cost(d: dict[str, Any], key: str) -> str:
     return fmt.usd(d.get(key), bool(d.get("cost_is_lower_bound")))
 
@@ -100,6 +118,13 @@ def render_console(a: dict[str, Any], console: Console) -> None:
             console.print(safe.markup(f"  - {s}"))
         return
     _table(console, "Input by role", ROLE_COLS, [role_cells(d) for d in a["by_role"]])
+    if len(a["tasks"]) > 1:
+        _table(
+            console,
+            "Share of input cost by role, per task (costliest first)",
+            TASK_COLS,
+            [task_cells(d) for d in a["tasks"]],
+        )
     if a["tools"]:
         _table(console, "Tool results by tool", TOOL_COLS, [tool_cells(d) for d in a["tools"]])
     if a["tool_results"]:
@@ -133,6 +158,9 @@ def render_markdown(a: dict[str, Any]) -> str:
     ]
     if a["calls_with_segments"]:
         lines += _md(ROLE_COLS, [role_cells(d) for d in a["by_role"]])
+        if len(a["tasks"]) > 1:
+            lines += ["#### Share of input cost by role, per task", ""]
+            lines += _md(TASK_COLS, [task_cells(d) for d in a["tasks"]])
         if a["tools"]:
             lines += ["#### Tool results by tool", ""]
             lines += _md(TOOL_COLS, [tool_cells(d) for d in a["tools"]])
