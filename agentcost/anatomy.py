@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from agentcost.table import StepTable
 
 ROLES = ("tools", "system", "user", "assistant", "tool")
+_ROLE_SET = frozenset(ROLES)
 ROLE_LABELS = {
     "tools": "tool definitions",
     "system": "system",
@@ -71,7 +72,7 @@ class AnatomyOptions:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One segment of one task's context, followed over every call that sends it."""
 
@@ -167,14 +168,20 @@ def layout(
         tmp = [{"tokens": t} for t in toks]
         scale_to(tmp, inp)
         toks = [t["tokens"] for t in tmp]
-    out = []
+    out: list[tuple[int, int, int, int]] = []
     pos = 0
+    w_end = read + write
     for t in toks:
         a, b = pos, pos + t
-        rd = max(0, min(b, read) - a)
-        wr = max(0, min(b, read + write) - max(a, read))
-        out.append((t, rd, wr, t - rd - wr))
         pos = b
+        if b <= read:  # most segments of a cached agent loop
+            out.append((t, t, 0, 0))
+        elif a >= w_end:
+            out.append((t, 0, 0, t))
+        else:
+            rd = read - a if a < read else 0
+            wr = min(b, w_end) - max(a, read)
+            out.append((t, rd, wr, t - rd - wr))
     return out
 
 
@@ -255,7 +262,7 @@ class _Accumulator:
         self.rates = rates
         self.total = _Tally()
         self.tasks: dict[str, _Tally] = {}
-        self.items: dict[tuple[str, str, int], Item] = {}
+        self.items: dict[tuple[str, Any, int], Item] = {}
         self.last_step: dict[str, int] = {}
         self.llm_calls = 0
         self.input_tokens = 0
@@ -307,32 +314,47 @@ class _Accumulator:
         tally: _Tally,
         inp: int,
     ) -> None:
-        seen: dict[str, int] = {}
-        tools_tok = 0
-        for j, (seg, (tok, rd, wr, un)) in enumerate(zip(segs, parts, strict=True)):
-            role = str(seg.get("role")) if seg.get("role") in ROLES else "user"
-            c = costs[j] if costs is not None else 0.0
-            for t in (tally, self.total):
-                t.tokens[role] += tok
-                t.cost[role] += c
-            h = str(seg.get("hash"))
-            n = seen[h] = seen.get(h, -1) + 1
-            it = self.items.get((task, h, n))
+        """Fold one call's segments into the items and the role tallies (the hot loop of
+        the anatomy: plain locals, one dict lookup per segment)."""
+        seen: dict[Any, int] = {}
+        tok_by = dict.fromkeys(ROLES, 0)
+        cost_by = dict.fromkeys(ROLES, 0.0)
+        items = self.items
+        unpriced = costs is None
+        for j, seg in enumerate(segs):
+            tok, rd, wr, un = parts[j]
+            role = seg.get("role")
+            if role not in _ROLE_SET:
+                role = "user"
+            c = 0.0 if costs is None else costs[j]
+            tok_by[role] += tok
+            cost_by[role] += c
+            h = seg.get("hash")
+            n = seen.get(h, 0)
+            seen[h] = n + 1
+            key = (task, h, n)
+            it = items.get(key)
             if it is None:
-                it = self.items[(task, h, n)] = Item(
+                it = items[key] = Item(
                     task, role, _str(seg.get("name")), _str(seg.get("call_id")), step, tok
                 )
-            it.last_step, it.sends = step, it.sends + 1
+            it.last_step = step
+            it.sends += 1
             it.carried_tokens += tok
             it.carried_cost += c
-            it.unpriced_sends += costs is None
-            it.read, it.write, it.uncached = it.read + rd, it.write + wr, it.uncached + un
-            if role == "tools":
-                tools_tok += tok
-                if it.name:
-                    self.defined[it.name] = max(self.defined.get(it.name, 0), tok)
-        if tools_tok:
-            self.tools_share.append(tools_tok / inp)
+            if unpriced:
+                it.unpriced_sends += 1
+            it.read += rd
+            it.write += wr
+            it.uncached += un
+            if role == "tools" and it.name:
+                self.defined[it.name] = max(self.defined.get(it.name, 0), tok)
+        for t in (tally, self.total):
+            for r in ROLES:
+                t.tokens[r] += tok_by[r]
+                t.cost[r] += cost_by[r]
+        if tok_by["tools"]:
+            self.tools_share.append(tok_by["tools"] / inp)
 
 
 def _opt(v: Any) -> Any:

@@ -51,25 +51,35 @@ def fit(points: Sequence[tuple[int, int]]) -> tuple[float, float]:
 def segments(
     segs: list[Seg], inp: int, f: float, r: float, task: str, unlogged: str
 ) -> list[dict[str, Any]]:
-    """The call's segments in tokens, scaled to add up to its reported input ``inp``; the
-    unlogged prefix ``f`` is one ``system`` segment named ``unlogged``."""
-    from agentcost.ingest.segments import scale_to
-
+    """The call's segments in tokens, adding up to its reported input ``inp`` exactly; the
+    unlogged prefix ``f`` is one ``system`` segment named ``unlogged``. The fitted sizes are
+    scaled by one factor and rounded cumulatively (each segment within a token of its share)."""
+    est = [f] if f > 0 else []
+    est += [size * r for _, size, _, _, _ in segs]
+    total = sum(est)
+    if not est:
+        return []
+    if total <= 0:
+        est[0], total = 1.0, 1.0 + sum(est[1:])
+    k = inp / total
     out: list[dict[str, Any]] = []
+    acc, prev = 0.0, 0
     if f > 0:
-        out.append({"role": "system", "tokens": f, "hash": f"unlogged:{task}", "name": unlogged})
-    for role, size, h, name, cid in segs:
-        seg: dict[str, Any] = {"role": role, "tokens": size * r, "hash": h}
+        acc = est[0] * k
+        prev = round(acc)
+        out.append({"role": "system", "tokens": prev, "hash": f"unlogged:{task}", "name": unlogged})
+    off = len(out)
+    for i, (role, _, h, name, cid) in enumerate(segs):
+        acc += est[i + off] * k
+        cur = round(acc)
+        seg: dict[str, Any] = {"role": role, "tokens": cur - prev, "hash": h}
+        prev = cur
         if name:
             seg["name"] = name
         if cid:
             seg["call_id"] = cid
         out.append(seg)
-    if not out:
-        return out
-    if sum(s["tokens"] for s in out) <= 0:
-        out[0]["tokens"] = 1.0
-    scale_to(out, inp)
+    out[-1]["tokens"] += inp - prev  # float round-off never leaves the total off
     return out
 
 
