@@ -309,3 +309,20 @@ def test_claude_code_logs_get_the_levers(run: Any) -> None:
     assert s["details"]["context"]["tool_results_capped"] > 0
     assert s["details"]["context_saved"]["input_tokens"] > 0
     assert s["details"]["context"]["calls_without_segments"] < s["llm_calls"] * 0.1
+
+
+def test_rebuilt_claude_code_segments_replay_the_reported_cache_reads() -> None:
+    """The prompt-cache replay over the segments rebuilt from a real Claude Code session
+    reproduces the cache reads the API reported to within 2 %: the rebuilt prefixes are the
+    ones the server cached."""
+    import re
+
+    path = REAL / "claude-code-spotter" / "4d5611e5-241a-462a-8d15-5122611a9569.jsonl"
+    table = agentcost.load([str(path)], conversations=True)
+    s = sim(table, Scenario(name="cap", cap_tool_results=2000))["scenarios"][0]
+    line = next(a for a in s["assumptions"] if a.startswith("Calibration"))
+    m = re.search(r"gives ([\d,]+) cache-read tokens against ([\d,]+) reported", line)
+    assert m is not None, line
+    got, reported = (int(x.replace(",", "")) for x in m.groups())
+    assert reported > 10_000_000
+    assert abs(got - reported) / reported < 0.02
