@@ -326,3 +326,10 @@ def test_rebuilt_claude_code_segments_replay_the_reported_cache_reads() -> None:
     got, reported = (int(x.replace(",", "")) for x in m.groups())
     assert reported > 10_000_000
     assert abs(got - reported) / reported < 0.02
+
+
+def test_a_prompt_without_history_is_not_compacted() -> None:
+    """The first call holds only tools, system and the first user message: nothing before its
+    last turn to summarise, however large; each later call over the limit compacts once."""
+    s = sim(agentcost.load([str(ONE_BIG)]), Scenario(name="c", compact_at=100))["scenarios"][0]
+    assert s["details"]["context"]["compactions"] == 4  # calls 2-5, not call 1

@@ -118,7 +118,16 @@ class ContextEditor:
         assert limit is not None
         if sum(out[1]) > limit and blocks[3]:
             last = blocks[3][-1]
-            if self._cut_turn is None or last > self._cut_turn:
+            # only a prompt with history before its last turn can be compacted
+            first = next(
+                (
+                    tn
+                    for r, tn in zip(blocks[2], blocks[3], strict=True)
+                    if r not in (R_TOOLS, R_SYSTEM)
+                ),
+                last,
+            )
+            if last > first and (self._cut_turn is None or last > self._cut_turn):
                 self.summaries.append(Summary(i, sum(out[1]), self.sc.summary_tokens))
                 self._cut_turn = last
                 self._summary_hash = hash((t, "summary", len(self.summaries)))
