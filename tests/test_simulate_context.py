@@ -333,3 +333,15 @@ def test_a_prompt_without_history_is_not_compacted() -> None:
     last turn to summarise, however large; each later call over the limit compacts once."""
     s = sim(agentcost.load([str(ONE_BIG)]), Scenario(name="c", compact_at=100))["scenarios"][0]
     assert s["details"]["context"]["compactions"] == 4  # calls 2-5, not call 1
+
+
+def test_summaries_default_to_the_traces_cheap_model() -> None:
+    """No --summary-model, no cascade: the haiku of the trace's sonnet generation writes the
+    summaries, resolved against the trace as a cascade's cheap alias is."""
+    doc = sim(agentcost.load([str(ONE_BIG)]), Scenario(name="c", compact_at=8000))
+    c = doc["scenarios"][0]["details"]["context"]
+    assert c["summary_models"] == ["claude-haiku-4-5"]  # the trace runs claude-sonnet-4-5
+    r = rates("claude-haiku-4-5")
+    assert c["summary_cost_usd"] == pytest.approx(
+        c["summary_input_tokens"] * r.uncached + 2000 * c["summary_calls"] * r.output, rel=1e-9
+    )

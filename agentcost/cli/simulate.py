@@ -108,7 +108,7 @@ def simulate(
         "--summary-tokens", min=1, help="Size of that summary (default 2,000 tokens).")] = None,
     summary_model: Annotated[str | None, typer.Option(
         "--summary-model", help="Model that writes the summary (default: the cascade's cheap "
-        "model, else the call's own).")] = None,
+        "model, else the cheap member of the trace's model family).")] = None,
     response_cache: Annotated[bool, typer.Option(
         "--response-cache", help="Answer repeated identical requests from a response cache "
         "(needs segments).")] = False,

@@ -398,6 +398,9 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
     resolved = [resolve_for_trace(sc, w) for sc in
                 ([scenarios] if isinstance(scenarios, Scenario) else list(scenarios))]
     scs = [r.scenario for r in resolved]
+    from agentcost.simulation.context import with_summary_model
+
+    scs = [with_summary_model(sc, w) for sc in scs]  # compaction: the trace's cheap model
     jobs = _jobs(scs, resolved, st)
     figs = _run_jobs(ctx, [(sc, variant) for _, _, sc, variant in jobs])
     sv = _Scenarios(ctx, st, base, _price_line(pricing), _reuse_gaps(ctx),

@@ -16,8 +16,9 @@ are left as observed, and the report says how many.
   history before its last turn (everything after the leading tool definitions and system
   blocks) is replaced by an ``S``-token summary, which later calls of the task carry until the
   next compaction. Each compaction adds one summarising call: the replaced history as uncached
-  input, ``S`` output tokens, priced at ``summary_model`` (default: the cascade's cheap model,
-  else the call's own model) at the call's hour.
+  input, ``S`` output tokens, priced at ``summary_model`` at the call's hour (default: the
+  cascade's cheap model; else the cheap member of the trace's model family, see
+  :func:`with_summary_model`; else the call's own model).
 * ``response_cache`` (``similarity exact|near``) — a call whose request equals an earlier
   call's (same model, same prefix and the same final message; any task of the same workspace)
   and starts after that call ended is answered from a response cache: no tokens, no cost, no
@@ -160,6 +161,39 @@ class ContextEditor:
         if self.sc.compact_at is not None:
             d["compactions"] = len(self.summaries)
         return d
+
+
+CHEAP_ALIAS = {"anthropic": "haiku", "openai": "mini"}  # the cheap family per provider
+
+
+def with_summary_model(sc: Scenario, w: Workload) -> Scenario:
+    """``sc`` with the model that writes compaction summaries made explicit when the scenario
+    names none and has no cascade: the cheap family member (Anthropic ``haiku``, OpenAI
+    ``mini``) of the trace's most used model, resolved against the trace as a cascade's cheap
+    alias is (same generation, else the newest released by the trace's last call)."""
+    if sc.compact_at is None or sc.summary_model is not None or sc.cascade is not None:
+        return sc
+    from collections import Counter
+    from dataclasses import replace
+
+    from agentcost.rules import resolve_alias, rule_for
+    from agentcost.simulation.cascade import resolve_for_trace
+
+    models = Counter(str(m) for m in w.l_model.tolist() if m)
+    if not models:
+        return sc
+    own = models.most_common(1)[0][0]
+    rule = rule_for(own)
+    alias = CHEAP_ALIAS.get(rule.provider) if rule is not None else None
+    if alias is None:
+        return sc
+    try:
+        cheap = resolve_alias(alias)
+    except ValueError:
+        return sc
+    res = resolve_for_trace(replace(sc, cascade=(cheap, own), cascade_given=(alias, own)), w)
+    assert res.scenario.cascade is not None
+    return replace(sc, summary_model=res.scenario.cascade[0])
 
 
 # --------------------------------------------------------------------------- response cache
