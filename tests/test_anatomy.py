@@ -22,7 +22,7 @@ from agentcost.ingest.segments import from_request
 from agentcost.pricing import Pricer
 from tests.conftest import AUTHENTIC, FIXTURES, REAL, assert_golden
 
-ONE_BIG = FIXTURES / "anatomy" / "one_big_result.jsonl"  # built for this test (see README)
+ONE_BIG = FIXTURES / "anatomy" / "one_big_result.jsonl"  # hand-built: see its README.md
 HOUR = "2026-11-02T10:00:00+00:00"
 
 

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from agentcost.errors import ConfigError
+from agentcost.errors import AgentcostError, ConfigError
 
 if TYPE_CHECKING:
     from agentcost.simulation.workload import Workload
@@ -106,7 +106,7 @@ def _texts(w: Workload) -> dict[int, str]:
                         continue
                     if text is not None:
                         out.update(dict.fromkeys(lines[n], text))
-        except (OSError, ValueError):  # the file is gone or unreadable: exact matching
+        except (OSError, ValueError, AgentcostError):  # gone, stdin, unreadable: exact
             continue
     return out
 
