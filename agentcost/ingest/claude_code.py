@@ -845,8 +845,7 @@ def _prompts(srcs: list[Source], scans: list[_Scan], winners: dict[str, _Call],
 
     calls: list[tuple[str, str, int, list[conversation.Seg]]] = []
     for scan in scans:
-        won = {c.key: c for c in scan.calls
-               if winners.get(c.key) is c and c.rank != _RANK_PROGRESS}
+        won = {c.key: c for c in scan.calls if winners.get(c.key) is c}
         if not won:
             continue
         try:

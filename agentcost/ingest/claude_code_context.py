@@ -109,6 +109,27 @@ class _Conversation:
             self.segs.append(("user", len(data), _h(data), None, None))
 
 
+def _progress(
+    obj: dict[str, Any],
+    n: int,
+    name: str,
+    convs: dict[str, _Conversation],
+    wanted: set[str],
+    out: dict[str, list[Seg]],
+) -> None:
+    """An ``agent_progress`` line mirrors one line of a running subagent: it goes to that
+    subagent's conversation (the calls known only from such mirrors get segments too)."""
+    data = obj.get("data")
+    if type(data) is not dict or data.get("type") != "agent_progress":
+        return
+    nested = data.get("message")
+    if type(nested) is not dict:
+        return
+    aid = data.get("agentId")
+    conv_id = f"mirror-agent-{aid}" if isinstance(aid, str) and aid else "mirror-sidechain"
+    _line(nested, n, name, convs, wanted, out, conv_id)
+
+
 def _call_key(obj: dict[str, Any], msg: dict[str, Any], name: str, n: int) -> str:
     """The key :mod:`agentcost.ingest.claude_code` gives this response (same fallbacks)."""
     mid, rid, uuid = msg.get("id"), obj.get("requestId"), obj.get("uuid")
@@ -150,9 +171,13 @@ def _line(
     convs: dict[str, _Conversation],
     wanted: set[str],
     out: dict[str, list[Seg]],
+    conv_id: str | None = None,
 ) -> None:
     t = obj.get("type")
-    conv = convs.setdefault(_conv_id(obj), _Conversation())
+    if t == "progress" and conv_id is None:
+        _progress(obj, n, name, convs, wanted, out)
+        return
+    conv = convs.setdefault(conv_id if conv_id is not None else _conv_id(obj), _Conversation())
     if t == "system" and obj.get("subtype") == "compact_boundary":
         conv.reset()
         return
