@@ -269,6 +269,7 @@ class _Accumulator:
         self.covered_tokens = 0
         self.tools_share: list[float] = []
         self.defined: dict[str, int] = {}  # tool definition name -> tokens (largest seen)
+        self.offered: dict[str, int] = {}  # tool definition name -> calls that offered it
 
     def call(self, row: Any) -> None:
         self.llm_calls += 1
@@ -349,6 +350,8 @@ class _Accumulator:
             it.uncached += un
             if role == "tools" and it.name:
                 self.defined[it.name] = max(self.defined.get(it.name, 0), tok)
+                if n == 0:
+                    self.offered[it.name] = self.offered.get(it.name, 0) + 1
         for t in (tally, self.total):
             for r in ROLES:
                 t.tokens[r] += tok_by[r]
@@ -465,7 +468,10 @@ def _tool_definition_findings(
     import statistics
 
     out: list[dict[str, Any]] = []
-    unused = sorted(set(acc.defined) - called) if called is not None else []
+    every = len(acc.tools_share)  # calls that carry tool definitions
+    unused = sorted(
+        n for n, k in acc.offered.items() if k == every and called is not None and n not in called
+    )
     cost = acc.total.cost["tools"]
     if acc.tools_share:
         med = statistics.median(acc.tools_share)
@@ -484,17 +490,21 @@ def _tool_definition_findings(
             )
     if unused:
         tok = sum(acc.defined[n] for n in unused)
+        names = set(unused)
+        carried = [i for i in acc.items.values() if i.role == "tools" and i.name in names]
+        at_stake = sum(i.carried_cost for i in carried)
+        priced = any(i.sends > i.unpriced_sends for i in carried)
         out.append(
             {
                 "rule": "unused-tool-definitions",
                 "severity": "info",
                 "tool": None,
-                "at_stake_usd": None,
+                "at_stake_usd": _r(at_stake) if priced else None,
                 "unused_tools": unused,
                 "message": (
                     f"{len(unused)} of {len(acc.defined)} tools offered on every call were never "
-                    f"called in the trace ({tok:,} tokens per call): {', '.join(unused[:8])}"
-                    + (" …" if len(unused) > 8 else "")
+                    f"called in the trace ({tok:,} tokens per call, {_usd(at_stake if priced else None)}"
+                    f" carried): {', '.join(unused[:8])}" + (" …" if len(unused) > 8 else "")
                 ),
             }
         )

@@ -111,6 +111,7 @@ def test_unknown_price_is_unknown_not_zero(tmp_path: Path) -> None:
 
 def test_unused_tool_definitions_and_definition_share(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in ONE_BIG.read_text().splitlines()]
+    first = True
     for r in rows:
         if r["kind"] == "llm":
             r["segments"].insert(
@@ -118,12 +119,23 @@ def test_unused_tool_definitions_and_definition_share(tmp_path: Path) -> None:
                 {"role": "tools", "tokens": 3000, "hash": "tools-deploy", "name": "deploy_service"},
             )
             r["input_tokens"] += 3000
+            if first:  # offered on one call only: not "offered on every call"
+                r["segments"].insert(
+                    1, {"role": "tools", "tokens": 400, "hash": "t-once", "name": "rollback"}
+                )
+                r["input_tokens"] += 400
+                first = False
     p = tmp_path / "tools.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows))
     a = anatomy(agentcost.load([str(p)]), AnatomyOptions(tools_share=0.1))
     rules = {f["rule"]: f for f in a["findings"]}
     assert rules["unused-tool-definitions"]["unused_tools"] == ["deploy_service"]
     assert "3,000 tokens per call" in rules["unused-tool-definitions"]["message"]
+    # what the unused definition cost: 3,000 uncached tokens in each of the five calls
+    assert rules["unused-tool-definitions"]["at_stake_usd"] == pytest.approx(
+        5 * 3000 * sonnet_input_rate(), rel=1e-9
+    )
+    assert "rollback" not in rules["unused-tool-definitions"]["unused_tools"]
     assert "tool-definitions-share" in rules
 
 
