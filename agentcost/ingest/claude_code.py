@@ -81,6 +81,10 @@ convert and validate each call's usage (:func:`agentcost.steps.check_tokens`), s
 cross-file dedupe that follows in this process hands the step table its columns directly
 (:meth:`ClaudeCodeReader.read_table`), with no per-row dict. ``bench/`` measures it against a
 bare orjson loop.
+
+Prompt segments are not derived here: with ``ctx.conversations`` (``analyze --anatomy``) a
+second pass over the files whose calls won decodes every line and rebuilds them
+(:mod:`agentcost.ingest.claude_code_context`); without it, the fast path above is all there is.
 """
 
 from __future__ import annotations
