@@ -36,7 +36,8 @@ DEFAULT_NAME = "agentcost.yaml"
 
 PRICE_KEYS = {"input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok",
               "cache_write_1h_mtok"}
-ANALYZE_KEYS = {"max_iterations", "token_budget", "runaway_factor"}
+ANALYZE_KEYS = {"max_iterations", "token_budget", "runaway_factor", "anatomy_tool_share",
+                "anatomy_max_sends", "anatomy_tools_share"}
 TOP_KEYS = {"prices", "aliases", "default_model", "analyze", "budgets", "scenarios", "check",
             "simulate"}
 
@@ -59,6 +60,10 @@ class Config:
     max_iterations: int | None = None
     token_budget: int | None = None
     runaway_factor: float = 3.0
+    # analyze --anatomy findings (agentcost.anatomy.AnatomyOptions)
+    anatomy_tool_share: float = 0.30
+    anatomy_max_sends: int = 20
+    anatomy_tools_share: float = 0.20
     raw: dict[str, Any] = field(default_factory=dict)  # budgets/scenarios for other commands
 
 
@@ -119,7 +124,21 @@ def parse(data: Any, path: str | None = None) -> Config:  # noqa: C901 (split pe
         cfg.token_budget = int(_num(an["token_budget"], "analyze.token_budget", positive=True))
     if "runaway_factor" in an:
         cfg.runaway_factor = _num(an["runaway_factor"], "analyze.runaway_factor", positive=True)
+    _anatomy_keys(an, cfg)
     return cfg
+
+
+def _anatomy_keys(an: dict[str, Any], cfg: Config) -> None:
+    """``analyze.anatomy_*``: the thresholds of the context-anatomy findings."""
+    for k in ("anatomy_tool_share", "anatomy_tools_share"):
+        if k in an:
+            v = _num(an[k], f"analyze.{k}", positive=True)
+            if v > 1:
+                raise ConfigError(f"analyze.{k}: a share between 0 and 1, got {v:g}")
+            setattr(cfg, k, v)
+    if "anatomy_max_sends" in an:
+        cfg.anatomy_max_sends = int(_num(an["anatomy_max_sends"], "analyze.anatomy_max_sends",
+                                         positive=True))
 
 
 def load(path: str | Path | None = None) -> Config:

@@ -40,16 +40,19 @@ def load(
     progress: Callable[[int, int], None] | None = None,
     segments: bool = True,
     prices: str | Path | None = None,
+    conversations: bool = False,
 ) -> StepTable:
     """Read ``paths`` and price every step. ``prices``: a genai-prices data file to price with
     (else ``AGENTCOST_PRICES``, else the data ``agentcost prices update`` fetched, else the
-    bundled data)."""
+    bundled data). ``conversations=True`` rebuilds prompt segments from logged conversations
+    that carry no request bodies (Claude Code; slower: see docs/anatomy.md)."""
     from agentcost.ingest import read_sources
     from agentcost.pricing import price_frame, use_prices
 
     use_prices(prices)
     with no_gc():
         loaded = read_sources(paths, input_format=input_format, since=since, until=until,
-                              strict=strict, progress=progress, segments=segments)
+                              strict=strict, progress=progress, segments=segments,
+                              conversations=conversations)
         pricing = price_frame(loaded.frame, config)
     return StepTable(frame=loaded.frame, ingest=loaded.report, pricing=pricing)

@@ -279,9 +279,26 @@ def _block_texts(body: dict[str, Any]) -> list[tuple[Any, str]]:
     if messages is None:
         inp = body.get("input")
         messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else (inp or [])
+    out.extend(_message_texts(messages, text_of))
+    return out
+
+
+def _message_texts(messages: Any, text_of: Any) -> list[tuple[Any, str]]:
+    """(block, text) per message segment, split as the segments module splits them: each
+    Anthropic tool result alone, the message's other blocks together."""
+    from agentcost.ingest.segments import tool_result_parts
+
+    out: list[tuple[Any, str]] = []
     for msg in messages:
-        if isinstance(msg, dict):
+        if not isinstance(msg, dict):
+            continue
+        parts = tool_result_parts(msg)
+        if parts is None:
             out.append((msg, text_of(msg)))
+            continue
+        for role, part in parts:
+            out.append((part, text_of(part) if role == "tool"
+                        else "\n".join(text_of(b) for b in part)))
     return out
 
 

@@ -75,6 +75,10 @@ def analyze(
     wide: Annotated[bool, typer.Option(
         "--wide", help="Table format: keep every column (by default columns are left out, "
         "in a stated order, to fit the terminal; values are never cut).")] = False,
+    anatomy: Annotated[bool, typer.Option(
+        "--anatomy", help="Context anatomy: input tokens and cost by role, the carried cost "
+        "of every tool result and block, staleness, findings (needs segments; reads Claude "
+        "Code message content, which is slower); table, json, markdown.")] = False,
 ) -> None:
     """Where the money and the seconds went, per task and per step."""
 
@@ -82,10 +86,13 @@ def analyze(
         from agentcost import config as cfgmod
         from agentcost.analysis import AnalyzeOptions
         from agentcost.analysis import analyze as run_analyze
+        from agentcost.errors import ConfigError
         from agentcost.ingest import resolve_inputs
 
         protect(*(paths or []), config)
         check_outputs(output)
+        if anatomy and fmt in (OutFormat.csv, OutFormat.jsonl):
+            raise ConfigError("--anatomy: choose --format table, json or markdown")
         cfg = cfgmod.load(config)
         if default_model:
             cfg.default_model = default_model
@@ -93,8 +100,8 @@ def analyze(
         # prompt segments are only shown with the step table or used to explain misses
         table = load_traces(in_paths, config=cfg, input_format=fmt_name, since=since,
                             until=until, strict=strict, prices=prices,
-                            segments=steps or explain_misses or task is not None
-                            or fmt is OutFormat.jsonl)
+                            segments=steps or explain_misses or anatomy or task is not None
+                            or fmt is OutFormat.jsonl, conversations=anatomy)
         opts = AnalyzeOptions(group_by=group_by, top=top, task=task,
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget,
@@ -104,6 +111,8 @@ def analyze(
             from agentcost.audit import explain_misses as run_explain
 
             report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
+        if anatomy:
+            report.extra["anatomy"] = _anatomy(table, cfg, task, top)
         emit(report, fmt, output, wide, chart, csv_raw)
         return 0
 
@@ -115,11 +124,16 @@ def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = F
     from agentcost.render import analyze_text, audit_text, data
 
     misses = report.extra.get("cache_misses")  # analyze --explain-misses
+    anatomy = report.extra.get("anatomy")  # analyze --anatomy
     if fmt is OutFormat.table:
         def draw(con: Any) -> None:
             analyze_text.render_console(report, con, wide)
             if misses is not None:
                 audit_text.render_misses(misses, con)
+            if anatomy is not None:
+                from agentcost.render import anatomy_text
+
+                anatomy_text.render_console(anatomy, con)
             from agentcost.render import charts
 
             if output is None and (chart if chart is not None else charts.auto_chart(con)):
@@ -128,11 +142,9 @@ def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = F
 
         write_rendered(draw, output)
         return
-    if misses is not None and fmt in (OutFormat.json, OutFormat.markdown):
-        text = (data.to_json({**report.to_dict(), "cache_misses": misses})
-                if fmt is OutFormat.json else analyze_text.render_markdown(report) + "\n"
-                + "\n".join(audit_text.misses_markdown(misses["summary"], misses["findings"])))
-        write_output(text, output)
+    if (misses is not None or anatomy is not None) and fmt in (OutFormat.json,
+                                                                OutFormat.markdown):
+        write_output(_with_extras(report, fmt, misses, anatomy), output)
         return
     text = {
         OutFormat.json: data.render_json,
@@ -141,3 +153,28 @@ def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = F
         OutFormat.jsonl: data.render_jsonl,
     }[fmt](report)
     write_output(text, output)
+
+
+def _anatomy(table: Any, cfg: Any, task: str | None, top: int) -> dict[str, Any]:
+    from agentcost.anatomy import AnatomyOptions, anatomy
+
+    return anatomy(table, AnatomyOptions.from_config(cfg, task=task, top=top), cfg)
+
+
+def _with_extras(report: Any, fmt: OutFormat, misses: Any, anatomy: Any) -> str:
+    """JSON or markdown of the report plus --explain-misses and --anatomy sections."""
+    from agentcost.render import analyze_text, audit_text, data
+
+    if fmt is OutFormat.json:
+        extras = {k: v for k, v in (("cache_misses", misses), ("anatomy", anatomy))
+                  if v is not None}
+        return data.to_json({**report.to_dict(), **extras})
+    text = analyze_text.render_markdown(report)
+    if misses is not None:
+        text += "\n" + "\n".join(audit_text.misses_markdown(misses["summary"],
+                                                             misses["findings"]))
+    if anatomy is not None:
+        from agentcost.render import anatomy_text
+
+        text += "\n" + anatomy_text.render_markdown(anatomy)
+    return text

@@ -42,7 +42,9 @@ Levers (combine freely; each run is compared with the baseline, the trace as obs
 --cache off|observed|auto|stable|stable+last [--ttl 5m|1h|30m|in_memory|24h],
 --cascade CHEAP,STRONG [--escalation-rate R | --escalation-from replay.json], --batch [--batch-tasks GLOB],
 --trim-history N, --max-output-tokens N, --parallel-tools, --max-iterations N,
---token-budget N, --tool-cache [--tool-cache-ttl 10m]. Or compare several scenarios side by side
+--token-budget N, --tool-cache [--tool-cache-ttl 10m], --cap-tool-results N,
+--prune-tool-results-after K [--stub-tokens S], --compact-at TOKENS [--summary-tokens S],
+--response-cache [--similarity exact|near]. Or compare several scenarios side by side
 with --scenarios file.yaml (or scenarios: in agentcost.yaml). --range adds optimistic and
 pessimistic figures. Every report lists its assumptions.
 """
@@ -94,6 +96,28 @@ def simulate(
     tool_cache_ttl: Annotated[str | None, typer.Option(
         "--tool-cache-ttl", help="Also reuse results across tasks within this TTL (e.g. 10m).")
     ] = None,
+    cap_tool_results: Annotated[int | None, typer.Option(
+        "--cap-tool-results", min=1, help="Truncate every tool result to N tokens from its "
+        "first send on (needs segments).")] = None,
+    prune_tool_results_after: Annotated[int | None, typer.Option(
+        "--prune-tool-results-after", min=0, help="Replace a tool result older than K turns "
+        "by a stub (needs segments).")] = None,
+    stub_tokens: Annotated[int | None, typer.Option(
+        "--stub-tokens", min=1, help="Size of that stub (default 20 tokens).")] = None,
+    compact_at: Annotated[int | None, typer.Option(
+        "--compact-at", min=1, help="When a prompt would exceed TOKENS, replace the history "
+        "before the last turn by a summary (needs segments).")] = None,
+    summary_tokens: Annotated[int | None, typer.Option(
+        "--summary-tokens", min=1, help="Size of that summary (default 2,000 tokens).")] = None,
+    summary_model: Annotated[str | None, typer.Option(
+        "--summary-model", help="Model that writes the summary (default: the cascade's cheap "
+        "model, else the cheap member of the trace's model family).")] = None,
+    response_cache: Annotated[bool, typer.Option(
+        "--response-cache", help="Answer repeated identical requests from a response cache "
+        "(needs segments).")] = False,
+    similarity: Annotated[str | None, typer.Option(
+        "--similarity", help="Response cache matching: exact (default) or near (lexical "
+        "MinHash on the final message, not semantic; extra [near]).")] = None,
     scenarios: Annotated[Path | None, typer.Option(
         "--scenarios", help="YAML file of scenarios to compare side by side.")] = None,
     name: Annotated[str | None, typer.Option(
@@ -132,10 +156,14 @@ def simulate(
             max_output_tokens=max_output_tokens, parallel_tools=parallel_tools,
             state_changing=tuple(state_changing or ()), max_iterations=max_iterations,
             token_budget=token_budget, tool_cache=tool_cache, tool_cache_ttl=tool_cache_ttl,
-            name=name, with_range=with_range, workspace=workspace.value if workspace else None)
+            name=name, with_range=with_range, workspace=workspace.value if workspace else None,
+            cap_tool_results=cap_tool_results, prune_tool_results_after=prune_tool_results_after,
+            stub_tokens=stub_tokens, compact_at=compact_at, summary_tokens=summary_tokens,
+            summary_model=summary_model, response_cache=response_cache, similarity=similarity)
         scs, st = build_scenarios(cfg.raw, cfg.path or "agentcost.yaml", levers)
         table = load_traces(paths, config=cfg, input_format=input_format, since=since,
-                            until=until, strict=strict, prices=prices)
+                            until=until, strict=strict, prices=prices,
+                            conversations=levers.edits_context)
         _emit(run_simulate(table, scs, st, config=cfg), fmt, output, csv_raw)
         return 0
 

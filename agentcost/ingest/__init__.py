@@ -247,16 +247,20 @@ def read_sources(  # noqa: C901 (split pending)
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
     segments: bool = True,
+    conversations: bool = False,
 ) -> Loaded:
     """Read every path into one step DataFrame (not yet priced) plus the ingest report.
 
     ``segments=False`` skips deriving prompt segments from recorded request bodies (a
-    summary that never looks at them reads OTLP exports ~20 % faster)."""
+    summary that never looks at them reads OTLP exports ~20 % faster). ``conversations=True``
+    also rebuilds segments from logged conversations without request bodies (Claude Code;
+    a second, full decode of those files)."""
     table = readers()
     if input_format is not None and input_format not in table:
         raise InputError(
             f"unknown --input-format {input_format!r}; choose one of: {', '.join(table)}")
-    ctx = IngestContext(strict=strict, progress=progress, segments=segments)
+    ctx = IngestContext(strict=strict, progress=progress, segments=segments,
+                        conversations=conversations)
     ctx.since_ns = time_bound(since, "--since") if since else None
     ctx.until_ns = time_bound(until, "--until") if until else None
 

@@ -176,6 +176,9 @@ class IngestContext:
     # usage keys no normaliser understood, per file: {file: {key: calls}}; named once per
     # file in the notes when ingest finishes (see flush_unread_usage)
     unread: dict[str, Counter[str]] = field(default_factory=dict)
+    # rebuild segments from logged conversations that hold every message but no request body
+    # (Claude Code): a second, full decode of those files, so only when asked (--anatomy)
+    conversations: bool = False
 
     def advance(self, nbytes: int) -> None:
         """``nbytes`` more input bytes have been read."""

@@ -81,6 +81,10 @@ convert and validate each call's usage (:func:`agentcost.steps.check_tokens`), s
 cross-file dedupe that follows in this process hands the step table its columns directly
 (:meth:`ClaudeCodeReader.read_table`), with no per-row dict. ``bench/`` measures it against a
 bare orjson loop.
+
+Prompt segments are not derived here: with ``ctx.conversations`` (``analyze --anatomy``) a
+second pass over the files whose calls won decodes every line and rebuilds them
+(:mod:`agentcost.ingest.claude_code_context`); without it, the fast path above is all there is.
 """
 
 from __future__ import annotations
@@ -128,7 +132,7 @@ ROW_COLUMNS = ("source", "format", "task_id", "session_id", "parent_task_id", "s
                "parent_id", "kind", "name", "provider", "model", "response_model",
                "started_at", "ended_at", "ttft_ms", "stop_reason", "tool_calls",
                "tool_call_id", "tool_input_hash", "is_error", "line", "reported_cost_usd",
-               "labels", *_USAGE_COLS)
+               "labels", *_USAGE_COLS, "segments")
 _NO_USAGE = (None,) * len(_USAGE_COLS)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -852,8 +856,9 @@ class ClaudeCodeReader:
                    ) -> tuple[tuple[str, ...], list[list[Any]]]:
         """Every step of the files as columns of :data:`ROW_COLUMNS`, already canonical and
         validated (the table is built from them without a per-row dict)."""
+        srcs = list(sources)
         with no_gc():
-            scans = _scan_all(list(sources), ctx)
+            scans = _scan_all(srcs, ctx)
             for scan in scans:
                 ctx.report.lines_read += scan.lines
                 for line, reason in scan.malformed:
@@ -864,6 +869,7 @@ class ClaudeCodeReader:
                     ctx.dropped(_DROP_PROGRESS, scan.mirrored)
                 _report_scan(scan, ctx)
             winners = _resolve(scans, ctx)
+            prompts = _prompts(srcs, scans, winners, ctx) if ctx.conversations else {}
             results: dict[str, tuple[int | None, bool]] = {}
             for scan in scans:
                 for k, v in scan.results.items():
@@ -878,7 +884,8 @@ class ClaudeCodeReader:
                         continue
                     if call.rank == _RANK_PROGRESS:
                         progress_only += 1
-                    _rows(call, scan.name, results, ctx if windowed else None, rows)
+                    _rows(call, scan.name, results, ctx if windowed else None, rows,
+                          prompts.get(call.key))
                     if len(rows) >= _CHUNK_ROWS:  # row tuples → columns, a chunk at a time
                         _to_columns(rows, columns)
                         rows = []
@@ -899,6 +906,29 @@ def _report_scan(scan: _Scan, ctx: IngestContext) -> None:
         ctx.unread_usage(scan.name, [k], c)
     for why in scan.notes:
         ctx.note(f"claude-code: {scan.name}: {why}")
+
+
+def _prompts(srcs: list[Source], scans: list[_Scan], winners: dict[str, _Call],
+             ctx: IngestContext) -> dict[str, list[dict[str, Any]]]:
+    """Calibrated prompt segments of the winning calls, from a second, full decode of their
+    files (``ctx.conversations``; :mod:`agentcost.ingest.claude_code_context`)."""
+    from agentcost.ingest import claude_code_context as ccx
+    from agentcost.ingest import conversation
+
+    calls: list[tuple[str, str, int, list[conversation.Seg]]] = []
+    for scan in scans:
+        won = {c.key: c for c in scan.calls if winners.get(c.key) is c}
+        if not won:
+            continue
+        try:
+            with _open(srcs[scan.order]) as fh:
+                logged = ccx.prompts_of_file(fh, scan.name, set(won))
+        except READ_ERRORS:
+            continue  # the fast pass already reported an unreadable file
+        for key, segs in logged.items():
+            c = won[key]
+            calls.append((c.task, key, int(c.usage[1] or 0), segs))
+    return ccx.calibrate(calls, ctx)
 
 
 def _resolve(scans: list[_Scan], ctx: IngestContext) -> dict[str, _Call]:
@@ -955,7 +985,8 @@ def _to_columns(rows: list[tuple[Any, ...]], columns: list[list[Any]]) -> None:
 
 
 def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bool]],
-          ctx: IngestContext | None, out: list[tuple[Any, ...]]) -> None:
+          ctx: IngestContext | None, out: list[tuple[Any, ...]],
+          segments: list[dict[str, Any]] | None = None) -> None:
     """Append the call's llm step and its tool steps as :data:`ROW_COLUMNS` tuples (``ctx``
     only when a --since/--until window applies)."""
     start, first, last = call.start_ts, call.first_ts, call.last_ts
@@ -969,7 +1000,8 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
         out.append((source_name, FORMAT, task, session, parent, span, None, "llm", None,
                     "anthropic", call.model, call.model, start, last, ttft, call.stop,
                     tuple(t[1] for t in call.tools), None, None, None, call.line,
-                    None if call.cost is None else float(call.cost), call.labels, *call.usage))
+                    None if call.cost is None else float(call.cost), call.labels, *call.usage,
+                    segments))
     if call.extras and (ctx is None or ctx.in_window(start)):
         for i, ex in enumerate(call.extras, 1):
             model = ex.get("model") or call.model
@@ -977,7 +1009,7 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
                         f"{span}#{ex['type']}-{i}" if span else None, span, "llm",
                         ex["type"], "anthropic", model, model, start, start, None, None, (),
                         None, None, None, call.line, None, call.labels,
-                        call.usage[0], *(ex.get(k) for k in _USAGE_COLS[1:])))
+                        call.usage[0], *(ex.get(k) for k in _USAGE_COLS[1:]), None))
     for tid, name, h, started, line in call.tools:
         if ctx is not None and not ctx.in_window(started):
             continue
@@ -986,7 +1018,7 @@ def _rows(call: _Call, source_name: str, results: dict[str, tuple[int | None, bo
             ended = started
         out.append((source_name, FORMAT, task, session, parent, tid, span, "tool", name,
                     None, None, None, started, ended, None, None, None, tid, h, is_error,
-                    line, None, call.labels, *_NO_USAGE))
+                    line, None, call.labels, *_NO_USAGE, None))
 
 
 READER = ClaudeCodeReader()

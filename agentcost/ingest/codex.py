@@ -137,6 +137,7 @@ class _State:
     errors: dict[str, bool] = field(default_factory=dict)  # call_id -> is_error
     saw_token_count: bool = False
     totals_only: int = 0  # token_count events with a running total but no last usage
+    conv: Any = None  # CodexConversation when ctx.conversations (agentcost.ingest.codex_context)
 
 
 class CodexReader:
@@ -161,6 +162,17 @@ class CodexReader:
 
     def read_many(self, sources: Iterable[Source], ctx: IngestContext
                   ) -> Iterator[dict[str, Any]]:
+        if not ctx.conversations:
+            yield from self._deduped(sources, ctx)
+            return
+        from agentcost.ingest.codex_context import attach
+
+        rows = list(self._deduped(sources, ctx))  # segments are calibrated per task
+        attach(rows, ctx)
+        yield from rows
+
+    def _deduped(self, sources: Iterable[Source], ctx: IngestContext
+                 ) -> Iterator[dict[str, Any]]:
         seen_llm: set[tuple[Any, ...]] = set()
         seen_tools: set[str] = set()
         for source in sources:
@@ -187,6 +199,10 @@ class CodexReader:
 
     def _read_one(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
         st = _State(source=source)
+        if ctx.conversations:
+            from agentcost.ingest.codex_context import CodexConversation
+
+            st.conv = CodexConversation()
         for n, obj in iter_json_objects(source, ctx):
             payload = obj.get("payload")
             typ = as_str(obj.get("type"))
@@ -196,17 +212,15 @@ class CodexReader:
                 continue  # old-format or unknown lines carry nothing we use
             ts = to_utc_ns(obj.get("timestamp"))
             if typ == "session_meta":
-                sid = payload.get("id")
-                if isinstance(sid, str) and sid:
-                    st.session_id = sid
-                prov = payload.get("model_provider")
-                if isinstance(prov, str) and prov:
-                    st.provider = prov.lower()
-                st.parent_session = _find_key(payload.get("source"), "parent_thread_id")
+                self._session_meta(st, payload)
+            elif typ == "compacted" and st.conv is not None:
+                st.conv.reset(payload.get("message"))
             elif typ == "turn_context":
                 self._turn_context(st, payload)
             elif typ == "response_item":
                 self._response_item(st, payload, ts, n, ctx)
+                if st.conv is not None:
+                    st.conv.item(payload)
             elif typ == "event_msg":
                 yield from self._event(st, payload, ts, n, ctx)
         yield from self._flush(st)
@@ -217,6 +231,18 @@ class CodexReader:
         if not st.saw_token_count:
             ctx.note(f"{source.name}: no token_count events (Codex before ~0.3x wrote no "
                      "usage): tool steps only")
+
+    @staticmethod
+    def _session_meta(st: _State, payload: dict[str, Any]) -> None:
+        sid = payload.get("id")
+        if isinstance(sid, str) and sid:
+            st.session_id = sid
+        prov = payload.get("model_provider")
+        if isinstance(prov, str) and prov:
+            st.provider = prov.lower()
+        st.parent_session = _find_key(payload.get("source"), "parent_thread_id")
+        if st.conv is not None:
+            st.conv.instructions(payload.get("base_instructions"))
 
     def _turn_context(self, st: _State, p: dict[str, Any]) -> None:
         model = p.get("model")
@@ -285,6 +311,8 @@ class CodexReader:
         if et == "token_count":
             row = self._token_count(st, p, ts, n, ctx)
             if row is not None:
+                if st.conv is not None:
+                    row["_prompt"] = st.conv.prompt()
                 st.buffer.append(row)
         elif et in ("task_started", "turn_started"):
             yield from self._flush(st)

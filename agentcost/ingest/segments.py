@@ -5,7 +5,10 @@ each tool definition (role ``tools``), each system block (``system``), each mess
 OpenAI ``developer`` counts as ``system``, ``function_call_output`` items as ``tool``).
 Each is ``{"role", "tokens", "hash"}`` plus ``"breakpoint": True`` where the block carries an
 Anthropic ``cache_control`` marker (the request's top-level ``cache_control`` marks the last
-block). ``hash`` is a SHA-1 prefix of the block's canonical JSON: equal hashes mean identical
+block). A tool definition names its tool (``name``); a tool result names its tool (``name``,
+from the assistant message that requested it) and its call (``call_id``). An Anthropic user
+message that holds ``tool_result`` blocks is split: each result is a ``tool`` segment of its
+own, the message's other blocks stay ``user`` segments in place. ``hash`` is a SHA-1 prefix of the block's canonical JSON: equal hashes mean identical
 bytes as far as caching is concerned. Text is never kept.
 
 Token counts per block are an estimate (canonical-JSON characters / 4, at least 1) scaled so
@@ -68,19 +71,95 @@ def is_request_body(body: Any) -> bool:
     return isinstance(body, dict) and any(k in body for k in ("messages", "input", "system"))
 
 
+def _tool_name(tool: Any) -> str | None:
+    """Name of a tool definition (Anthropic / Responses ``name``, Chat ``function.name``)."""
+    if not isinstance(tool, dict):
+        return None
+    fn = tool.get("function")
+    name = fn.get("name") if isinstance(fn, dict) else tool.get("name")
+    return name if isinstance(name, str) and name else None
+
+
+def _requested(msg: dict[str, Any], names: dict[str, str]) -> None:
+    """Record the tool calls an assistant message (or Responses item) makes: id -> name."""
+    if msg.get("type") in ("function_call", "custom_tool_call"):
+        cid, name = msg.get("call_id"), msg.get("name")
+        if isinstance(cid, str) and isinstance(name, str):
+            names[cid] = name
+    for tc in as_list(msg.get("tool_calls")):
+        if isinstance(tc, dict) and isinstance(tc.get("id"), str):
+            name = _tool_name(tc)
+            if name:
+                names[tc["id"]] = name
+    content = msg.get("content")
+    if isinstance(content, list):
+        for b in content:
+            if isinstance(b, dict) and b.get("type") == "tool_use" and isinstance(
+                    b.get("id"), str) and isinstance(b.get("name"), str):
+                names[b["id"]] = b["name"]
+
+
+def tool_result_parts(msg: dict[str, Any]) -> list[tuple[str, Any]] | None:
+    """An Anthropic user message with ``tool_result`` blocks as (role, part) pairs in order:
+    each result alone, runs of other blocks together; ``None`` for any other message."""
+    content = msg.get("content")
+    if msg.get("role") != "user" or not isinstance(content, list) or not any(
+            isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+        return None
+    parts: list[tuple[str, Any]] = []
+    run: list[Any] = []
+    for b in content:
+        if isinstance(b, dict) and b.get("type") == "tool_result":
+            if run:
+                parts.append(("user", run))
+                run = []
+            parts.append(("tool", b))
+        else:
+            run.append(b)
+    if run:
+        parts.append(("user", run))
+    return parts
+
+
+def _message_role(msg: dict[str, Any]) -> str:
+    role = msg.get("role") or ""
+    t = msg.get("type")
+    if t in ("function_call_output", "custom_tool_call_output"):
+        role = "tool"
+    elif t in ("function_call", "reasoning", "custom_tool_call"):
+        role = "assistant"
+    if role == "developer":
+        role = "system"
+    return role if role in ("system", "user", "assistant", "tool") else "user"
+
+
+def _call_id(block: dict[str, Any]) -> str | None:
+    for k in ("tool_use_id", "tool_call_id", "call_id"):
+        v = block.get(k)
+        if isinstance(v, str) and v:
+            return v
+    return None
+
+
 def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[dict[str, Any]]:  # noqa: C901 (split pending)
     """Segments of an Anthropic Messages, OpenAI Chat or OpenAI Responses request body."""
     segs: list[dict[str, Any]] = []
+    names: dict[str, str] = {}  # tool call id -> tool name, from the assistant messages
 
-    def add(role: str, block: Any, bp: bool = False) -> None:
+    def add(role: str, block: Any, bp: bool = False, name: str | None = None,
+            call_id: str | None = None) -> None:
         clean = _strip_cc(block)
         seg: dict[str, Any] = {"role": role, "tokens": _est(clean), "hash": _fp(clean)}
         if bp:
             seg["breakpoint"] = True
+        if name:
+            seg["name"] = name
+        if call_id:
+            seg["call_id"] = call_id
         segs.append(seg)
 
     for tool in as_list(body.get("tools")):
-        add("tools", tool, _has_cc(tool))
+        add("tools", tool, _has_cc(tool), _tool_name(tool))
     system = body.get("system")
     if isinstance(system, str) and system:
         add("system", system)
@@ -97,16 +176,24 @@ def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[
     for msg in as_list(messages):
         if not isinstance(msg, dict):
             continue
-        role = msg.get("role") or ""
-        t = msg.get("type")
-        if t in ("function_call_output", "custom_tool_call_output"):
-            role = "tool"
-        elif t in ("function_call", "reasoning", "custom_tool_call"):
-            role = "assistant"
-        if role == "developer":
-            role = "system"
-        if role not in ("system", "user", "assistant", "tool"):
-            role = "user"
+        role = _message_role(msg)
+        if role == "assistant":
+            _requested(msg, names)
+        parts = tool_result_parts(msg)
+        if parts is not None:
+            for prole, part in parts:
+                if prole == "tool":
+                    cid = _call_id(part)
+                    add("tool", part, _has_cc(part), names.get(cid or ""), cid)
+                else:
+                    add("user", part, any(_has_cc(b) for b in part))
+            continue
+        if role == "tool":
+            cid = _call_id(msg)
+            own = msg.get("name")
+            add(role, msg, _has_cc(msg),
+                names.get(cid or "") or (own if isinstance(own, str) else None), cid)
+            continue
         add(role, msg, _has_cc(msg))
     if body.get("cache_control") and segs:
         segs[-1]["breakpoint"] = True
@@ -144,4 +231,7 @@ def validate_segments(segs: Any) -> str | None:
             return f"segments[{i}].tokens must be a non-negative integer"
         if not isinstance(s.get("hash"), str):
             return f"segments[{i}].hash must be a string"
+        for k in ("name", "call_id"):
+            if s.get(k) is not None and not isinstance(s.get(k), str):
+                return f"segments[{i}].{k} must be a string"
     return None

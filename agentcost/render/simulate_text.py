@@ -182,6 +182,7 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
         rows.append(("tool cache", f"{_n(tc['repeated_in_task'], 'repeated call')} served "
                                    f"in-task, {tc['reused_across_tasks']:,} across tasks; "
                                    f"{fmt.secs(tc['seconds_saved'])} saved"))
+    rows.extend(_context_lines(d))
     if s.get("contributions"):
         rows.append(("by lever", " · ".join(
             f"{c['label']} {_signed_usd(c['delta_usd'])}"
@@ -196,6 +197,31 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
                               f" · pessimistic {fmt.usd(p['cost_usd'])} "
                               f"({_signed_pct(p['delta_pct'])}, p50 "
                               f"{fmt.secs(p['latency_p50_s'])})"))
+    return rows
+
+
+def _context_lines(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rows of the context levers (tool-result caps/pruning, compaction, response cache)."""
+    rows: list[tuple[str, str]] = []
+    c, rc, saved = d.get("context"), d.get("response_cache"), d.get("context_saved")
+    if c:
+        parts = []
+        if "tool_results_capped" in c:
+            parts.append(f"{_n(c['tool_results_capped'], 'result')} capped")
+        if "tool_results_stubbed" in c:
+            parts.append(f"{_n(c['tool_results_stubbed'], 'result')} stubbed")
+        if "compactions" in c:
+            parts.append(f"{_n(c['compactions'], 'compaction')}"
+                         + (f" (summaries {fmt.usd(c['summary_cost_usd'])})"
+                            if c.get("summary_calls") else ""))
+        rows.append(("context", "; ".join(parts)))
+    if rc:
+        rows.append(("responses", f"{_n(rc['calls_served'], 'call')} answered from the "
+                                  f"response cache ({rc['similarity']}); "
+                                  f"{fmt.secs(rc['seconds_saved'])} saved"))
+    if saved:
+        rows.append(("saved", f"input tokens {saved['input_tokens']:+,} · dollars "
+                              f"{_signed_usd(saved['usd'])}".replace("-", "−")))
     return rows
 
 

@@ -6,7 +6,9 @@ Pure functions over a priced :class:`~agentcost.table.StepTable`; no typer, no r
   force at each step's hour, exactly as ``analyze`` prices it).
 * Each :class:`Scenario` pulls levers — prompt caching (``off|observed|auto|stable|stable+last``,
   TTL / retention), a model cascade with an escalation rate, batch, context trimming, output caps,
-  parallel tool calls, loop caps, tool-result caching — and is compared with the baseline: cost,
+  parallel tool calls, loop caps, tool-result caching, and the context levers (capped or pruned
+  tool results, compaction, a response cache; :mod:`.context`) — and is compared with the
+  baseline: cost,
   Δ and Δ%, tokens by class, cache hit ratio, p50/p95 task latency, per-lever contributions when
   several levers are combined (adding them one at a time in the canonical order of
   :data:`~agentcost.simulation.scenario.LEVERS`), optional optimistic/pessimistic figures, and
@@ -15,7 +17,8 @@ Pure functions over a priced :class:`~agentcost.table.StepTable`; no typer, no r
 
 Layout: :mod:`.scenario` (options, YAML), :mod:`.workload` (the table as arrays and prompt
 blocks), :mod:`.cache` (the prompt-cache replay), :mod:`.engine` (one scenario),
-:mod:`.tokenizers` (cross-family token ratios).
+:mod:`.tokenizers` (cross-family token ratios), :mod:`.context` and :mod:`.near` (the context
+levers; near-duplicate requests).
 
 Example::
 
@@ -337,7 +340,8 @@ def _range_sentence(sc: Scenario, st: Settings) -> str:
 PARALLEL_MIN_CALLS = 20_000
 _CTX: Any = None
 _JOBS: list[tuple[Scenario, str]] = []
-_EDITING = {"cache", "cascade", "trim_history", "max_output_tokens", "tool_cache"}
+_EDITING = {"cache", "cascade", "trim_history", "max_output_tokens", "tool_cache",
+            "tool_results", "compaction", "response_cache"}
 
 
 def _job(i: int) -> Figures:
@@ -400,6 +404,9 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
     resolved = [resolve_for_trace(sc, w) for sc in
                 ([scenarios] if isinstance(scenarios, Scenario) else list(scenarios))]
     scs = [r.scenario for r in resolved]
+    from agentcost.simulation.context import with_summary_model
+
+    scs = [with_summary_model(sc, w) for sc in scs]  # compaction: the trace's cheap model
     jobs = _jobs(scs, resolved, st)
     figs = _run_jobs(ctx, [(sc, variant) for _, _, sc, variant in jobs])
     sv = _Scenarios(ctx, st, base, _price_line(pricing), _reuse_gaps(ctx),
@@ -502,6 +509,8 @@ class _Scenarios:
         from agentcost.simulation.cascade import split_sentence
 
         out = [self.price_line, *fig.assumptions, *_lever_sentences(sc, fig, self.st)]
+        if {"tool_results", "compaction", "response_cache"} & set(sc.levers()):
+            out.extend(self.context(sc, fig))
         if res_k.notes:
             out.append("Cascade models chosen for this trace: " + "; ".join(res_k.notes) + ".")
         fig.warnings.extend(x for x in res_k.warnings if x not in fig.warnings)
@@ -524,6 +533,17 @@ class _Scenarios:
         if self.st.with_range:
             out.append(_range_sentence(sc, self.st))
         return out
+
+    def context(self, sc: Scenario, fig: Figures) -> list[str]:
+        """The context levers' sentences; tokens and dollars saved go to the details."""
+        from agentcost.simulation.context import sentences
+
+        saved_tok = self.base.input_tokens - fig.input_tokens
+        saved_usd = self.base.cost_usd - fig.cost_usd
+        fig.details["context_saved"] = {"input_tokens": saved_tok,
+                                        "usd": _f(saved_usd) if math.isfinite(saved_usd)
+                                        else None}
+        return sentences(sc, fig.details, saved_tok, saved_usd)
 
     def calibration(self) -> str:
         if self.calib is None:

@@ -1,8 +1,10 @@
 """One scenario over a prepared :class:`~agentcost.simulation.workload.Workload`.
 
 Levers are applied in a fixed order — loop caps, tool-result caching, cascade, output cap,
-prompt edits (trimming, capped answers, reused tool results), prompt-cache replay, latency,
-pricing — and everything that can be is computed column-wise. The only per-call Python loops are
+prompt edits (trimming, capped answers, reused tool results, and the context levers of
+:mod:`agentcost.simulation.context`: capped or pruned tool results, compaction), the response
+cache, prompt-cache replay, latency, pricing (compaction's summarising calls included) — and
+everything that can be is computed column-wise. The only per-call Python loops are
 building the prompts of a replay and the replay itself (a single pass in time order).
 
 Exactness: when a scenario changes no prompt, no model and no call, cache reads and writes are the
@@ -39,11 +41,13 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from agentcost.simulation.cache import Calls, Mechanics, mechanics_for, replay
+from agentcost.simulation.context import Blocks
 from agentcost.simulation.scenario import Scenario, Settings
 from agentcost.simulation.tokenizers import ratio as tok_ratio
 from agentcost.simulation.workload import (
@@ -332,6 +336,8 @@ class Plan:
     t_cached: Any = None
     t_dropped: Any = None
     tool_keep: Any = None
+    served: Any = None  # llm steps a response cache answers (context levers)
+    summaries: Any = None  # summarising calls compaction adds
 
     @property
     def vi(self) -> int:
@@ -345,8 +351,8 @@ def run(ctx: Context, sc: Scenario, variant: str = "expected",
     ``raw`` skips the calibration to observed figures (see :meth:`Context.reference`).
     The levers apply in the order of the module docstring, one stage each."""
     p = Plan(ctx, sc, variant, force_replay, raw)
-    for stage in (_loop_caps, _tool_cache, _cascade, _output_cap, _prompt_edits, _calls,
-                  _cache, _latency):
+    for stage in (_loop_caps, _tool_cache, _cascade, _output_cap, _prompt_edits,
+                  _response_cache, _calls, _cache, _latency):
         stage(p)
     return _pricing(p)
 
@@ -517,7 +523,10 @@ def _prompt_edits(p: Plan) -> None:  # noqa: C901 (split pending)
     if p.t_dropped.any():
         edit_tasks |= np.bincount(w.t_task[p.t_dropped], minlength=T) > 0
     trim_n = sc.trim_history
-    if trim_n is not None:
+    from agentcost.simulation.context import ContextEditor, edits_context
+
+    ce = ContextEditor(w, sc) if edits_context(sc) else None
+    if trim_n is not None or ce is not None:
         edit_tasks[:] = True
     cut_by: dict[int, dict[int, int]] = {}
     drop_by: dict[int, dict[int, set[int]]] = {}
@@ -547,12 +556,12 @@ def _prompt_edits(p: Plan) -> None:  # noqa: C901 (split pending)
         for i in np.flatnonzero(p.keep & edit_tasks[w.l_task]).tolist():
             t = int(w.l_task[i])
             cb, db, dt = cut_by.get(t), drop_by.get(t), drop_tok.get(t)
-            if cb is None and db is None and dt is None:
+            if cb is None and db is None and dt is None and ce is None:
                 # trimming only: nothing to do while the prompt holds at most N turns
                 n = nblocks[i]
                 if not n or trim_n is None or chains[i].turn[n - 1] - trim_n < 1:
                     continue
-            res = _edit_prompt(w, i, trim_n, cb, db, dt)
+            res = _edit_prompt(w, i, trim_n, cb, db, dt, ce.edit if ce is not None else None)
             if res is None:
                 continue
             pid, cum, roles, trimmed = res
@@ -566,6 +575,40 @@ def _prompt_edits(p: Plan) -> None:  # noqa: C901 (split pending)
         det["trim_history"] = {"turns_kept": trim_n, "steps_trimmed": steps_trimmed}
     if p.edited:
         det["prompt_tokens_removed"] = int(tokens_removed)
+    if ce is not None:
+        det["context"] = ce.details(int((~w.l_has_segments & p.keep).sum()))
+        p.summaries = ce.summaries
+
+
+def _response_cache(p: Plan) -> None:
+    """5b. response cache: requests answered before are not sent (context levers)."""
+    import numpy as np
+
+    w, sc = p.ctx.w, p.sc
+    p.served = np.zeros(w.n_llm, dtype=bool)
+    if not sc.response_cache:
+        return
+    from agentcost.simulation.context import served_from_cache
+
+    final: list[int | None] = []
+    for i in range(w.n_llm):
+        ed = p.edited.get(i)
+        n = w.nblocks[i]
+        final.append(None if not w.l_has_segments[i] or not n else
+                     (ed[0][-1] if ed is not None and ed[0] else w.chains[i].pid[n - 1]))
+    near = None
+    if sc.similarity == "near":
+        from agentcost.simulation.near import near_groups
+
+        near, p.det["response_cache_near"] = near_groups(w, sc.near_threshold)
+    p.served = served_from_cache(w, sc, p.keep, final, p.ctx.workspace_codes(), near)
+    p.det["response_cache"] = {
+        "similarity": sc.similarity, "calls_served": int(p.served.sum()),
+        "input_tokens_not_sent": int(w.l_inp[p.served].sum()),
+        "output_tokens_not_generated": int(w.l_out[p.served].sum()),
+        "seconds_saved": round(float(w.l_dur[p.served].sum()) / 1000.0, 3),
+        "calls_without_segments": int((~w.l_has_segments & p.keep).sum()),
+    }
 
 
 def _calls(p: Plan) -> None:
@@ -577,8 +620,9 @@ def _calls(p: Plan) -> None:
     scaled = bool(np.any(p.ratio != 1.0))
     p.strategy = strategy = sc.cache or "observed"
     p.passthrough = (strategy == "observed" and sc.ttl is None and not model_changed
-                     and not scaled and not p.edited and not p.esc.any() and not p.force_replay)
-    K = np.flatnonzero(p.keep)
+                     and not scaled and not p.edited and not p.esc.any() and not p.force_replay
+                     and not p.served.any())
+    K = np.flatnonzero(p.keep & ~p.served)
     E = np.flatnonzero(p.esc)
     nK, nE = len(K), len(E)
     p.c_step = np.concatenate([K, E])  # originating llm step of each call
@@ -721,6 +765,8 @@ def _latency(p: Plan) -> None:
                          f"such a task would wait for the batch window "
                          f"(~{duration_label(window / 1000.0)} each)")
     d_task = np.bincount(p.c_task, weights=d_llm, minlength=T).astype("float64")
+    if p.served.any():  # answered from the response cache: no model time
+        d_task -= np.bincount(w.l_task[p.served], weights=w.l_dur[p.served], minlength=T)
 
     # tool turns
     if (sc.parallel_tools or p.t_cached.any()) and p.NT:
@@ -764,6 +810,11 @@ def _pricing(p: Plan) -> Figures:
     no_usage = int((~w.l_usage[p.c_step]).sum())
     task_cost = np.bincount(p.c_task[priced], weights=c_cost[priced], minlength=T).astype("float64")
     total = float(c_cost[priced].sum())
+    extra_in = extra_out = extra_calls = 0
+    if p.summaries:
+        extra_in, extra_out, extra_calls, unpriced_s, extra_cost = _summary_costs(p, task_cost)
+        unpriced += unpriced_s
+        total += extra_cost
     cut_n = int(p.cut.sum())
     if sc.max_iterations is not None or sc.token_budget is not None:
         cut_ids = [w.task_ids[t] for t in np.flatnonzero(p.cut)]
@@ -774,12 +825,44 @@ def _pricing(p: Plan) -> Figures:
     return Figures(
         cost_usd=total, cost_is_lower_bound=bool(unpriced or no_usage), unpriced_calls=unpriced,
         cache_unknown_calls=int((p.c_unknown & w.l_usage[p.c_step]).sum()),
-        input_tokens=int(p.c_inp.sum()), cache_read_tokens=int(p.c_rd.sum()),
+        input_tokens=int(p.c_inp.sum()) + extra_in, cache_read_tokens=int(p.c_rd.sum()),
         cache_write_tokens=int((p.c_w5 + p.c_w1).sum()), cache_write_1h_tokens=int(p.c_w1.sum()),
-        output_tokens=int(p.c_out.sum()), llm_calls=p.N, tasks=T, task_cost=task_cost,
+        output_tokens=int(p.c_out.sum()) + extra_out, llm_calls=p.N + extra_calls, tasks=T,
+        task_cost=task_cost,
         task_latency_s=p.lat, tasks_cut=cut_n, cut_cost_usd=float(task_cost[p.cut].sum()),
         replayed=not p.passthrough, details=det, assumptions=notes, warnings=warns,
     )
+
+
+def _summary_costs(p: Plan, task_cost: np.ndarray) -> tuple[int, int, int, int, float]:
+    """Price the summarising calls of compaction (uncached input, the summary as output) at
+    the summary model — the scenario's, else the cascade's cheap model, else the call's own —
+    at the compacted call's hour; add them to ``task_cost``. Returns (input tokens, output
+    tokens, calls, unpriced calls, cost)."""
+    import numpy as np
+
+    w, sc = p.ctx.w, p.sc
+    steps = np.array([s.step for s in p.summaries], dtype="int64")
+    inp = np.array([s.input_tokens for s in p.summaries], dtype="int64")
+    out = np.array([s.output_tokens for s in p.summaries], dtype="int64")
+    fixed = sc.summary_model or (sc.cascade[0] if sc.cascade else None)
+    model = np.array([fixed or w.l_model[i] for i in steps.tolist()], dtype=object)
+    rule = p.ctx.rule(fixed) if fixed else None
+    provider = np.array([rule.provider if rule is not None else w.l_provider[i]
+                         for i in steps.tolist()], dtype=object)
+    n = len(steps)
+    zero = np.zeros(n, dtype="int64")
+    cost = price_calls(p.ctx, model, provider, np.full(n, None, dtype=object),
+                       w.l_hour[steps], inp, zero, zero, zero, out, np.full(n, np.nan),
+                       np.ones(n, dtype=bool))
+    ok = ~np.isnan(cost)
+    task_cost += np.bincount(w.l_task[steps][ok], weights=cost[ok], minlength=len(task_cost))
+    c = p.det.setdefault("context", {})
+    c["summary_calls"] = n
+    c["summary_models"] = sorted({str(m) for m in model if m is not None})
+    c["summary_cost_usd"] = round(float(cost[ok].sum()), 8) if ok.any() else None
+    c["summary_input_tokens"] = int(inp.sum())
+    return int(inp.sum()), int(out.sum()), n, int((~ok).sum()), float(cost[ok].sum())
 
 
 def _batch_prices(ctx: Context, det: dict[str, Any], c_batch: np.ndarray, c_cost: np.ndarray,
@@ -902,11 +985,13 @@ def _tool_turn_changes(w: Workload, sc: Scenario, tool_keep: np.ndarray, t_cache
     return np.bincount(tasks, weights=delta, minlength=T).astype("float64")
 
 
-def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | None,
-                 drops: dict[int, set[int]] | None, drop_tok: dict[int, int] | None
+def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | None,  # noqa: C901 (split pending)
+                 drops: dict[int, set[int]] | None, drop_tok: dict[int, int] | None,
+                 ctx_edit: Callable[[int, Blocks], Blocks] | None = None
                  ) -> tuple[list[int], list[int], list[int], int] | None:
-    """The prompt of llm step ``i`` after trimming / capped answers / reused tool results:
-    (prefix ids, cumulative tokens, roles, 1 if trimming removed blocks)."""
+    """The prompt of llm step ``i`` after trimming / capped answers / reused tool results /
+    the context levers (``ctx_edit``, before trimming): (prefix ids, cumulative tokens, roles,
+    1 if trimming removed blocks)."""
     ch, n, cum = w.prompt(i)
     if n == 0:
         return None
@@ -948,6 +1033,8 @@ def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | 
         toks.append(tk)
         roles.append(r)
         turns.append(t)
+    if ctx_edit is not None:
+        hs, toks, roles, turns = ctx_edit(i, (hs, toks, roles, turns))
     trimmed = 0
     if trim_n is not None and turns:
         tmax = turns[-1]

@@ -17,7 +17,9 @@ from agentcost.simulation.scenario import (
     parse_cache,
     parse_cascade,
     parse_duration,
+    parse_model,
     parse_provider_rules,
+    parse_similarity,
     parse_ttl,
 )
 
@@ -47,6 +49,22 @@ class Levers:
     name: str | None = None
     with_range: bool = False
     workspace: str | None = None
+    # context levers (agentcost.simulation.context)
+    cap_tool_results: int | None = None
+    prune_tool_results_after: int | None = None
+    stub_tokens: int | None = None
+    compact_at: int | None = None
+    summary_tokens: int | None = None
+    summary_model: str | None = None
+    response_cache: bool = False
+    similarity: str | None = None
+
+    @property
+    def edits_context(self) -> bool:
+        """A context lever is given on the command line: the traces' logged conversations
+        are read for segments (Claude Code; ``load(conversations=True)``)."""
+        return self.response_cache or any(v is not None for v in (
+            self.cap_tool_results, self.prune_tool_results_after, self.compact_at))
 
 
 def build_scenarios(raw: dict[str, Any], where: str, lv: Levers
@@ -105,6 +123,31 @@ def _lever_kwargs(lv: Levers) -> dict[str, Any]:
         kw["tool_cache"] = True
         if lv.tool_cache_ttl:
             kw["tool_cache_ttl_s"] = parse_duration(lv.tool_cache_ttl, "--tool-cache-ttl")
+    kw.update(_context_kwargs(lv))
+    return kw
+
+
+def _context_kwargs(lv: Levers) -> dict[str, Any]:
+    """The Scenario fields of the context levers (each companion option needs its lever)."""
+    kw: dict[str, Any] = {}
+    for key in ("cap_tool_results", "prune_tool_results_after", "compact_at"):
+        if getattr(lv, key) is not None:
+            kw[key] = getattr(lv, key)
+    for key, needs, flag in (("stub_tokens", "prune_tool_results_after", "--stub-tokens"),
+                             ("summary_tokens", "compact_at", "--summary-tokens"),
+                             ("summary_model", "compact_at", "--summary-model"),
+                             ("similarity", "response_cache", "--similarity")):
+        if getattr(lv, key) is None:
+            continue
+        if not getattr(lv, needs):
+            raise ConfigError(f"{flag}: only meaningful with --{needs.replace('_', '-')}")
+        kw[key] = getattr(lv, key)
+    if "summary_model" in kw:
+        kw["summary_model"] = parse_model(kw["summary_model"], "--summary-model")
+    if "similarity" in kw:
+        kw["similarity"] = parse_similarity(kw["similarity"], "--similarity")
+    if lv.response_cache:
+        kw["response_cache"] = True
     return kw
 
 

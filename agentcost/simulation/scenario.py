@@ -23,6 +23,13 @@ Scenario keys (hyphens and underscores are interchangeable)::
       max_iterations: 20
       token_budget: 400000
       tool_cache: true                 # or {ttl: 10m}: also across tasks within the TTL
+      cap_tool_results: 1000           # every tool result truncated to 1,000 tokens
+      prune_tool_results_after: 5      # results older than 5 turns become a stub ...
+      stub_tokens: 20                  # ... of 20 tokens (default)
+      compact_at: 150000               # compact the history when a prompt would exceed this
+      summary_tokens: 2000             # the summary's size (default)
+      summary_model: haiku             # who writes it (default: cascade cheap, else own model)
+      response_cache: true             # or {similarity: near, threshold: 0.9}
 
 Settings (``simulate:`` in ``agentcost.yaml`` or in the scenarios file)::
 
@@ -50,7 +57,8 @@ ROLES = ("cheap", "strong")
 
 # Canonical lever order: per-lever contributions are attributed by adding levers in this order.
 LEVERS = ("cache", "cascade", "trim_history", "max_output_tokens", "tool_cache",
-          "parallel_tools", "loop_caps", "batch")
+          "parallel_tools", "loop_caps", "batch", "tool_results", "compaction",
+          "response_cache")
 
 LEVER_LABELS = {
     "cache": "prompt caching",
@@ -61,6 +69,9 @@ LEVER_LABELS = {
     "parallel_tools": "parallel tool calls",
     "loop_caps": "loop caps",
     "batch": "batch",
+    "tool_results": "tool-result caps and pruning",
+    "compaction": "compaction",
+    "response_cache": "response cache",
 }
 
 # Scenario fields that belong to each lever (reset to defaults when the lever is left out).
@@ -74,7 +85,15 @@ _LEVER_FIELDS = {
     "parallel_tools": ("parallel_tools", "state_changing_tools"),
     "loop_caps": ("max_iterations", "token_budget"),
     "batch": ("batch", "batch_tasks"),
+    "tool_results": ("cap_tool_results", "prune_tool_results_after", "stub_tokens"),
+    "compaction": ("compact_at", "summary_tokens", "summary_model"),
+    "response_cache": ("response_cache", "similarity", "near_threshold"),
 }
+
+SIMILARITIES = ("exact", "near")
+DEFAULT_STUB_TOKENS = 20
+DEFAULT_SUMMARY_TOKENS = 2000
+DEFAULT_NEAR_THRESHOLD = 0.9
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,16 @@ class Scenario:
     token_budget: int | None = None
     tool_cache: bool = False
     tool_cache_ttl_s: float | None = None  # also across tasks within this TTL
+    # context levers (agentcost.simulation.context)
+    cap_tool_results: int | None = None
+    prune_tool_results_after: int | None = None
+    stub_tokens: int = DEFAULT_STUB_TOKENS
+    compact_at: int | None = None
+    summary_tokens: int = DEFAULT_SUMMARY_TOKENS
+    summary_model: str | None = None  # resolved id; None: cascade cheap, else own model
+    response_cache: bool = False
+    similarity: str = "exact"
+    near_threshold: float = DEFAULT_NEAR_THRESHOLD
 
     def levers(self) -> list[str]:
         """The levers this scenario pulls, in canonical order."""
@@ -113,6 +142,10 @@ class Scenario:
             "parallel_tools": self.parallel_tools,
             "loop_caps": self.max_iterations is not None or self.token_budget is not None,
             "batch": self.batch,
+            "tool_results": self.cap_tool_results is not None
+            or self.prune_tool_results_after is not None,
+            "compaction": self.compact_at is not None,
+            "response_cache": self.response_cache,
         }
         return [lv for lv in LEVERS if on[lv]]
 
@@ -239,7 +272,11 @@ SCENARIO_KEYS = {
     "name", "cache", "ttl", "cascade", "escalation_rate", "escalation_range", "roles", "batch",
     "batch_tasks", "trim_history", "max_output_tokens", "parallel_tools",
     "state_changing_tools", "max_iterations", "token_budget", "tool_cache", "tool_cache_ttl",
+    "cap_tool_results", "prune_tool_results_after", "stub_tokens", "compact_at",
+    "summary_tokens", "summary_model", "response_cache",
 }
+CONTEXT_INT_KEYS = ("cap_tool_results", "prune_tool_results_after", "stub_tokens",
+                    "compact_at", "summary_tokens")
 SETTINGS_KEYS = {"workspace", "batch_window", "short_output_tokens", "provider_rules",
                  "calibrate"}
 PROVIDER_RULE_KEYS = {"min_cacheable_tokens", "lookback_blocks", "max_breakpoints",
@@ -316,11 +353,66 @@ def scenario_from_mapping(m: Any, path: str) -> Scenario:  # noqa: C901 (split p
         elif k == "tool_cache_ttl":
             kw["tool_cache_ttl_s"] = parse_duration(v, p)
             kw["tool_cache"] = True
+        else:
+            kw.update(_context_key(k, v, p))
+    _check_context(kw, path)
     if "cascade" not in kw:
         for k in ("escalation_rate", "escalation_range", "roles"):
             if k in kw and kw[k]:
                 raise ConfigError(f"{path}.{k}: only meaningful with cascade")
     return Scenario(**kw)
+
+
+def _context_key(k: str, v: Any, p: str) -> dict[str, Any]:
+    """Scenario fields of one context-lever key (``cap_tool_results`` … ``response_cache``)."""
+    if k in CONTEXT_INT_KEYS:
+        return {k: _pos_int(v, p, allow_zero=k == "prune_tool_results_after")}
+    if k == "summary_model":
+        return {"summary_model": parse_model(v, p)}
+    if k != "response_cache":
+        return {}
+    if not isinstance(v, dict):
+        return {"response_cache": _bool(v, p)}
+    out: dict[str, Any] = {"response_cache": True}
+    for rk, rv in v.items():
+        key = _key(rk)
+        if key == "similarity":
+            out["similarity"] = parse_similarity(rv, f"{p}.similarity")
+        elif key == "threshold":
+            out["near_threshold"] = parse_threshold(rv, f"{p}.threshold")
+        else:
+            raise ConfigError(f"{p}.{rk}: unknown key (expected: similarity, threshold)")
+    return out
+
+
+def _check_context(kw: dict[str, Any], path: str) -> None:
+    for key, needs in (("stub_tokens", "prune_tool_results_after"),
+                       ("summary_tokens", "compact_at"), ("summary_model", "compact_at")):
+        if key in kw and needs not in kw:
+            raise ConfigError(f"{path}.{key}: only meaningful with {needs}")
+
+
+def parse_model(v: Any, path: str) -> str:
+    from agentcost.rules import resolve_alias
+
+    if not isinstance(v, str) or not v.strip():
+        raise ConfigError(f"{path}: expected a model id or alias")
+    try:
+        return resolve_alias(v.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def parse_similarity(v: Any, path: str) -> str:
+    if v not in SIMILARITIES:
+        raise ConfigError(f"{path}: must be one of {', '.join(SIMILARITIES)}, got {v!r}")
+    return str(v)
+
+
+def parse_threshold(v: Any, path: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+        raise ConfigError(f"{path}: expected a Jaccard similarity in (0, 1], got {v!r}")
+    return float(v)
 
 
 def parse_settings(m: Any, path: str, base: Settings | None = None) -> Settings:
@@ -447,4 +539,12 @@ def auto_name(sc: Scenario) -> str:
         parts.append(f"budget {sc.token_budget:,}")
     if sc.tool_cache:
         parts.append("tool cache")
+    if sc.cap_tool_results is not None:
+        parts.append(f"cap tool results {sc.cap_tool_results:,}")
+    if sc.prune_tool_results_after is not None:
+        parts.append(f"prune tool results after {sc.prune_tool_results_after}")
+    if sc.compact_at is not None:
+        parts.append(f"compact at {sc.compact_at:,}")
+    if sc.response_cache:
+        parts.append("response cache" + (" near" if sc.similarity == "near" else ""))
     return " + ".join(parts) or "as observed"

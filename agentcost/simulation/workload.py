@@ -143,6 +143,8 @@ class Workload:
     times_filled: int = 0
     speed: dict[str, tuple[float, float]] = field(default_factory=dict)  # model -> (ttft, ms/tok)
     rows: int = 0
+    l_source: np.ndarray | None = None  # file and line each llm step came from (object, Int)
+    l_line: np.ndarray | None = None
 
     @property
     def n_llm(self) -> int:
@@ -434,6 +436,6 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:  # noqa: C901 (split p
         l_has_segments=has_seg, l_stable=_stable_ends(chains, nblocks), chains=chains, nblocks=nblocks, cums=cums, obs_bps=obs_bps,
         t_task=t_task, t_turn=t_turn, t_ord=t_ord, t_start=start[ti], t_end=end[ti],
         t_dur=dur[ti], t_name=objs("name", ti), t_hash=t_hash, times_filled=filled,
-        speed=speed, rows=n,
+        speed=speed, rows=n, l_source=objs("source", li), l_line=objs("line", li),
     )
 
