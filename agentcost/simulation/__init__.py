@@ -414,9 +414,7 @@ def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
     results = [sv.result(k, sc, resolved[k]) for k, sc in enumerate(scs)]
     results.sort(key=lambda r: (r.figures.cost_usd if math.isfinite(r.figures.cost_usd)
                                 else math.inf))
-    warnings = ([f"{base.unpriced_calls:,} llm calls have no known price (or no usage): "
-                 "every total leaves them out and is a lower bound"]
-                if base.cost_is_lower_bound else [])
+    warnings = _lower_bound_warnings(base)
     return SimulationReport(baseline=base,
                             baseline_assumptions=_base_notes(ctx, base, sv.price_line),
                             results=results, settings=st, warnings=warnings, reuse=sv.reuse,
@@ -573,3 +571,15 @@ class _Scenarios:
             "latency_p50_s": _f(fv.latency(0.5), 3),
             "latency_p95_s": _f(fv.latency(0.95), 3),
         } for label, fv in (("optimistic", runs[0]), ("pessimistic", runs[-1]))}
+
+
+def _lower_bound_warnings(base: Figures) -> list[str]:
+    """Why the baseline (and so every scenario) is a lower bound, if it is."""
+    parts = [f"{n:,} {what}" for n, what in (
+        (base.unpriced_calls, "llm call(s) have no known price"),
+        (base.no_usage_calls, "llm call(s) have no usage"),
+        (base.partial_usage_calls, "llm call(s) report only input or only output tokens"))
+        if n]
+    if not parts:
+        return []
+    return ["; ".join(parts) + ": every total leaves the unknown part out and is a lower bound"]

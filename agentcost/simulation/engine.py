@@ -79,6 +79,8 @@ class Figures:
     cost_is_lower_bound: bool
     unpriced_calls: int
     cache_unknown_calls: int  # calls whose trace reports no cache figures (counted as 0 reads)
+    partial_usage_calls: int  # calls reporting only input or only output tokens
+    no_usage_calls: int  # calls without any usage (unknown cost; failed calls excluded)
     input_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
@@ -808,6 +810,7 @@ def _pricing(p: Plan) -> Figures:
     priced = ~np.isnan(c_cost)
     unpriced = int((~priced & w.l_usage[p.c_step]).sum())
     no_usage = int((~w.l_usage[p.c_step]).sum())
+    partial = int(w.l_partial[p.c_step].sum())
     task_cost = np.bincount(p.c_task[priced], weights=c_cost[priced], minlength=T).astype("float64")
     total = float(c_cost[priced].sum())
     extra_in = extra_out = extra_calls = 0
@@ -823,7 +826,8 @@ def _pricing(p: Plan) -> Figures:
             "llm_calls_dropped": int((~p.keep).sum()), "cut_task_ids": cut_ids[:10],
         }
     return Figures(
-        cost_usd=total, cost_is_lower_bound=bool(unpriced or no_usage), unpriced_calls=unpriced,
+        cost_usd=total, cost_is_lower_bound=bool(unpriced or no_usage or partial),
+        unpriced_calls=unpriced, partial_usage_calls=partial, no_usage_calls=no_usage,
         cache_unknown_calls=int((p.c_unknown & w.l_usage[p.c_step]).sum()),
         input_tokens=int(p.c_inp.sum()) + extra_in, cache_read_tokens=int(p.c_rd.sum()),
         cache_write_tokens=int((p.c_w5 + p.c_w1).sum()), cache_write_1h_tokens=int(p.c_w1.sum()),

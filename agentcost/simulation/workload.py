@@ -116,6 +116,7 @@ class Workload:
     l_w1: np.ndarray
     l_out: np.ndarray
     l_usage: np.ndarray  # bool: the step carries token usage
+    l_partial: np.ndarray  # bool: only one of input / output tokens is known (a lower bound)
     l_cache_known: np.ndarray  # bool: the trace reports the step's cache reads (0 included)
     l_model: np.ndarray  # object
     l_provider: np.ndarray
@@ -278,6 +279,7 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:  # noqa: C901 (split p
     failed = (df["cost_source"] == "failed-call").to_numpy(dtype=bool, na_value=False)[li] \
         if "cost_source" in df else np.zeros(len(li), dtype=bool)
     usage = ~(np.isnan(inp_f) & np.isnan(out_f)) | failed
+    partial = (np.isnan(inp_f) ^ np.isnan(out_f)) & ~failed
     l_inp = np.nan_to_num(inp_f).astype("int64")
     l_out = np.nan_to_num(out_f).astype("int64")
     rd_f = ints("cache_read_tokens", li)
@@ -430,7 +432,8 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:  # noqa: C901 (split p
         task_llm_offset=task_llm_offset, task_n_llm=llm_count, task_cache_used=task_cache_used,
         task_interactive=task_interactive,
         l_task=l_task, l_k=l_k, l_start=start[li], l_hour=hour[li], l_end=end[li], l_dur=dur[li], l_ttft=ttft,
-        l_inp=l_inp, l_rd=l_rd, l_w5=l_w5, l_w1=l_w1, l_out=l_out, l_usage=usage, l_cache_known=cache_known,
+        l_inp=l_inp, l_rd=l_rd, l_w5=l_w5, l_w1=l_w1, l_out=l_out, l_usage=usage, l_partial=partial,
+        l_cache_known=cache_known,
         l_model=l_model, l_provider=l_provider, l_tier=l_tier, l_reported=l_reported,
         l_name=l_name, l_has_tools=l_has_tools, l_n_tools=l_n_tools, l_last=l_last,
         l_has_segments=has_seg, l_stable=_stable_ends(chains, nblocks), chains=chains, nblocks=nblocks, cums=cums, obs_bps=obs_bps,
