@@ -280,9 +280,18 @@ def first_json_object(head: bytes) -> dict[str, Any] | None:
 def iter_json_objects(source: Source, ctx: IngestContext) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line_number, object)`` for each JSON-object line of a JSONL source. Counts lines read;
     invalid JSON and non-object lines are reported to ``ctx`` as malformed and skipped."""
+    return json_objects(source.lines(), source, ctx)
+
+
+def json_objects(lines: Iterable[tuple[int, bytes]], source: Source, ctx: IngestContext
+                 ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`iter_json_objects` over ``(line_number, raw_line)`` pairs already read (blank
+    lines are skipped): the one JSON-lines loop every reader shares."""
     import orjson
 
-    for n, raw in source.lines():
+    for n, raw in lines:
+        if not raw.strip():
+            continue
         ctx.report.lines_read += 1
         try:
             obj = orjson.loads(raw)

@@ -46,7 +46,7 @@ from typing import Any
 
 import orjson
 
-from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.ingest.base import IngestContext, Source, first_json_line, json_objects
 from agentcost.ingest.common import args_hash as _args_hash
 from agentcost.ingest.common import nonneg_int as _nonneg_int
 from agentcost.steps import to_utc_ns
@@ -215,18 +215,7 @@ class GeminiCliReader:
             ctx.malformed(source, None, "invalid JSON: not a complete Gemini CLI session")
             return None, []
         log = _JsonlLog()
-        for n, raw in enumerate(lines, 1):
-            if not raw.strip():
-                continue
-            ctx.report.lines_read += 1
-            try:
-                rec = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                ctx.malformed(source, n, f"invalid JSON ({exc.args[0].split(':')[0]})")
-                continue
-            if not isinstance(rec, dict):
-                ctx.malformed(source, n, f"expected a JSON object, got {type(rec).__name__}")
-                continue
+        for n, rec in json_objects(enumerate(lines, 1), source, ctx):
             if not log.apply(n, rec):
                 ctx.malformed(source, n, "record without id/type")
         if log.meta is None:
