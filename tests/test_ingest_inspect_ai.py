@@ -111,3 +111,20 @@ def test_folder_walk_reads_eval_zip(tmp_path: Path) -> None:
     res = read_sources([str(tmp_path)])
     assert [f["format"] for f in res.report.files] == ["inspect-ai"]
     assert int(pd.Series(res.frame["kind"] == "llm").sum()) == 3
+
+
+def test_eval_labels_for_group_by(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every step carries the eval's task, model and run as labels (``--group-by label:KEY``),
+    plus the eval's own metadata."""
+    doc = json.loads(LOG.read_text())
+    doc["eval"]["metadata"] = {"team": "red", "suite": 3}
+    p = tmp_path / "labelled.json"
+    p.write_text(json.dumps(doc))
+    df, _ = load_frame(p)
+    labels = df["labels"].iloc[0]
+    assert labels == {"eval.task": "ctf_easy", "eval.model": "anthropic/claude-sonnet-4-5",
+                      "eval.run_id": "R4nd0mRunId", "eval.task_version": "0", "team": "red",
+                      "suite": "3"}
+    res = run("analyze", str(p), "-f", "json", "--group-by", "label:team")
+    (g,) = json.loads(res.stdout)["groups"]
+    assert g["label:team"] == "red" and g["llm_calls"] == int((df["kind"] == "llm").sum())

@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source
-from agentcost.ingest.common import args_hash, as_list, as_str, nonneg_int
+from agentcost.ingest.common import args_hash, as_list, as_str, label_text, nonneg_int
 from agentcost.ingest.segments import from_request, is_request_body
 from agentcost.steps import to_utc_ns
 
@@ -50,6 +50,20 @@ CACHED_REASON = "inspect: model events answered from Inspect's local cache (no A
 _USAGE_KEYS = ("input_tokens", "output_tokens", "input_tokens_cache_read",
                "input_tokens_cache_write", "reasoning_tokens")
 _EXCLUSIVE_PROVIDERS = ("anthropic",)
+
+
+def _eval_labels(ev: dict[str, Any], task: str) -> dict[str, str] | None:
+    """The eval's task, model, run and its own metadata, for ``--group-by label:KEY``."""
+    out = {"eval.task": task}
+    for key, label in (("model", "eval.model"), ("run_id", "eval.run_id"),
+                       ("task_version", "eval.task_version")):
+        t = label_text(ev.get(key))
+        if t is not None:
+            out[label] = t
+    meta = ev.get("metadata")
+    if isinstance(meta, dict):
+        out.update({str(k): t for k, v in meta.items() if (t := label_text(v)) is not None})
+    return out
 
 
 def _split_model(name: str | None) -> tuple[str | None, str | None]:
@@ -196,6 +210,7 @@ class InspectAiReader:
         session = as_str(ev.get("eval_id")) or as_str(ev.get("run_id"))
         totals = _Totals()
         cached = 0
+        labels = _eval_labels(ev, task)
         for i, sample in enumerate(samples, 1):
             ctx.report.lines_read += 1
             if not isinstance(sample, dict):
@@ -219,7 +234,7 @@ class InspectAiReader:
                     continue
                 if not ctx.in_window(row.get("started_at")):
                     continue
-                row.update(task_id=tid, session_id=session, line=i)
+                row.update(task_id=tid, session_id=session, line=i, labels=labels)
                 yield row
         if cached:
             ctx.dropped(CACHED_REASON, cached)
