@@ -49,6 +49,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -664,12 +665,30 @@ def metadata_cache(a: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) -> None:  # noqa: C901 (split pending)
+def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) -> None:
     a = span.attrs
     scope = span.scope or ""
-    is_oi = scope.startswith("openinference.") or "openinference.span.kind" in a
+    provider, model, response_model = _llm_model(a, scope, note)
+    row.update(provider=provider, model=model, response_model=response_model, name=span.name)
+    tok = _read_tokens(a, note)
+    row["_usage"] = tok.inp is not None or tok.out is not None
+    unread = unread_usage_attributes(a)
+    if unread:
+        row["_unread"] = unread
+    _scope_corrections(tok, span, provider, model, note)
+    _store_tokens(tok, row, provider)
+    _llm_outcome(span, row)
+    cost = _stated_cost(a)
+    if cost is not None:
+        row["reported_cost_usd"] = cost
+    if segments:
+        _request_segments(a, tok.inp, row)
 
-    # --- provider / model -----------------------------------------------------------------
+
+def _llm_model(a: dict[str, Any], scope: str, note: Notes
+               ) -> tuple[str | None, str | None, str | None]:
+    """(provider, requested model, served model) of an llm span, by convention."""
+    is_oi = scope.startswith("openinference.") or "openinference.span.kind" in a
     provider = norm_provider(_first(a, ("gen_ai.provider.name", "llm.provider", "gen_ai.system",
                                         "llm.system", "ai.model.provider"))[1])
     inv = a.get("llm.invocation_parameters")
@@ -694,95 +713,112 @@ def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) ->
                       or (_str(a.get("llm.model_name")) if is_oi else None))
     if provider is None and model and "/" in model:
         provider = norm_provider(model.split("/", 1)[0])  # LiteLLM-style "mistral/…"
-    row["provider"] = provider
-    row["model"] = model
-    row["response_model"] = response_model
-    row["name"] = span.name
+    return provider, model, response_model
 
-    # --- tokens ---------------------------------------------------------------------------
+
+@dataclass
+class _Tok:
+    """An llm span's token figures while they are read and corrected (None: unknown)."""
+
+    inp: int | None
+    out: int | None
+    cr: int | None
+    cw: int | None
+    w5: int | None
+    w1: int | None
+    rs: int | None
+
+
+def _read_tokens(a: dict[str, Any], note: Notes) -> _Tok:
+    """The span's token attributes; a provider usage object it carries whole wins (ADK,
+    Vercel's raw Anthropic usage), Vercel's provider metadata fills cache figures."""
     hidden = [k for k in USAGE_KEYS if isinstance(a.get(k), str) and is_redacted(a[k])]
     if hidden:
         note(f"otlp: usage attributes holding a redaction marker instead of a number "
              f"({', '.join(sorted(hidden))}) are unknown tokens, not 0")
-    inp = _first_int(a, IN_KEYS)
-    out = _first_int(a, OUT_KEYS)
-    cr = _first_int(a, CR_KEYS)
-    cw = _first_int(a, CW_KEYS)
-    w5 = _first_int(a, W5_KEYS)
-    w1 = _first_int(a, W1_KEYS)
-    rs = _first_int(a, RS_KEYS)
+    t = _Tok(_first_int(a, IN_KEYS), _first_int(a, OUT_KEYS), _first_int(a, CR_KEYS),
+             _first_int(a, CW_KEYS), _first_int(a, W5_KEYS), _first_int(a, W1_KEYS),
+             _first_int(a, RS_KEYS))
     total = _first_int(a, TOTAL_KEYS)
     op = _str(a.get("gen_ai.operation.name"))
     vop = _str(a.get("ai.operationId")) or ""
     embedding = vop.endswith(".doEmbed") or op in ("embeddings", "embedding") or str(
         a.get("openinference.span.kind", "")).upper() == "EMBEDDING"
-    if inp is None and embedding:
-        inp = _first_int(a, EMBED_KEYS)
-    if embedding and inp is not None and out is None:
-        out = 0  # an embedding call generates no tokens
+    if t.inp is None and embedding:
+        t.inp = _first_int(a, EMBED_KEYS)
+    if embedding and t.inp is not None and t.out is None:
+        t.out = 0  # an embedding call generates no tokens
     body = body_usage(a)
     if body is not None:
-        inp, out = body.get("input_tokens", inp), body.get("output_tokens", out)
-        cr, cw = body.get("cache_read_tokens", cr), body.get("cache_write_tokens", cw)
-        rs = body.get("reasoning_tokens", rs)
+        t.inp, t.out = body.get("input_tokens", t.inp), body.get("output_tokens", t.out)
+        t.cr, t.cw = body.get("cache_read_tokens", t.cr), body.get("cache_write_tokens", t.cw)
+        t.rs = body.get("reasoning_tokens", t.rs)
         if "cache_write_5m_tokens" in body:
-            w5, w1 = body["cache_write_5m_tokens"], body.get("cache_write_1h_tokens")
+            t.w5, t.w1 = body["cache_write_5m_tokens"], body.get("cache_write_1h_tokens")
     else:
         extra = metadata_cache(a)
-        cr = cr if cr is not None else extra.get("cache_read_tokens")
-        cw = cw if cw is not None else extra.get("cache_write_tokens")
-        rs = rs if rs is not None else extra.get("reasoning_tokens")
-    if inp is None and total is not None and out is not None and total >= out:
-        inp = total - out
+        t.cr = t.cr if t.cr is not None else extra.get("cache_read_tokens")
+        t.cw = t.cw if t.cw is not None else extra.get("cache_write_tokens")
+        t.rs = t.rs if t.rs is not None else extra.get("reasoning_tokens")
+    if t.inp is None and total is not None and t.out is not None and total >= t.out:
+        t.inp = total - t.out
         note("otlp: input tokens derived as total - output where a span stated only "
              "llm.usage.total_tokens / gen_ai.usage.total_tokens")
-    row["_usage"] = inp is not None or out is not None
-    unread = unread_usage_attributes(a)
-    if unread:
-        row["_unread"] = unread
+    return t
 
-    if scope == "openinference.instrumentation.anthropic" and inp is not None:
-        if cr is None or cw is None:
+
+def _scope_corrections(t: _Tok, span: Span, provider: str | None, model: str | None,
+                       note: Notes) -> None:
+    """Known deviations of instrumentations, by scope name and version (module docstring)."""
+    scope = span.scope or ""
+    if scope == "openinference.instrumentation.anthropic" and t.inp is not None:
+        if t.cr is None or t.cw is None:
             note("otlp: openinference-instrumentation-anthropic omits zero cache details; "
                  "a missing cache read/write figure there is taken as 0")
-        cr = 0 if cr is None else cr
-        cw = 0 if cw is None else cw
-
-    if scope == "openlit.instrumentation.anthropic" and inp is not None:
+        t.cr = 0 if t.cr is None else t.cr
+        t.cw = 0 if t.cw is None else t.cw
+    if t.inp is None:
+        return
+    cache = (t.cr or 0) + (t.cw or 0)
+    if scope == "openlit.instrumentation.anthropic":
         ver = _version_tuple(span.scope_version)
         known_bad = ver is None or ver <= (1, 45, 0)
-        if known_bad or (cr or 0) + (cw or 0) > inp:
-            inp = inp + (cr or 0) + (cw or 0)
+        if known_bad or cache > t.inp:
+            t.inp += cache
             note("otlp: openlit (openlit.instrumentation.anthropic"
                  f"{' ' + span.scope_version if span.scope_version else ', no version'}) "
                  "reports Anthropic's raw gen_ai.usage.input_tokens, which excludes cache "
                  "reads and writes; added them")
-    elif inp is not None and (cr or 0) + (cw or 0) > inp and (
+    elif cache > t.inp and (
             provider in ("anthropic", "aws.bedrock") or (model or "").lower().startswith("claude")
             or "anthropic" in scope or "anthropic." in (model or "").lower()):
         # Bedrock's inputTokens excludes the cache too (provider-rules §F6)
-        inp = inp + (cr or 0) + (cw or 0)
+        t.inp += cache
         note(f"otlp: {scope or 'an instrumentation'} reported Anthropic input tokens "
              "without cache tokens (cache reads + writes exceeded input); added them")
 
-    if w5 is not None or w1 is not None:
+
+def _store_tokens(t: _Tok, row: dict[str, Any], provider: str | None) -> None:
+    """The token columns of the row, with the 5m/1h split when it adds up."""
+    cw = t.cw
+    if t.w5 is not None or t.w1 is not None:
         if cw is None:
-            cw = (w5 or 0) + (w1 or 0)
-        if (w5 or 0) + (w1 or 0) == cw:
-            row["cache_write_5m_tokens"] = w5 or 0
-            row["cache_write_1h_tokens"] = w1 or 0
+            cw = (t.w5 or 0) + (t.w1 or 0)
+        if (t.w5 or 0) + (t.w1 or 0) == cw:
+            row["cache_write_5m_tokens"] = t.w5 or 0
+            row["cache_write_1h_tokens"] = t.w1 or 0
             row["_split"] = True
     if not row["_split"] and cw is not None and provider == "anthropic":
         # DESIGN §2: a write whose TTL the source does not state counts as 5m in the split.
         row["cache_write_5m_tokens"] = cw
         row["cache_write_1h_tokens"] = 0
-    row["input_tokens"] = inp
-    row["output_tokens"] = out
-    row["cache_read_tokens"] = cr
-    row["cache_write_tokens"] = cw
-    row["reasoning_tokens"] = rs
+    row.update(input_tokens=t.inp, output_tokens=t.out, cache_read_tokens=t.cr,
+               cache_write_tokens=cw, reasoning_tokens=t.rs)
 
-    # --- timing, outcome, tools ------------------------------------------------------------
+
+def _llm_outcome(span: Span, row: dict[str, Any]) -> None:
+    """Time to first token, stop reason, tool calls requested, service tier."""
+    a = span.attrs
     ttft = _float(a.get("gen_ai.response.time_to_first_chunk"))
     if ttft is None:
         ttft = _float(a.get("gen_ai.server.time_to_first_token"))
@@ -804,23 +840,25 @@ def _llm(span: Span, row: dict[str, Any], note: Notes, segments: bool = True) ->
     if tier and tier.lower() in _TIERS:
         row["service_tier"] = _TIERS[tier.lower()]
 
-    # --- cost stated by the source ---------------------------------------------------------
+
+def _stated_cost(a: dict[str, Any]) -> float | None:
+    """The cost the source itself states (total, or the sum of its parts), if any."""
     cost = _float(a.get("gen_ai.usage.cost"))
     if cost is None:
         cost = _float(a.get("llm.cost.total"))
-    if cost is None:
-        parts = [_float(a.get(k)) for k in ("gen_ai.usage.input_cost", "gen_ai.usage.output_cost")]
+    for keys in (("gen_ai.usage.input_cost", "gen_ai.usage.output_cost"),
+                 ("llm.cost.prompt", "llm.cost.completion")):
+        if cost is not None:
+            break
+        parts = [_float(a.get(k)) for k in keys]
         if any(p is not None for p in parts):
             cost = sum(p for p in parts if p is not None)
-    if cost is None:
-        parts = [_float(a.get(k)) for k in ("llm.cost.prompt", "llm.cost.completion")]
-        if any(p is not None for p in parts):
-            cost = sum(p for p in parts if p is not None)
-    if cost is not None:
-        row["reported_cost_usd"] = cost
+    return cost
 
-    # --- segments from the raw request (OpenInference input.value) --------------------------
-    iv = a.get("input.value") if segments else None
+
+def _request_segments(a: dict[str, Any], inp: int | None, row: dict[str, Any]) -> None:
+    """Prompt segments from the raw request OpenInference keeps in ``input.value``."""
+    iv = a.get("input.value")
     if isinstance(iv, str) and iv[:1] == "{" and a.get("input.mime_type", "application/json") \
             == "application/json":
         body = _json(iv)
