@@ -335,7 +335,7 @@ def responses_tool_names(output: Any) -> list[str]:
     return out
 
 
-def _extract(c: _Call) -> dict[str, Any]:  # noqa: C901 (split pending)
+def _extract(c: _Call) -> dict[str, Any]:
     """Usage, served model, stop reason, tool calls, tier, error flag of the response."""
     out: dict[str, Any] = {"usage": None, "response_model": None, "stop_reason": None,
                            "tool_calls": None, "service_tier": None, "is_error": False,
@@ -350,110 +350,126 @@ def _extract(c: _Call) -> dict[str, Any]:  # noqa: C901 (split pending)
         out["latency_ms"] = ex["latency_ms"]
         return out
     if c.body is not None:
-        b = c.body
-        if b.get("error") or b.get("type") == "error":
-            out["is_error"] = True
-        out["response_id"] = _str(b.get("id"))
-        out["response_model"] = _str(b.get("model"))
-        if isinstance(b.get("usage"), dict):
-            out["usage"] = b["usage"]
+        _body_response(api, c.body, out)
+    elif c.sse is not None:
+        events = [d for _name, d in c.sse if isinstance(d, dict)]
         if api == ANTHROPIC:
-            out["stop_reason"] = _str(b.get("stop_reason"))
-            if isinstance(b.get("content"), list):
-                out["tool_calls"] = _anthropic_blocks_tools(b["content"])
-            if isinstance(b.get("usage"), dict):
-                out["service_tier"] = service_tier(b["usage"].get("service_tier"))
+            _anthropic_stream(events, out)
         elif api == CHAT:
-            _chat_choices(b.get("choices"), out)
-            out["service_tier"] = service_tier(b.get("service_tier"))
+            _chat_stream(events, out)
         elif api == RESPONSES:
-            _responses_final(b, out)
-        return out
-    if c.sse is None:
-        return out
-    if api == ANTHROPIC:
-        usage: dict[str, Any] | None = None
-        tools: list[str] = []
-        for _name, d in c.sse:
-            if not isinstance(d, dict):
-                continue
-            t = d.get("type")
-            if t == "message_start" and isinstance(d.get("message"), dict):
-                m = d["message"]
-                out["response_id"] = _str(m.get("id"))
-                out["response_model"] = _str(m.get("model"))
-                if isinstance(m.get("usage"), dict):
-                    usage = dict(m["usage"])
-            elif t == "content_block_start" and isinstance(d.get("content_block"), dict):
-                tools += _anthropic_blocks_tools([d["content_block"]])
-            elif t == "message_delta":
-                delta = _dict(d.get("delta"))
-                out["stop_reason"] = _str(delta.get("stop_reason")) or out["stop_reason"]
-                du = d.get("usage")
-                if isinstance(du, dict):
-                    usage = merge_anthropic_delta(usage, du)
-            elif t == "error":
-                out["is_error"] = True
-        out["usage"] = usage
-        out["tool_calls"] = tools
-        if usage:
-            out["service_tier"] = service_tier(usage.get("service_tier"))
-    elif api == CHAT:
-        names: dict[tuple[int, int], str] = {}
-        for _name, d in c.sse:
-            if not isinstance(d, dict):
-                continue
-            if d.get("error"):
-                out["is_error"] = True
-            out["response_id"] = out["response_id"] or _str(d.get("id"))
-            out["response_model"] = out["response_model"] or _str(d.get("model"))
-            out["service_tier"] = service_tier(d.get("service_tier")) or out["service_tier"]
-            if isinstance(d.get("usage"), dict):
-                out["usage"] = d["usage"]
-            for ch in as_list(d.get("choices")):
-                if not isinstance(ch, dict):
-                    continue
-                ci = ch["index"] if isinstance(ch.get("index"), int) else 0
-                if ch.get("finish_reason"):
-                    out["stop_reason"] = _str(ch["finish_reason"])
-                delta = _dict(ch.get("delta"))
-                for j, tc in enumerate(as_list(delta.get("tool_calls"))):
-                    if not isinstance(tc, dict):
-                        continue
-                    ti = tc["index"] if isinstance(tc.get("index"), int) else j
-                    fn = _dict(tc.get("function"))
-                    if isinstance(fn.get("name"), str) and fn["name"]:
-                        names.setdefault((ci, ti), fn["name"])
-                fc = delta.get("function_call")
-                if isinstance(fc, dict) and isinstance(fc.get("name"), str):
-                    names.setdefault((ci, -1), fc["name"])
-        out["tool_calls"] = [names[k] for k in sorted(names)]
-    elif api == RESPONSES:
-        final: dict[str, Any] | None = None
-        items: list[Any] = []
-        for _name, d in c.sse:
-            if not isinstance(d, dict):
-                continue
-            t = d.get("type")
-            if t in ("response.completed", "response.incomplete", "response.failed") \
-                    and isinstance(d.get("response"), dict):
-                final = d["response"]
-                if t == "response.failed":
-                    out["is_error"] = True
-            elif t == "response.created" and isinstance(d.get("response"), dict):
-                out["response_id"] = _str(d["response"].get("id"))
-                out["response_model"] = _str(d["response"].get("model"))
-            elif t == "response.output_item.done":
-                items.append(d.get("item"))
-            elif t == "error":
-                out["is_error"] = True
-        if final is not None:
-            _responses_final(final, out)
-            if isinstance(final.get("usage"), dict):
-                out["usage"] = final["usage"]
-        if out["tool_calls"] is None and items:
-            out["tool_calls"] = responses_tool_names(items)
+            _responses_stream(events, out)
     return out
+
+
+def _body_response(api: str | None, b: dict[str, Any], out: dict[str, Any]) -> None:
+    """A JSON response body of any of the three APIs."""
+    if b.get("error") or b.get("type") == "error":
+        out["is_error"] = True
+    out["response_id"] = _str(b.get("id"))
+    out["response_model"] = _str(b.get("model"))
+    if isinstance(b.get("usage"), dict):
+        out["usage"] = b["usage"]
+    if api == ANTHROPIC:
+        out["stop_reason"] = _str(b.get("stop_reason"))
+        if isinstance(b.get("content"), list):
+            out["tool_calls"] = _anthropic_blocks_tools(b["content"])
+        if isinstance(b.get("usage"), dict):
+            out["service_tier"] = service_tier(b["usage"].get("service_tier"))
+    elif api == CHAT:
+        _chat_choices(b.get("choices"), out)
+        out["service_tier"] = service_tier(b.get("service_tier"))
+    elif api == RESPONSES:
+        _responses_final(b, out)
+
+
+def _anthropic_stream(events: list[dict[str, Any]], out: dict[str, Any]) -> None:
+    """A Messages stream: ``message_start`` usage, then what each ``message_delta`` carries."""
+    usage: dict[str, Any] | None = None
+    tools: list[str] = []
+    for d in events:
+        t = d.get("type")
+        if t == "message_start" and isinstance(d.get("message"), dict):
+            m = d["message"]
+            out["response_id"] = _str(m.get("id"))
+            out["response_model"] = _str(m.get("model"))
+            if isinstance(m.get("usage"), dict):
+                usage = dict(m["usage"])
+        elif t == "content_block_start" and isinstance(d.get("content_block"), dict):
+            tools += _anthropic_blocks_tools([d["content_block"]])
+        elif t == "message_delta":
+            delta = _dict(d.get("delta"))
+            out["stop_reason"] = _str(delta.get("stop_reason")) or out["stop_reason"]
+            du = d.get("usage")
+            if isinstance(du, dict):
+                usage = merge_anthropic_delta(usage, du)
+        elif t == "error":
+            out["is_error"] = True
+    out["usage"] = usage
+    out["tool_calls"] = tools
+    if usage:
+        out["service_tier"] = service_tier(usage.get("service_tier"))
+
+
+def _chat_stream(events: list[dict[str, Any]], out: dict[str, Any]) -> None:
+    """A Chat Completions stream: the usage chunk, finish reasons, tool-call names in order."""
+    names: dict[tuple[int, int], str] = {}
+    for d in events:
+        if d.get("error"):
+            out["is_error"] = True
+        out["response_id"] = out["response_id"] or _str(d.get("id"))
+        out["response_model"] = out["response_model"] or _str(d.get("model"))
+        out["service_tier"] = service_tier(d.get("service_tier")) or out["service_tier"]
+        if isinstance(d.get("usage"), dict):
+            out["usage"] = d["usage"]
+        for ch in as_list(d.get("choices")):
+            if isinstance(ch, dict):
+                _chat_chunk_choice(ch, out, names)
+    out["tool_calls"] = [names[k] for k in sorted(names)]
+
+
+def _chat_chunk_choice(ch: dict[str, Any], out: dict[str, Any],
+                       names: dict[tuple[int, int], str]) -> None:
+    ci = ch["index"] if isinstance(ch.get("index"), int) else 0
+    if ch.get("finish_reason"):
+        out["stop_reason"] = _str(ch["finish_reason"])
+    delta = _dict(ch.get("delta"))
+    for j, tc in enumerate(as_list(delta.get("tool_calls"))):
+        if not isinstance(tc, dict):
+            continue
+        ti = tc["index"] if isinstance(tc.get("index"), int) else j
+        fn = _dict(tc.get("function"))
+        if isinstance(fn.get("name"), str) and fn["name"]:
+            names.setdefault((ci, ti), fn["name"])
+    fc = delta.get("function_call")
+    if isinstance(fc, dict) and isinstance(fc.get("name"), str):
+        names.setdefault((ci, -1), fc["name"])
+
+
+def _responses_stream(events: list[dict[str, Any]], out: dict[str, Any]) -> None:
+    """A Responses stream: the final response event wins; tool calls from finished items."""
+    final: dict[str, Any] | None = None
+    items: list[Any] = []
+    for d in events:
+        t = d.get("type")
+        if t in ("response.completed", "response.incomplete", "response.failed") \
+                and isinstance(d.get("response"), dict):
+            final = d["response"]
+            if t == "response.failed":
+                out["is_error"] = True
+        elif t == "response.created" and isinstance(d.get("response"), dict):
+            out["response_id"] = _str(d["response"].get("id"))
+            out["response_model"] = _str(d["response"].get("model"))
+        elif t == "response.output_item.done":
+            items.append(d.get("item"))
+        elif t == "error":
+            out["is_error"] = True
+    if final is not None:
+        _responses_final(final, out)
+        if isinstance(final.get("usage"), dict):
+            out["usage"] = final["usage"]
+    if out["tool_calls"] is None and items:
+        out["tool_calls"] = responses_tool_names(items)
 
 
 def merge_anthropic_delta(usage: dict[str, Any] | None, delta: dict[str, Any]
