@@ -238,7 +238,7 @@ class Loaded:
     report: IngestReport
 
 
-def read_sources(  # noqa: C901 (split pending)
+def read_sources(
     paths: Sequence[str],
     *,
     input_format: str | None = None,
@@ -263,64 +263,70 @@ def read_sources(  # noqa: C901 (split pending)
                         conversations=conversations)
     ctx.since_ns = time_bound(since, "--since") if since else None
     ctx.until_ns = time_bound(until, "--until") if until else None
+    by_reader = _assign_readers(paths, table, input_format, ctx)
+    builder = StepBuilder()
+    ctx.bytes_total = sum(s.size for group in by_reader.values() for s in group)
+    ctx.advance(0)
+    for name, srcs in by_reader.items():
+        _read_group(table[name], name, srcs, builder, ctx)
+    if len(by_reader) > 1:
+        builder = _drop_same_run_other_format(builder, ctx)
+    ctx.flush_unread_usage()
+    ctx.report.steps_kept = len(builder)
+    return Loaded(frame=build_frame(builder), report=ctx.report)
 
+
+def _assign_readers(paths: Sequence[str], table: dict[str, Reader], input_format: str | None,
+                    ctx: IngestContext) -> dict[str, list[Source]]:
+    """The input files grouped by the reader that takes them (detected, or forced). A file
+    given by name that is empty, binary or unrecognised is an error; one found in a folder
+    is skipped with a note; nothing recognised at all is an error listing the skips."""
     sources = resolve_sources(paths)
     if not sources:
         raise InputError("no input given")
     by_reader: dict[str, list[Source]] = {}
     for src, explicit in sources:
         head = src.head
-        if not head.strip():
-            if explicit:
-                raise InputError("file is empty", src.name)
-            ctx.note(f"skipped empty file {src.name}")
-            continue
-        if _looks_binary(head):
-            if explicit:
-                raise InputError("binary file, not a trace", src.name)
-            ctx.note(f"skipped binary file {src.name}")
-            continue
-        reader = table[input_format] if input_format else detect(src, table)
+        why = ("file is empty" if not head.strip() else
+               "binary file, not a trace" if _looks_binary(head) else None)
+        reader = None if why else (table[input_format] if input_format else detect(src, table))
         if reader is None:
+            why = why or ("not a recognised trace format (use --input-format to force one "
+                          f"of: {', '.join(table)})")
             if explicit:
-                raise InputError(
-                    "not a recognised trace format (use --input-format to force one of: "
-                    f"{', '.join(table)})", src.name)
-            ctx.note(f"skipped unrecognised file {src.name}")
+                raise InputError(why, src.name)
+            kind = {"file is empty": "empty", "binary file, not a trace": "binary"}.get(
+                why, "unrecognised")
+            ctx.note(f"skipped {kind} file {src.name}")
             continue
         by_reader.setdefault(reader.name, []).append(src)
-
     if not by_reader:
         raise InputError(_nothing_recognised(ctx.report.notes))
-    builder = StepBuilder()
-    ctx.bytes_total = sum(s.size for group in by_reader.values() for s in group)
-    ctx.advance(0)
-    for name, srcs in by_reader.items():
-        reader = table[name]
-        read_table = getattr(reader, "read_table", None)
-        read_many = getattr(reader, "read_many", None)
-        group_end = ctx.bytes_done + sum(s.size for s in srcs)
-        if read_table is not None:
-            # rows come canonical and validated, as columns: no per-row dict on the way
-            names, columns = read_table(srcs, ctx)
-            per_file = Counter(columns[names.index("source")])
-            builder.add_columns(names, columns)
-            del columns
-            for s in srcs:
-                ctx.report.files.append({"path": s.name, "format": name,
-                                         "steps": per_file.get(s.name, 0)})
-        elif read_many is not None:
-            _consume(read_many(srcs, ctx), builder, ctx, name, srcs)
-        else:
-            for src in srcs:
-                _consume(reader.read(src, ctx), builder, ctx, name, [src])
-                ctx.advance(src.size)
-        ctx.advance(max(0, group_end - ctx.bytes_done))  # readers that did not report
-    if len(by_reader) > 1:
-        builder = _drop_same_run_other_format(builder, ctx)
-    ctx.flush_unread_usage()
-    ctx.report.steps_kept = len(builder)
-    return Loaded(frame=build_frame(builder), report=ctx.report)
+    return by_reader
+
+
+def _read_group(reader: Reader, name: str, srcs: list[Source], builder: StepBuilder,
+                ctx: IngestContext) -> None:
+    """One reader's files into the builder, by the fastest interface the reader offers."""
+    read_table = getattr(reader, "read_table", None)
+    read_many = getattr(reader, "read_many", None)
+    group_end = ctx.bytes_done + sum(s.size for s in srcs)
+    if read_table is not None:
+        # rows come canonical and validated, as columns: no per-row dict on the way
+        names, columns = read_table(srcs, ctx)
+        per_file = Counter(columns[names.index("source")])
+        builder.add_columns(names, columns)
+        del columns
+        for s in srcs:
+            ctx.report.files.append({"path": s.name, "format": name,
+                                     "steps": per_file.get(s.name, 0)})
+    elif read_many is not None:
+        _consume(read_many(srcs, ctx), builder, ctx, name, srcs)
+    else:
+        for src in srcs:
+            _consume(reader.read(src, ctx), builder, ctx, name, [src])
+            ctx.advance(src.size)
+    ctx.advance(max(0, group_end - ctx.bytes_done))  # readers that did not report
 
 
 def _nothing_recognised(notes: list[str]) -> str:
