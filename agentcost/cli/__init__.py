@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from agentcost import __version__
-from agentcost.cli import analyze, audit, check, prices, report, rules, schema, simulate
+from agentcost.cli import analyze, audit, check, export, prices, report, rules, schema, simulate
 from agentcost.cli.edge import write_output
 
 __all__ = ["app", "main", "write_output"]
@@ -51,6 +51,7 @@ app.command("audit-prompt", help=audit.HELP)(audit.audit_prompt)
 app.command("simulate", help=simulate.HELP)(simulate.simulate)
 app.command("check", help=check.HELP)(check.check)
 app.command("report", help=report.HELP)(report.report)
+app.command("export", help=export.HELP)(export.export)
 app.command("schema")(schema.schema)
 app.add_typer(prices.app, name="prices")
 

@@ -94,8 +94,7 @@ def export(paths: Sequence[str], out_dir: str | Path, *, fmt: str = "parquet",
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}")
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not append:
-        raise InputError("output folder is not empty (use --append to add to it)", str(out))
+    _check_target(out, paths, append)
     manifest = _load_manifest(out, fmt)
     res = ExportResult(out_dir=str(out), fmt=fmt)
     todo: list[tuple[Path, dict[str, Any]]] = []
@@ -115,12 +114,33 @@ def export(paths: Sequence[str], out_dir: str | Path, *, fmt: str = "parquet",
         manifest["files"].extend(e for _, e in todo)
         manifest["runs"].append({"run": run, "files": len(todo), "steps": arrow.num_rows,
                                  "price_data_fingerprint": table.pricing.data_fingerprint,
-                                 "genai_prices_version": table.pricing.version})
+                                 "genai_prices_version": table.pricing.version,
+                                 "pricing": table.pricing.to_dict()})
     manifest["schema_version"] = SCHEMA_VERSION
     manifest["format"] = fmt
     out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(out / MANIFEST)  # a failed run never leaves half a manifest
     return res
+
+
+def _check_target(out: Path, paths: Sequence[str], append: bool) -> None:
+    """Never write over or among the user's files: the folder must be new or empty, or (with
+    ``append``) an earlier export (it has a manifest), and must not lie inside an input."""
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file, not a folder", str(out))
+    target = out.resolve()
+    for p in paths:
+        src = Path(p).expanduser()
+        if src.is_dir() and (target == src.resolve() or src.resolve() in target.parents):
+            raise InputError(f"the output folder lies inside an input folder ({p})", str(out))
+    if out.exists() and any(out.iterdir()):
+        if not append:
+            raise InputError("output folder is not empty (use --append to add to it)", str(out))
+        if not (out / MANIFEST).is_file():
+            raise InputError("folder is not an agentcost export (no manifest.json): "
+                             "--append adds only to an earlier export", str(out))
 
 
 def _write(arrow: Any, out: Path, fmt: str, run: str) -> list[str]:

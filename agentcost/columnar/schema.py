@@ -116,3 +116,9 @@ def from_arrow(table: pa.Table) -> pd.DataFrame:
             data[name] = pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype).astype(dtype)
                                    if dtype != "float64" else arr.to_pandas(), dtype=dtype)
     return pd.DataFrame(data)
+
+
+def read_columns(schema: pa.Schema) -> list[str]:
+    """The columns a reader takes from a file of ``schema``: the canonical ones and the
+    dedupe key (``day`` comes from the folder name, the fingerprint is read separately)."""
+    return [c for c in (*COLUMNS, "step_key", "price_data_fingerprint") if c in schema.names]
