@@ -27,6 +27,12 @@ class OutFormat(StrEnum):
     jsonl = "jsonl"
 
 
+class Engine(StrEnum):
+    auto = "auto"
+    pandas = "pandas"
+    duckdb = "duckdb"
+
+
 class GroupBy(StrEnum):
     task = "task"
     model = "model"
@@ -80,13 +86,17 @@ def analyze(
     wide: Annotated[bool, typer.Option(
         "--wide", help="Table format: keep every column (by default columns are left out, "
         "in a stated order, to fit the terminal; values are never cut).")] = False,
+    engine: Annotated[Engine, typer.Option(
+        "--engine", help="auto: DuckDB for step-table datasets (agentcost export), else in "
+        "memory; pandas: in memory; duckdb: SQL over the step table, out of core (needs the "
+        "[duckdb] extra). Same report either way.")] = Engine.auto,
 ) -> None:
     """Where the money and the seconds went, per task and per step."""
 
     def body() -> int:
         from agentcost import config as cfgmod
         from agentcost.analysis import AnalyzeOptions
-        from agentcost.analysis import analyze as run_analyze
+        from agentcost.engines import EngineRequest, analyze_inputs
         from agentcost.ingest import resolve_inputs
 
         protect(*(paths or []), config)
@@ -96,16 +106,16 @@ def analyze(
             cfg.default_model = default_model
         in_paths, fmt_name = resolve_inputs(paths or [], claude_code, input_format)
         # prompt segments are only shown with the step table or used to explain misses
-        table = load_traces(in_paths, config=cfg, input_format=fmt_name, since=since,
-                            until=until, strict=strict, prices=prices,
-                            segments=steps or explain_misses or task is not None
-                            or fmt is OutFormat.jsonl)
+        need = steps or explain_misses or task is not None or fmt is OutFormat.jsonl
         opts = AnalyzeOptions(group_by=group_by.value, top=top, task=task,
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget,
                               timezone=timezone)
-        report = run_analyze(table, opts, cfg)
-        if explain_misses:
+        req = EngineRequest(engine.value, need, bool(prices or default_model), since, until)
+        report, table = analyze_inputs(in_paths, req, opts, cfg, lambda: load_traces(
+            in_paths, config=cfg, input_format=fmt_name, since=since, until=until,
+            strict=strict, prices=prices, segments=need))
+        if explain_misses and table is not None:  # (the in-memory engine: it has the table)
             from agentcost.audit import explain_misses as run_explain
 
             report.extra["cache_misses"] = run_explain(table, cfg).to_dict()

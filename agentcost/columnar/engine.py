@@ -1,0 +1,257 @@
+"""``analyze`` over SQL: the same :class:`~agentcost.analysis.AnalyzeReport`, computed by an
+engine that runs the definitions of ``agentcost/data/sql`` (DuckDB, Spark).
+
+The engine returns sums, percentiles and candidate rows; turning a row of sums into the
+report's metrics, and a finding's figures into its message, is done by the same functions the
+in-memory path uses (:func:`agentcost.analysis.metrics_row`, the item builders of
+:mod:`agentcost.task_findings` and :mod:`agentcost.loops`). What stays in Python is one row per
+task, model or group, never one per step: the runaway-loop finding reads the llm calls of only
+the tasks it may name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agentcost.columnar.metrics import bucket, render
+from agentcost.errors import InputError
+from agentcost.frames import json_float
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from agentcost.analysis import AnalyzeOptions, AnalyzeReport
+    from agentcost.config import Config
+    from agentcost.ingest.base import IngestReport
+    from agentcost.pricing import PricingInfo
+
+WORK = "agentcost_w"  # the work view every query reads (work.sql over the step table)
+
+
+class Runner(Protocol):
+    """An engine: runs one query of its dialect and hands the result back as a DataFrame."""
+
+    dialect: str
+
+    def query(self, sql: str) -> pd.DataFrame: ...
+
+
+def q(runner: Runner, name: str, **params: str) -> pd.DataFrame:
+    return runner.query(render(name, runner.dialect, w=WORK, **params))
+
+
+def analyze_sql(runner: Runner, ingest: IngestReport, pricing: PricingInfo,
+                options: AnalyzeOptions | None = None, config: Config | None = None
+                ) -> AnalyzeReport:
+    """The analyze report of the step table behind ``runner`` (its work view must exist)."""
+    from agentcost.analysis import (
+        AnalyzeReport,
+        metrics_row,
+        report_warnings,
+        resolve_options,
+        task_totals,
+    )
+    from agentcost.steps import empty_frame
+    from agentcost.table import StepTable
+
+    opts = resolve_options(options, config)
+    if opts.task is not None or opts.include_steps:
+        raise InputError("--task and --steps list steps: use the in-memory engine "
+                         "(--engine pandas)")
+    lat = q(runner, "latency").iloc[0]
+    whole = q(runner, "aggregate", key="'all'", where="1 = 1")
+    totals = {"tasks": int(lat["tasks"]),
+              **metrics_row(_times(whole.iloc[0]) if len(whole) else _empty()),
+              **_latency(lat)}
+    tasks = task_rows(runner)
+    totals.update(task_totals(tasks))
+    groups = group_rows(runner, opts.group_by, opts.timezone) if (
+        opts.group_by != "task" and tasks) else None
+    table = StepTable(frame=empty_frame(), ingest=ingest, pricing=pricing)
+    return AnalyzeReport(
+        totals=totals, tasks=tasks, models=model_rows(runner), groups=groups,
+        group_by=opts.group_by,
+        findings=findings(runner, opts.runaway_factor, opts.max_iterations, opts.token_budget),
+        warnings=report_warnings(table, totals), ingest=ingest.to_dict(),
+        pricing=pricing.to_dict(), top=opts.top)
+
+
+def _times(r: pd.Series) -> dict[str, Any]:
+    """A row of sums with its first start and last end as timestamps (NaT when unknown)."""
+    import pandas as pd
+
+    d: dict[str, Any] = dict(r.to_dict())
+    for c in ("_start", "_end"):
+        v = d.get(c)
+        d[c] = pd.NaT if v is None or pd.isna(v) else pd.Timestamp(int(v), unit="ns", tz="UTC")
+    return d
+
+
+def _empty() -> Any:
+    import pandas as pd
+
+    from agentcost.analysis import TOKEN_SUMS
+
+    d: dict[str, Any] = dict.fromkeys(TOKEN_SUMS, 0)
+    d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
+             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, _wait_ms=0.0,
+             unpriced_steps=0, _priced=0, no_usage_steps=0, partial_usage_steps=0,
+             cache_read_unknown_steps=0, _start=pd.NaT, _end=pd.NaT)
+    return d
+
+
+def _num(v: Any) -> float | None:
+    import pandas as pd
+
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _text(v: Any) -> str | None:
+    """A text cell as str, or None when missing (pandas may hand NaN, None or NA)."""
+    import pandas as pd
+
+    return None if v is None or pd.isna(v) else str(v)
+
+
+def _latency(r: pd.Series) -> dict[str, Any]:
+    names = {"llm_step": "llm", "tool_step": "tool", "ttft": "ttft"}
+    out: dict[str, Any] = {}
+    for key, col in names.items():
+        for p in ("p50", "p95"):
+            out[f"{key}_{p}_ms"] = json_float(_num(r[f"{col}_{p}"]), 1)
+    return out
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [_times(r) for _, r in frame.iterrows()] if len(frame) else []
+
+
+def task_rows(runner: Runner) -> list[dict[str, Any]]:
+    """One metrics row per task, costliest first (analysis._task_rows)."""
+
+    from agentcost.analysis import metrics_row
+
+    meta = {r["task_id"]: r for r in q(runner, "task_meta").to_dict("records")}
+    models: dict[str, set[str]] = {}
+    for tid, m in q(runner, "task_models").itertuples(index=False, name=None):
+        models.setdefault(tid, set()).add(str(m))
+    tasks: list[dict[str, Any]] = []
+    for r in _rows(q(runner, "aggregate", key="task_id", where="1 = 1")):
+        tid = r["group_key"]
+        d = {"task_id": str(tid), **metrics_row(r)}
+        d["iterations"] = d["llm_calls"]
+        m = meta[tid]
+        fi, la = _num(m["first_in"]), _num(m["last_in"])
+        d["context_growth"] = json_float(la / fi if fi else None, 2) if (
+            fi is not None and la is not None) else None
+        d["models"] = sorted(models.get(tid, ()))
+        for c in ("session_id", "parent_task_id"):
+            d[c] = _text(m[c])
+        d["source"] = str(m["source"])
+        d["format"] = str(m["format"])
+        tasks.append(d)
+    tasks.sort(key=lambda t: (-(t["cost_usd"] or 0.0), t["task_id"]))
+    return tasks
+
+
+def model_rows(runner: Runner) -> list[dict[str, Any]]:
+    """One metrics row per model, llm steps only, costliest first (analysis._model_rows)."""
+    from agentcost.analysis import metrics_row
+
+    extra = {r["group_key"]: r for r in q(runner, "model_extra").to_dict("records")}
+    out: list[dict[str, Any]] = []
+    key = "COALESCE(model, response_model, '(unknown)')"
+    for r in _rows(q(runner, "aggregate", key=key, where="kind = 'llm'")):
+        name = str(r["group_key"])
+        d = {"model": name, **metrics_row(r)}
+        for k in ("tool_calls", "llm_time_share", "tool_time_s", "wall_time_s", "started_at"):
+            d.pop(k, None)
+        e = extra[r["group_key"]]
+        d["duration_p50_ms"] = json_float(_num(e["p50"]), 1)
+        d["duration_p95_ms"] = json_float(_num(e["p95"]), 1)
+        d["provider"] = _text(e["provider"])
+        out.append(d)
+    out.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
+    return out
+
+
+def group_rows(runner: Runner, by: str, timezone: str | None) -> list[dict[str, Any]]:
+    """One metrics row per ``--group-by`` key (analysis._group_rows)."""
+    import pandas as pd
+
+    from agentcost.analysis import metrics_row
+
+    where = "kind = 'llm'" if by == "model" else "1 = 1"
+    rows = _rows(q(runner, "aggregate", key=bucket(by, runner.dialect, timezone), where=where))
+    rows.sort(key=lambda r: str(r["_first"]))  # first appearance, as pandas groups them
+    groups = []
+    for r in rows:
+        name = r["group_key"]
+        d = {by: None if name is None or pd.isna(name) else str(name), **metrics_row(r)}
+        d["tasks"] = int(r["_tasks"])
+        groups.append(d)
+    if by in ("hour", "day", "week", "month"):
+        groups.sort(key=lambda g: g[by] or "")
+    else:
+        groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
+    return groups
+
+
+def findings(runner: Runner, factor: float, max_iterations: int | None,
+             token_budget: int | None) -> list[dict[str, Any]]:
+    """Every finding, most important first (task_findings.find_findings)."""
+    from agentcost.task_findings import cache_items, repeated_item, sequential_item, sort_findings
+
+    out: list[dict[str, Any]] = []
+    for r in q(runner, "cache_findings").to_dict("records"):
+        out += cache_items(str(r["task_id"]), None if r["model"] == "(unknown)"
+                           else str(r["model"]), r)
+    for r in q(runner, "sequential_tools").to_dict("records"):
+        out.append(sequential_item(str(r["task_id"]), r, [str(t) for t in r["tools"]]))
+    for r in q(runner, "repeated_tools").to_dict("records"):
+        out.append(repeated_item(str(r["task_id"]), str(r["tool"]), str(r["h"]),
+                                 [int(s) for s in r["steps"]], float(r["wasted_ms"]) / 1000.0))
+    out += runaway(runner, factor, max_iterations, token_budget)
+    return sort_findings(out)
+
+
+def runaway(runner: Runner, factor: float, max_iterations: int | None,
+            token_budget: int | None) -> list[dict[str, Any]]:
+    """Runaway loops: every task's measure from SQL, the calls of the candidates only."""
+    import orjson
+
+    from agentcost.loops import (
+        INTERACTIVE_FORMATS,
+        MIN_CALLS,
+        loop_profiles,
+        peer_measures,
+        runaway_findings,
+        task_role,
+        typical_without,
+    )
+
+    rows = []
+    for r in q(runner, "loop_tasks").to_dict("records"):
+        role = task_role(str(r["task_id"]), _text(r["parent_task_id"]))
+        interactive = bool(role == "main" and str(r["format"]) in INTERACTIVE_FORMATS
+                           and r["known_tools"])
+        calls = int(r["calls"])
+        measure = calls / int(r["turns"]) if interactive and r["turns"] else float(calls)
+        rows.append((str(r["task_id"]), role, interactive, measure, calls, int(r["tokens"])))
+    peers = peer_measures((role, inter, m) for _, role, inter, m, _, _ in rows)
+    wanted = []
+    for tid, role, inter, m, calls, tokens in rows:
+        typ = typical_without(peers[(role, inter)], m)
+        if (max_iterations and calls > max_iterations) or (token_budget and tokens > token_budget) \
+                or (typ is not None and m >= MIN_CALLS and typ[0] > 0 and m > factor * typ[0]):
+            wanted.append(tid)
+    if not wanted:
+        return []
+    ids = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted)
+    calls_df = q(runner, "loop_calls", task_ids=ids)
+    calls_df["tool_calls"] = [None if (t := _text(v)) is None else orjson.loads(t)
+                              for v in calls_df["tool_calls"].tolist()]
+    calls_df["cost_usd"] = calls_df["cost_usd"].astype("float64")
+    calls_df["parent_task_id"] = [_text(v) for v in calls_df["parent_task_id"].tolist()]
+    return runaway_findings(loop_profiles(calls_df), factor, max_iterations, token_budget,
+                            peers)
