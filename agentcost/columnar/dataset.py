@@ -50,6 +50,17 @@ class DatasetFiles:
         return self.local + [p for _, p in self.remote]
 
 
+def needs_dedupe(files: DatasetFiles) -> bool:
+    """Whether a step may be in the dataset twice: more than one export run (or dataset), a
+    run that did not read its files as one load (Spark ingest), or no manifest to say."""
+    if len(files.names) <= 1:
+        return False
+    if len(files.manifests) != 1:
+        return True
+    runs = [r for r in files.manifests[0].get("runs", []) if r.get("steps")]
+    return len(runs) != 1 or not runs[0].get("unique_keys", False)
+
+
 def is_dataset(path: str) -> bool:
     """Whether ``path`` names a step-table dataset rather than trace files."""
     if path.startswith(REMOTE_SCHEMES + HTTP_SCHEMES + (FILE_SCHEME,)):

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentcost.columnar.engine import WORK, analyze_sql
+from agentcost.columnar.engine import STEPS, WORK, analyze_sql, arrow_frame, pricing_of
 from agentcost.columnar.metrics import render
 from agentcost.errors import InputError
 
@@ -26,11 +25,9 @@ if TYPE_CHECKING:
     from agentcost.analysis import AnalyzeOptions, AnalyzeReport
     from agentcost.columnar.dataset import DatasetFiles
     from agentcost.config import Config
-    from agentcost.pricing import PricingInfo
     from agentcost.table import StepTable
 
 DUCKDB_EXTRA = "the DuckDB engine needs duckdb: pip install 'agentcost-profiler[duckdb]'"
-STEPS = "agentcost_steps"
 
 
 class DuckRunner:
@@ -71,18 +68,6 @@ class DuckRunner:
                          + render("work", "duckdb", steps=STEPS))
 
 
-def arrow_frame(table: Any) -> pd.DataFrame:
-    """An Arrow result as pandas with whole numbers kept whole: a nullable integer column
-    (a first start, a sum over no rows) must not pass through float64, which rounds
-    nanosecond times to 256 ns."""
-    import pandas as pd
-    import pyarrow as pa
-
-    ints = {t: pd.Int64Dtype() for t in (pa.int8(), pa.int16(), pa.int32(), pa.int64(),
-                                          pa.uint8(), pa.uint16(), pa.uint32())}
-    return table.to_pandas(types_mapper=ints.get)
-
-
 def _setting(value: str) -> str:
     v = value.strip()
     if not v.replace(" ", "").replace(".", "").isalnum():
@@ -107,6 +92,8 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
                  until_ns: int | None = None) -> dict[str, Any]:
     """Point ``runner`` at the dataset's files (schema checked from each footer); rows that two
     export runs both hold are kept once, the newest file's copy."""
+    from agentcost.columnar.dataset import needs_dedupe
+
     per_file: list[dict[str, Any]] = []
     sources: list[str] = []
     if files.local:
@@ -121,17 +108,17 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
         sources.append(f"SELECT *, {_quote(group[0])} AS filename FROM agentcost_remote_{i}")
     for name, rows in _footers(files):
         per_file.append({"path": name, "format": "agentcost-steps", "steps": rows})
-    runs = {Path(f).name for f in files.names}
+    dedupe = needs_dedupe(files)
     body = " UNION ALL BY NAME ".join(sources)
     src = (f"SELECT *, epoch_ns(started_at) AS started_ns, epoch_ns(ended_at) AS ended_ns "
            f"FROM ({body}) AS s")
-    if len(runs) > 1:  # more than one export run: a step may be in two of them
+    if dedupe:  # a step may be in two files: the newest file's copy counts
         src = (f"SELECT * FROM ({src}) AS d QUALIFY row_number() OVER "
                "(PARTITION BY step_key ORDER BY filename DESC) = 1")
     runner.work_view(f"SELECT * FROM ({src}) AS t WHERE {_window(since_ns, until_ns)}")
     total = sum(int(f["steps"]) for f in per_file)
     kept_all = int(runner.query(f"SELECT COUNT(*) AS n FROM ({src}) AS a")["n"].iloc[0]) \
-        if len(runs) > 1 else total
+        if dedupe else total
     kept = int(runner.query(f"SELECT COUNT(*) AS n FROM {STEPS}")["n"].iloc[0])
     return {"files": per_file, "duplicates": total - kept_all, "outside": kept_all - kept,
             "steps": kept}
@@ -208,44 +195,3 @@ def analyze_dataset(paths: Sequence[str], options: AnalyzeOptions | None = None,
     if info["duplicates"]:
         ingest.duplicates["same step in two exports of the dataset"] += info["duplicates"]
     return analyze_sql(runner, ingest, pricing_of(runner, files.manifests), options, config)
-
-
-def pricing_of(runner: Any, manifests: list[dict[str, Any]]) -> PricingInfo:
-    """The pricing record of a priced step table: counts from the table, the price data's
-    fingerprint from its rows, overrides, aliases and notes from the export manifests."""
-    from agentcost.pricing import PricingInfo
-
-    fps = runner.query(f"SELECT DISTINCT price_data_fingerprint AS fp FROM {STEPS}")["fp"]
-    fps = sorted(str(f) for f in fps.tolist() if f is not None)
-    runs = [r.get("pricing") or {} for m in manifests for r in m.get("runs", [])]
-    info = PricingInfo(version=", ".join(sorted({str(r.get("version")) for r in runs
-                                                 if r.get("version")})) or "unknown",
-                       data_fingerprint=", ".join(fps) or None,
-                       data="as exported: " + (", ".join(sorted({str(r["data"]) for r in runs
-                                                                  if r.get("data")}))
-                                               or "the costs stored in the step table"))
-    for r in runs:
-        info.overrides += [o for o in r.get("overrides", []) if o not in info.overrides]
-        info.aliases_used.update(r.get("aliases_used") or {})
-        info.notes += [n for n in r.get("notes", []) if n not in info.notes]
-    _counts(info, runner.query(render("pricing", "duckdb", w=WORK)))
-    return info
-
-
-def _counts(info: PricingInfo, rows: pd.DataFrame) -> None:
-    unpriced = rows[rows["cost_source"] == "unpriced"].sort_values(
-        ["input_tokens", "model"], ascending=[False, True])
-    info.unpriced_models = [{"model": str(r["model"]), "steps": int(r["steps"]),
-                             "input_tokens": int(r["input_tokens"]),
-                             "output_tokens": int(r["output_tokens"])}
-                            for r in unpriced.to_dict("records")]
-    info.unpriced_steps = int(unpriced["steps"].sum())
-    by = rows.groupby("cost_source")["steps"].sum()
-    info.no_usage_steps = int(by.get("no-usage", 0))
-    info.failed_no_usage_steps = int(by.get("failed-call", 0))
-    info.reported_cost_steps = int(by.get("reported", 0))
-    info.cache_read_unknown_steps = int(rows["cr_unknown"].sum())
-    info.cache_read_unknown_models = sorted(
-        str(m) for m in rows.loc[rows["cr_unknown"] > 0, "model"].unique()
-        if m != "(no model)")
-    info.lower_bound = bool(info.unpriced_steps or info.no_usage_steps)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agentcost.pricing import PricingInfo
 
 WORK = "agentcost_w"  # the work view every query reads (work.sql over the step table)
+STEPS = "agentcost_steps"  # the step table under it
 
 
 class Runner(Protocol):
@@ -34,6 +35,18 @@ class Runner(Protocol):
     dialect: str
 
     def query(self, sql: str) -> pd.DataFrame: ...
+
+
+def arrow_frame(table: Any) -> pd.DataFrame:
+    """An Arrow result as pandas with whole numbers kept whole: a nullable integer column
+    (a first start, a sum over no rows) must not pass through float64, which rounds
+    nanosecond times to 256 ns."""
+    import pandas as pd
+    import pyarrow as pa
+
+    ints = {t: pd.Int64Dtype() for t in (pa.int8(), pa.int16(), pa.int32(), pa.int64(),
+                                          pa.uint8(), pa.uint16(), pa.uint32())}
+    return table.to_pandas(types_mapper=ints.get)
 
 
 def q(runner: Runner, name: str, **params: str) -> pd.DataFrame:
@@ -255,3 +268,44 @@ def runaway(runner: Runner, factor: float, max_iterations: int | None,
     calls_df["parent_task_id"] = [_text(v) for v in calls_df["parent_task_id"].tolist()]
     return runaway_findings(loop_profiles(calls_df), factor, max_iterations, token_budget,
                             peers)
+
+
+def pricing_of(runner: Any, manifests: list[dict[str, Any]]) -> PricingInfo:
+    """The pricing record of a priced step table: counts from the table, the price data's
+    fingerprint from its rows, overrides, aliases and notes from the export manifests."""
+    from agentcost.pricing import PricingInfo
+
+    fps = runner.query(f"SELECT DISTINCT price_data_fingerprint AS fp FROM {STEPS}")["fp"]
+    fps = sorted(str(f) for f in fps.tolist() if f is not None)
+    runs = [r.get("pricing") or {} for m in manifests for r in m.get("runs", [])]
+    info = PricingInfo(version=", ".join(sorted({str(r.get("version")) for r in runs
+                                                 if r.get("version")})) or "unknown",
+                       data_fingerprint=", ".join(fps) or None,
+                       data="as exported: " + (", ".join(sorted({str(r["data"]) for r in runs
+                                                                  if r.get("data")}))
+                                               or "the costs stored in the step table"))
+    for r in runs:
+        info.overrides += [o for o in r.get("overrides", []) if o not in info.overrides]
+        info.aliases_used.update(r.get("aliases_used") or {})
+        info.notes += [n for n in r.get("notes", []) if n not in info.notes]
+    _counts(info, q(runner, "pricing"))
+    return info
+
+
+def _counts(info: PricingInfo, rows: pd.DataFrame) -> None:
+    unpriced = rows[rows["cost_source"] == "unpriced"].sort_values(
+        ["input_tokens", "model"], ascending=[False, True])
+    info.unpriced_models = [{"model": str(r["model"]), "steps": int(r["steps"]),
+                             "input_tokens": int(r["input_tokens"]),
+                             "output_tokens": int(r["output_tokens"])}
+                            for r in unpriced.to_dict("records")]
+    info.unpriced_steps = int(unpriced["steps"].sum())
+    by = rows.groupby("cost_source")["steps"].sum()
+    info.no_usage_steps = int(by.get("no-usage", 0))
+    info.failed_no_usage_steps = int(by.get("failed-call", 0))
+    info.reported_cost_steps = int(by.get("reported", 0))
+    info.cache_read_unknown_steps = int(rows["cr_unknown"].sum())
+    info.cache_read_unknown_models = sorted(
+        str(m) for m in rows.loc[rows["cr_unknown"] > 0, "model"].unique()
+        if m != "(no model)")
+    info.lower_bound = bool(info.unpriced_steps or info.no_usage_steps)
