@@ -32,6 +32,7 @@ class EngineRequest:
     reprices: bool = False  # --prices or --default-model given
     since: str | None = None
     until: str | None = None
+    summary: bool = False  # the console table: the costliest tasks and first findings only
 
 
 def choose(req: EngineRequest, paths: Sequence[str]) -> str:
@@ -78,11 +79,12 @@ def analyze_inputs(paths: Sequence[str], req: EngineRequest, options: AnalyzeOpt
     datasets, traces = split_inputs(paths) if "-" not in paths else ([], list(paths))
     if traces:  # trace files (or a mix): read into memory, then DuckDB over the table
         table = load()
-        return analyze_table(table, options, config), table
+        return analyze_table(table, options, config, req.summary), table
     if req.reprices:
         raise InputError("--engine duckdb keeps the costs stored at export: --prices and "
                          "--default-model re-price, which needs --engine pandas")
-    report = analyze_dataset(datasets, options, config, req.since, req.until)
+    report = analyze_dataset(datasets, options, config, req.since, req.until,
+                             summary=req.summary)
     _price_drift(report)
     return report, None
 

@@ -146,11 +146,18 @@ def typical_without(measures: list[float], own: float) -> tuple[float, int] | No
     import bisect
 
     i = bisect.bisect_left(measures, own)
-    rest = measures[:i] + measures[i + 1:] if i < len(measures) and measures[i] == own \
-        else measures
-    if len(rest) < MIN_PEERS:
+    if not (i < len(measures) and measures[i] == own):
+        i = len(measures)  # not among them: nothing left out
+    n = len(measures) - (1 if i < len(measures) else 0)
+    if n < MIN_PEERS:
         return None
-    return float(median(rest)), len(rest)
+
+    def nth(k: int) -> float:  # the k-th of the measures without the one left out, O(1)
+        return measures[k] if k < i else measures[k + 1]
+
+    mid = n // 2
+    typical = nth(mid) if n % 2 else (nth(mid - 1) + nth(mid)) / 2
+    return float(typical), n
 
 
 def _typical(p: LoopProfile, profiles: dict[str, LoopProfile],

@@ -25,14 +25,17 @@ def find_findings(df: pd.DataFrame, runaway_factor: float = 3.0,
                   max_iterations: int | None = None, token_budget: int | None = None
                   ) -> list[dict[str, Any]]:
     """All findings of ``df``, most important first."""
-    from agentcost.loops import loop_profiles, runaway_findings
+    from agentcost.loops import loop_profiles, peer_measures, runaway_findings
 
     full = by_task_step(df)
     part = full[COLUMNS]
+    profiles = loop_profiles(full)
+    # every task's peers sorted once: linear in tasks instead of quadratic
+    peers = peer_measures((p.role, p.interactive, p.measure) for p in profiles.values())
     findings = [*cache_findings(part), *sequential_tool_findings(part),
                 *repeated_tool_findings(part),
-                *runaway_findings(loop_profiles(full), runaway_factor, max_iterations,
-                                  token_budget)]
+                *runaway_findings(profiles, runaway_factor, max_iterations, token_budget,
+                                  peers)]
     return sort_findings(findings)
 
 

@@ -223,3 +223,44 @@ def test_export_never_writes_among_user_files(tmp_path: Path) -> None:
         export([str(SAMPLES)], SAMPLES / "out")
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert not (SAMPLES / "out").exists()
+
+
+@pytest.mark.parametrize("args", [["sample_traces"], ["sample_traces", "--group-by", "model"],
+                                  ["sample_traces", "--max-iterations", "3", "--top", "2"]])
+def test_console_table_is_the_same_by_both_engines(run: Any, args: list[str]) -> None:
+    """The console table of the DuckDB engine fetches only the costliest tasks and the first
+    findings of each kind (bounded memory), and prints what the in-memory path prints."""
+    duck = run("analyze", *args, "--engine", "duckdb")
+    mem = run("analyze", *args, "--engine", "pandas")
+    assert duck.exit_code == mem.exit_code == 0
+    assert duck.stdout == mem.stdout
+
+
+def _fleet(path: Path, tasks: int = 30) -> Path:
+    """Tasks of agentcost JSONL (DESIGN.md §3), each with two tools run one after the other
+    and one tool call repeated with identical arguments: two findings per task."""
+    lines = []
+    for i in range(tasks):
+        t0 = 1_772_400_000 + 600 * i
+        lines.append({"task_id": f"t{i:03d}", "kind": "llm", "model": "claude-sonnet-4-5",
+                      "input_tokens": 1000 + i, "output_tokens": 50, "started_at": t0,
+                      "duration_ms": 900, "tool_calls": ["grep", "grep"]})
+        for j in range(2):
+            lines.append({"task_id": f"t{i:03d}", "kind": "tool", "name": "grep",
+                          "started_at": t0 + 1 + 2 * j, "duration_ms": 1000 + 10 * i + j,
+                          "tool_input_hash": "same-args"})
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def test_summary_mode_holds_only_the_top(tmp_path: Path) -> None:
+    t = load([str(_fleet(tmp_path / "fleet.jsonl"))])
+    opts = AnalyzeOptions(top=3)
+    full = analyze_table(t, opts).to_dict()
+    top = analyze_table(t, opts, summary=True)
+    assert [x["task_id"] for x in top.tasks] == [x["task_id"] for x in full["tasks"][:3]]
+    assert top.totals == full["totals"]
+    assert {f["type"] for f in full["findings"]} == {"sequential-tools", "repeated-tool-call"}
+    assert top.extra["findings_total"] == len(full["findings"]) == 60
+    assert len(top.findings) == 20  # the first 10 of each kind
+    assert top.findings[:10] == full["findings"][:10]

@@ -111,7 +111,8 @@ def analyze(
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget,
                               timezone=timezone)
-        req = EngineRequest(engine.value, need, bool(prices or default_model), since, until)
+        req = EngineRequest(engine.value, need, bool(prices or default_model), since, until,
+                            summary=fmt is OutFormat.table)
         report, table = analyze_inputs(in_paths, req, opts, cfg, lambda: load_traces(
             in_paths, config=cfg, input_format=fmt_name, since=since, until=until,
             strict=strict, prices=prices, segments=need))

@@ -168,18 +168,19 @@ def open_table(runner: DuckRunner, table: StepTable) -> None:
 
 
 def analyze_table(table: StepTable, options: AnalyzeOptions | None = None,
-                  config: Config | None = None) -> AnalyzeReport:
+                  config: Config | None = None, summary: bool = False) -> AnalyzeReport:
     """:func:`agentcost.analysis.analyze` of a loaded table, computed by DuckDB."""
     runner = DuckRunner()
     open_table(runner, table)
-    return analyze_sql(runner, table.ingest, table.pricing, options, config)
+    return analyze_sql(runner, table.ingest, table.pricing, options, config, summary)
 
 
 def analyze_dataset(paths: Sequence[str], options: AnalyzeOptions | None = None,
                     config: Config | None = None, since: str | None = None,
-                    until: str | None = None, memory_limit: str | None = None
-                    ) -> AnalyzeReport:
-    """The analyze report of step-table datasets, out of core (see the module docstring)."""
+                    until: str | None = None, memory_limit: str | None = None,
+                    summary: bool = False) -> AnalyzeReport:
+    """The analyze report of step-table datasets, out of core (see the module docstring);
+    ``summary``: only what the console table shows (see :func:`analyze_sql`)."""
     from agentcost.columnar.dataset import resolve
     from agentcost.columnar.read import need_pyarrow
     from agentcost.ingest import time_bound
@@ -194,4 +195,5 @@ def analyze_dataset(paths: Sequence[str], options: AnalyzeOptions | None = None,
                           outside_window=info["outside"])
     if info["duplicates"]:
         ingest.duplicates["same step in two exports of the dataset"] += info["duplicates"]
-    return analyze_sql(runner, ingest, pricing_of(runner, files.manifests), options, config)
+    return analyze_sql(runner, ingest, pricing_of(runner, files.manifests), options, config,
+                       summary)

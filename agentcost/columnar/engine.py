@@ -50,13 +50,16 @@ def arrow_frame(table: Any) -> pd.DataFrame:
 
 
 def q(runner: Runner, name: str, **params: str) -> pd.DataFrame:
-    return runner.query(render(name, runner.dialect, w=WORK, **params))
+    """Query ``name`` over the work view (or ``w=`` another relation)."""
+    return runner.query(render(name, runner.dialect, **{"w": WORK, **params}))
 
 
 def analyze_sql(runner: Runner, ingest: IngestReport, pricing: PricingInfo,
-                options: AnalyzeOptions | None = None, config: Config | None = None
-                ) -> AnalyzeReport:
-    """The analyze report of the step table behind ``runner`` (its work view must exist)."""
+                options: AnalyzeOptions | None = None, config: Config | None = None,
+                summary: bool = False) -> AnalyzeReport:
+    """The analyze report of the step table behind ``runner`` (its work view must exist).
+    ``summary``: what the console table shows, in memory bounded by ``top`` (the costliest
+    tasks and the first findings of each kind, with the counts of all), not every task."""
     from agentcost.analysis import (
         AnalyzeReport,
         metrics_row,
@@ -64,6 +67,7 @@ def analyze_sql(runner: Runner, ingest: IngestReport, pricing: PricingInfo,
         resolve_options,
         task_totals,
     )
+    from agentcost.columnar.sql_findings import findings
     from agentcost.steps import empty_frame
     from agentcost.table import StepTable
 
@@ -76,24 +80,29 @@ def analyze_sql(runner: Runner, ingest: IngestReport, pricing: PricingInfo,
     totals = {"tasks": int(lat["tasks"]),
               **metrics_row(_times(whole.iloc[0]) if len(whole) else _empty()),
               **_latency(lat)}
-    tasks = task_rows(runner)
-    totals.update(task_totals(tasks))
+    tasks = task_rows(runner, opts.top if summary else None)
+    totals.update(task_totals_sql(runner) if summary else task_totals(tasks))
     groups = group_rows(runner, opts.group_by, opts.timezone) if (
-        opts.group_by != "task" and tasks) else None
+        opts.group_by != "task" and totals["tasks"]) else None
     table = StepTable(frame=empty_frame(), ingest=ingest, pricing=pricing)
-    return AnalyzeReport(
+    found, n_found = findings(runner, opts.runaway_factor, opts.max_iterations,
+                              opts.token_budget, max(opts.top, 10) if summary else None)
+    report = AnalyzeReport(
         totals=totals, tasks=tasks, models=model_rows(runner), groups=groups,
         group_by=opts.group_by,
-        findings=findings(runner, opts.runaway_factor, opts.max_iterations, opts.token_budget),
+        findings=found,
         warnings=report_warnings(table, totals), ingest=ingest.to_dict(),
         pricing=pricing.to_dict(), top=opts.top)
+    if summary:
+        report.extra["findings_total"] = n_found
+    return report
 
 
-def _times(r: pd.Series) -> dict[str, Any]:
+def _times(r: Any) -> dict[str, Any]:
     """A row of sums with its first start and last end as timestamps (NaT when unknown)."""
     import pandas as pd
 
-    d: dict[str, Any] = dict(r.to_dict())
+    d: dict[str, Any] = dict(r)
     for c in ("_start", "_end"):
         v = d.get(c)
         d[c] = pd.NaT if v is None or pd.isna(v) else pd.Timestamp(int(v), unit="ns", tz="UTC")
@@ -119,7 +128,7 @@ def _num(v: Any) -> float | None:
     return None if v is None or pd.isna(v) else float(v)
 
 
-def _text(v: Any) -> str | None:
+def text_or_none(v: Any) -> str | None:
     """A text cell as str, or None when missing (pandas may hand NaN, None or NA)."""
     import pandas as pd
 
@@ -136,20 +145,41 @@ def _latency(r: pd.Series) -> dict[str, Any]:
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_times(r) for _, r in frame.iterrows()] if len(frame) else []
+    return [_times(r) for r in frame.to_dict("records")] if len(frame) else []
 
 
-def task_rows(runner: Runner) -> list[dict[str, Any]]:
-    """One metrics row per task, costliest first (analysis._task_rows)."""
+def task_totals_sql(runner: Runner) -> dict[str, Any]:
+    """analysis._task_totals computed by the engine (none without tasks)."""
+    meta = render("task_meta", runner.dialect, w=WORK)
+    r = q(runner, "task_totals", task_meta=meta).iloc[0]
+    if not int(r["tasks"]) or text_or_none(r["iterations_max"]) is None:
+        return {}
+    return {"iterations_p50": json_float(_num(r["iterations_p50"]), 1),
+            "iterations_max": int(r["iterations_max"]),
+            "context_growth_p50": json_float(_num(r["context_growth_p50"]), 2)}
 
+
+def task_rows(runner: Runner, top: int | None = None) -> list[dict[str, Any]]:
+    """One metrics row per task, costliest first (analysis._task_rows); with ``top``, only the
+    ``top`` costliest (ordered and cut by the engine)."""
     from agentcost.analysis import metrics_row
 
-    meta = {r["task_id"]: r for r in q(runner, "task_meta").to_dict("records")}
+    sums = render("aggregate", runner.dialect, w=WORK, key="task_id", where="1 = 1")
+    w = WORK
+    if top is not None:
+        cost = "CASE WHEN _priced > 0 OR unpriced_steps = 0 THEN cost_usd ELSE 0 END"
+        per = runner.query(f"SELECT * FROM ({sums}) AS s ORDER BY {cost} DESC, group_key "
+                           f"LIMIT {int(top)}")
+        ids = ", ".join("'" + str(t).replace("'", "''") + "'" for t in per["group_key"])
+        w = f"(SELECT * FROM {WORK} WHERE task_id IN ({ids or 'NULL'})) AS wf"
+    else:
+        per = runner.query(sums)
+    meta = {r["task_id"]: r for r in q(runner, "task_meta", w=w).to_dict("records")}
     models: dict[str, set[str]] = {}
-    for tid, m in q(runner, "task_models").itertuples(index=False, name=None):
+    for tid, m in q(runner, "task_models", w=w).itertuples(index=False, name=None):
         models.setdefault(tid, set()).add(str(m))
     tasks: list[dict[str, Any]] = []
-    for r in _rows(q(runner, "aggregate", key="task_id", where="1 = 1")):
+    for r in _rows(per):
         tid = r["group_key"]
         d = {"task_id": str(tid), **metrics_row(r)}
         d["iterations"] = d["llm_calls"]
@@ -159,7 +189,7 @@ def task_rows(runner: Runner) -> list[dict[str, Any]]:
             fi is not None and la is not None) else None
         d["models"] = sorted(models.get(tid, ()))
         for c in ("session_id", "parent_task_id"):
-            d[c] = _text(m[c])
+            d[c] = text_or_none(m[c])
         d["source"] = str(m["source"])
         d["format"] = str(m["format"])
         tasks.append(d)
@@ -182,7 +212,7 @@ def model_rows(runner: Runner) -> list[dict[str, Any]]:
         e = extra[r["group_key"]]
         d["duration_p50_ms"] = json_float(_num(e["p50"]), 1)
         d["duration_p95_ms"] = json_float(_num(e["p95"]), 1)
-        d["provider"] = _text(e["provider"])
+        d["provider"] = text_or_none(e["provider"])
         out.append(d)
     out.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
     return out
@@ -208,66 +238,6 @@ def group_rows(runner: Runner, by: str, timezone: str | None) -> list[dict[str, 
     else:
         groups.sort(key=lambda g: -(g["cost_usd"] or 0.0))
     return groups
-
-
-def findings(runner: Runner, factor: float, max_iterations: int | None,
-             token_budget: int | None) -> list[dict[str, Any]]:
-    """Every finding, most important first (task_findings.find_findings)."""
-    from agentcost.task_findings import cache_items, repeated_item, sequential_item, sort_findings
-
-    out: list[dict[str, Any]] = []
-    for r in q(runner, "cache_findings").to_dict("records"):
-        out += cache_items(str(r["task_id"]), None if r["model"] == "(unknown)"
-                           else str(r["model"]), r)
-    for r in q(runner, "sequential_tools").to_dict("records"):
-        out.append(sequential_item(str(r["task_id"]), r, [str(t) for t in r["tools"]]))
-    for r in q(runner, "repeated_tools").to_dict("records"):
-        out.append(repeated_item(str(r["task_id"]), str(r["tool"]), str(r["h"]),
-                                 [int(s) for s in r["steps"]], float(r["wasted_ms"]) / 1000.0))
-    out += runaway(runner, factor, max_iterations, token_budget)
-    return sort_findings(out)
-
-
-def runaway(runner: Runner, factor: float, max_iterations: int | None,
-            token_budget: int | None) -> list[dict[str, Any]]:
-    """Runaway loops: every task's measure from SQL, the calls of the candidates only."""
-    import orjson
-
-    from agentcost.loops import (
-        INTERACTIVE_FORMATS,
-        MIN_CALLS,
-        loop_profiles,
-        peer_measures,
-        runaway_findings,
-        task_role,
-        typical_without,
-    )
-
-    rows = []
-    for r in q(runner, "loop_tasks").to_dict("records"):
-        role = task_role(str(r["task_id"]), _text(r["parent_task_id"]))
-        interactive = bool(role == "main" and str(r["format"]) in INTERACTIVE_FORMATS
-                           and r["known_tools"])
-        calls = int(r["calls"])
-        measure = calls / int(r["turns"]) if interactive and r["turns"] else float(calls)
-        rows.append((str(r["task_id"]), role, interactive, measure, calls, int(r["tokens"])))
-    peers = peer_measures((role, inter, m) for _, role, inter, m, _, _ in rows)
-    wanted = []
-    for tid, role, inter, m, calls, tokens in rows:
-        typ = typical_without(peers[(role, inter)], m)
-        if (max_iterations and calls > max_iterations) or (token_budget and tokens > token_budget) \
-                or (typ is not None and m >= MIN_CALLS and typ[0] > 0 and m > factor * typ[0]):
-            wanted.append(tid)
-    if not wanted:
-        return []
-    ids = ", ".join("'" + t.replace("'", "''") + "'" for t in wanted)
-    calls_df = q(runner, "loop_calls", task_ids=ids)
-    calls_df["tool_calls"] = [None if (t := _text(v)) is None else orjson.loads(t)
-                              for v in calls_df["tool_calls"].tolist()]
-    calls_df["cost_usd"] = calls_df["cost_usd"].astype("float64")
-    calls_df["parent_task_id"] = [_text(v) for v in calls_df["parent_task_id"].tolist()]
-    return runaway_findings(loop_profiles(calls_df), factor, max_iterations, token_budget,
-                            peers)
 
 
 def pricing_of(runner: Any, manifests: list[dict[str, Any]]) -> PricingInfo:
