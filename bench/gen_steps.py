@@ -24,7 +24,6 @@ MODELS = [("claude-sonnet-4-5", "anthropic"), ("claude-haiku-4-5", "anthropic"),
 TOOLS = ["read_file", "bash", "search", "edit_file", "web_fetch"]
 DAY_NS = 86_400 * 1_000_000_000
 START_NS = 1_772_323_200 * 1_000_000_000  # 2026-03-01T00:00:00Z
-BYTES_PER_STEP = 52  # measured: zstd Parquet of this shape, ~52 bytes per step
 
 
 def parse_size(s: str) -> int:
