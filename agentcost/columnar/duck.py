@@ -40,8 +40,13 @@ class DuckRunner:
             import duckdb
         except ImportError:
             raise InputError(DUCKDB_EXTRA) from None
+        import tempfile
+
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        # spill to a private temporary folder (DuckDB's default is .tmp in the working folder)
+        self._spill = tempfile.TemporaryDirectory(prefix="agentcost-duckdb-")
+        self.con.execute(f"SET temp_directory = {_quote(self._spill.name)}")
         limit = memory_limit or os.environ.get("AGENTCOST_DUCKDB_MEMORY_LIMIT")
         if limit:
             self.con.execute(f"SET memory_limit = '{_setting(limit)}'")
@@ -51,9 +56,15 @@ class DuckRunner:
         self.con.execute("SET preserve_insertion_order = false")
 
     def query(self, sql: str) -> pd.DataFrame:
+        import duckdb
         import pyarrow as pa
 
-        res = self.con.sql(sql).arrow()
+        try:
+            res = self.con.sql(sql).arrow()
+        except duckdb.OutOfMemoryException:
+            raise InputError("DuckDB ran out of memory under its limit: raise "
+                             "AGENTCOST_DUCKDB_MEMORY_LIMIT (e.g. 4GB) or lower "
+                             "AGENTCOST_DUCKDB_THREADS") from None
         table = res.read_all() if isinstance(res, pa.RecordBatchReader) else res
         cols = [c.cast(pa.int64()) if pa.types.is_decimal(c.type) and c.type.scale == 0
                 else c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c

@@ -75,11 +75,10 @@ def analyze_sql(runner: Runner, ingest: IngestReport, pricing: PricingInfo,
     if opts.task is not None or opts.include_steps:
         raise InputError("--task and --steps list steps: use the in-memory engine "
                          "(--engine pandas)")
-    lat = q(runner, "latency").iloc[0]
     whole = q(runner, "aggregate", key="'all'", where="1 = 1")
-    totals = {"tasks": int(lat["tasks"]),
+    totals = {"tasks": int(q(runner, "task_count")["tasks"].iloc[0]),
               **metrics_row(_times(whole.iloc[0]) if len(whole) else _empty()),
-              **_latency(lat)}
+              **_latency(runner)}
     tasks = task_rows(runner, opts.top if summary else None)
     totals.update(task_totals_sql(runner) if summary else task_totals(tasks))
     groups = group_rows(runner, opts.group_by, opts.timezone) if (
@@ -135,12 +134,15 @@ def text_or_none(v: Any) -> str | None:
     return None if v is None or pd.isna(v) else str(v)
 
 
-def _latency(r: pd.Series) -> dict[str, Any]:
-    names = {"llm_step": "llm", "tool_step": "tool", "ttft": "ttft"}
+def _latency(runner: Runner) -> dict[str, Any]:
+    """Step duration and TTFT percentiles by kind (analysis._latency)."""
     out: dict[str, Any] = {}
-    for key, col in names.items():
-        for p in ("p50", "p95"):
-            out[f"{key}_{p}_ms"] = json_float(_num(r[f"{col}_{p}"]), 1)
+    for key, column, kind in (("llm_step", "duration_ms", "llm"),
+                              ("tool_step", "duration_ms", "tool"), ("ttft", "ttft_ms", "llm")):
+        v = q(runner, "latency", column=column, kind=kind)["q"].iloc[0]
+        pair = [None, None] if v is None or not hasattr(v, "__len__") else list(v)
+        out[f"{key}_p50_ms"] = json_float(_num(pair[0]), 1)
+        out[f"{key}_p95_ms"] = json_float(_num(pair[1]), 1)
     return out
 
 
