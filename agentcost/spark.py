@@ -165,6 +165,10 @@ class SparkRunner:
         # through Arrow: nullable whole numbers (nanosecond times) must stay whole
         return arrow_frame(self.spark.sql(sql).toArrow())
 
+    def keep(self, name: str, sql: str) -> None:
+        """Compute ``sql`` once and keep it cached as the view ``name``."""
+        self.spark.sql(sql).cache().createOrReplaceTempView(name)
+
 
 def analyze(spark: Any, table: str | Path | Any, options: AnalyzeOptions | None = None,
             config: Config | None = None) -> AnalyzeReport:

@@ -71,6 +71,10 @@ class DuckRunner:
                 for c in table.columns]
         return arrow_frame(pa.table(cols, names=table.column_names))
 
+    def keep(self, name: str, sql: str) -> None:
+        """Compute ``sql`` once into the temporary table ``name`` (spills like the rest)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
     def work_view(self, source_sql: str) -> None:
         """The step table (``source_sql``, with integer ``started_ns``/``ended_ns``) and the
         work view every query reads."""

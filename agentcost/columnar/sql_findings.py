@@ -35,15 +35,17 @@ def findings(runner: Runner, factor: float, max_iterations: int | None,
 
     out: list[dict[str, Any]] = []
     total = 0
-    for r in _top(runner, "cache_findings", limit, None):
+    rel = {n: materialize(runner, n) if limit is not None else ""
+           for n in ("cache_findings", "sequential_tools", "repeated_tools")}
+    for r in _top(runner, "cache_findings", limit, None, rel["cache_findings"]):
         out += cache_items(str(r["task_id"]), None if r["model"] == "(unknown)"
                            else str(r["model"]), r)
     if limit is not None:  # cache_items wrote every kind of each row fetched: count apart
         out = [f for f in out if _kept(f, out, limit)]
-        total += sum(_count(runner, "cache_findings", cond) for _, cond, _ in CACHE_KINDS)
-    seq = _top(runner, "sequential_tools", limit, "total - longest")
+        total += sum(_count(runner, rel["cache_findings"], cond) for _, cond, _ in CACHE_KINDS)
+    seq = _top(runner, "sequential_tools", limit, "total - longest", rel["sequential_tools"])
     out += [sequential_item(str(r["task_id"]), r, [str(t) for t in r["tools"]]) for r in seq]
-    rep = _top(runner, "repeated_tools", limit, "wasted_ms")
+    rep = _top(runner, "repeated_tools", limit, "wasted_ms", rel["repeated_tools"])
     out += [repeated_item(str(r["task_id"]), str(r["tool"]), str(r["h"]),
                           [int(s) for s in r["steps"]], float(r["wasted_ms"]) / 1000.0)
             for r in rep]
@@ -51,29 +53,42 @@ def findings(runner: Runner, factor: float, max_iterations: int | None,
     out += loops
     if limit is None:
         return sort_findings(out), len(out)
-    total += _count(runner, "sequential_tools") + _count(runner, "repeated_tools") + len(loops)
+    total += (_count(runner, rel["sequential_tools"]) + _count(runner, rel["repeated_tools"])
+              + len(loops))
     return sort_findings(out), total
 
 
-def _top(runner: Runner, name: str, limit: int | None, stake: str | None
+def materialize(runner: Runner, name: str) -> str:
+    """Query ``name`` computed once and kept as a table (the engine's own storage, which
+    spills), so the first rows of each kind and the counts read it instead of recomputing
+    its windows: the name of that table."""
+    from agentcost.columnar.metrics import render
+
+    table = f"agentcost_f_{name}"
+    inner = unordered(render(name, runner.dialect, w="agentcost_w"))
+    keep = getattr(runner, "keep", None)
+    if keep is None:
+        return f"({inner})"
+    keep(table, inner)
+    return table
+
+
+def _top(runner: Runner, name: str, limit: int | None, stake: str | None, inner: str
          ) -> list[dict[str, Any]]:
     """The rows of query ``name``: all of them, or the ``limit`` with the most at stake (ties:
     the order the query gives, task then step, as the in-memory path finds them)."""
-    from agentcost.columnar.metrics import render
-
     if limit is None:
         rows: list[dict[str, Any]] = q(runner, name).to_dict("records")
         return rows
-    inner = unordered(render(name, runner.dialect, w="agentcost_w"))
     if stake is None:  # the cache query: the first rows of each kind
-        parts = [f"SELECT * FROM (SELECT * FROM ({inner}) AS f WHERE {cond} "
+        parts = [f"SELECT * FROM (SELECT * FROM {inner} AS f WHERE {cond} "
                  f"ORDER BY {st} DESC, task_id, first_step LIMIT {int(limit)}) AS k{i}"
                  for i, (_, cond, st) in enumerate(CACHE_KINDS)]
         sql = "SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") AS u"
         sql = f"SELECT * FROM ({sql}) AS d ORDER BY task_id, first_step"
     else:
         order = "task_id, turn" if name == "sequential_tools" else "task_id, first_step"
-        sql = (f"SELECT * FROM (SELECT * FROM ({inner}) AS f ORDER BY {stake} DESC, {order} "
+        sql = (f"SELECT * FROM (SELECT * FROM {inner} AS f ORDER BY {stake} DESC, {order} "
                f"LIMIT {int(limit)}) AS t ORDER BY {order}")
     frame = runner.query(sql)
     return list(frame.to_dict("records"))
@@ -94,11 +109,8 @@ def unordered(sql: str) -> str:
     return re.sub(r"\nORDER BY [^\n]*\s*$", "\n", sql)
 
 
-def _count(runner: Runner, name: str, cond: str = "1 = 1") -> int:
-    from agentcost.columnar.metrics import render
-
-    inner = unordered(render(name, runner.dialect, w="agentcost_w"))
-    frame = runner.query(f"SELECT COUNT(*) AS n FROM ({inner}) AS f WHERE {cond}")
+def _count(runner: Runner, inner: str, cond: str = "1 = 1") -> int:
+    frame = runner.query(f"SELECT COUNT(*) AS n FROM {inner} AS f WHERE {cond}")
     return int(frame["n"].iloc[0])
 
 
