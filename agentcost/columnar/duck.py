@@ -56,15 +56,9 @@ class DuckRunner:
         self.con.execute("SET preserve_insertion_order = false")
 
     def query(self, sql: str) -> pd.DataFrame:
-        import duckdb
         import pyarrow as pa
 
-        try:
-            res = self.con.sql(sql).arrow()
-        except duckdb.OutOfMemoryException:
-            raise InputError("DuckDB ran out of memory under its limit: raise "
-                             "AGENTCOST_DUCKDB_MEMORY_LIMIT (e.g. 4GB) or lower "
-                             "AGENTCOST_DUCKDB_THREADS") from None
+        res = self._run(lambda: self.con.sql(sql).arrow())
         table = res.read_all() if isinstance(res, pa.RecordBatchReader) else res
         cols = [c.cast(pa.int64()) if pa.types.is_decimal(c.type) and c.type.scale == 0
                 else c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c
@@ -73,7 +67,19 @@ class DuckRunner:
 
     def keep(self, name: str, sql: str) -> None:
         """Compute ``sql`` once into the temporary table ``name`` (spills like the rest)."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        self._run(lambda: self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}"))
+
+    @staticmethod
+    def _run(fn: Any) -> Any:
+        """``fn()``; DuckDB running out of memory under its limit is a one-line error."""
+        import duckdb
+
+        try:
+            return fn()
+        except duckdb.OutOfMemoryException:
+            raise InputError("DuckDB ran out of memory under its limit: raise "
+                             "AGENTCOST_DUCKDB_MEMORY_LIMIT (e.g. 4GB) or lower "
+                             "AGENTCOST_DUCKDB_THREADS") from None
 
     def work_view(self, source_sql: str) -> None:
         """The step table (``source_sql``, with integer ``started_ns``/``ended_ns``) and the
