@@ -607,3 +607,11 @@ def steps_records(df: pd.DataFrame) -> list[dict[str, Any]]:
                 d[c] = v
         recs.append(d)
     return recs
+
+
+# The pieces the SQL engines (agentcost.columnar.engine) share with the in-memory path: one
+# metrics row from a row of sums, the task-level totals, the warnings, the options.
+metrics_row = _metrics_row
+task_totals = _task_totals
+report_warnings = _warnings
+resolve_options = _options

@@ -126,17 +126,55 @@ def loop_profiles(df: pd.DataFrame) -> dict[str, LoopProfile]:
     return out
 
 
-def _typical(p: LoopProfile, profiles: dict[str, LoopProfile]) -> tuple[float, int] | None:
-    peers = [q.measure for q in profiles.values()
-             if q.task_id != p.task_id and q.role == p.role and q.interactive == p.interactive]
-    if len(peers) < MIN_PEERS:
+Peers = dict[tuple[str, bool], list[float]]  # (role, interactive) -> measures, sorted
+
+
+def peer_measures(rows: Any) -> Peers:
+    """Every task's measure by (role, interactive), sorted; ``rows`` yields (role, interactive,
+    measure) for every task (a SQL engine gives them without building each profile)."""
+    out: Peers = {}
+    for role, interactive, measure in rows:
+        out.setdefault((role, interactive), []).append(measure)
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def typical_without(measures: list[float], own: float) -> tuple[float, int] | None:
+    """The median of the sorted ``measures`` less one occurrence of ``own`` (the task itself),
+    and how many peers that is; ``None`` below :data:`MIN_PEERS` peers."""
+    import bisect
+
+    i = bisect.bisect_left(measures, own)
+    if not (i < len(measures) and measures[i] == own):
+        i = len(measures)  # not among them: nothing left out
+    n = len(measures) - (1 if i < len(measures) else 0)
+    if n < MIN_PEERS:
         return None
-    return float(median(peers)), len(peers)
+
+    def nth(k: int) -> float:  # the k-th of the measures without the one left out, O(1)
+        return measures[k] if k < i else measures[k + 1]
+
+    mid = n // 2
+    typical = nth(mid) if n % 2 else (nth(mid - 1) + nth(mid)) / 2
+    return float(typical), n
+
+
+def _typical(p: LoopProfile, profiles: dict[str, LoopProfile],
+             peers: Peers | None = None) -> tuple[float, int] | None:
+    if peers is not None:
+        return typical_without(peers.get((p.role, p.interactive), []), p.measure)
+    measures = [q.measure for q in profiles.values()
+                if q.task_id != p.task_id and q.role == p.role and q.interactive == p.interactive]
+    if len(measures) < MIN_PEERS:
+        return None
+    return float(median(measures)), len(measures)
 
 
 def _versus_peers(p: LoopProfile, profiles: dict[str, LoopProfile],
-                  factor: float) -> tuple[str, float, dict[str, Any]] | None:
-    typ = _typical(p, profiles)
+                  factor: float, peers: Peers | None = None
+                  ) -> tuple[str, float, dict[str, Any]] | None:
+    typ = _typical(p, profiles, peers)
     if typ is None or p.measure < MIN_CALLS:
         return None
     typical, n = typ
@@ -159,9 +197,11 @@ def _versus_peers(p: LoopProfile, profiles: dict[str, LoopProfile],
 
 
 def runaway_findings(profiles: dict[str, LoopProfile], factor: float,
-                     max_iterations: int | None, token_budget: int | None
-                     ) -> list[dict[str, Any]]:
-    """One ``runaway-loop`` finding per task over a cap, a budget, or far above its peers."""
+                     max_iterations: int | None, token_budget: int | None,
+                     peers: Peers | None = None) -> list[dict[str, Any]]:
+    """One ``runaway-loop`` finding per task over a cap, a budget, or far above its peers.
+    ``peers`` (:func:`peer_measures` over every task) lets ``profiles`` hold only the tasks
+    that may be named: how the SQL engines use it without loading every call."""
     findings: list[dict[str, Any]] = []
     for p in profiles.values():
         reasons: list[str] = []
@@ -171,7 +211,7 @@ def runaway_findings(profiles: dict[str, LoopProfile], factor: float,
             reasons.append(f"{p.calls} llm calls, over the cap of {max_iterations}")
             stakes.append(p.cost_beyond(max_iterations, False))
         else:
-            vs = _versus_peers(p, profiles, factor)
+            vs = _versus_peers(p, profiles, factor, peers)
             if vs is not None:
                 reasons.append(vs[0])
                 stakes.append(vs[1])

@@ -25,17 +25,18 @@ def find_findings(df: pd.DataFrame, runaway_factor: float = 3.0,
                   max_iterations: int | None = None, token_budget: int | None = None
                   ) -> list[dict[str, Any]]:
     """All findings of ``df``, most important first."""
-    from agentcost.loops import loop_profiles, runaway_findings
+    from agentcost.loops import loop_profiles, peer_measures, runaway_findings
 
     full = by_task_step(df)
     part = full[COLUMNS]
+    profiles = loop_profiles(full)
+    # every task's peers sorted once: linear in tasks instead of quadratic
+    peers = peer_measures((p.role, p.interactive, p.measure) for p in profiles.values())
     findings = [*cache_findings(part), *sequential_tool_findings(part),
                 *repeated_tool_findings(part),
-                *runaway_findings(loop_profiles(full), runaway_factor, max_iterations,
-                                  token_budget)]
-    findings.sort(key=lambda f: (ORDER.get(f["type"], 9), -(f["usd_at_stake"] or 0),
-                                 -(f["seconds_at_stake"] or 0)))
-    return findings
+                *runaway_findings(profiles, runaway_factor, max_iterations, token_budget,
+                                  peers)]
+    return sort_findings(findings)
 
 
 def cache_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -63,41 +64,91 @@ def cache_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
             w1=("w1", "sum"), sav=("sav", "sum"), prem=("prem", "sum"),
             max_gap=("gap", "max"), n=("cw", "size"))
         for (tid, model), r in records(agg[agg["cw"] > 0]):
-            savings = float(r["sav"])
-            mname = None if model == "(unknown)" else str(model)
-            if r["reads_after"] == 0:
-                out.append({
-                    "type": "cache-write-unread", "severity": "warning", "task_id": str(tid),
-                    "model": mname,
-                    "message": (f"{int(r['cw']):,} tokens written to cache were never read: "
-                                "the write premium was wasted"),
-                    "usd_at_stake": json_float(-savings if savings < 0 else 0.0),
-                    "seconds_at_stake": None,
-                    "details": {"cache_write_tokens": int(r["cw"])},
-                })
-            elif savings < 0:
-                out.append({
-                    "type": "cache-lost-money", "severity": "warning", "task_id": str(tid),
-                    "model": mname,
-                    "message": (f"caching cost ${-savings:.4f} more than no caching: "
-                                f"{int(r['cw']):,} tokens written, {int(r['cr']):,} read"),
-                    "usd_at_stake": json_float(-savings), "seconds_at_stake": None,
-                    "details": {"cache_write_tokens": int(r["cw"]),
-                                "cache_read_tokens": int(r["cr"])},
-                })
-            if r["w1"] > 0 and r["n"] > 1 and not pd.isna(r["max_gap"]) \
-                    and float(r["max_gap"]) < FIVE_MINUTES_S:
-                out.append({
-                    "type": "cache-1h-unneeded", "severity": "info", "task_id": str(tid),
-                    "model": mname,
-                    "message": (f"{int(r['w1']):,} tokens written with the 1h TTL, but every "
-                                f"reuse gap was under 5 minutes (max {r['max_gap']:.0f}s): "
-                                "5m writes would do"),
-                    "usd_at_stake": json_float(r["prem"]), "seconds_at_stake": None,
-                    "details": {"cache_write_1h_tokens": int(r["w1"]),
-                                "max_gap_s": json_float(r["max_gap"], 1)},
-                })
+            out += cache_items(str(tid), None if model == "(unknown)" else str(model), r)
     return out
+
+
+def cache_items(tid: str, mname: str | None, r: Any) -> list[dict[str, Any]]:
+    """The cache findings of one task and model from its sums (``cw``, ``cr``, ``reads_after``,
+    ``w1``, ``sav``, ``prem``, ``max_gap``, ``n``): the one definition the in-memory and the
+    SQL engines share."""
+    import pandas as pd
+
+    out: list[dict[str, Any]] = []
+    savings = float(r["sav"])
+    if r["reads_after"] == 0:
+        out.append({
+            "type": "cache-write-unread", "severity": "warning", "task_id": tid,
+            "model": mname,
+            "message": (f"{int(r['cw']):,} tokens written to cache were never read: "
+                        "the write premium was wasted"),
+            "usd_at_stake": json_float(-savings if savings < 0 else 0.0),
+            "seconds_at_stake": None,
+            "details": {"cache_write_tokens": int(r["cw"])},
+        })
+    elif savings < 0:
+        out.append({
+            "type": "cache-lost-money", "severity": "warning", "task_id": tid,
+            "model": mname,
+            "message": (f"caching cost ${-savings:.4f} more than no caching: "
+                        f"{int(r['cw']):,} tokens written, {int(r['cr']):,} read"),
+            "usd_at_stake": json_float(-savings), "seconds_at_stake": None,
+            "details": {"cache_write_tokens": int(r["cw"]),
+                        "cache_read_tokens": int(r["cr"])},
+        })
+    if r["w1"] > 0 and r["n"] > 1 and not pd.isna(r["max_gap"]) \
+            and float(r["max_gap"]) < FIVE_MINUTES_S:
+        out.append({
+            "type": "cache-1h-unneeded", "severity": "info", "task_id": tid,
+            "model": mname,
+            "message": (f"{int(r['w1']):,} tokens written with the 1h TTL, but every "
+                        f"reuse gap was under 5 minutes (max {r['max_gap']:.0f}s): "
+                        "5m writes would do"),
+            "usd_at_stake": json_float(r["prem"]), "seconds_at_stake": None,
+            "details": {"cache_write_1h_tokens": int(r["w1"]),
+                        "max_gap_s": json_float(r["max_gap"], 1)},
+        })
+    return out
+
+
+def sequential_item(tid: str, r: Any, tool_names: list[str]) -> dict[str, Any]:
+    """The sequential-tools finding of one turn from its sums (``n``, ``total``, ``longest``,
+    ``llm_step``), shared with the SQL engines."""
+    import pandas as pd
+
+    gain = float(r["total"] - r["longest"]) / 1000.0
+    step_no = int(r["llm_step"]) if not pd.isna(r["llm_step"]) else None
+    return {
+        "type": "sequential-tools", "severity": "info", "task_id": tid,
+        "model": None,
+        "message": (f"{int(r['n'])} tool calls requested in step {step_no} ran one "
+                    f"after another ({', '.join(tool_names)}); parallel dispatch would "
+                    f"save {gain:.2f}s"),
+        "usd_at_stake": None, "seconds_at_stake": json_float(gain, 3),
+        "details": {"step": step_no, "tools": tool_names},
+    }
+
+
+def repeated_item(tid: str, name: str, h: str, steps: list[int], wasted: float
+                  ) -> dict[str, Any]:
+    """The repeated-tool-call finding of one (task, tool, arguments) group, shared with the SQL
+    engines; ``wasted`` is the seconds the repeats took."""
+    return {
+        "type": "repeated-tool-call", "severity": "info", "task_id": tid,
+        "model": None,
+        "message": (f"tool {name!s} called {len(steps)} times with identical arguments "
+                    f"(steps {', '.join(str(x) for x in steps)})"),
+        "usd_at_stake": None,
+        "seconds_at_stake": json_float(wasted, 3) if wasted else None,
+        "details": {"tool": name, "calls": len(steps), "args_hash": h},
+    }
+
+
+def sort_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most important first (stable: equal keys keep the order they were found in)."""
+    findings.sort(key=lambda f: (ORDER.get(f["type"], 9), -(f["usd_at_stake"] or 0),
+                                 -(f["seconds_at_stake"] or 0)))
+    return findings
 
 
 def sequential_tool_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -135,18 +186,7 @@ def sequential_tool_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
             if (tid_, t_) in wanted:
                 names.setdefault((tid_, t_), []).append(str(n_))
         for (tid, t_no), r in records(seq):
-            gain = float(r["total"] - r["longest"]) / 1000.0
-            tool_names = names[(tid, t_no)]
-            step_no = int(r["llm_step"]) if not pd.isna(r["llm_step"]) else None
-            out.append({
-                "type": "sequential-tools", "severity": "info", "task_id": str(tid),
-                "model": None,
-                "message": (f"{int(r['n'])} tool calls requested in step {step_no} ran one "
-                            f"after another ({', '.join(tool_names)}); parallel dispatch would "
-                            f"save {gain:.2f}s"),
-                "usd_at_stake": None, "seconds_at_stake": json_float(gain, 3),
-                "details": {"step": step_no, "tools": tool_names},
-            })
+            out.append(sequential_item(str(tid), r, names[(tid, t_no)]))
     return out
 
 
@@ -172,14 +212,6 @@ def repeated_tool_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
             g_[0].append(st_)
             g_[1].append(w_)
         for (tid, name, h), (steps, waste) in groups.items():
-            wasted = float(sum(waste)) / 1000.0
-            out.append({
-                "type": "repeated-tool-call", "severity": "info", "task_id": str(tid),
-                "model": None,
-                "message": (f"tool {name!s} called {len(steps)} times with identical arguments "
-                            f"(steps {', '.join(str(x) for x in steps)})"),
-                "usd_at_stake": None,
-                "seconds_at_stake": json_float(wasted, 3) if wasted else None,
-                "details": {"tool": str(name), "calls": len(steps), "args_hash": str(h)},
-            })
+            out.append(repeated_item(str(tid), str(name), str(h), steps,
+                                     float(sum(waste)) / 1000.0))
     return out

@@ -66,3 +66,12 @@ def test_export_text_formats(tmp_path: Path, fmt: str) -> None:
     res = export([SAMPLES], tmp_path / "o", fmt=fmt)
     lines = sum(len(Path(p).read_text().splitlines()) for p in res.written)
     assert lines == res.steps_written + (len(res.written) if fmt == "csv" else 0)
+
+
+def test_every_column_of_the_schema_is_documented() -> None:
+    """docs/scale.md's column table names every field of the versioned schema."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "scale.md").read_text()
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    documented = {c for line in table for c in line.split("|")[1].replace("`", "").replace(
+        ",", " ").split()}
+    assert {f.name for f in step_schema()} <= documented

@@ -112,3 +112,18 @@ def test_claude_code_labels_of_the_wrong_type_are_no_labels(run: Any, tmp_path: 
     p.write_text(json.dumps(line) + "\n")
     d = _json(run, str(p), "--input-format", "claude-code", "--group-by", "label:git_branch")
     assert [g["label:git_branch"] for g in d["groups"]] == [None]
+
+
+def test_labels_survive_export_and_group_in_memory(run: Any, real: Path, tmp_path: Path) -> None:
+    """A step-table dataset keeps the labels; --group-by label:KEY on it takes the in-memory
+    engine (auto) and gives what the traces give; --engine duckdb says it cannot."""
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "ds"
+    assert run("export", str(SPOTTER), "-o", str(out)).exit_code == 0
+    want = _json(run, str(SPOTTER), "--group-by", "label:git_branch")["groups"]
+    got = _json(run, str(out), "--group-by", "label:git_branch")["groups"]
+    assert [(g["label:git_branch"], g["cost_usd"]) for g in got] == [
+        (g["label:git_branch"], g["cost_usd"]) for g in want]
+    pytest.importorskip("duckdb")
+    res = run("analyze", str(out), "--engine", "duckdb", "--group-by", "label:git_branch")
+    assert res.exit_code == 2 and "needs --engine pandas" in res.stderr

@@ -59,7 +59,7 @@ def test_command_bodies_are_short_adapters() -> None:
 def test_every_command_module_is_registered() -> None:
     names = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
     assert names == {"analyze", "rules", "audit-prompt", "simulate", "check", "report",
-                     "schema", "prices", "record", "replay"}
+                     "schema", "prices", "record", "replay", "export"}
     modules = {p.stem for p in (PKG / "cli").glob("*.py")} - {"__init__", "__main__", "edge",
                                                               "options"}
     assert {m.replace("_", "-") for m in modules} <= names | {"audit"}

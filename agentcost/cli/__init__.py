@@ -20,6 +20,7 @@ from agentcost.cli import (
     analyze,
     audit,
     check,
+    export,
     prices,
     record,
     replay,
@@ -62,6 +63,7 @@ app.command("audit-prompt", help=audit.HELP)(audit.audit_prompt)
 app.command("simulate", help=simulate.HELP)(simulate.simulate)
 app.command("check", help=check.HELP)(check.check)
 app.command("report", help=report.HELP)(report.report)
+app.command("export", help=export.HELP)(export.export)
 app.command("schema")(schema.schema)
 app.command("record", help=record.HELP)(record.record)
 app.command("replay", help=replay.HELP)(replay.replay)

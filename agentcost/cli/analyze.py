@@ -27,6 +27,12 @@ class OutFormat(StrEnum):
     jsonl = "jsonl"
 
 
+class Engine(StrEnum):
+    auto = "auto"
+    pandas = "pandas"
+    duckdb = "duckdb"
+
+
 def analyze(
     paths: Annotated[list[str] | None, typer.Argument(
         help="Trace files, folders (recursive), globs, or - for stdin; .gz is fine.")] = None,
@@ -79,13 +85,17 @@ def analyze(
         "--anatomy", help="Context anatomy: input tokens and cost by role, the carried cost "
         "of every tool result and block, staleness, findings (needs segments; reads Claude "
         "Code message content, which is slower); table, json, markdown.")] = False,
+    engine: Annotated[Engine, typer.Option(
+        "--engine", help="auto: DuckDB for step-table datasets (agentcost export), else in "
+        "memory; pandas: in memory; duckdb: SQL over the step table, out of core (needs the "
+        "[duckdb] extra). Same report either way.")] = Engine.auto,
 ) -> None:
     """Where the money and the seconds went, per task and per step."""
 
     def body() -> int:
         from agentcost import config as cfgmod
         from agentcost.analysis import AnalyzeOptions
-        from agentcost.analysis import analyze as run_analyze
+        from agentcost.engines import EngineRequest, analyze_inputs
         from agentcost.errors import ConfigError
         from agentcost.ingest import resolve_inputs
 
@@ -97,21 +107,22 @@ def analyze(
         if default_model:
             cfg.default_model = default_model
         in_paths, fmt_name = resolve_inputs(paths or [], claude_code, input_format)
-        # prompt segments are only shown with the step table or used to explain misses
-        table = load_traces(in_paths, config=cfg, input_format=fmt_name, since=since,
-                            until=until, strict=strict, prices=prices,
-                            segments=steps or explain_misses or anatomy or task is not None
-                            or fmt is OutFormat.jsonl, conversations=anatomy)
+        need = (steps or explain_misses or anatomy or task is not None
+                or fmt is OutFormat.jsonl)
         opts = AnalyzeOptions(group_by=group_by, top=top, task=task,
                               include_steps=steps or fmt is OutFormat.jsonl,
                               max_iterations=max_iterations, token_budget=token_budget,
                               timezone=timezone)
-        report = run_analyze(table, opts, cfg)
-        if explain_misses:
+        req = EngineRequest(engine.value, need, bool(prices or default_model), since, until,
+                            summary=fmt is OutFormat.table)
+        report, table = analyze_inputs(in_paths, req, opts, cfg, lambda: load_traces(
+            in_paths, config=cfg, input_format=fmt_name, since=since, until=until,
+            strict=strict, prices=prices, segments=need, conversations=anatomy))
+        if explain_misses and table is not None:  # (the in-memory engine: it has the table)
             from agentcost.audit import explain_misses as run_explain
 
             report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
-        if anatomy:
+        if anatomy and table is not None:
             report.extra["anatomy"] = _anatomy(table, cfg, task, top)
         emit(report, fmt, output, wide, chart, csv_raw)
         return 0

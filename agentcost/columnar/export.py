@@ -46,13 +46,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _file_entry(path: Path) -> dict[str, Any]:
+def file_entry(path: Path) -> dict[str, Any]:
     st = path.stat()
     return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
             "sha256": _sha256(path)}
 
 
-def _load_manifest(out: Path, fmt: str) -> dict[str, Any]:
+def load_manifest(out: Path, fmt: str) -> dict[str, Any]:
     mf = out / MANIFEST
     if not mf.exists():
         return {"schema_version": None, "format": fmt, "files": [], "runs": []}
@@ -65,7 +65,7 @@ def _load_manifest(out: Path, fmt: str) -> dict[str, Any]:
     return data
 
 
-def _already(entry: dict[str, Any], known: list[dict[str, Any]]) -> bool:
+def already_exported(entry: dict[str, Any], known: list[dict[str, Any]]) -> bool:
     for k in known:
         if k["path"] == entry["path"] and k["size"] == entry["size"] and (
                 k["mtime_ns"] == entry["mtime_ns"]):
@@ -75,10 +75,19 @@ def _already(entry: dict[str, Any], known: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _input_files(paths: Sequence[str]) -> list[Path]:
-    from agentcost.ingest import resolve_sources
+def input_files(paths: Sequence[str]) -> list[Path]:
+    """The trace files of ``paths``: every file named explicitly, and the files found in
+    folders that a reader recognises (as ingest skips the others: a README, a manifest)."""
+    from agentcost.ingest import detect, readers, resolve_sources
 
-    files = [src.path for src, _ in resolve_sources(paths) if src.path is not None]
+    table = readers()
+    files = []
+    for src, explicit in resolve_sources(paths):
+        if src.path is None:
+            continue
+        if explicit or (src.head.strip() and b"\x00" not in src.head[:4096]
+                        and detect(src, table) is not None):
+            files.append(src.path)
     if not files:
         raise InputError("export needs trace files or folders (stdin cannot be exported)")
     return files
@@ -88,42 +97,82 @@ def export(paths: Sequence[str], out_dir: str | Path, *, fmt: str = "parquet",
            append: bool = False, config: Config | None = None,
            input_format: str | None = None) -> ExportResult:
     """Export the priced steps of ``paths`` to ``out_dir`` (see the module docstring)."""
-    from agentcost.columnar.schema import SCHEMA_VERSION, to_arrow
+    from agentcost.columnar.schema import to_arrow
     from agentcost.table import load
 
-    if fmt not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}")
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not append:
-        raise InputError("output folder is not empty (use --append to add to it)", str(out))
-    manifest = _load_manifest(out, fmt)
-    res = ExportResult(out_dir=str(out), fmt=fmt)
-    todo: list[tuple[Path, dict[str, Any]]] = []
-    for p in _input_files(paths):
-        entry = _file_entry(p)
-        if _already(entry, manifest["files"]):
-            res.files_skipped.append(str(p))
-        else:
-            todo.append((p, entry))
+    manifest, todo, res = plan(paths, out, fmt, append)
     if todo:
         table = load([str(p) for p, _ in todo], config=config, input_format=input_format)
         arrow = to_arrow(table.frame, table.pricing.data_fingerprint)
         run = f"{time.time_ns():x}"
-        res.written = _write(arrow, out, fmt, run)
+        res.written = write_parts(arrow, out, fmt, run)
         res.steps_written = arrow.num_rows
         res.files_exported = [str(p) for p, _ in todo]
         manifest["files"].extend(e for _, e in todo)
-        manifest["runs"].append({"run": run, "files": len(todo), "steps": arrow.num_rows,
-                                 "price_data_fingerprint": table.pricing.data_fingerprint,
-                                 "genai_prices_version": table.pricing.version})
-    manifest["schema_version"] = SCHEMA_VERSION
-    manifest["format"] = fmt
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        manifest["runs"].append(run_record(run, len(todo), arrow.num_rows, table.pricing))
+    save_manifest(out, manifest, fmt)
     return res
 
 
-def _write(arrow: Any, out: Path, fmt: str, run: str) -> list[str]:
+def plan(paths: Sequence[str], out: Path, fmt: str, append: bool
+         ) -> tuple[dict[str, Any], list[tuple[Path, dict[str, Any]]], ExportResult]:
+    """The manifest so far, the input files still to export (with their manifest entries), and
+    the result with the skipped ones filled in."""
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}")
+    _check_target(out, paths, append)
+    manifest = load_manifest(out, fmt)
+    res = ExportResult(out_dir=str(out), fmt=fmt)
+    todo: list[tuple[Path, dict[str, Any]]] = []
+    for p in input_files(paths):
+        entry = file_entry(p)
+        if already_exported(entry, manifest["files"]):
+            res.files_skipped.append(str(p))
+        else:
+            todo.append((p, entry))
+    return manifest, todo, res
+
+
+def run_record(run: str, files: int, steps: int, pricing: Any, unique_keys: bool = True
+               ) -> dict[str, Any]:
+    """The manifest's record of one export run (with the pricing record it priced with).
+    ``unique_keys``: the run read its files as one load, so no ``step_key`` repeats in it."""
+    return {"run": run, "files": files, "steps": steps, "unique_keys": unique_keys,
+            "price_data_fingerprint": pricing.data_fingerprint,
+            "genai_prices_version": pricing.version, "pricing": pricing.to_dict()}
+
+
+def save_manifest(out: Path, manifest: dict[str, Any], fmt: str) -> None:
+    from agentcost.columnar.schema import SCHEMA_VERSION
+
+    manifest["schema_version"] = SCHEMA_VERSION
+    manifest["format"] = fmt
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(out / MANIFEST)  # a failed run never leaves half a manifest
+
+
+def _check_target(out: Path, paths: Sequence[str], append: bool) -> None:
+    """Never write over or among the user's files: the folder must be new or empty, or (with
+    ``append``) an earlier export (it has a manifest), and must not lie inside an input."""
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file, not a folder", str(out))
+    target = out.resolve()
+    for p in paths:
+        src = Path(p).expanduser()
+        if src.is_dir() and (target == src.resolve() or src.resolve() in target.parents):
+            raise InputError(f"the output folder lies inside an input folder ({p})", str(out))
+    if out.exists() and any(out.iterdir()):
+        if not append:
+            raise InputError("output folder is not empty (use --append to add to it)", str(out))
+        if not (out / MANIFEST).is_file():
+            raise InputError("folder is not an agentcost export (no manifest.json): "
+                             "--append adds only to an earlier export", str(out))
+
+
+def write_parts(arrow: Any, out: Path, fmt: str, run: str) -> list[str]:
     import pyarrow.compute as pc
 
     written: list[str] = []

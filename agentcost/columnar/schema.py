@@ -5,8 +5,10 @@ Arrow types one to one (nullable ints stay nullable: unknown is null, never 0). 
 columns (``tool_calls``, ``segments``) are stored as JSON text. Three columns are added:
 
 * ``day`` — the UTC date of ``started_at`` (the hive partition key; null when unknown),
-* ``step_key`` — the dedupe key: sha256 of format, task, span (or source:line) and step start,
-  so a re-export of an overlapping file does not double count,
+* ``step_key`` — the dedupe key: sha256 of format, task, span (or source:line), kind, start,
+  name and tool call id (numbered when a reader made several such steps from one line), so
+  keys are unique within one load and a re-export of an overlapping file does not double
+  count,
 * ``price_data_fingerprint`` — the price data ``cost_usd`` was computed with.
 
 The schema version is stored in the Arrow schema metadata (``agentcost.schema_version``).
@@ -69,7 +71,12 @@ def step_keys(frame: pd.DataFrame) -> pd.Series:
                                     + frame["line"].astype("string").fillna(""))
     start = frame["started_at"].astype("string").fillna("")
     parts = (frame["format"].fillna("") + "\x1f" + frame["task_id"].fillna("") + "\x1f"
-             + ident + "\x1f" + frame["kind"].fillna("") + "\x1f" + start)
+             + ident + "\x1f" + frame["kind"].fillna("") + "\x1f" + start + "\x1f"
+             + frame["name"].fillna("") + "\x1f" + frame["tool_call_id"].fillna(""))
+    # steps a reader makes from one line with nothing else to tell them apart (OpenHands
+    # actions without times) are numbered in reading order: keys are unique within a load
+    nth = parts.groupby(parts, sort=False).cumcount().astype("string")
+    parts = parts + "\x1f" + nth
     return pd.Series([hashlib.sha256(p.encode()).hexdigest()[:32] for p in parts.tolist()],
                      index=frame.index, dtype="string")
 
@@ -116,3 +123,9 @@ def from_arrow(table: pa.Table) -> pd.DataFrame:
             data[name] = pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype).astype(dtype)
                                    if dtype != "float64" else arr.to_pandas(), dtype=dtype)
     return pd.DataFrame(data)
+
+
+def read_columns(schema: pa.Schema) -> list[str]:
+    """The columns a reader takes from a file of ``schema``: the canonical ones and the
+    dedupe key (``day`` comes from the folder name, the fingerprint is read separately)."""
+    return [c for c in (*COLUMNS, "step_key", "price_data_fingerprint") if c in schema.names]

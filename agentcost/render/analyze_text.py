@@ -226,9 +226,10 @@ def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> No
         show((r.group_by, *GROUP_COLS), by_group)
     else:
         n = min(r.top, len(r.tasks))
+        n_tasks = int(r.totals.get("tasks") or len(r.tasks))  # the SQL engines fetch the top
 
         def by_task(cols: tuple[str, ...]) -> Table:
-            t = Table(title=f"Costliest tasks (top {n} of {len(r.tasks)})", box=box.SIMPLE_HEAD,
+            t = Table(title=f"Costliest tasks (top {n} of {n_tasks})", box=box.SIMPLE_HEAD,
                       title_justify="left")
             for c in cols:
                 t.add_column(c, justify="left" if c == "task" else "right",
@@ -253,11 +254,12 @@ def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> No
         show(MODEL_COLS, by_model)
 
     if r.findings:
-        console.print(f"[bold]Findings[/bold] ({len(r.findings)})")
+        n_found = int(r.extra.get("findings_total", len(r.findings)))  # SQL: the first only
+        console.print(f"[bold]Findings[/bold] ({n_found})")
         for f in r.findings[: max(r.top, 10)]:
             console.print("  " + _esc(finding_line(f)), highlight=False)
-        if len(r.findings) > max(r.top, 10):
-            console.print(f"  … {len(r.findings) - max(r.top, 10)} more (--format json lists all)")
+        if n_found > max(r.top, 10):
+            console.print(f"  … {n_found - max(r.top, 10)} more (--format json lists all)")
     if r.warnings:
         console.print("[bold]Warnings[/bold]")
         for w in r.warnings:
