@@ -28,7 +28,7 @@ ENGINES = ("auto", "pandas", "duckdb")
 @dataclass
 class EngineRequest:
     engine: str = "auto"
-    needs_steps: bool = False  # --task, --steps, --explain-misses, JSONL output
+    needs_steps: bool = False  # --task, --steps, --explain-misses, --anatomy, JSONL
     reprices: bool = False  # --prices or --default-model given
     since: str | None = None
     until: str | None = None
@@ -44,7 +44,8 @@ def choose(req: EngineRequest, paths: Sequence[str]) -> str:
     if req.engine == "duckdb":
         if req.needs_steps:
             raise InputError("--engine duckdb computes summaries: --task, --steps, "
-                             "--explain-misses and JSONL output need --engine pandas")
+                             "--explain-misses, --anatomy and JSONL output need --engine "
+                             "pandas")
         return "duckdb"
     from agentcost.columnar.dataset import split_inputs
 
