@@ -423,14 +423,20 @@ def _cost_by_class(llm_w: pd.DataFrame, key: pd.Series) -> dict[Any, dict[str, A
     g = s.groupby(key[split], sort=False)
     sums = {c: g[c].sum() for c in ("cost_usd", "output_cost_usd", "cache_read_cost_usd",
                                     "cache_write_cost_usd")}
-    res: dict[Any, dict[str, Any]] = {}
-    for name in sums["cost_usd"].index:
-        tot, o = float(sums["cost_usd"][name]), float(sums["output_cost_usd"][name])
-        rd, wr = float(sums["cache_read_cost_usd"][name]), float(
-            sums["cache_write_cost_usd"][name])
-        res[name] = {"uncached_input": _f(max(tot - o - rd - wr, 0.0), 8), "cache_read": _f(rd, 8),
-                     "cache_write": _f(wr, 8), "output": _f(o, 8), "priced_usd": _f(tot, 8)}
-    return res
+    return {name: cost_by_class_row(float(sums["cost_usd"][name]),
+                                    float(sums["output_cost_usd"][name]),
+                                    float(sums["cache_read_cost_usd"][name]),
+                                    float(sums["cache_write_cost_usd"][name]))
+            for name in sums["cost_usd"].index}
+
+
+def cost_by_class_row(total: float, output: float, read: float, write: float
+                      ) -> dict[str, Any]:
+    """``models[].cost_by_class_usd`` from the sums over the steps pricing split (the
+    uncached input part is the rest of their cost)."""
+    return {"uncached_input": _f(max(total - output - read - write, 0.0), 8),
+            "cache_read": _f(read, 8), "cache_write": _f(write, 8), "output": _f(output, 8),
+            "priced_usd": _f(total, 8)}
 
 
 def _group_rows(df: pd.DataFrame, w: pd.DataFrame, by: str, timezone: str | None = None

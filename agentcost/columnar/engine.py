@@ -201,7 +201,7 @@ def task_rows(runner: Runner, top: int | None = None) -> list[dict[str, Any]]:
 
 def model_rows(runner: Runner) -> list[dict[str, Any]]:
     """One metrics row per model, llm steps only, costliest first (analysis._model_rows)."""
-    from agentcost.analysis import metrics_row
+    from agentcost.analysis import cost_by_class_row, metrics_row
 
     extra = {r["group_key"]: r for r in q(runner, "model_extra").to_dict("records")}
     out: list[dict[str, Any]] = []
@@ -215,6 +215,10 @@ def model_rows(runner: Runner) -> list[dict[str, Any]]:
         d["duration_p50_ms"] = json_float(_num(e["p50"]), 1)
         d["duration_p95_ms"] = json_float(_num(e["p95"]), 1)
         d["provider"] = text_or_none(e["provider"])
+        d["cost_by_class_usd"] = (cost_by_class_row(
+            *(float(_num(e[k]) or 0.0) for k in ("split_total", "split_output", "split_read",
+                                                 "split_write")))
+            if int(_num(e["split_steps"]) or 0) else None)
         out.append(d)
     out.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
     return out

@@ -4,7 +4,8 @@ SELECT
     source, format, tool_calls, tool_input_hash, cost_source, started_ns, ended_ns,
     duration_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens,
     cache_write_5m_tokens, cache_write_1h_tokens, uncached_input_tokens, output_tokens,
-    reasoning_tokens, cost_usd, output_cost_usd, cache_savings_usd, cache_1h_premium_usd,
+    reasoning_tokens, cost_usd, output_cost_usd, cache_read_cost_usd, cache_write_cost_usd,
+    cache_savings_usd, cache_1h_premium_usd,
     {order_key} AS order_key,
     CASE WHEN kind = 'llm' THEN 1 ELSE 0 END AS is_llm,
     CASE WHEN kind = 'tool' THEN 1 ELSE 0 END AS is_tool,
@@ -24,6 +25,7 @@ SELECT
         AS no_usage,
     CASE WHEN kind = 'llm' AND cache_read_tokens IS NULL AND input_tokens IS NOT NULL
          THEN 1 ELSE 0 END AS cr_unknown,
+    CASE WHEN kind = 'llm' AND cost_source = 'estimated' THEN 1 ELSE 0 END AS est,
     CASE WHEN output_cost_usd IS NOT NULL AND cost_usd IS NOT NULL
          THEN cost_usd - output_cost_usd END AS in_cost,
     CASE WHEN output_cost_usd IS NOT NULL AND cost_usd IS NOT NULL
