@@ -209,23 +209,18 @@ def _hour_iso(h: int) -> str | None:
     return datetime.fromtimestamp(h * HOUR_NS / 1e9, tz=UTC).isoformat()
 
 
-def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.ndarray,
-                hour: np.ndarray, unc: np.ndarray, rd: np.ndarray, w5: np.ndarray,
-                w1: np.ndarray, out: np.ndarray, reported: np.ndarray, usage: np.ndarray,
-                notes: list[str] | None = None) -> np.ndarray:
-    """Cost per call at the prices of (model, provider, tier, hour) — the same rates and
-    long-context handling as :func:`agentcost.pricing.price_frame`. Unknown model: the trace's
-    reported cost (scaled by the caller) or NaN. How a service tier was priced before the price
-    data's tier dates is appended to ``notes``."""
+def _str_or_none(v: Any) -> str | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+def _price_groups(model: np.ndarray, provider: np.ndarray, tier: np.ndarray, hour: np.ndarray
+                  ) -> tuple[np.ndarray, list[tuple[str, str | None, str | None, str | None] | None]]:
+    """Each call's group of equal (model, provider, tier, hour) and per group those values as
+    the pricer takes them (None: no model)."""
     import numpy as np
     import pandas as pd
 
-    from agentcost.pricing import Rates, exact_cost
-
     n = len(model)
-    cost = np.full(n, np.nan)
-    if n == 0:
-        return cost
     cm, um = pd.factorize(pd.Series(model, dtype=object), use_na_sentinel=False)
     cp, up = pd.factorize(pd.Series(provider, dtype=object), use_na_sentinel=False)
     ct, ut = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
@@ -235,33 +230,62 @@ def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.
     inv = inv.reshape(-1)
     first = np.zeros(len(uk), dtype="int64")
     first[inv[::-1]] = np.arange(n)[::-1]
-    ru = np.full(len(uk), np.nan)
-    rr = np.full(len(uk), np.nan)
-    r5 = np.full(len(uk), np.nan)
-    r1 = np.full(len(uk), np.nan)
-    ro = np.full(len(uk), np.nan)
-    thr = np.full(len(uk), np.iinfo(np.int64).max, dtype="int64")
-    meta: list[Rates | None] = [None] * len(uk)
-    for g, r0 in enumerate(first):
-        m = um[cm[r0]]
-        if m is None or (isinstance(m, float) and math.isnan(m)):
+    groups: list[tuple[str, str | None, str | None, str | None] | None] = []
+    for r0 in first:
+        m = _str_or_none(um[cm[r0]])
+        groups.append(None if m is None else
+                      (m, _str_or_none(up[cp[r0]]), _str_or_none(ut[ct[r0]]),
+                       _hour_iso(int(uh[ch[r0]]))))
+    return inv, groups
+
+
+def _group_rates(ctx: Context, groups: list[tuple[str, str | None, str | None, str | None] | None],
+                 notes: list[str] | None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """Per group: the rates (uncached, read, 5m write, 1h write, output; NaN: unknown), the
+    long-context threshold and the rates to price over it with (None: no threshold)."""
+    import numpy as np
+
+    from agentcost.pricing import Rates
+
+    G = len(groups)
+    rates_g = np.full((5, G), np.nan)
+    thr = np.full(G, np.iinfo(np.int64).max, dtype="int64")
+    meta: list[Rates | None] = [None] * G
+    for g, grp in enumerate(groups):
+        if grp is None:
             continue
-        p = up[cp[r0]]
-        t = ut[ct[r0]]
-        p_s = None if p is None or (isinstance(p, float) and math.isnan(p)) else str(p)
-        t_s = None if t is None or (isinstance(t, float) and math.isnan(t)) else str(t)
-        h_s = _hour_iso(int(uh[ch[r0]]))
-        rates = ctx.pricer.rates(str(m), p_s, t_s, h_s)
+        rates = ctx.pricer.rates(*grp)
         if rates is None:
             continue
         if notes is not None and rates.tier_note and rates.tier_note not in notes:
             notes.append(rates.tier_note)
-        ru[g], rr[g], r5[g], r1[g], ro[g] = (rates.uncached, rates.cache_read,
-                                              rates.cache_write_5m, rates.cache_write_1h,
-                                              rates.output)
+        rates_g[:, g] = (rates.uncached, rates.cache_read, rates.cache_write_5m,
+                         rates.cache_write_1h, rates.output)
         if rates.tier_threshold is not None and rates.source == "genai-prices":
             thr[g] = rates.tier_threshold
             meta[g] = rates
+    return rates_g, thr, meta
+
+
+def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.ndarray,
+                hour: np.ndarray, unc: np.ndarray, rd: np.ndarray, w5: np.ndarray,
+                w1: np.ndarray, out: np.ndarray, reported: np.ndarray, usage: np.ndarray,
+                notes: list[str] | None = None) -> np.ndarray:
+    """Cost per call at the prices of (model, provider, tier, hour) — the same rates and
+    long-context handling as :func:`agentcost.pricing.price_frame`. Unknown model: the trace's
+    reported cost (scaled by the caller) or NaN. How a service tier was priced before the price
+    data's tier dates is appended to ``notes``."""
+    import numpy as np
+
+    from agentcost.pricing import exact_cost
+
+    n = len(model)
+    cost = np.full(n, np.nan)
+    if n == 0:
+        return cost
+    inv, groups = _price_groups(model, provider, tier, hour)
+    rates_g, thr, meta = _group_rates(ctx, groups, notes)
+    ru, rr, r5, r1, ro = rates_g
     cost = (unc * ru[inv] + rd * rr[inv] + w5 * r5[inv] + w1 * r1[inv] + out * ro[inv])
     inp = unc + rd + w5 + w1
     for r in np.flatnonzero(inp > thr[inv]):
