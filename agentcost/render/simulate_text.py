@@ -116,8 +116,52 @@ def _n(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:  # noqa: C901 (split pending)
-    d = s.get("details") or {}
+def _cache_line(c: dict[str, Any]) -> str:
+    ttl = c.get("ttl")
+    line = f"strategy {c.get('strategy')}, TTL " + ("default" if ttl == "the model's default"
+                                                    else str(ttl))
+    if "calls_simulated" in c:
+        line += (f"; {c['calls_simulated']:,} calls simulated, "
+                 f"{c['calls_as_observed']:,} as observed")
+    rg = c.get("reuse_gaps") or {}
+    if rg.get("ttl_fit"):
+        line += f"; reuse gaps fit TTL {rg['ttl_fit']}"
+    return line
+
+
+def _trim_line(s: dict[str, Any], base: dict[str, Any], tr: dict[str, Any]) -> str:
+    lost = None
+    for c in s.get("contributions") or []:
+        if c["lever"] == "trim_history":
+            lost = c["cache_read_tokens_delta"]
+    if (lost is None and s.get("levers") == ["trim_history"]
+            and None not in (s["cache_read_tokens"], base["cache_read_tokens"])):
+        lost = s["cache_read_tokens"] - base["cache_read_tokens"]
+    return (f"last {tr['turns_kept']} turns kept; "
+            f"{_n(tr['steps_trimmed'], 'prompt')} shortened"
+            + (f"; cache reads {lost:+,} tokens".replace("-", "−") if lost else ""))
+
+
+def _loop_caps_line(lc: dict[str, Any]) -> str:
+    ids = ", ".join(lc["cut_task_ids"])
+    more = lc["tasks_cut"] - len(lc["cut_task_ids"])
+    return (f"{_n(lc['tasks_cut'], 'task')} cut (need escalation; spent "
+            f"{fmt.usd(lc['cut_tasks_cost_usd'])})"
+            + (f": {ids}" if ids else "") + (f" +{more}" if more > 0 else ""))
+
+
+def _range_line(rng: dict[str, Any]) -> str:
+    o, p = rng["optimistic"], rng["pessimistic"]
+    return (f"optimistic {fmt.usd(o['cost_usd'])} "
+            f"({_signed_pct(o['delta_pct'])}, p50 {fmt.secs(o['latency_p50_s'])})"
+            f" · pessimistic {fmt.usd(p['cost_usd'])} "
+            f"({_signed_pct(p['delta_pct'])}, p50 "
+            f"{fmt.secs(p['latency_p50_s'])})")
+
+
+def _model_lines(s: dict[str, Any], base: dict[str, Any],
+                 d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Tokens, caching, cascade and batch rows."""
     rows: list[tuple[str, str]] = []
     rows.append(("tokens", f"input {fmt.tok(s['input_tokens'])} · cache read "
                            f"{_ktok(s['cache_read_tokens'])} · cache write "
@@ -125,16 +169,7 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
                            f"{fmt.tok(s['output_tokens'])}"))
     c = d.get("cache")
     if c:
-        ttl = c.get("ttl")
-        line = f"strategy {c.get('strategy')}, TTL " + ("default" if ttl == "the model's default"
-                                                        else str(ttl))
-        if "calls_simulated" in c:
-            line += (f"; {c['calls_simulated']:,} calls simulated, "
-                     f"{c['calls_as_observed']:,} as observed")
-        rg = c.get("reuse_gaps") or {}
-        if rg.get("ttl_fit"):
-            line += f"; reuse gaps fit TTL {rg['ttl_fit']}"
-        rows.append(("caching", line))
+        rows.append(("caching", _cache_line(c)))
     ca = d.get("cascade")
     if ca:
         rows.append(("cascade", f"cheap {ca['cheap']} ({_n(ca['cheap_steps'], 'step')}), strong "
@@ -146,19 +181,16 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
     if b:
         rows.append(("batch", f"{_n(b['calls'], 'call')} of {_n(b['tasks'], 'task')}; latency "
                               f"= batch window {_window(b['window_s'])} per call"))
+    return rows
+
+
+def _lever_lines(s: dict[str, Any], base: dict[str, Any],
+                 d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rows of the prompt, output, tool and loop levers."""
+    rows: list[tuple[str, str]] = []
     tr = d.get("trim_history")
     if tr:
-        lost = None
-        for c in s.get("contributions") or []:
-            if c["lever"] == "trim_history":
-                lost = c["cache_read_tokens_delta"]
-        if (lost is None and s.get("levers") == ["trim_history"]
-                and None not in (s["cache_read_tokens"], base["cache_read_tokens"])):
-            lost = s["cache_read_tokens"] - base["cache_read_tokens"]
-        rows.append(("trimming", f"last {tr['turns_kept']} turns kept; "
-                                 f"{_n(tr['steps_trimmed'], 'prompt')} shortened"
-                                 + (f"; cache reads {lost:+,} tokens".replace("-", "−")
-                                    if lost else "")))
+        rows.append(("trimming", _trim_line(s, base, tr)))
     if "prompt_tokens_removed" in d:
         rows.append(("prompts", f"{d['prompt_tokens_removed']:,} prompt tokens removed"))
     mo = d.get("max_output_tokens")
@@ -171,17 +203,18 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
                                  f"tools; {fmt.secs(pt['seconds_saved'])} saved"))
     lc = d.get("loop_caps")
     if lc:
-        ids = ", ".join(lc["cut_task_ids"])
-        more = lc["tasks_cut"] - len(lc["cut_task_ids"])
-        rows.append(("loop caps", f"{_n(lc['tasks_cut'], 'task')} cut (need escalation; spent "
-                                  f"{fmt.usd(lc['cut_tasks_cost_usd'])})"
-                                  + (f": {ids}" if ids else "") + (f" +{more}" if more > 0
-                                                                   else "")))
+        rows.append(("loop caps", _loop_caps_line(lc)))
     tc = d.get("tool_cache")
     if tc:
         rows.append(("tool cache", f"{_n(tc['repeated_in_task'], 'repeated call')} served "
                                    f"in-task, {tc['reused_across_tasks']:,} across tasks; "
                                    f"{fmt.secs(tc['seconds_saved'])} saved"))
+    return rows
+
+
+def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str]]:
+    d = s.get("details") or {}
+    rows = _model_lines(s, base, d) + _lever_lines(s, base, d)
     rows.extend(_context_lines(d))
     if s.get("contributions"):
         rows.append(("by lever", " · ".join(
@@ -191,12 +224,7 @@ def _detail_lines(s: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, st
             for c in s["contributions"])))
     rng = s.get("range")
     if rng:
-        o, p = rng["optimistic"], rng["pessimistic"]
-        rows.append(("range", f"optimistic {fmt.usd(o['cost_usd'])} "
-                              f"({_signed_pct(o['delta_pct'])}, p50 {fmt.secs(o['latency_p50_s'])})"
-                              f" · pessimistic {fmt.usd(p['cost_usd'])} "
-                              f"({_signed_pct(p['delta_pct'])}, p50 "
-                              f"{fmt.secs(p['latency_p50_s'])})"))
+        rows.append(("range", _range_line(rng)))
     return rows
 
 

@@ -217,41 +217,72 @@ def _usd(v: float) -> str:
     return f"−${-v:,.2f}" if v < 0 else f"+${v:,.2f}"
 
 
+def _cascade_sentences(sc: Scenario, c: dict[str, Any], st: Settings) -> list[str]:
+    """The cascade's models, role rule, escalation, tokenizers and per-model caches."""
+    assert sc.cascade is not None
+    out: list[str] = []
+    al = c.get("aliases") or {}
+    names = [f"{m} (alias {a!r})" if a != m else m
+             for a, m in zip(sc.cascade_given or sc.cascade, sc.cascade, strict=False)]
+    out.append(f"Cascade: cheap = {names[0]}, strong = {names[1]}" +
+               (" (aliases resolved against the trace, see below)" if al else "") + ".")
+    rules = "; ".join(f"{k} → {v}" for k, v in sc.roles) if sc.roles else ""
+    out.append("Role rule: a step ending in tool calls (routing/tool decision) → cheap; "
+               "the task's final step without tool calls (user-facing synthesis) → strong; "
+               f"other steps with at most {st.short_output_tokens} output tokens (short, "
+               "classifying) → cheap; the rest → strong" +
+               (f"; overridden by name: {rules}" if rules else "") + ".")
+    how = (f" ({sc.escalation_source})" if sc.escalation_source else
+           " (default; set --escalation-rate)"
+           if sc.escalation_rate == 0 else "")
+    out.append(f"Escalation rate {c.get('escalation_rate', sc.escalation_rate):g}{how}"
+               f": {c.get('escalated_steps', 0):,} of {c.get('cheap_steps', 0):,} cheap "
+               "steps re-run on the strong model, paying both.")
+    if sc.escalation_candidate and sc.escalation_candidate != c.get("cheap"):
+        out.append(f"The escalation rate was measured on {sc.escalation_candidate}, not on "
+                   f"the cascade's cheap model {c.get('cheap')}: it carries over only as "
+                   "far as the two models behave alike.")
+    ratios = c.get("tokenizer_ratios") or {}
+    if ratios:
+        out.append("Token counts carry over within a tokenizer; across tokenizers: "
+                   + ", ".join(f"{k} x{v:g}" for k, v in ratios.items())
+                   + " (provider-rules §G: Claude vs o200k +16-30%, Claude 4.7+ "
+                   "tokenizer 1-1.35x).")
+    out.append("Caches are per model: cheap and strong calls each build their own cache. "
+               "Latency from each model's observed median TTFT and time per output token "
+               "where the trace has it, else the call's own duration scaled by tier.")
+    return out
+
+
+def _loop_cap_sentence(sc: Scenario, fig: Figures) -> str:
+    caps = []
+    if sc.max_iterations is not None:
+        caps.append(f"{sc.max_iterations} llm calls")
+    if sc.token_budget is not None:
+        caps.append(f"{sc.token_budget:,} tokens")
+    return (f"Loop caps ({' / '.join(caps)}): tasks over the cap stop at it "
+            f"({fig.tasks_cut:,} here); their spend so far is counted and they are "
+            "marked as needing escalation, not as successes.")
+
+
+def _tool_cache_sentence(sc: Scenario, tc: dict[str, Any]) -> str:
+    s = ("Tool-result caching: a call with the same tool and argument fingerprint as an "
+         "earlier call of its task returns that result at once and is not re-sent to the "
+         "model (its latency and its tokens in later prompts are saved)")
+    if sc.tool_cache_ttl_s is not None:
+        s += (f"; identical calls of other tasks within {sc.tool_cache_ttl_s:g}s also "
+              "return at once (latency only)")
+    if tc.get("tool_calls_without_fingerprint"):
+        s += (f"; {tc['tool_calls_without_fingerprint']:,} tool calls have no argument "
+              "fingerprint and are never reused")
+    return s + "."
+
+
 def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
     out: list[str] = []
     d = fig.details
     if sc.cascade is not None:
-        c = d.get("cascade", {})
-        al = c.get("aliases") or {}
-        names = [f"{m} (alias {a!r})" if a != m else m
-                 for a, m in zip(sc.cascade_given or sc.cascade, sc.cascade, strict=False)]
-        out.append(f"Cascade: cheap = {names[0]}, strong = {names[1]}" +
-                   (" (aliases resolved against the trace, see below)" if al else "") + ".")
-        rules = "; ".join(f"{k} → {v}" for k, v in sc.roles) if sc.roles else ""
-        out.append("Role rule: a step ending in tool calls (routing/tool decision) → cheap; "
-                   "the task's final step without tool calls (user-facing synthesis) → strong; "
-                   f"other steps with at most {st.short_output_tokens} output tokens (short, "
-                   "classifying) → cheap; the rest → strong" +
-                   (f"; overridden by name: {rules}" if rules else "") + ".")
-        how = (f" ({sc.escalation_source})" if sc.escalation_source else
-               " (default; set --escalation-rate)"
-               if sc.escalation_rate == 0 else "")
-        out.append(f"Escalation rate {c.get('escalation_rate', sc.escalation_rate):g}{how}"
-                   f": {c.get('escalated_steps', 0):,} of {c.get('cheap_steps', 0):,} cheap "
-                   "steps re-run on the strong model, paying both.")
-        if sc.escalation_candidate and sc.escalation_candidate != c.get("cheap"):
-            out.append(f"The escalation rate was measured on {sc.escalation_candidate}, not on "
-                       f"the cascade's cheap model {c.get('cheap')}: it carries over only as "
-                       "far as the two models behave alike.")
-        ratios = c.get("tokenizer_ratios") or {}
-        if ratios:
-            out.append("Token counts carry over within a tokenizer; across tokenizers: "
-                       + ", ".join(f"{k} x{v:g}" for k, v in ratios.items())
-                       + " (provider-rules §G: Claude vs o200k +16-30%, Claude 4.7+ "
-                       "tokenizer 1-1.35x).")
-        out.append("Caches are per model: cheap and strong calls each build their own cache. "
-                   "Latency from each model's observed median TTFT and time per output token "
-                   "where the trace has it, else the call's own duration scaled by tier.")
+        out.extend(_cascade_sentences(sc, d.get("cascade", {}), st))
     if sc.batch:
         b = d.get("batch", {})
         out.append(_batch_sentence(b, st))
@@ -269,26 +300,9 @@ def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
                    (f"; state-changing tools ({scs}) still run one after another" if scs
                     else "") + ".")
     if sc.max_iterations is not None or sc.token_budget is not None:
-        caps = []
-        if sc.max_iterations is not None:
-            caps.append(f"{sc.max_iterations} llm calls")
-        if sc.token_budget is not None:
-            caps.append(f"{sc.token_budget:,} tokens")
-        out.append(f"Loop caps ({' / '.join(caps)}): tasks over the cap stop at it "
-                   f"({fig.tasks_cut:,} here); their spend so far is counted and they are "
-                   "marked as needing escalation, not as successes.")
+        out.append(_loop_cap_sentence(sc, fig))
     if sc.tool_cache:
-        tc = d.get("tool_cache", {})
-        s = ("Tool-result caching: a call with the same tool and argument fingerprint as an "
-             "earlier call of its task returns that result at once and is not re-sent to the "
-             "model (its latency and its tokens in later prompts are saved)")
-        if sc.tool_cache_ttl_s is not None:
-            s += (f"; identical calls of other tasks within {sc.tool_cache_ttl_s:g}s also "
-                  "return at once (latency only)")
-        if tc.get("tool_calls_without_fingerprint"):
-            s += (f"; {tc['tool_calls_without_fingerprint']:,} tool calls have no argument "
-                  "fingerprint and are never reused")
-        out.append(s + ".")
+        out.append(_tool_cache_sentence(sc, d.get("tool_cache", {})))
     return out
 
 

@@ -201,138 +201,112 @@ class Calls:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-def replay(calls: Calls, strategy: str, variant: str, eviction_share: float,  # noqa: C901 (split pending)
-           batch_hit_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cache reads, 5m-rate writes and 1h writes per call (in the order of ``calls``), and a
-    flag for calls whose model has no caching rules (the caller scales their observed figures).
-    """
-    import numpy as np
+class _Replay:
+    """The state of one replay: the cache stores and the pessimistic variant's loss counters."""
 
-    N = len(calls.start)
-    rd = [0] * N
-    w5 = [0] * N
-    w1 = [0] * N
-    kind_l = calls.kind
-    norule = np.array([k == 0 for k in kind_l], dtype=bool)
-    if strategy == "off" or N == 0:
-        z = np.zeros(N, dtype="int64")
-        return z, z.copy(), z.copy(), norule
-    pess = variant == "pessimistic"
-    evict_every = max(1, round(1.0 / eviction_share)) if pess and eviction_share > 0 else 0
-    keep_batch = int(round(batch_hit_share * 10))
-    lossy = bool(evict_every) or (pess and keep_batch < 10)
-    hits = 0
-    batch_hits = 0
-    skeys = calls.store
-    stores: dict[int, dict[int, list[int]]] = {k: {} for k in set(skeys)}
-    starts, viss = calls.start, calls.vis
-    mins, ttls, is1h = calls.min_tokens, calls.ttl_ns, calls.is1h
-    pid_l, cum_l, nb_l, bps_l, batch_l = calls.pid, calls.cum, calls.nb, calls.bps, calls.batch
-    mechs, mi = calls.mechs, calls.mi
-    lbs = [m.lookback for m in mechs]
-    explicit = strategy in ("stable", "stable+last")
-    for i in sorted(range(N), key=starts.__getitem__):
-        kind = kind_l[i]
-        if kind == 0:
-            continue
-        n = nb_l[i]
-        if n == 0:
-            continue
-        cum = cum_l[i]
-        total = cum[n - 1]
-        mn = mins[i]
-        if total < mn:
-            continue
-        if kind == 1 or (kind == 2 and explicit):
-            bps = bps_l[i]
-            if not bps:
-                continue
-        store = stores[skeys[i]]
-        sget = store.get
-        pids = pid_l[i]
-        t = starts[i]
-        ttl_ns = ttls[i]
+    def __init__(self, calls: Calls, strategy: str, variant: str, eviction_share: float,
+                 batch_hit_share: float) -> None:
+        self.calls = calls
+        self.pess = pess = variant == "pessimistic"
+        self.evict_every = max(1, round(1.0 / eviction_share)) if pess and eviction_share > 0 else 0
+        self.keep_batch = int(round(batch_hit_share * 10))
+        self.lossy = bool(self.evict_every) or (pess and self.keep_batch < 10)
+        self.hits = 0
+        self.batch_hits = 0
+        self.stores: dict[int, dict[int, list[int]]] = {k: {} for k in set(calls.store)}
+        self.lbs = [m.lookback for m in calls.mechs]
+        self.explicit = strategy in ("stable", "stable+last")
 
-        # ------------------------------------------------------------------ lookup
+    def lost(self, i: int, store: dict[int, list[int]], p: int) -> bool:
+        """Whether a would-be hit of call ``i`` on entry ``p`` is lost (the entry is dropped)."""
+        self.hits += 1
+        lost = bool(self.evict_every and self.hits % self.evict_every == 0)
+        if self.pess and self.calls.batch[i]:
+            self.batch_hits += 1
+            lost = lost or (self.batch_hits % 10) >= self.keep_batch
+        if lost:
+            del store[p]
+        return lost
+
+    def lookup_breakpoints(self, i: int, store: dict[int, list[int]], bps: tuple[int, ...],
+                           t: int) -> int:
+        """Anthropic lookup: from each breakpoint (highest first) walk back at most the
+        lookback; the highest hit (-1: none)."""
         A = -1
-        if kind == 1:
-            lookback = lbs[mi[i]]
-            for b in reversed(bps):
-                if b <= A:
-                    break
-                lo = b - lookback + 1
-                if lo < 0:
-                    lo = 0
-                if lo <= A:
-                    lo = A + 1
-                j = b
-                while j >= lo:
-                    e = sget(pids[j])
-                    if e is not None and e[1] <= t < e[0]:
-                        if lossy:
-                            hits += 1
-                            lost = bool(evict_every and hits % evict_every == 0)
-                            if pess and batch_l[i]:
-                                batch_hits += 1
-                                lost = lost or (batch_hits % 10) >= keep_batch
-                            if lost:
-                                del store[pids[j]]
-                                j -= 1
-                                continue
-                        A = j
-                        break
-                    j -= 1
-            writes = bps
-        else:
-            if kind == 2:
-                if explicit:
-                    writes = bps
-                    cand: Any = reversed(bps)
-                else:
-                    el = eligible_ends(calls.roles[i], n)
-                    ib = el[-1] if el else n - 1
-                    writes = (ib,)
-                    cand = [ib, *reversed(el[-21:-1])] if el else [ib]
-            else:
-                writes = ()
-                cand = range(n - 1, -1, -1)
-            for j in cand:
+        lookback = self.lbs[self.calls.mi[i]]
+        pids = self.calls.pid[i]
+        sget = store.get
+        lossy = self.lossy
+        for b in reversed(bps):
+            if b <= A:
+                break
+            lo = b - lookback + 1
+            if lo < 0:
+                lo = 0
+            if lo <= A:
+                lo = A + 1
+            j = b
+            while j >= lo:
                 e = sget(pids[j])
                 if e is not None and e[1] <= t < e[0]:
-                    if lossy:
-                        hits += 1
-                        lost = bool(evict_every and hits % evict_every == 0)
-                        if pess and batch_l[i]:
-                            batch_hits += 1
-                            lost = lost or (batch_hits % 10) >= keep_batch
-                        if lost:
-                            del store[pids[j]]
-                            continue
+                    if lossy and self.lost(i, store, pids[j]):
+                        j -= 1
+                        continue
                     A = j
                     break
-        read = cum[A] if A >= 0 else 0
-        if A >= 0:
-            e = store[pids[A]]
-            x = t + e[2]
-            if x > e[0]:
-                e[0] = x
-        vis = viss[i]
+                j -= 1
+        return A
 
-        # ------------------------------------------------------------------ writes
-        if kind == 3:
-            for j in range(A + 1, n):
-                if cum[j] >= mn:
-                    store[pids[j]] = [t + ttl_ns, vis, ttl_ns]
-            mech = mechs[mi[i]]
-            g = mech.granularity
-            if g > 1:
-                read = (read // g) * g
-            if read < mn:
-                read = 0
-            rd[i] = read
-            if mech.write_charged and total > read:
-                w5[i] = total - read
-            continue
+    def candidates(self, i: int, n: int) -> tuple[Any, tuple[int, ...]]:
+        """Lookup positions (longest first) and write points of an OpenAI / implicit call."""
+        if self.calls.kind[i] != 2:
+            return range(n - 1, -1, -1), ()
+        bps = self.calls.bps[i]
+        if self.explicit:
+            return reversed(bps), bps
+        el = eligible_ends(self.calls.roles[i], n)
+        ib = el[-1] if el else n - 1
+        return ([ib, *reversed(el[-21:-1])] if el else [ib]), (ib,)
+
+    def lookup_candidates(self, i: int, store: dict[int, list[int]], cand: Any, t: int) -> int:
+        """The first live entry among the candidate positions (-1: none)."""
+        pids = self.calls.pid[i]
+        sget = store.get
+        for j in cand:
+            e = sget(pids[j])
+            if e is not None and e[1] <= t < e[0]:
+                if self.lossy and self.lost(i, store, pids[j]):
+                    continue
+                return int(j)
+        return -1
+
+    def write_implicit(self, i: int, store: dict[int, list[int]], A: int, read: int,
+                       t: int) -> tuple[int, int]:
+        """Implicit caching: every block boundary past the hit is cached; the read rounded to
+        the provider's granularity and its write charge. Returns (read, 5m write)."""
+        calls = self.calls
+        cum, pids, n, mn = calls.cum[i], calls.pid[i], calls.nb[i], calls.min_tokens[i]
+        ttl_ns = calls.ttl_ns[i]
+        vis = calls.vis[i]
+        for j in range(A + 1, n):
+            if cum[j] >= mn:
+                store[pids[j]] = [t + ttl_ns, vis, ttl_ns]
+        mech = calls.mechs[calls.mi[i]]
+        g = mech.granularity
+        if g > 1:
+            read = (read // g) * g
+        if read < mn:
+            read = 0
+        total = cum[n - 1]
+        return read, (total - read if mech.write_charged and total > read else 0)
+
+    def write_points(self, i: int, store: dict[int, list[int]], writes: tuple[int, ...], A: int,
+                     t: int) -> int:
+        """Entries written (or refreshed) at the write points; the last one written (-1)."""
+        calls = self.calls
+        cum, pids, mn, ttl_ns, vis = (calls.cum[i], calls.pid[i], calls.min_tokens[i],
+                                      calls.ttl_ns[i], calls.vis[i])
+        sget = store.get
         last = -1
         exp = t + ttl_ns
         for b in writes:
@@ -349,12 +323,68 @@ def replay(calls: Calls, strategy: str, variant: str, eviction_share: float,  # 
                     e[1] = vis
             if b > last:
                 last = b
+        return last
+
+    def skipped(self, i: int) -> bool:
+        """Calls that neither read nor write: no rules, empty, below the minimum, or without a
+        breakpoint where one is needed."""
+        calls = self.calls
+        kind = calls.kind[i]
+        n = calls.nb[i]
+        if kind == 0 or n == 0 or calls.cum[i][n - 1] < calls.min_tokens[i]:
+            return True
+        return (kind == 1 or (kind == 2 and self.explicit)) and not calls.bps[i]
+
+    def call(self, i: int, rd: list[int], w5: list[int], w1: list[int]) -> None:
+        """Replay call ``i``: lookup, refresh of the hit, writes; its figures into the lists."""
+        calls = self.calls
+        kind = calls.kind[i]
+        store = self.stores[calls.store[i]]
+        t = calls.start[i]
+        cum = calls.cum[i]
+        if kind == 1:
+            writes = calls.bps[i]
+            A = self.lookup_breakpoints(i, store, writes, t)
+        else:
+            cand, writes = self.candidates(i, calls.nb[i])
+            A = self.lookup_candidates(i, store, cand, t)
+        read = cum[A] if A >= 0 else 0
+        if A >= 0:
+            e = store[calls.pid[i][A]]
+            x = t + e[2]
+            if x > e[0]:
+                e[0] = x
+        if kind == 3:
+            rd[i], w5[i] = self.write_implicit(i, store, A, read, t)
+            return
+        last = self.write_points(i, store, writes, A, t)
         rd[i] = read
         if last > A:
-            if is1h[i]:
+            if calls.is1h[i]:
                 w1[i] = cum[last] - read
             else:
                 w5[i] = cum[last] - read
-    calls.stats["hits"] = hits
+
+
+def replay(calls: Calls, strategy: str, variant: str, eviction_share: float,
+           batch_hit_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cache reads, 5m-rate writes and 1h writes per call (in the order of ``calls``), and a
+    flag for calls whose model has no caching rules (the caller scales their observed figures).
+    """
+    import numpy as np
+
+    N = len(calls.start)
+    norule = np.array([k == 0 for k in calls.kind], dtype=bool)
+    if strategy == "off" or N == 0:
+        z = np.zeros(N, dtype="int64")
+        return z, z.copy(), z.copy(), norule
+    rd = [0] * N
+    w5 = [0] * N
+    w1 = [0] * N
+    r = _Replay(calls, strategy, variant, eviction_share, batch_hit_share)
+    for i in sorted(range(N), key=calls.start.__getitem__):
+        if not r.skipped(i):
+            r.call(i, rd, w5, w1)
+    calls.stats["hits"] = r.hits
     return (np.array(rd, dtype="int64"), np.array(w5, dtype="int64"),
             np.array(w1, dtype="int64"), norule)

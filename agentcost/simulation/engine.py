@@ -209,23 +209,18 @@ def _hour_iso(h: int) -> str | None:
     return datetime.fromtimestamp(h * HOUR_NS / 1e9, tz=UTC).isoformat()
 
 
-def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.ndarray,
-                hour: np.ndarray, unc: np.ndarray, rd: np.ndarray, w5: np.ndarray,
-                w1: np.ndarray, out: np.ndarray, reported: np.ndarray, usage: np.ndarray,
-                notes: list[str] | None = None) -> np.ndarray:
-    """Cost per call at the prices of (model, provider, tier, hour) — the same rates and
-    long-context handling as :func:`agentcost.pricing.price_frame`. Unknown model: the trace's
-    reported cost (scaled by the caller) or NaN. How a service tier was priced before the price
-    data's tier dates is appended to ``notes``."""
+def _str_or_none(v: Any) -> str | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+def _price_groups(model: np.ndarray, provider: np.ndarray, tier: np.ndarray, hour: np.ndarray
+                  ) -> tuple[np.ndarray, list[tuple[str, str | None, str | None, str | None] | None]]:
+    """Each call's group of equal (model, provider, tier, hour) and per group those values as
+    the pricer takes them (None: no model)."""
     import numpy as np
     import pandas as pd
 
-    from agentcost.pricing import Rates, exact_cost
-
     n = len(model)
-    cost = np.full(n, np.nan)
-    if n == 0:
-        return cost
     cm, um = pd.factorize(pd.Series(model, dtype=object), use_na_sentinel=False)
     cp, up = pd.factorize(pd.Series(provider, dtype=object), use_na_sentinel=False)
     ct, ut = pd.factorize(pd.Series(tier, dtype=object), use_na_sentinel=False)
@@ -235,33 +230,62 @@ def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.
     inv = inv.reshape(-1)
     first = np.zeros(len(uk), dtype="int64")
     first[inv[::-1]] = np.arange(n)[::-1]
-    ru = np.full(len(uk), np.nan)
-    rr = np.full(len(uk), np.nan)
-    r5 = np.full(len(uk), np.nan)
-    r1 = np.full(len(uk), np.nan)
-    ro = np.full(len(uk), np.nan)
-    thr = np.full(len(uk), np.iinfo(np.int64).max, dtype="int64")
-    meta: list[Rates | None] = [None] * len(uk)
-    for g, r0 in enumerate(first):
-        m = um[cm[r0]]
-        if m is None or (isinstance(m, float) and math.isnan(m)):
+    groups: list[tuple[str, str | None, str | None, str | None] | None] = []
+    for r0 in first:
+        m = _str_or_none(um[cm[r0]])
+        groups.append(None if m is None else
+                      (m, _str_or_none(up[cp[r0]]), _str_or_none(ut[ct[r0]]),
+                       _hour_iso(int(uh[ch[r0]]))))
+    return inv, groups
+
+
+def _group_rates(ctx: Context, groups: list[tuple[str, str | None, str | None, str | None] | None],
+                 notes: list[str] | None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """Per group: the rates (uncached, read, 5m write, 1h write, output; NaN: unknown), the
+    long-context threshold and the rates to price over it with (None: no threshold)."""
+    import numpy as np
+
+    from agentcost.pricing import Rates
+
+    G = len(groups)
+    rates_g = np.full((5, G), np.nan)
+    thr = np.full(G, np.iinfo(np.int64).max, dtype="int64")
+    meta: list[Rates | None] = [None] * G
+    for g, grp in enumerate(groups):
+        if grp is None:
             continue
-        p = up[cp[r0]]
-        t = ut[ct[r0]]
-        p_s = None if p is None or (isinstance(p, float) and math.isnan(p)) else str(p)
-        t_s = None if t is None or (isinstance(t, float) and math.isnan(t)) else str(t)
-        h_s = _hour_iso(int(uh[ch[r0]]))
-        rates = ctx.pricer.rates(str(m), p_s, t_s, h_s)
+        rates = ctx.pricer.rates(*grp)
         if rates is None:
             continue
         if notes is not None and rates.tier_note and rates.tier_note not in notes:
             notes.append(rates.tier_note)
-        ru[g], rr[g], r5[g], r1[g], ro[g] = (rates.uncached, rates.cache_read,
-                                              rates.cache_write_5m, rates.cache_write_1h,
-                                              rates.output)
+        rates_g[:, g] = (rates.uncached, rates.cache_read, rates.cache_write_5m,
+                         rates.cache_write_1h, rates.output)
         if rates.tier_threshold is not None and rates.source == "genai-prices":
             thr[g] = rates.tier_threshold
             meta[g] = rates
+    return rates_g, thr, meta
+
+
+def price_calls(ctx: Context, model: np.ndarray, provider: np.ndarray, tier: np.ndarray,
+                hour: np.ndarray, unc: np.ndarray, rd: np.ndarray, w5: np.ndarray,
+                w1: np.ndarray, out: np.ndarray, reported: np.ndarray, usage: np.ndarray,
+                notes: list[str] | None = None) -> np.ndarray:
+    """Cost per call at the prices of (model, provider, tier, hour) — the same rates and
+    long-context handling as :func:`agentcost.pricing.price_frame`. Unknown model: the trace's
+    reported cost (scaled by the caller) or NaN. How a service tier was priced before the price
+    data's tier dates is appended to ``notes``."""
+    import numpy as np
+
+    from agentcost.pricing import exact_cost
+
+    n = len(model)
+    cost = np.full(n, np.nan)
+    if n == 0:
+        return cost
+    inv, groups = _price_groups(model, provider, tier, hour)
+    rates_g, thr, meta = _group_rates(ctx, groups, notes)
+    ru, rr, r5, r1, ro = rates_g
     cost = (unc * ru[inv] + rd * rr[inv] + w5 * r5[inv] + w1 * r1[inv] + out * ro[inv])
     inp = unc + rd + w5 + w1
     for r in np.flatnonzero(inp > thr[inv]):
@@ -419,78 +443,104 @@ def _tool_cache(p: Plan) -> None:
         }
 
 
+def _cascade_roles(p: Plan) -> np.ndarray:
+    """Steps the cascade gives the cheap model (the role rule of the module docstring)."""
+    import numpy as np
+
+    w, st, sc = p.ctx.w, p.ctx.st, p.sc
+    role_cheap = w.l_has_tools.copy()
+    short = (w.l_out <= st.short_output_tokens) & ~w.l_last & ~w.l_has_tools
+    role_cheap |= short
+    rm = sc.role_map
+    if rm:
+        for nm, role in rm.items():
+            hit = w.l_name == nm
+            role_cheap = np.where(hit, role == "cheap", role_cheap)
+    return np.asarray(role_cheap)
+
+
+def _tokenizer_ratios(p: Plan, strong_m: str) -> tuple[dict[tuple[Any, str], float], set[str]]:
+    """Token-count ratios from each step's model to its cascade model and to the strong model
+    (``p.ratio``, ``p.strong_ratio``); returns the pairs used and those without tokenizer data."""
+    import numpy as np
+
+    w, ctx, vi = p.ctx.w, p.ctx, p.vi
+    pair_ratio: dict[tuple[Any, str], float] = {}
+    unknown_tok: set[str] = set()
+
+    def rat(src: Any, dst: str) -> float:
+        k = (src, dst)
+        if k not in pair_ratio:
+            rs, rdst = ctx.rule(src), ctx.rule(dst)
+            ts = rs.tokenizer if rs is not None else None
+            td = rdst.tokenizer if rdst is not None else None
+            rr = tok_ratio(ts, td) if src != dst else (1.0, 1.0, 1.0)
+            if rr is None:
+                unknown_tok.add(f"{src} → {dst}")
+                pair_ratio[k] = 1.0
+            else:
+                pair_ratio[k] = rr[vi]
+        return pair_ratio[k]
+
+    p.ratio = np.array([rat(s, d) for s, d in zip(w.l_model, p.model, strict=True)])
+    p.strong_ratio = np.array([rat(s, strong_m) for s in w.l_model])
+    return pair_ratio, unknown_tok
+
+
+def _escalate(p: Plan, role_cheap: np.ndarray) -> float:
+    """Mark the escalated cheap steps (``p.esc``); returns the escalation rate used."""
+    import numpy as np
+
+    rate = escalation_rate_for(p.sc, p.variant)
+    cheap_kept = np.flatnonzero(role_cheap & p.keep)
+    if rate > 0 and len(cheap_kept):
+        # the first rate x n cheap steps of one fixed ranking: the steps escalated at a
+        # rate are a subset of those escalated at any higher rate
+        n_esc = int(np.floor(len(cheap_kept) * rate + 1e-9))
+        order = np.argsort(p.ctx.escalation_rank()[cheap_kept], kind="stable")
+        p.esc[cheap_kept[order[:n_esc]]] = True
+    return rate
+
+
 def _cascade(p: Plan) -> None:
     """3. cascade."""
     import numpy as np
 
-    w, st, sc = p.ctx.w, p.ctx.st, p.sc
-    ctx, variant, vi = p.ctx, p.variant, p.vi
-    L, det, notes = p.ctx.w.n_llm, p.det, p.notes
+    w, sc, ctx = p.ctx.w, p.sc, p.ctx
+    L = w.n_llm
     p.model = w.l_model
     p.provider = w.l_provider
     p.ratio = np.ones(L)
-    role_cheap = np.zeros(L, dtype=bool)
     p.esc = np.zeros(L, dtype=bool)
     p.strong_ratio = np.ones(L)
-    if sc.cascade is not None and L:
-        cheap_m, strong_m = sc.cascade
-        role_cheap = w.l_has_tools.copy()
-        short = (w.l_out <= st.short_output_tokens) & ~w.l_last & ~w.l_has_tools
-        role_cheap |= short
-        rm = sc.role_map
-        if rm:
-            for nm, role in rm.items():
-                hit = w.l_name == nm
-                role_cheap = np.where(hit, role == "cheap", role_cheap)
-        p.model = np.where(role_cheap, cheap_m, strong_m).astype(object)
-        prov_of = {}
-        for m in (cheap_m, strong_m):
-            r = ctx.rule(m)
-            prov_of[m] = r.provider if r is not None else None
-        p.provider = np.array([prov_of[m] or pv for m, pv in zip(p.model, w.l_provider, strict=True)],
-                            dtype=object)
-        pair_ratio: dict[tuple[Any, str], float] = {}
-        unknown_tok: set[str] = set()
-
-        def rat(src: Any, dst: str) -> float:
-            k = (src, dst)
-            if k not in pair_ratio:
-                rs, rdst = ctx.rule(src), ctx.rule(dst)
-                ts = rs.tokenizer if rs is not None else None
-                td = rdst.tokenizer if rdst is not None else None
-                rr = tok_ratio(ts, td) if src != dst else (1.0, 1.0, 1.0)
-                if rr is None:
-                    unknown_tok.add(f"{src} → {dst}")
-                    pair_ratio[k] = 1.0
-                else:
-                    pair_ratio[k] = rr[vi]
-            return pair_ratio[k]
-
-        p.ratio = np.array([rat(s, d) for s, d in zip(w.l_model, p.model, strict=True)])
-        p.strong_ratio = np.array([rat(s, strong_m) for s in w.l_model])
-        rate = escalation_rate_for(sc, variant)
-        cheap_kept = np.flatnonzero(role_cheap & p.keep)
-        if rate > 0 and len(cheap_kept):
-            # the first rate x n cheap steps of one fixed ranking: the steps escalated at a
-            # rate are a subset of those escalated at any higher rate
-            n_esc = int(np.floor(len(cheap_kept) * rate + 1e-9))
-            order = np.argsort(ctx.escalation_rank()[cheap_kept], kind="stable")
-            p.esc[cheap_kept[order[:n_esc]]] = True
-        used = {f"{s} → {d}": round(r, 3) for (s, d), r in pair_ratio.items()
-                if s is not None and s != d}
-        det["cascade"] = {
-            "cheap": cheap_m, "strong": strong_m,
-            "aliases": {g: m for g, m in zip(sc.cascade_given or (), sc.cascade, strict=False)
-                        if g != m},
-            "cheap_steps": int((role_cheap & p.keep).sum()),
-            "strong_steps": int((~role_cheap & p.keep).sum()),
-            "escalation_rate": rate, "escalated_steps": int(p.esc.sum()),
-            "escalation_source": sc.escalation_source,
-            "tokenizer_ratios": used,
-        }
-        if unknown_tok:
-            notes.append("No tokenizer data for " + ", ".join(sorted(unknown_tok))
-                         + ": token counts carried over unchanged.")
+    if sc.cascade is None or not L:
+        return
+    cheap_m, strong_m = sc.cascade
+    role_cheap = _cascade_roles(p)
+    p.model = np.where(role_cheap, cheap_m, strong_m).astype(object)
+    prov_of = {}
+    for m in (cheap_m, strong_m):
+        r = ctx.rule(m)
+        prov_of[m] = r.provider if r is not None else None
+    p.provider = np.array([prov_of[m] or pv for m, pv in zip(p.model, w.l_provider, strict=True)],
+                          dtype=object)
+    pair_ratio, unknown_tok = _tokenizer_ratios(p, strong_m)
+    rate = _escalate(p, role_cheap)
+    used = {f"{s} → {d}": round(r, 3) for (s, d), r in pair_ratio.items()
+            if s is not None and s != d}
+    p.det["cascade"] = {
+        "cheap": cheap_m, "strong": strong_m,
+        "aliases": {g: m for g, m in zip(sc.cascade_given or (), sc.cascade, strict=False)
+                    if g != m},
+        "cheap_steps": int((role_cheap & p.keep).sum()),
+        "strong_steps": int((~role_cheap & p.keep).sum()),
+        "escalation_rate": rate, "escalated_steps": int(p.esc.sum()),
+        "escalation_source": sc.escalation_source,
+        "tokenizer_ratios": used,
+    }
+    if unknown_tok:
+        p.notes.append("No tokenizer data for " + ", ".join(sorted(unknown_tok))
+                       + ": token counts carried over unchanged.")
 
 
 def _output_cap(p: Plan) -> None:
@@ -512,69 +562,94 @@ def _output_cap(p: Plan) -> None:
         p.out_new = np.minimum(p.out_new, cap)
 
 
-def _prompt_edits(p: Plan) -> None:  # noqa: C901 (split pending)
-    """5. prompt edits."""
+def _dropped_tools(w: Workload, t_dropped: np.ndarray) -> tuple[dict[int, dict[int, set[int]]],
+                                                                  dict[int, dict[int, int]]]:
+    """Per task and turn: the ordinals of the tool results not put into the context again, and
+    their tokens (the turn's growth shared evenly by its tool results)."""
+    import numpy as np
+
+    drop_by: dict[int, dict[int, set[int]]] = {}
+    drop_tok: dict[int, dict[int, int]] = {}
+    n_in_turn: dict[tuple[int, int], int] = {}
+    for tt_, kk_ in zip(w.t_task.tolist(), w.t_turn.tolist(), strict=True):
+        n_in_turn[(tt_, kk_)] = n_in_turn.get((tt_, kk_), 0) + 1
+    for j in np.flatnonzero(t_dropped):
+        t, k = int(w.t_task[j]), int(w.t_turn[j])
+        drop_by.setdefault(t, {}).setdefault(k, set()).add(int(w.t_ord[j]))
+        base = int(w.task_llm_offset[t]) + k
+        if k + 1 < int(w.task_n_llm[t]):
+            grow = int(w.l_inp[base + 1] - w.l_inp[base] - w.l_out[base])
+            per = max(grow, 0) // max(n_in_turn.get((t, k), 1), 1)
+            d = drop_tok.setdefault(t, {})
+            d[k] = d.get(k, 0) + per
+    return drop_by, drop_tok
+
+
+def _edit_tasks(p: Plan, ce: Any) -> np.ndarray:
+    """Tasks whose prompts an edit may change."""
     import numpy as np
 
     w, sc, T = p.ctx.w, p.sc, p.ctx.w.n_tasks
-    det = p.det
     edit_tasks = np.zeros(T, dtype=bool)
-    p.cut_src = np.where(w.l_last, 0, p.cut_src)  # a final answer is in no later prompt
     if sc.max_output_tokens is not None:
         edit_tasks |= np.bincount(w.l_task[p.cut_src > 0], minlength=T) > 0
     if p.t_dropped.any():
         edit_tasks |= np.bincount(w.t_task[p.t_dropped], minlength=T) > 0
-    trim_n = sc.trim_history
-    from agentcost.simulation.context import ContextEditor, edits_context
-
-    ce = ContextEditor(w, sc) if edits_context(sc) else None
-    if trim_n is not None or ce is not None:
+    if sc.trim_history is not None or ce is not None:
         edit_tasks[:] = True
-    cut_by: dict[int, dict[int, int]] = {}
-    drop_by: dict[int, dict[int, set[int]]] = {}
-    drop_tok: dict[int, dict[int, int]] = {}
-    if edit_tasks.any():
-        for ci in np.flatnonzero((p.cut_src > 0) & edit_tasks[w.l_task]).tolist():
-            cut_by.setdefault(int(w.l_task[ci]), {})[int(w.l_k[ci])] = int(p.cut_src[ci])
-        if p.t_dropped.any():
-            n_in_turn: dict[tuple[int, int], int] = {}
-            for tt_, kk_ in zip(w.t_task.tolist(), w.t_turn.tolist(), strict=True):
-                n_in_turn[(tt_, kk_)] = n_in_turn.get((tt_, kk_), 0) + 1
-            for j in np.flatnonzero(p.t_dropped):
-                t, k = int(w.t_task[j]), int(w.t_turn[j])
-                drop_by.setdefault(t, {}).setdefault(k, set()).add(int(w.t_ord[j]))
-                base = int(w.task_llm_offset[t]) + k
-                if k + 1 < int(w.task_n_llm[t]):
-                    grow = int(w.l_inp[base + 1] - w.l_inp[base] - w.l_out[base])
-                    per = max(grow, 0) // max(n_in_turn.get((t, k), 1), 1)
-                    d = drop_tok.setdefault(t, {})
-                    d[k] = d.get(k, 0) + per
+    return edit_tasks
 
-    p.edited = {}  # llm step -> (prompt ids, cumulative tokens, roles)
+
+def _apply_edits(p: Plan, edit_tasks: np.ndarray, ce: Any) -> tuple[int, int]:
+    """Edit the prompts of the kept steps of ``edit_tasks`` into ``p.edited``; returns the
+    tokens removed and the steps trimmed."""
+    import numpy as np
+
+    w, trim_n = p.ctx.w, p.sc.trim_history
+    cut_by: dict[int, dict[int, int]] = {}
+    for ci in np.flatnonzero((p.cut_src > 0) & edit_tasks[w.l_task]).tolist():
+        cut_by.setdefault(int(w.l_task[ci]), {})[int(w.l_k[ci])] = int(p.cut_src[ci])
+    drop_by, drop_tok = _dropped_tools(w, p.t_dropped) if p.t_dropped.any() else ({}, {})
     tokens_removed = 0
     steps_trimmed = 0
+    chains, nblocks = w.chains, w.nblocks
+    for i in np.flatnonzero(p.keep & edit_tasks[w.l_task]).tolist():
+        t = int(w.l_task[i])
+        cb, db, dt = cut_by.get(t), drop_by.get(t), drop_tok.get(t)
+        if cb is None and db is None and dt is None and ce is None:
+            # trimming only: nothing to do while the prompt holds at most N turns
+            n = nblocks[i]
+            if not n or trim_n is None or chains[i].turn[n - 1] - trim_n < 1:
+                continue
+        res = _edit_prompt(w, i, trim_n, cb, db, dt, ce.edit if ce is not None else None)
+        if res is None:
+            continue
+        pid, cum, roles, trimmed = res
+        ch, n, ocum = w.prompt(i)
+        if pid == ch.pid[:n] and cum == ocum[:n]:
+            continue
+        p.edited[i] = (pid, cum, roles)
+        tokens_removed += (ocum[n - 1] if n else 0) - (cum[-1] if cum else 0)
+        steps_trimmed += trimmed
+    return tokens_removed, steps_trimmed
+
+
+def _prompt_edits(p: Plan) -> None:
+    """5. prompt edits."""
+    import numpy as np
+
+    from agentcost.simulation.context import ContextEditor, edits_context
+
+    w, sc, det = p.ctx.w, p.sc, p.det
+    p.cut_src = np.where(w.l_last, 0, p.cut_src)  # a final answer is in no later prompt
+    ce = ContextEditor(w, sc) if edits_context(sc) else None
+    edit_tasks = _edit_tasks(p, ce)
+    p.edited = {}  # llm step -> (prompt ids, cumulative tokens, roles)
+    tokens_removed = steps_trimmed = 0
     if edit_tasks.any():
-        chains, nblocks = w.chains, w.nblocks
-        for i in np.flatnonzero(p.keep & edit_tasks[w.l_task]).tolist():
-            t = int(w.l_task[i])
-            cb, db, dt = cut_by.get(t), drop_by.get(t), drop_tok.get(t)
-            if cb is None and db is None and dt is None and ce is None:
-                # trimming only: nothing to do while the prompt holds at most N turns
-                n = nblocks[i]
-                if not n or trim_n is None or chains[i].turn[n - 1] - trim_n < 1:
-                    continue
-            res = _edit_prompt(w, i, trim_n, cb, db, dt, ce.edit if ce is not None else None)
-            if res is None:
-                continue
-            pid, cum, roles, trimmed = res
-            ch, n, ocum = w.prompt(i)
-            if pid == ch.pid[:n] and cum == ocum[:n]:
-                continue
-            p.edited[i] = (pid, cum, roles)
-            tokens_removed += (ocum[n - 1] if n else 0) - (cum[-1] if cum else 0)
-            steps_trimmed += trimmed
-    if trim_n is not None:
-        det["trim_history"] = {"turns_kept": trim_n, "steps_trimmed": steps_trimmed}
+        tokens_removed, steps_trimmed = _apply_edits(p, edit_tasks, ce)
+    if sc.trim_history is not None:
+        det["trim_history"] = {"turns_kept": sc.trim_history, "steps_trimmed": steps_trimmed}
     if p.edited:
         det["prompt_tokens_removed"] = int(tokens_removed)
     if ce is not None:
@@ -989,7 +1064,39 @@ def _tool_turn_changes(w: Workload, sc: Scenario, tool_keep: np.ndarray, t_cache
     return np.bincount(tasks, weights=delta, minlength=T).astype("float64")
 
 
-def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | None,  # noqa: C901 (split pending)
+def _edited_block(seg: bool, r: int, t: int, h: int, tk: int, step_k: int,
+                  cut: dict[int, int] | None, drop_tok: dict[int, int] | None) -> tuple[int, int]:
+    """(tokens, content hash) of one block after capped answers and, without segments, the
+    tokens of reused tool results."""
+    if seg:
+        if r == R_ASSISTANT and cut and step_k in cut:
+            c = min(cut[step_k], tk)
+            if c:
+                return tk - c, hash((h, "cap", c))
+        return tk, h
+    if r == R_TURN and t >= 1:
+        c = (cut.get(step_k, 0) if cut else 0) + (drop_tok.get(step_k, 0) if drop_tok else 0)
+        c = min(c, tk)
+        if c:
+            return tk - c, hash((h, "edit", c))
+    return tk, h
+
+
+def _trim(blocks: Blocks, trim_n: int | None) -> tuple[list[int], list[int], list[int], int]:
+    """Blocks after keeping the stable prefix and the last ``trim_n`` turns: (hashes, tokens,
+    roles, 1 if blocks were removed)."""
+    hs, toks, roles, turns = blocks
+    if trim_n is not None and turns:
+        tmax = turns[-1]
+        if tmax - trim_n >= 1:
+            keep = [j for j in range(len(turns)) if turns[j] == 0 or turns[j] > tmax - trim_n]
+            if len(keep) < len(turns):
+                return ([hs[j] for j in keep], [toks[j] for j in keep],
+                        [roles[j] for j in keep], 1)
+    return hs, toks, roles, 0
+
+
+def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | None,
                  drops: dict[int, set[int]] | None, drop_tok: dict[int, int] | None,
                  ctx_edit: Callable[[int, Blocks], Blocks] | None = None
                  ) -> tuple[list[int], list[int], list[int], int] | None:
@@ -1010,45 +1117,25 @@ def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | 
     for j in range(n):
         tk = cum[j] - prev
         prev = cum[j]
-        h = ch.h[j]
         r = ch.role[j]
         t = ch.turn[j]
         if t != cur_turn:
             cur_turn = t
             tool_ord = -1
         step_k = k0 + t - 1  # the llm call whose output opens this turn
-        if ch.seg:
-            if r == R_ASSISTANT and cut and step_k in cut:
-                c = min(cut[step_k], tk)
-                if c:
-                    tk -= c
-                    h = hash((h, "cap", c))
-            elif r == R_TOOL:
-                tool_ord += 1
-                if drops and step_k in drops and tool_ord in drops[step_k]:
-                    continue
-        elif r == R_TURN and t >= 1:
-            c = (cut.get(step_k, 0) if cut else 0) + (drop_tok.get(step_k, 0) if drop_tok else 0)
-            c = min(c, tk)
-            if c:
-                tk -= c
-                h = hash((h, "edit", c))
+        if ch.seg and r == R_TOOL:
+            tool_ord += 1
+            if drops and step_k in drops and tool_ord in drops[step_k]:
+                continue
+        tk, h = _edited_block(ch.seg, r, t, ch.h[j], tk, step_k, cut, drop_tok)
         hs.append(h)
         toks.append(tk)
         roles.append(r)
         turns.append(t)
+    blocks: Blocks = (hs, toks, roles, turns)
     if ctx_edit is not None:
-        hs, toks, roles, turns = ctx_edit(i, (hs, toks, roles, turns))
-    trimmed = 0
-    if trim_n is not None and turns:
-        tmax = turns[-1]
-        if tmax - trim_n >= 1:
-            keep = [j for j in range(len(turns)) if turns[j] == 0 or turns[j] > tmax - trim_n]
-            if len(keep) < len(turns):
-                trimmed = 1
-                hs = [hs[j] for j in keep]
-                toks = [toks[j] for j in keep]
-                roles = [roles[j] for j in keep]
+        blocks = ctx_edit(i, blocks)
+    hs, toks, roles, trimmed = _trim(blocks, trim_n)
     return chain_ids(hs), list(accumulate(toks)), roles, trimmed
 
 
@@ -1074,20 +1161,13 @@ def _call_starts(w: Workload, c_step: np.ndarray, c_esc: np.ndarray,
     return np.asarray(start)
 
 
-def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray,  # noqa: C901 (split pending)
-                 c_esc: np.ndarray, c_model: np.ndarray, c_provider: np.ndarray,
-                 c_ratio: np.ndarray, c_dur: np.ndarray, c_batch: np.ndarray,
-                 edited: dict[int, tuple[list[int], list[int], list[int]]],
-                 variant: str) -> Calls:
-    """Everything the replay needs per call, as plain lists (the replay loop is pure Python)."""
+def _call_mechanics(ctx: Context, c_model: np.ndarray, c_provider: np.ndarray
+                    ) -> tuple[list[Mechanics], np.ndarray, np.ndarray]:
+    """The caching mechanics of each distinct (model, provider) of the calls, each call's index
+    into them and each call's model code."""
     import numpy as np
     import pandas as pd
 
-    from agentcost.simulation.cache import FOREVER_NS, KIND_CODES
-
-    w = ctx.w
-    N = len(c_step)
-    # models and their caching mechanics
     mcode, muniq = pd.factorize(pd.Series(c_model, dtype=object), use_na_sentinel=False)
     prcode, pruniq = pd.factorize(pd.Series(c_provider, dtype=object), use_na_sentinel=False)
     pu, mi = np.unique(mcode.astype("int64") * (len(pruniq) + 1) + prcode, return_inverse=True)
@@ -1097,14 +1177,23 @@ def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, 
         m, p = muniq[k // (len(pruniq) + 1)], pruniq[k% (len(pruniq) + 1)]
         mechs.append(ctx.mech(m if isinstance(m, str) else None,
                               p if isinstance(p, str) else None))
-    ws_code = ctx.workspace_codes()[w.l_task[c_step]]
-    store_key = ws_code * (int(mcode.max()) + 2 if N else 1) + mcode
-    # TTL per call
+    return mechs, mi, mcode
+
+
+def _call_ttls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, mi: np.ndarray,
+               mechs: list[Mechanics], variant: str) -> tuple[list[int], list[bool]]:
+    """Each call's cache lifetime (ns) and whether it is Anthropic's 1h."""
+    import numpy as np
+    import pandas as pd
+
+    from agentcost.simulation.cache import FOREVER_NS
+
+    N = len(c_step)
     ttl_name = np.full(N, None, dtype=object)
     if sc.ttl is not None:
         ttl_name[:] = sc.ttl
     elif strategy == "observed":
-        ttl_name[w.l_w1[c_step] > 0] = "1h"
+        ttl_name[ctx.w.l_w1[c_step] > 0] = "1h"
     tcode, tuniq = pd.factorize(pd.Series(ttl_name, dtype=object), use_na_sentinel=False)
     combo = mi * (len(tuniq) + 1) + tcode
     cu, cinv = np.unique(combo, return_inverse=True)
@@ -1117,42 +1206,65 @@ def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, 
         ttl_ns_u[g] = FOREVER_NS if secs is None else int(secs * 1e9)
         is1h_u[g] = used == "1h"
     cinv = cinv.reshape(-1)
-    kinds = np.array([KIND_CODES[m.kind] for m in mechs], dtype="int64")[mi] if N else \
-        np.zeros(0, dtype="int64")
-    # times
-    starts = _call_starts(w, c_step, c_esc, c_dur)
-    tt = w.l_ttft[c_step]
-    moved = c_esc | (c_model != w.l_model[c_step]) | np.isnan(tt)
-    vis = starts + (np.where(moved, c_dur, np.nan_to_num(tt)) * 1e6).astype("int64")
+    return ttl_ns_u[cinv].tolist(), is1h_u[cinv].tolist()
 
+
+def _observed_breakpoints(ob: tuple[int, ...], n: int, on: int, o_s: int, s_end: int) -> tuple[int, ...]:
+    """The trace's breakpoint pattern (stable end, last block) carried to an edited prompt or
+    another model."""
+    last = n - 1
+    pat = set()
+    for b in ob:
+        if b == on - 1:
+            pat.add(last)
+        elif b == o_s and s_end >= 0:
+            pat.add(s_end)
+    return tuple(sorted(pat)) or (last,)
+
+
+def _breakpoints(w: Workload, strategy: str, i: int, n: int, roles: list[int], edited: bool,
+                 same_model: bool, maxbp: int, cache_used: bool) -> tuple[int, ...]:
+    """Breakpoints of a call (Anthropic / OpenAI explicit) under ``strategy``."""
+    last = n - 1
+    if strategy == "auto":
+        return (last,)
+    s_end = w.l_stable[i] if not edited else stable_end(roles, n)
+    if strategy == "stable":
+        return (s_end,) if s_end >= 0 else ()
+    if strategy == "stable+last":
+        return (s_end, last) if 0 <= s_end < last else (last,)
+    if strategy == "observed":
+        ob = w.obs_bps[i]
+        if ob is not None and not edited and same_model:
+            return tuple(b for b in ob if b < n)[-maxbp:]
+        if ob is not None:
+            return _observed_breakpoints(ob, n, w.nblocks[i], w.l_stable[i], s_end)
+        if cache_used:
+            return (last,)
+    return ()
+
+
+def _call_prompts(w: Workload, strategy: str, c_step: np.ndarray, c_model: np.ndarray,
+                  c_ratio: np.ndarray, kinds: list[int], mil: list[int], mechs: list[Mechanics],
+                  edited: dict[int, tuple[list[int], list[int], list[int]]]) -> tuple[list[Any], ...]:
+    """Each call's prompt (prefix ids, cumulative tokens in its model's tokens, block count,
+    roles) and breakpoints."""
     pids: list[list[int]] = []
     cums: list[list[int]] = []
     nbs: list[int] = []
     roles_l: list[list[int]] = []
     bps_l: list[tuple[int, ...]] = []
-    steps = c_step.tolist()
-    ratios = c_ratio.tolist()
-    kl = kinds.tolist()
     models = c_model.tolist()
-    l_model = w.l_model
-    chains, nblocks, wcums, obs = w.chains, w.nblocks, w.cums, w.obs_bps
     used = w.task_cache_used[w.l_task[c_step]].tolist()
     maxbp = [m.max_breakpoints for m in mechs]
-    l_stable = w.l_stable
-    mil = mi.tolist()
-    for j in range(N):
-        i = steps[j]
+    for j, (i, r) in enumerate(zip(c_step.tolist(), c_ratio.tolist(), strict=True)):
         ed = edited.get(i) if edited else None
         if ed is not None:
             pid, cum, roles = ed
             n = len(pid)
         else:
-            ch = chains[i]
-            n = nblocks[i]
-            c = wcums[i]
-            cum = ch.cum if c is None else c
+            ch, n, cum = w.prompt(i)
             pid, roles = ch.pid, ch.role
-        r = ratios[j]
         if r != 1.0:
             cum = [int(x * r + 0.5) for x in cum[:n]]
         pids.append(pid)
@@ -1160,37 +1272,44 @@ def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, 
         nbs.append(n)
         roles_l.append(roles)
         bps: tuple[int, ...] = ()
-        if n and (kl[j] == 1 or kl[j] == 2):
-            last = n - 1
-            if strategy == "auto":
-                bps = (last,)
-            else:
-                s_end = l_stable[i] if ed is None else stable_end(roles, n)
-                if strategy == "stable":
-                    bps = (s_end,) if s_end >= 0 else ()
-                elif strategy == "stable+last":
-                    bps = (s_end, last) if 0 <= s_end < last else (last,)
-                elif strategy == "observed":
-                    ob = obs[i]
-                    if ob is not None and ed is None and models[j] == l_model[i]:
-                        bps = tuple(b for b in ob if b < n)[-maxbp[mil[j]]:]
-                    elif ob is not None:
-                        pat = set()
-                        on = nblocks[i]
-                        o_s = l_stable[i]
-                        for b in ob:
-                            if b == on - 1:
-                                pat.add(last)
-                            elif b == o_s and s_end >= 0:
-                                pat.add(s_end)
-                        bps = tuple(sorted(pat)) or (last,)
-                    elif used[j]:
-                        bps = (last,)
+        if n and (kinds[j] == 1 or kinds[j] == 2):
+            bps = _breakpoints(w, strategy, i, n, roles, ed is not None,
+                               models[j] == w.l_model[i], maxbp[mil[j]], used[j])
         bps_l.append(bps)
+    return pids, cums, nbs, roles_l, bps_l
+
+
+def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray,
+                 c_esc: np.ndarray, c_model: np.ndarray, c_provider: np.ndarray,
+                 c_ratio: np.ndarray, c_dur: np.ndarray, c_batch: np.ndarray,
+                 edited: dict[int, tuple[list[int], list[int], list[int]]],
+                 variant: str) -> Calls:
+    """Everything the replay needs per call, as plain lists (the replay loop is pure Python)."""
+    import numpy as np
+
+    from agentcost.simulation.cache import KIND_CODES
+
+    w = ctx.w
+    N = len(c_step)
+    mechs, mi, mcode = _call_mechanics(ctx, c_model, c_provider)
+    ws_code = ctx.workspace_codes()[w.l_task[c_step]]
+    store_key = ws_code * (int(mcode.max()) + 2 if N else 1) + mcode
+    ttl_ns, is1h = _call_ttls(ctx, sc, strategy, c_step, mi, mechs, variant)
+    kinds = np.array([KIND_CODES[m.kind] for m in mechs], dtype="int64")[mi] if N else \
+        np.zeros(0, dtype="int64")
+    # times
+    starts = _call_starts(w, c_step, c_esc, c_dur)
+    tt = w.l_ttft[c_step]
+    moved = c_esc | (c_model != w.l_model[c_step]) | np.isnan(tt)
+    vis = starts + (np.where(moved, c_dur, np.nan_to_num(tt)) * 1e6).astype("int64")
+    kl = kinds.tolist()
+    mil = mi.tolist()
+    pids, cums, nbs, roles_l, bps_l = _call_prompts(w, strategy, c_step, c_model, c_ratio, kl,
+                                                    mil, mechs, edited)
     return Calls(
         start=starts.tolist(), vis=vis.tolist(), store=store_key.tolist(), mechs=mechs,
         mi=mil, kind=kl, min_tokens=[mechs[k].min_tokens for k in mil],
-        ttl_ns=ttl_ns_u[cinv].tolist(), is1h=is1h_u[cinv].tolist(), pid=pids, cum=cums,
+        ttl_ns=ttl_ns, is1h=is1h, pid=pids, cum=cums,
         nb=nbs, roles=roles_l, bps=bps_l, batch=np.asarray(c_batch, dtype=bool).tolist())
 
 
@@ -1206,30 +1325,51 @@ def _unknown_simulated(det: dict[str, Any], sel: np.ndarray, c_model: np.ndarray
     }
 
 
-def _cache_notes(ctx: Context, calls: Calls, strategy: str, sc: Scenario, notes: list[str],  # noqa: C901 (split pending)
-                 det: dict[str, Any]) -> None:
-    """Assumption sentences for a replay (one per provider mechanism actually used)."""
-    import numpy as np
-
-    w = ctx.w
+def _prefix_note(w: Workload) -> str:
+    """How the replay knows the prompts' prefixes."""
     seg = int(w.l_has_segments.sum())
     n = w.n_llm
     if seg == n:
-        notes.append("Prompt prefixes from the requests' segments (exact).")
-    elif seg == 0:
-        notes.append("No request content in the trace: the usual append-only agent loop is "
-                     "assumed (each prompt = the previous prompt + its output + the new tool "
-                     "results); without content, tasks share no prefix unless the trace shows "
-                     "a first call reading from the cache.")
-    else:
-        notes.append(f"Prompt prefixes exact for {seg:,} of {n:,} llm calls (segments); the "
-                     "others assume the append-only agent loop.")
-    ws = {"shared": "all tasks of the input are taken as one workspace (caches shared across "
-                    "tasks)",
-          "source": "each source file is its own workspace",
-          "session": "each session is its own workspace",
-          "task": "no cache sharing between tasks"}[ctx.st.workspace]
-    notes.append(f"Prompt-cache replay in time order, caches per model; {ws}.")
+        return "Prompt prefixes from the requests' segments (exact)."
+    if seg == 0:
+        return ("No request content in the trace: the usual append-only agent loop is "
+                "assumed (each prompt = the previous prompt + its output + the new tool "
+                "results); without content, tasks share no prefix unless the trace shows "
+                "a first call reading from the cache.")
+    return (f"Prompt prefixes exact for {seg:,} of {n:,} llm calls (segments); the "
+            "others assume the append-only agent loop.")
+
+
+def _mechanism_notes(m: Mechanics, strategy: str) -> list[str]:
+    """The sentences stating one provider mechanism's caching rules."""
+    if m.kind == "anthropic":
+        return [
+            "Anthropic caching: entries only at breakpoints (exact prefix, per model), "
+            f"lookup walks back at most {m.lookback} blocks from each breakpoint, reads up "
+            "to the highest hit, writes from there to the last breakpoint at the TTL's "
+            "rate (5m 1.25x, 1h 2x); lifetime from the request's start, refreshed on a "
+            "hit; a new entry serves only requests that start after the writer's response "
+            "began (TTFT, or the writer's end when TTFT is unknown)."]
+    if m.kind == "openai_explicit":
+        return ["OpenAI GPT-5.6+: implicit caching at the latest eligible message "
+                "ending (up to 20 earlier endings looked up); stable/stable+last use "
+                "explicit breakpoints; writes billed 1.25x; exact counts."]
+    if m.kind != "implicit":
+        return []
+    out = [f"{m.provider} {m.model}: implicit prefix caching (every block "
+           "boundary cached, longest cached prefix read"
+           + (f", reads in {m.granularity}-token steps" if m.granularity > 1
+              else "") + ", no write charge); explicit placement is not "
+           "available, so any strategy but off means implicit."]
+    if strategy == "off" and m.provider == "openai":
+        out.append("OpenAI caching cannot be switched off; 'off' shows what the "
+                   "calls would cost without it.")
+    return out
+
+
+def _mechanisms_notes(calls: Calls, strategy: str, notes: list[str]) -> None:
+    """Per mechanism used: its rules' sentences (once per kind), its own notes, and the
+    models' minimum cacheable prompts."""
     kinds: dict[str, Mechanics] = {}
     for m in calls.mechs:
         kinds.setdefault(m.kind + ":" + m.model, m)
@@ -1244,29 +1384,22 @@ def _cache_notes(ctx: Context, calls: Calls, strategy: str, sc: Scenario, notes:
         if m.kind in seen_kind:
             continue
         seen_kind.add(m.kind)
-        if m.kind == "anthropic":
-            notes.append(
-                "Anthropic caching: entries only at breakpoints (exact prefix, per model), "
-                f"lookup walks back at most {m.lookback} blocks from each breakpoint, reads up "
-                "to the highest hit, writes from there to the last breakpoint at the TTL's "
-                "rate (5m 1.25x, 1h 2x); lifetime from the request's start, refreshed on a "
-                "hit; a new entry serves only requests that start after the writer's response "
-                "began (TTFT, or the writer's end when TTFT is unknown).")
-        elif m.kind == "openai_explicit":
-            notes.append("OpenAI GPT-5.6+: implicit caching at the latest eligible message "
-                         "ending (up to 20 earlier endings looked up); stable/stable+last use "
-                         "explicit breakpoints; writes billed 1.25x; exact counts.")
-        elif m.kind == "implicit":
-            notes.append(f"{m.provider} {m.model}: implicit prefix caching (every block "
-                         "boundary cached, longest cached prefix read"
-                         + (f", reads in {m.granularity}-token steps" if m.granularity > 1
-                            else "") + ", no write charge); explicit placement is not "
-                         "available, so any strategy but off means implicit.")
-            if strategy == "off" and m.provider == "openai":
-                notes.append("OpenAI caching cannot be switched off; 'off' shows what the "
-                             "calls would cost without it.")
+        notes.extend(_mechanism_notes(m, strategy))
     if mins:
         notes.append("Minimum cacheable prompt: " + ", ".join(sorted(set(mins))) + " tokens.")
+
+
+def _cache_notes(ctx: Context, calls: Calls, strategy: str, sc: Scenario, notes: list[str],
+                 det: dict[str, Any]) -> None:
+    """Assumption sentences for a replay (one per provider mechanism actually used)."""
+    notes.append(_prefix_note(ctx.w))
+    ws = {"shared": "all tasks of the input are taken as one workspace (caches shared across "
+                    "tasks)",
+          "source": "each source file is its own workspace",
+          "session": "each session is its own workspace",
+          "task": "no cache sharing between tasks"}[ctx.st.workspace]
+    notes.append(f"Prompt-cache replay in time order, caches per model; {ws}.")
+    _mechanisms_notes(calls, strategy, notes)
     ttl_used = sc.ttl or ("1h where the trace wrote 1h, else default" if any(calls.is1h)
                           else "default")
     det["cache"] = {"strategy": strategy, "ttl": ttl_used}
@@ -1276,4 +1409,3 @@ def _cache_notes(ctx: Context, calls: Calls, strategy: str, sc: Scenario, notes:
         if bad:
             notes.append(f"TTL {sc.ttl} does not exist for {', '.join(bad)}: their default "
                          "TTL is used.")
-    del np

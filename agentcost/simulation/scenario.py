@@ -287,7 +287,74 @@ def _key(k: Any) -> str:
     return str(k).strip().replace("-", "_")
 
 
-def scenario_from_mapping(m: Any, path: str) -> Scenario:  # noqa: C901 (split pending)
+def _escalation_range(v: Any, p: str) -> tuple[float, float]:
+    if not isinstance(v, list) or len(v) != 2:
+        raise ConfigError(f"{p}: expected [optimistic, pessimistic] shares")
+    lo, hi = _rate(v[0], f"{p}[0]"), _rate(v[1], f"{p}[1]")
+    if lo > hi:
+        raise ConfigError(f"{p}: the optimistic share must not exceed the pessimistic")
+    return lo, hi
+
+
+def _roles(v: Any, p: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(v, dict):
+        raise ConfigError(f"{p}: expected a mapping of step name to cheap|strong")
+    roles = []
+    for sname, role in v.items():
+        if role not in ROLES:
+            raise ConfigError(f"{p}.{sname}: must be cheap or strong, got {role!r}")
+        roles.append((str(sname), str(role)))
+    return tuple(roles)
+
+
+def _tool_cache(v: Any, p: str) -> dict[str, Any]:
+    """``tool_cache: true|false`` or ``tool_cache: {ttl: DURATION}``."""
+    if not isinstance(v, dict):
+        return {"tool_cache": _bool(v, p)}
+    for tk in v:
+        if _key(tk) != "ttl":
+            raise ConfigError(f"{p}.{tk}: unknown key (expected: ttl)")
+    out: dict[str, Any] = {"tool_cache": True}
+    if v.get("ttl") is not None:
+        out["tool_cache_ttl_s"] = parse_duration(v["ttl"], f"{p}.ttl")
+    return out
+
+
+def _scenario_key(kw: dict[str, Any], k: str, v: Any, p: str) -> None:
+    """Parse one scenario option into ``kw``."""
+    if k == "cache":
+        kw["cache"] = parse_cache(v, p)
+    elif k == "ttl":
+        kw["ttl"] = parse_ttl(v, p)
+    elif k == "cascade":
+        kw["cascade"], kw["cascade_given"] = parse_cascade(v, p)
+    elif k == "escalation_rate":
+        kw["escalation_rate"] = _rate(v, p)
+    elif k == "escalation_range":
+        kw["escalation_range"] = _escalation_range(v, p)
+    elif k == "roles":
+        kw["roles"] = _roles(v, p)
+    elif k in ("batch", "parallel_tools"):
+        kw[k] = _bool(v, p)
+    elif k == "batch_tasks":
+        if not isinstance(v, str) or not v:
+            raise ConfigError(f"{p}: expected a glob pattern on task ids")
+        kw["batch_tasks"] = v
+        kw["batch"] = kw.get("batch", True)
+    elif k in ("trim_history", "max_output_tokens", "max_iterations", "token_budget"):
+        kw[k] = _pos_int(v, p)
+    elif k == "state_changing_tools":
+        kw[k] = _str_list(v, p)
+    elif k == "tool_cache":
+        kw.update(_tool_cache(v, p))
+    elif k == "tool_cache_ttl":
+        kw["tool_cache_ttl_s"] = parse_duration(v, p)
+        kw["tool_cache"] = True
+    else:
+        kw.update(_context_key(k, v, p))
+
+
+def scenario_from_mapping(m: Any, path: str) -> Scenario:
     if not isinstance(m, dict):
         raise ConfigError(f"{path}: expected a mapping of scenario options, got "
                           f"{type(m).__name__}")
@@ -302,59 +369,8 @@ def scenario_from_mapping(m: Any, path: str) -> Scenario:  # noqa: C901 (split p
         raise ConfigError(f"{path}.name: required (a non-empty string)")
     kw["name"] = name.strip()
     for k, v in items.items():
-        p = f"{path}.{k}"
-        if k == "name" or v is None:
-            continue
-        if k == "cache":
-            kw["cache"] = parse_cache(v, p)
-        elif k == "ttl":
-            kw["ttl"] = parse_ttl(v, p)
-        elif k == "cascade":
-            kw["cascade"], kw["cascade_given"] = parse_cascade(v, p)
-        elif k == "escalation_rate":
-            kw["escalation_rate"] = _rate(v, p)
-        elif k == "escalation_range":
-            if not isinstance(v, list) or len(v) != 2:
-                raise ConfigError(f"{p}: expected [optimistic, pessimistic] shares")
-            lo, hi = _rate(v[0], f"{p}[0]"), _rate(v[1], f"{p}[1]")
-            if lo > hi:
-                raise ConfigError(f"{p}: the optimistic share must not exceed the pessimistic")
-            kw["escalation_range"] = (lo, hi)
-        elif k == "roles":
-            if not isinstance(v, dict):
-                raise ConfigError(f"{p}: expected a mapping of step name to cheap|strong")
-            roles = []
-            for sname, role in v.items():
-                if role not in ROLES:
-                    raise ConfigError(f"{p}.{sname}: must be cheap or strong, got {role!r}")
-                roles.append((str(sname), str(role)))
-            kw["roles"] = tuple(roles)
-        elif k in ("batch", "parallel_tools"):
-            kw[k] = _bool(v, p)
-        elif k == "batch_tasks":
-            if not isinstance(v, str) or not v:
-                raise ConfigError(f"{p}: expected a glob pattern on task ids")
-            kw["batch_tasks"] = v
-            kw["batch"] = kw.get("batch", True)
-        elif k in ("trim_history", "max_output_tokens", "max_iterations", "token_budget"):
-            kw[k] = _pos_int(v, p)
-        elif k == "state_changing_tools":
-            kw[k] = _str_list(v, p)
-        elif k == "tool_cache":
-            if isinstance(v, dict):
-                for tk in v:
-                    if _key(tk) != "ttl":
-                        raise ConfigError(f"{p}.{tk}: unknown key (expected: ttl)")
-                kw["tool_cache"] = True
-                if v.get("ttl") is not None:
-                    kw["tool_cache_ttl_s"] = parse_duration(v["ttl"], f"{p}.ttl")
-            else:
-                kw["tool_cache"] = _bool(v, p)
-        elif k == "tool_cache_ttl":
-            kw["tool_cache_ttl_s"] = parse_duration(v, p)
-            kw["tool_cache"] = True
-        else:
-            kw.update(_context_key(k, v, p))
+        if k != "name" and v is not None:
+            _scenario_key(kw, k, v, f"{path}.{k}")
     _check_context(kw, path)
     if "cascade" not in kw:
         for k in ("escalation_rate", "escalation_range", "roles"):

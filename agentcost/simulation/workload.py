@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -230,123 +230,216 @@ def _stable_ends(chains: list[Chain], nblocks: list[int]) -> list[int]:
     return out
 
 
-def prepare(table: StepTable | pd.DataFrame) -> Workload:  # noqa: C901 (split pending)
-    """Build the :class:`Workload` of a priced step table (pure; the table is not changed)."""
-    import numpy as np
+def _ordered(table: StepTable | pd.DataFrame) -> pd.DataFrame:
+    """The table's frame, rows ordered by task then step, with a fresh index."""
     import pandas as pd
 
     df = table if isinstance(table, pd.DataFrame) else table.frame
     if len(df) and not (df["task_id"].is_monotonic_increasing):
         df = df.sort_values(["task_id", "step"], kind="stable")
-    df = df.reset_index(drop=True)
-    n = len(df)
-    codes, uniques = pd.factorize(df["task_id"].astype("object").fillna("(no task)"), sort=False)
-    codes = codes.astype("int64")
-    T = len(uniques)
-    kind = df["kind"].astype("object").to_numpy()
-    is_llm = kind == "llm"
-    is_tool = kind == "tool"
+    return df.reset_index(drop=True)
+
+
+def _floats(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    return np.asarray(df[col].to_numpy(dtype="float64", na_value=np.nan)[rows])
+
+
+def _objs(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
+    s = df[col].astype("object")
+    return np.array([None if (v is None or v is pd.NA) else v
+                     for v in s.to_numpy()[rows]], dtype=object)
+
+
+def _times(df: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Start, end, price hour and duration (ms) of every row, missing times filled; plus the
+    number of rows filled (as a 0-d array)."""
+    import numpy as np
+
     start = _ns(df["started_at"])
     end = _ns(df["ended_at"])
     hour = np.where(start == NAT, -1, start // HOUR_NS)  # price hour, as the table was priced
     dur = df["duration_ms"].to_numpy(dtype="float64", na_value=np.nan)
-    filled = _fill_times(codes, start, end, dur) if n else 0
+    filled = _fill_times(codes, start, end, dur) if len(df) else 0
     dur = np.where(np.isnan(dur), (end - start) / 1e6, dur)
     dur = np.nan_to_num(dur, nan=0.0)
+    return start, end, hour, dur, np.asarray(filled)
 
-    # task boundaries (rows are contiguous per task)
+
+def _task_fields(codes: np.ndarray, start: np.ndarray, end: np.ndarray,
+                 T: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """First row of each task (rows are contiguous per task) and the tasks' time fields."""
+    import numpy as np
+
+    n = len(codes)
     first_row = np.zeros(T, dtype="int64")
     if n:
-        change = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        first_row = change
+        first_row = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     task_start = np.minimum.reduceat(start, first_row) if n else np.zeros(0, "int64")
     task_end = np.maximum.reduceat(end, first_row) if n else np.zeros(0, "int64")
-    task_wall_ms = (task_end - task_start) / 1e6
+    return first_row, {"task_start": task_start, "task_end": task_end,
+                       "task_wall_ms": (task_end - task_start) / 1e6}
 
-    # llm steps
-    li = np.flatnonzero(is_llm)
-    l_task = codes[li]
-    llm_count = np.bincount(l_task, minlength=T)
-    task_llm_offset = np.r_[0, np.cumsum(llm_count)[:-1]] if T else np.zeros(0, "int64")
-    l_k = np.arange(len(li)) - task_llm_offset[l_task] if len(li) else np.zeros(0, "int64")
 
-    def ints(col: str, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(df[col].to_numpy(dtype="float64", na_value=np.nan)[rows])
+def _llm_usage(df: pd.DataFrame, li: np.ndarray) -> dict[str, Any]:
+    """Token counts of the llm steps and whether they are known."""
+    import numpy as np
 
-    inp_f = ints("input_tokens", li)
-    out_f = ints("output_tokens", li)
+    inp_f = _floats(df, "input_tokens", li)
+    out_f = _floats(df, "output_tokens", li)
     # failed calls without usage were not billed: known zeros (as pricing treats them)
     failed = (df["cost_source"] == "failed-call").to_numpy(dtype=bool, na_value=False)[li] \
         if "cost_source" in df else np.zeros(len(li), dtype=bool)
-    usage = ~(np.isnan(inp_f) & np.isnan(out_f)) | failed
-    partial = (np.isnan(inp_f) ^ np.isnan(out_f)) & ~failed
-    l_inp = np.nan_to_num(inp_f).astype("int64")
-    l_out = np.nan_to_num(out_f).astype("int64")
-    rd_f = ints("cache_read_tokens", li)
-    cache_known = ~np.isnan(rd_f) | failed
-    l_rd = np.nan_to_num(rd_f).astype("int64")
-    cw = np.nan_to_num(ints("cache_write_tokens", li)).astype("int64")
-    l_w1 = np.nan_to_num(ints("cache_write_1h_tokens", li)).astype("int64")
-    l_w5 = np.maximum(cw - l_w1, 0)
+    rd_f = _floats(df, "cache_read_tokens", li)
+    cw = np.nan_to_num(_floats(df, "cache_write_tokens", li)).astype("int64")
+    l_w1 = np.nan_to_num(_floats(df, "cache_write_1h_tokens", li)).astype("int64")
+    return {
+        "l_usage": ~(np.isnan(inp_f) & np.isnan(out_f)) | failed,
+        "l_partial": (np.isnan(inp_f) ^ np.isnan(out_f)) & ~failed,
+        "l_inp": np.nan_to_num(inp_f).astype("int64"),
+        "l_out": np.nan_to_num(out_f).astype("int64"),
+        "l_cache_known": ~np.isnan(rd_f) | failed,
+        "l_rd": np.nan_to_num(rd_f).astype("int64"),
+        "l_w1": l_w1,
+        "l_w5": np.maximum(cw - l_w1, 0),
+        "_cw": cw,
+    }
+
+
+def _llm_labels(df: pd.DataFrame, li: np.ndarray) -> dict[str, Any]:
+    """Model, provider, tier, names, reported cost, TTFT and tool use of the llm steps."""
+    import numpy as np
+    import pandas as pd
+
     model = df["model"].astype("object").where(df["model"].notna(),
                                                df["response_model"].astype("object"))
     l_model = np.array([None if (v is None or v is pd.NA or (isinstance(v, float) and v != v))
                         else str(v) for v in model.to_numpy()[li]], dtype=object)
-
-    def objs(col: str, rows: np.ndarray) -> np.ndarray:
-        s = df[col].astype("object")
-        return np.array([None if (v is None or v is pd.NA) else v
-                         for v in s.to_numpy()[rows]], dtype=object)
-
-    l_provider = objs("provider", li)
-    l_tier = objs("service_tier", li)
-    l_name = objs("name", li)
-    l_reported = df["reported_cost_usd"].to_numpy(dtype="float64", na_value=np.nan)[li]
-    ttft = df["ttft_ms"].to_numpy(dtype="float64", na_value=np.nan)[li]
     tool_calls = df["tool_calls"].to_numpy()[li]
-    stop = objs("stop_reason", li)
+    stop = _objs(df, "stop_reason", li)
     l_n_tools = np.array([len(v) if isinstance(v, (list, tuple)) else 0 for v in tool_calls],
                          dtype="int64")
     l_has_tools = (l_n_tools > 0) | np.array([s in TOOL_STOP_REASONS for s in stop], dtype=bool)
-    l_last = np.zeros(len(li), dtype=bool)
-    if len(li):
-        l_last[task_llm_offset[llm_count > 0] + llm_count[llm_count > 0] - 1] = True
-    active = (l_rd > 0) | (cw > 0)
-    task_cache_used = np.bincount(l_task[active], minlength=T) > 0
-    streamed = np.bincount(l_task[~np.isnan(ttft)], minlength=T) > 0
-    task_interactive = streamed | (llm_count > 1)
+    return {
+        "l_model": l_model, "l_provider": _objs(df, "provider", li),
+        "l_tier": _objs(df, "service_tier", li), "l_name": _objs(df, "name", li),
+        "l_reported": df["reported_cost_usd"].to_numpy(dtype="float64", na_value=np.nan)[li],
+        "l_ttft": df["ttft_ms"].to_numpy(dtype="float64", na_value=np.nan)[li],
+        "l_n_tools": l_n_tools, "l_has_tools": l_has_tools,
+        "l_source": _objs(df, "source", li), "l_line": _objs(df, "line", li),
+    }
 
-    # prompts
-    segs_col = df["segments"].to_numpy()[li]
+
+def _llm_positions(l_task: np.ndarray, T: int) -> dict[str, Any]:
+    """Each llm step's task position, each task's first llm step and count, the last steps."""
+    import numpy as np
+
+    llm_count = np.bincount(l_task, minlength=T)
+    task_llm_offset = np.r_[0, np.cumsum(llm_count)[:-1]] if T else np.zeros(0, "int64")
+    n = len(l_task)
+    l_k = np.arange(n) - task_llm_offset[l_task] if n else np.zeros(0, "int64")
+    l_last = np.zeros(n, dtype=bool)
+    if n:
+        l_last[task_llm_offset[llm_count > 0] + llm_count[llm_count > 0] - 1] = True
+    return {"l_task": l_task, "l_k": l_k, "task_llm_offset": task_llm_offset,
+            "task_n_llm": llm_count, "l_last": l_last}
+
+
+def _task_flags(f: dict[str, Any], T: int) -> dict[str, Any]:
+    """Tasks that used the cache, and interactive tasks (streamed or a multi-step loop)."""
+    import numpy as np
+
+    l_task = f["l_task"]
+    active = (f["l_rd"] > 0) | (f["_cw"] > 0)
+    streamed = np.bincount(l_task[~np.isnan(f["l_ttft"])], minlength=T) > 0
+    return {"task_cache_used": np.bincount(l_task[active], minlength=T) > 0,
+            "task_interactive": streamed | (f["task_n_llm"] > 1)}
+
+
+def _segments_of(segs: object) -> tuple[list[Any], list[Any], list[int]] | None:
+    """Raw hashes, token counts and breakpoint positions of a step's segments; None when the
+    step has none (or they are not a list of mappings)."""
+    if not (isinstance(segs, list) and segs):
+        return None
+    try:
+        raw = [sg.get("hash") for sg in segs]
+        toks = [sg.get("tokens") or 0 for sg in segs]
+        bp_flags = [j for j, sg in enumerate(segs) if sg.get("breakpoint")]
+    except AttributeError:  # not a list of mappings: treat as no segments
+        return None
+    return raw, toks, bp_flags
+
+
+def _segment_chain(chain: Chain | None, segs: list[Any], raw: list[Any],
+                   cum: list[int]) -> Chain:
+    """The chain a segments prompt extends (or a new one), with the prompt's blocks added."""
+    m = len(raw)
+    j0 = 0
+    if chain is not None and chain.seg:
+        L = len(chain.h)
+        if m <= L and chain.raw[:m] == raw:
+            j0 = m  # the prompt is a prefix of the chain
+        elif m > L and chain.raw == raw[:L]:
+            j0 = L
+        else:
+            chain = None
+    if chain is None or not chain.seg:
+        chain = Chain(0, True)
+        j0 = 0
+    if j0 < m:
+        turn = chain.turn[-1] if chain.turn else 0
+        for j in range(j0, m):
+            r = ROLE_CODES.get(str(segs[j].get("role")), R_USER)
+            if r == R_ASSISTANT:
+                turn += 1
+            chain.add(hash((r, str(raw[j]))), r, turn, cum[j])
+            chain.raw.append(raw[j])
+    return chain
+
+
+def _loop_chain(chain: Chain | None, prev_inp: int, inp: int, rd: int, key: str,
+                k: int) -> Chain:
+    """The append-only chain a prompt without segments extends (or a new one)."""
+    if chain is not None and not chain.seg and prev_inp >= 0 and inp >= prev_inp:
+        if inp > prev_inp:
+            chain.add(hash(("ao", key, k)), R_TURN, k - chain.k0, inp)
+        return chain
+    chain = Chain(k, False)
+    if 0 < rd < inp:
+        chain.add(hash(("shared", rd)), R_STABLE, 0, rd)
+    if inp > 0:
+        chain.add(hash(("ao", key, k)), R_STABLE, 0, inp)
+    return chain
+
+
+def _prompts(f: dict[str, Any], segs_col: np.ndarray, task_key: list[str]) -> dict[str, Any]:
+    """Each llm step's prompt: its chain, block count, own cumulative tokens, breakpoints."""
+    import numpy as np
+
+    from agentcost.ingest.segments import scale_to
+
+    l_task, l_k, l_inp, l_rd, usage = f["l_task"], f["l_k"], f["l_inp"], f["l_rd"], f["l_usage"]
     chains: list[Chain] = []
     nblocks: list[int] = []
     cums: list[list[int] | None] = []
     obs_bps: list[tuple[int, ...] | None] = []
-    has_seg = np.zeros(len(li), dtype=bool)
-    from agentcost.ingest.segments import scale_to
-
+    has_seg = np.zeros(len(l_task), dtype=bool)
     chain: Chain | None = None
-    prev_task = -1
-    prev_inp = -1
-    task_key = [str(u) for u in uniques]
-    for i in range(len(li)):
+    prev_task = prev_inp = -1
+    for i in range(len(l_task)):
         t = int(l_task[i])
-        k = int(l_k[i])
         if t != prev_task:
             chain = None
             prev_task = t
             prev_inp = -1
-        segs = segs_col[i]
         inp = int(l_inp[i])
-        raw = None
-        if isinstance(segs, list) and segs:
-            try:
-                raw = [sg.get("hash") for sg in segs]
-                toks = [sg.get("tokens") or 0 for sg in segs]
-                bp_flags = [j for j, sg in enumerate(segs) if sg.get("breakpoint")]
-            except AttributeError:  # not a list of mappings: treat as no segments
-                raw = None
-        if raw is not None:
+        parsed = _segments_of(segs_col[i])
+        if parsed is not None:
+            raw, toks, bp_flags = parsed
             has_seg[i] = True
             if usage[i] and inp > 0 and sum(toks) != inp:
                 tmp = [{"tokens": int(x)} for x in toks]
@@ -354,51 +447,27 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:  # noqa: C901 (split p
                 toks = [x["tokens"] for x in tmp]
             cum = list(accumulate(toks))
             obs_bps.append(tuple(bp_flags) if bp_flags else None)
-            m = len(raw)
-            j0 = 0
-            if chain is not None and chain.seg:
-                L = len(chain.h)
-                if m <= L and chain.raw[:m] == raw:
-                    j0 = m  # the prompt is a prefix of the chain
-                elif m > L and chain.raw == raw[:L]:
-                    j0 = L
-                else:
-                    chain = None
-            if chain is None or not chain.seg:
-                chain = Chain(0, True)
-                j0 = 0
-            if j0 < m:
-                turn = chain.turn[-1] if chain.turn else 0
-                for j in range(j0, m):
-                    sg = segs[j]
-                    r = ROLE_CODES.get(str(sg.get("role")), R_USER)
-                    if r == R_ASSISTANT:
-                        turn += 1
-                    chain.add(hash((r, str(raw[j]))), r, turn, cum[j])
-                    chain.raw.append(raw[j])
-            chains.append(chain)
-            nblocks.append(m)
-            cums.append(None if chain.cum[:m] == cum else cum)
+            chain = _segment_chain(chain, segs_col[i], raw, cum)
+            nblocks.append(len(raw))
+            cums.append(None if chain.cum[:len(raw)] == cum else cum)
             prev_inp = -1
-            continue
-        # append-only agent loop
-        obs_bps.append(None)
-        if chain is not None and not chain.seg and prev_inp >= 0 and inp >= prev_inp:
-            if inp > prev_inp:
-                chain.add(hash(("ao", task_key[t], k)), R_TURN, k - chain.k0, inp)
-        else:
-            chain = Chain(k, False)
-            r = int(l_rd[i])
-            if 0 < r < inp:
-                chain.add(hash(("shared", r)), R_STABLE, 0, r)
-            if inp > 0:
-                chain.add(hash(("ao", task_key[t], k)), R_STABLE, 0, inp)
+        else:  # append-only agent loop
+            obs_bps.append(None)
+            chain = _loop_chain(chain, prev_inp, inp, int(l_rd[i]), task_key[t], int(l_k[i]))
+            nblocks.append(len(chain.h))
+            cums.append(None)
+            prev_inp = inp
         chains.append(chain)
-        nblocks.append(len(chain.h))
-        cums.append(None)
-        prev_inp = inp
+    return {"chains": chains, "nblocks": nblocks, "cums": cums, "obs_bps": obs_bps,
+            "l_has_segments": has_seg, "l_stable": _stable_ends(chains, nblocks)}
 
-    # tool steps
+
+def _tool_fields(df: pd.DataFrame, codes: np.ndarray, is_llm: np.ndarray, is_tool: np.ndarray,
+                 task_llm_offset: np.ndarray) -> dict[str, Any]:
+    """Tool steps: task, the llm step (task position) that requested each, ordinal, names."""
+    import numpy as np
+    import pandas as pd
+
     ti = np.flatnonzero(is_tool)
     llm_before = np.cumsum(is_llm) - is_llm  # llm rows before each row (global)
     t_task = codes[ti]
@@ -407,38 +476,63 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:  # noqa: C901 (split p
     if len(ti):
         key = t_task * (int(t_turn.max()) + 2) + (t_turn + 1)
         t_ord = pd.Series(key).groupby(key, sort=False).cumcount().to_numpy()
-    t_hash = objs("tool_input_hash", ti)
+    return {"t_task": t_task, "t_turn": t_turn, "t_ord": t_ord,
+            "t_name": _objs(df, "name", ti), "t_hash": _objs(df, "tool_input_hash", ti)}
 
-    # speed profiles (observed models)
+
+def _speed(l_model: np.ndarray, ttft: np.ndarray, ld: np.ndarray,
+           l_out: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Speed profiles of the observed models: median TTFT and ms per output token."""
+    import numpy as np
+    import pandas as pd
+
     speed: dict[str, tuple[float, float]] = {}
-    if len(li):
-        ld = dur[li]
-        gen = np.where(np.isnan(ttft), ld, ld - np.nan_to_num(ttft))
-        ok = l_out > 0
-        prof = pd.DataFrame({"m": l_model, "ttft": ttft,
-                             "mspt": np.where(ok, gen / np.maximum(l_out, 1), np.nan)})
-        prof = prof[prof["m"].notna()]
-        for m, g in prof.groupby("m", sort=False):
-            tt = g["ttft"].median()
-            ms = g["mspt"].median()
-            if not np.isnan(ms):
-                speed[str(m)] = (0.0 if np.isnan(tt) else float(tt), float(ms))
+    if not len(l_model):
+        return speed
+    gen = np.where(np.isnan(ttft), ld, ld - np.nan_to_num(ttft))
+    ok = l_out > 0
+    prof = pd.DataFrame({"m": l_model, "ttft": ttft,
+                         "mspt": np.where(ok, gen / np.maximum(l_out, 1), np.nan)})
+    prof = prof[prof["m"].notna()]
+    for m, g in prof.groupby("m", sort=False):
+        tt = g["ttft"].median()
+        ms = g["mspt"].median()
+        if not np.isnan(ms):
+            speed[str(m)] = (0.0 if np.isnan(tt) else float(tt), float(ms))
+    return speed
 
-    src = df["source"].astype("object").to_numpy()[first_row] if n else np.zeros(0, object)
-    sess = df["session_id"].astype("object").to_numpy()[first_row] if n else np.zeros(0, object)
+
+def prepare(table: StepTable | pd.DataFrame) -> Workload:
+    """Build the :class:`Workload` of a priced step table (pure; the table is not changed)."""
+    import numpy as np
+    import pandas as pd
+
+    df = _ordered(table)
+    n = len(df)
+    codes, uniques = pd.factorize(df["task_id"].astype("object").fillna("(no task)"), sort=False)
+    codes = codes.astype("int64")
+    T = len(uniques)
+    kind = df["kind"].astype("object").to_numpy()
+    is_llm = kind == "llm"
+    is_tool = kind == "tool"
+    start, end, hour, dur, filled = _times(df, codes)
+    first_row, f = _task_fields(codes, start, end, T)
+    li = np.flatnonzero(is_llm)
+    f.update(_llm_positions(codes[li], T))
+    f.update(_llm_usage(df, li))
+    f.update(_llm_labels(df, li))
+    f.update(_task_flags(f, T))
+    f.update(_prompts(f, df["segments"].to_numpy()[li], [str(u) for u in uniques]))
+    f.update(_tool_fields(df, codes, is_llm, is_tool, f["task_llm_offset"]))
+    ti = np.flatnonzero(is_tool)
+    del f["_cw"]
     return Workload(
-        n_tasks=T, task_ids=[str(u) for u in uniques], task_source=src, task_session=sess,
-        task_start=task_start, task_end=task_end, task_wall_ms=task_wall_ms,
-        task_llm_offset=task_llm_offset, task_n_llm=llm_count, task_cache_used=task_cache_used,
-        task_interactive=task_interactive,
-        l_task=l_task, l_k=l_k, l_start=start[li], l_hour=hour[li], l_end=end[li], l_dur=dur[li], l_ttft=ttft,
-        l_inp=l_inp, l_rd=l_rd, l_w5=l_w5, l_w1=l_w1, l_out=l_out, l_usage=usage, l_partial=partial,
-        l_cache_known=cache_known,
-        l_model=l_model, l_provider=l_provider, l_tier=l_tier, l_reported=l_reported,
-        l_name=l_name, l_has_tools=l_has_tools, l_n_tools=l_n_tools, l_last=l_last,
-        l_has_segments=has_seg, l_stable=_stable_ends(chains, nblocks), chains=chains, nblocks=nblocks, cums=cums, obs_bps=obs_bps,
-        t_task=t_task, t_turn=t_turn, t_ord=t_ord, t_start=start[ti], t_end=end[ti],
-        t_dur=dur[ti], t_name=objs("name", ti), t_hash=t_hash, times_filled=filled,
-        speed=speed, rows=n, l_source=objs("source", li), l_line=objs("line", li),
+        n_tasks=T, task_ids=[str(u) for u in uniques],
+        task_source=df["source"].astype("object").to_numpy()[first_row] if n
+        else np.zeros(0, object),
+        task_session=df["session_id"].astype("object").to_numpy()[first_row] if n
+        else np.zeros(0, object),
+        l_start=start[li], l_hour=hour[li], l_end=end[li], l_dur=dur[li],
+        t_start=start[ti], t_end=end[ti], t_dur=dur[ti], times_filled=int(filled),
+        speed=_speed(f["l_model"], f["l_ttft"], dur[li], f["l_out"]), rows=n, **f,
     )
-
