@@ -142,12 +142,18 @@ def _by_line(source: str, lines: set[int], fmt: str) -> dict[int, Excerpt]:
     return out
 
 
+def _decoded(v: Any) -> Any:
+    """``v``, or the JSON a string holds (``None`` when it holds none)."""
+    if not isinstance(v, str):
+        return v
+    try:
+        return orjson.loads(v)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _last_message(req: Any) -> str | None:
-    if isinstance(req, str):
-        try:
-            req = orjson.loads(req)
-        except orjson.JSONDecodeError:
-            return None
+    req = _decoded(req)
     if not isinstance(req, dict):
         return None
     msgs = req.get("messages") if isinstance(req.get("messages"), list) else req.get("input")
@@ -199,10 +205,10 @@ def _event_text(d: dict[str, Any]) -> list[str]:
 
 def _response_text(resp: Any) -> str | None:
     if isinstance(resp, str):
-        try:
-            resp = orjson.loads(resp)
-        except orjson.JSONDecodeError:
+        body = _decoded(resp)
+        if body is None:
             return _stream_text(resp)
+        resp = body
     if not isinstance(resp, dict):
         return None
     if isinstance(resp.get("content"), list):  # Anthropic Messages

@@ -101,6 +101,7 @@ import orjson
 from agentcost.errors import InputError
 from agentcost.ingest import usage as U
 from agentcost.ingest.base import HEAD_BYTES, READ_ERRORS, IngestContext, Source, skip_bom
+from agentcost.ingest.claude_code_context import call_key
 from agentcost.ingest.common import args_hash
 from agentcost.perf import no_gc
 from agentcost.steps import MAX_NS, MAX_TOKENS_PER_CALL, check_tokens, to_utc_ns
@@ -535,9 +536,7 @@ class _Scanner:
               rank: int) -> _Call:
         """The record of this line's response in this file (created on its first line)."""
         mid = msg.get("id")
-        key = mid if type(mid) is str and mid else (
-            request_id if type(request_id) is str and request_id else (
-                f"uuid:{uuid}" if type(uuid) is str and uuid else f"{self.scan.name}:{n}"))
+        key = call_key(mid, request_id, uuid, self.scan.name, n)
         call = self.calls.get((key, rank))
         if call is None:
             self.seq += 1

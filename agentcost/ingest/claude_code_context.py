@@ -130,14 +130,15 @@ def _progress(
     _line(nested, n, name, convs, wanted, out, conv_id)
 
 
-def _call_key(obj: dict[str, Any], msg: dict[str, Any], name: str, n: int) -> str:
-    """The key :mod:`agentcost.ingest.claude_code` gives this response (same fallbacks)."""
-    mid, rid, uuid = msg.get("id"), obj.get("requestId"), obj.get("uuid")
-    if isinstance(mid, str) and mid:
-        return mid
-    if isinstance(rid, str) and rid:
-        return rid
-    return f"uuid:{uuid}" if isinstance(uuid, str) and uuid else f"{name}:{n}"
+def call_key(message_id: Any, request_id: Any, uuid: Any, name: str, n: int) -> str:
+    """The key that identifies one API response across its lines and files: the message id,
+    else the request id, else the line's uuid, else ``name:n`` (the fast pass and this
+    rebuild both use it, so their calls match)."""
+    if type(message_id) is str and message_id:
+        return message_id
+    if type(request_id) is str and request_id:
+        return request_id
+    return f"uuid:{uuid}" if type(uuid) is str and uuid else f"{name}:{n}"
 
 
 def _conv_id(obj: dict[str, Any]) -> str:
@@ -191,7 +192,7 @@ def _line(
         return
     if msg.get("model") == "<synthetic>" or obj.get("isApiErrorMessage"):
         return
-    key = _call_key(obj, msg, name, n)
+    key = call_key(msg.get("id"), obj.get("requestId"), obj.get("uuid"), name, n)
     if key in wanted and key not in out:
         out[key] = list(conv.segs)  # the tuples are shared: a snapshot costs one list
     conv.assistant(key, msg.get("content"))
