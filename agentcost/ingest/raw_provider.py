@@ -487,6 +487,40 @@ def merge_anthropic_delta(usage: dict[str, Any] | None, delta: dict[str, Any]
     return out
 
 
+def _time_of(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[int | None, str | None]:
+    """(ns, None) from the first of ``keys`` the line has, or (None, why it is not a time)."""
+    for k in keys:
+        if obj.get(k) is not None:
+            ns = to_utc_ns(obj[k])
+            return (ns, None) if ns is not None else (
+                None, f"{k} is not a valid time: {str(obj[k])[:40]!r}")
+    return None, None
+
+
+def _times(obj: dict[str, Any], row: dict[str, Any]) -> str | None:
+    """Start, end, duration and time to first token of a logged call into ``row``; the reason
+    when one of them is malformed."""
+    start, bad = _time_of(obj, _START_KEYS)
+    end, bad_end = _time_of(obj, _END_KEYS)
+    if bad or bad_end:
+        return bad or bad_end
+    row["started_at"], row["ended_at"] = start, end
+    for k in ("duration_ms", "ttft_ms"):
+        v = obj.get(k)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            return f"{k} must be a non-negative number"
+        row[k] = float(v)
+    if row.get("ttft_ms") is None and start is not None:
+        for k in _FIRST_TOKEN_KEYS:
+            ft = to_utc_ns(obj.get(k))
+            if ft is not None and ft >= start:
+                row["ttft_ms"] = (ft - start) / 1e6
+                break
+    return None
+
+
 def _chat_choices(choices: Any, out: dict[str, Any]) -> None:
     names: list[str] = []
     for ch in as_list(choices):
@@ -686,39 +720,12 @@ class RawProviderReader:
             unread = U.unread_fields(ex["usage"])
             if unread:
                 ctx.unread_usage(source, unread)
-        # times
-        start = end = None
-        for k in _START_KEYS:
-            if obj.get(k) is not None:
-                start = to_utc_ns(obj[k])
-                if start is None:
-                    ctx.malformed(source, n, f"{k} is not a valid time: {str(obj[k])[:40]!r}")
-                    return None
-                break
-        for k in _END_KEYS:
-            if obj.get(k) is not None:
-                end = to_utc_ns(obj[k])
-                if end is None:
-                    ctx.malformed(source, n, f"{k} is not a valid time: {str(obj[k])[:40]!r}")
-                    return None
-                break
-        row["started_at"], row["ended_at"] = start, end
-        for k in ("duration_ms", "ttft_ms"):
-            v = obj.get(k)
-            if v is None:
-                continue
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                ctx.malformed(source, n, f"{k} must be a non-negative number")
-                return None
-            row[k] = float(v)
+        bad = _times(obj, row)
+        if bad:
+            ctx.malformed(source, n, bad)
+            return None
         if row.get("duration_ms") is None and ex.get("latency_ms") is not None:
             row["duration_ms"] = ex["latency_ms"]  # Bedrock's own metrics.latencyMs
-        if row.get("ttft_ms") is None and start is not None:
-            for k in _FIRST_TOKEN_KEYS:
-                ft = to_utc_ns(obj.get(k))
-                if ft is not None and ft >= start:
-                    row["ttft_ms"] = (ft - start) / 1e6
-                    break
         inp = row.get("input_tokens")
         if ctx.segments and is_request_body(c.request):
             row["segments"] = from_request(c.request, inp if isinstance(inp, int) else None)
