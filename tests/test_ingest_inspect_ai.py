@@ -128,3 +128,24 @@ def test_eval_labels_for_group_by(run, tmp_path: Path) -> None:  # type: ignore[
     res = run("analyze", str(p), "-f", "json", "--group-by", "label:team")
     (g,) = json.loads(res.stdout)["groups"]
     assert g["label:team"] == "red" and g["llm_calls"] == int((df["kind"] == "llm").sum())
+
+
+def test_real_log_from_inspect_0_3_41_reads_transcript_events() -> None:
+    """A log Inspect AI 0.3.41 wrote (its own test data): the events sit under
+    ``samples[].transcript.events``. Before this layout was read, the file gave no step at all
+    and analyze reported 0 tasks and no cost."""
+    df, rep = load_frame(FIXTURES / "inspect" / "log_formats.json")
+    assert_invariants(df)
+    assert list(df["kind"]) == ["llm"]
+    row = df.iloc[0]
+    assert row["task_id"] == "popularity/1/1"
+    assert (row["provider"], row["model"], row["response_model"]) == (
+        "ollama", "llama3.1", "llama3.1")
+    assert (row["input_tokens"], row["output_tokens"]) == (66, 2)
+    # no cache figures in this usage: unknown, not 0
+    assert pd.isna(row["cache_read_tokens"])
+    assert str(row["started_at"]) == "2024-10-15 16:53:13.587873+00:00"
+    # the event carries neither `completed` nor `working_time`: the duration is unknown
+    assert pd.isna(row["duration_ms"])
+    # the events agree with stats.model_usage (66 / 2): no cross-check warning
+    assert not any("stats.model_usage" in n for n in rep.notes)

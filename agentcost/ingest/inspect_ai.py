@@ -6,7 +6,8 @@
   progress only ``_journal/start.json``) and one ``samples/<id>_epoch_<n>.json`` per sample.
 
 Each sample (one epoch of one dataset item) is a task, ``<task>/<sample id>/<epoch>``, in the
-session ``eval.eval_id``. Its ``events`` give the steps: one ``model`` event = one llm call
+session ``eval.eval_id``. Its ``events`` (``transcript.events`` in logs written before Inspect
+0.3.46) give the steps: one ``model`` event = one llm call
 (``model`` as ``provider/model``; ``output.model`` the served model; ``output.usage`` the
 tokens; ``timestamp`` to ``completed`` the time, ``working_time`` the duration; the tool calls
 the output asked for; ``call.request`` the provider request body, from which ``segments`` are
@@ -167,6 +168,14 @@ def tool_row(ev: dict[str, Any]) -> dict[str, Any]:
                 ev.get("arguments")), "is_error": ev.get("error") is not None}
 
 
+def _events(sample: dict[str, Any]) -> list[Any]:
+    """The sample's events: ``events`` since Inspect 0.3.46, ``transcript.events`` before."""
+    if "events" in sample:
+        return as_list(sample.get("events"))
+    transcript = sample.get("transcript")
+    return as_list(transcript.get("events")) if isinstance(transcript, dict) else []
+
+
 class _Totals:
     """Tokens of the kept model events per model, in Inspect's own convention."""
 
@@ -217,7 +226,7 @@ class InspectAiReader:
                 ctx.malformed(source, i, f"sample {i} is not an object")
                 continue
             tid = f"{task}/{sample.get('id')}/{sample.get('epoch', 1)}"
-            for n, e in enumerate(as_list(sample.get("events")), 1):
+            for n, e in enumerate(_events(sample), 1):
                 kind = e.get("event") if isinstance(e, dict) else None
                 if kind == "model" and not e.get("pending"):
                     if e.get("cache") == "read":
