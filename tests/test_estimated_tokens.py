@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from agentcost.ingest.estimate import REPLY_PRIMING, TOKENS_PER_MESSAGE, estimate_chat
+from agentcost.ingest.estimate import (
+    REPLY_PRIMING,
+    TEXT_END,
+    TOKENS_PER_MESSAGE,
+    TOOL_CALL_IN_PROMPT,
+    estimate_chat,
+)
 from tests.conftest import AUTHENTIC, load_frame
 
 RUNS = [AUTHENTIC / "openai-agents-sdk", AUTHENTIC / "openinference-openai-agents"]
@@ -117,15 +123,44 @@ def test_counting_rules() -> None:
     out = [{"type": "message", "content": [{"type": "output_text", "text": "Red, yellow, blue."}]}]
     e = estimate_chat(msgs, out, "gpt-4-turbo")  # a cl100k model: exact tiktoken counts
     assert e is not None and e.method == "tiktoken cl100k_base"
-    prompt = "\n".join(["system", "You are terse.", "user", "Name three primary colours.",
-                        "assistant", "lookup{\"q\": \"colours\"}"])
-    assert e.input_tokens == encodings.count(prompt, "cl100k_base") + 3 * TOKENS_PER_MESSAGE \
-        + REPLY_PRIMING
-    assert e.output_tokens == encodings.count("Red, yellow, blue.", "cl100k_base")
+    # the cookbook's rule: every field counted on its own, 3 per message, 3 priming the reply;
+    # an earlier tool call: name + arguments + TOOL_CALL_IN_PROMPT (measured, docs/tokens.md)
+    fields = ["system", "You are terse.", "user", "Name three primary colours.", "assistant",
+              "lookup", "{\"q\": \"colours\"}"]
+    assert e.input_tokens == sum(encodings.count(f, "cl100k_base") for f in fields) \
+        + 3 * TOKENS_PER_MESSAGE + REPLY_PRIMING + TOOL_CALL_IN_PROMPT
+    assert e.output_tokens == encodings.count("Red, yellow, blue.", "cl100k_base") + TEXT_END
+    assert e.input_lower_bound and not e.tools_counted  # it called a tool: definitions missing
+    assert not e.output_lower_bound
     claude = estimate_chat(msgs, out, "claude-sonnet-4-5")
     assert claude is not None and claude.method == "estimate"
     assert claude.input_tokens > e.input_tokens  # Claude's tokenizer: more tokens (§G)
     assert estimate_chat([], out, "gpt-4o") is None
+    o3 = estimate_chat(msgs, out, "o3-mini")
+    assert o3 is not None and o3.output_lower_bound  # reasoning tokens are not in a trace
+
+
+def test_cookbook_function_definitions_example() -> None:
+    """OpenAI's cookbook ("How to count tokens with tiktoken", section 7) counts its weather
+    tool example at 101 prompt tokens for gpt-4o / gpt-4o-mini and 105 for gpt-4 /
+    gpt-3.5-turbo, and shows the API answering the same."""
+    tools = [{"type": "function", "function": {
+        "name": "get_current_weather", "description": "Get the current weather in a given location",
+        "parameters": {"type": "object", "properties": {
+            "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+            "unit": {"type": "string", "description": "The unit of temperature to return",
+                     "enum": ["celsius", "fahrenheit"]}},
+            "required": ["location"]}}}]
+    msgs = [{"role": "system", "content": "You are a helpful assistant that can answer to "
+                                          "questions about the weather."},
+            {"role": "user", "content": "What's the weather like in San Francisco?"}]
+    for model, api in (("gpt-4o", 101), ("gpt-4o-mini", 101), ("gpt-4", 105),
+                       ("gpt-3.5-turbo", 105)):
+        e = estimate_chat(msgs, None, model, "openai", tools)
+        assert e is not None and e.input_tokens == api, model
+        assert e.tools_counted and not e.input_lower_bound
+    flat = [t["function"] for t in tools]  # Responses / OTel GenAI shape: same count
+    assert estimate_chat(msgs, None, "gpt-4o", "openai", flat).input_tokens == 101  # type: ignore[union-attr]
 
 
 def test_otel_spans_with_messages_but_no_usage_are_estimated(authentic: Path) -> None:
