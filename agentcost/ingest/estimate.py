@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -288,11 +288,51 @@ def estimate_chat(messages: Any, output: Any, model: str | None,
                     tools_counted=has_tools)
 
 
+def with_tool_names(est: Estimate, names: Iterable[str], model: str | None,
+                    provider: str | None) -> Estimate:
+    """``est`` plus what the names of the agent's tools give of their definitions (the Agents
+    SDK's agent span lists them; the schemas are not in the trace): still a lower bound."""
+    n, method = counter(model, provider)
+    extra = tool_names_tokens(names, n, "cl100k" in method)
+    return replace(est, input_tokens=est.input_tokens + extra, input_lower_bound=True)
+
+
 def calibrate(pairs: Iterable[tuple[int, int]]) -> int | None:
     """The shift to add to estimated input tokens: the median of (real − estimated) over calls
     of the same agent whose usage is known; ``None`` without such calls."""
     diffs = [real - est for real, est in pairs]
     return int(statistics.median(diffs)) if diffs else None
+
+
+def calibrate_rows(rows: list[dict[str, Any]]) -> int:
+    """Calibrate the estimated rows (``cost_source == "estimated"``) against the known rows of
+    the same agent: input shifted by the median difference (:func:`calibrate`), output scaled
+    by the summed ratio. A reader marks rows with ``_est`` (the :class:`Estimate` of the
+    call's content) and ``_agent`` (the agent's key); both are removed here. Returns the
+    number of rows shifted."""
+    known: dict[str, list[tuple[int, int, int, int]]] = {}
+    for r in rows:
+        est, key = r.get("_est"), r.get("_agent")
+        if est is not None and key and r.get("cost_source") != "estimated" \
+                and isinstance(r.get("input_tokens"), int):
+            known.setdefault(key, []).append((r["input_tokens"], est.input_tokens,
+                                              r.get("output_tokens") or 0,
+                                              est.output_tokens or 0))
+    shifted = 0
+    for r in rows:
+        key = r.pop("_agent", None)
+        r.pop("_est", None)
+        if r.get("cost_source") != "estimated" or key not in known:
+            continue
+        pairs = known[key]
+        shift = calibrate((a, b) for a, b, _, _ in pairs) or 0
+        est_out = sum(p[3] for p in pairs)
+        ratio = sum(p[2] for p in pairs) / est_out if est_out else 1.0
+        r["input_tokens"] = max(0, r["input_tokens"] + shift)
+        if r.get("output_tokens") is not None:
+            r["output_tokens"] = max(0, round(r["output_tokens"] * ratio))
+        shifted += 1
+    return shifted
 
 
 def _json_value(v: Any) -> Any:
