@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from agentcost.ingest.estimate import REPLY_PRIMING, TOKENS_PER_MESSAGE, estimate_chat
+from agentcost.ingest.estimate import (
+    REPLY_PRIMING,
+    TEXT_END,
+    TOKENS_PER_MESSAGE,
+    TOOL_CALL_IN_PROMPT,
+    estimate_chat,
+)
 from tests.conftest import AUTHENTIC, load_frame
 
 RUNS = [AUTHENTIC / "openai-agents-sdk", AUTHENTIC / "openinference-openai-agents"]
@@ -41,12 +47,19 @@ def test_streamed_run_alone_is_estimated_never_zero(folder: Path, authentic: Pat
     t_in, t_out = _truth(folder)
     assert (st["cost_source"] == "estimated").all()
     assert st["cost_usd"].notna().all() and (st["cost_usd"] > 0).all()
-    # counted with a real tokenizer from the messages alone: below the truth, because the
-    # Agents SDK spans hold no tool definitions (and the stand-in counts ~4 chars/token).
-    # Measured: input -35.3 %, output -20.3 % (tiktoken o200k_base).
+    # counted as OpenAI counts (cookbook framing, tool-call and end-of-text tokens measured on
+    # real gpt-4o usage, the agent's tool names), from what the trace carries. Below the
+    # stand-in's figures for two reasons (docs/tokens.md, "Estimated is not reported"): the
+    # Agents SDK spans hold no tool definitions, and the stand-in counts with a regex
+    # pseudo-tokenizer, not tiktoken (test_standin_counts_in_other_units).
+    # Measured: input -33.4 %, output -11.7 % (was -35.3 % / -20.3 % before issue 11.5's fix).
     e_in, e_out = int(st["input_tokens"].sum()), int(st["output_tokens"].sum())
-    assert -0.40 < _err(e_in, sum(t_in)) < 0
-    assert -0.25 < _err(e_out, sum(t_out)) < 0
+    assert -0.36 < _err(e_in, sum(t_in)) < -0.30
+    assert -0.14 < _err(e_out, sum(t_out)) < -0.09
+    # the tool-call replies, whose text is short, are within 3 tokens of the stand-in's count
+    for est, true in zip(st["output_tokens"][:3], t_out[:3], strict=True):
+        assert 0 <= true - int(est) <= 3
+    assert any("the input of 4 is a lower bound" in n for n in rep.notes)
     # the context grows as the truth does: each call is larger than the one before
     assert list(st["input_tokens"]) == sorted(st["input_tokens"])
     assert st["cache_read_tokens"].isna().all()  # unknown, not 0: priced as uncached
@@ -117,15 +130,44 @@ def test_counting_rules() -> None:
     out = [{"type": "message", "content": [{"type": "output_text", "text": "Red, yellow, blue."}]}]
     e = estimate_chat(msgs, out, "gpt-4-turbo")  # a cl100k model: exact tiktoken counts
     assert e is not None and e.method == "tiktoken cl100k_base"
-    prompt = "\n".join(["system", "You are terse.", "user", "Name three primary colours.",
-                        "assistant", "lookup{\"q\": \"colours\"}"])
-    assert e.input_tokens == encodings.count(prompt, "cl100k_base") + 3 * TOKENS_PER_MESSAGE \
-        + REPLY_PRIMING
-    assert e.output_tokens == encodings.count("Red, yellow, blue.", "cl100k_base")
+    # the cookbook's rule: every field counted on its own, 3 per message, 3 priming the reply;
+    # an earlier tool call: name + arguments + TOOL_CALL_IN_PROMPT (measured, docs/tokens.md)
+    fields = ["system", "You are terse.", "user", "Name three primary colours.", "assistant",
+              "lookup", "{\"q\": \"colours\"}"]
+    assert e.input_tokens == sum(encodings.count(f, "cl100k_base") for f in fields) \
+        + 3 * TOKENS_PER_MESSAGE + REPLY_PRIMING + TOOL_CALL_IN_PROMPT
+    assert e.output_tokens == encodings.count("Red, yellow, blue.", "cl100k_base") + TEXT_END
+    assert e.input_lower_bound and not e.tools_counted  # it called a tool: definitions missing
+    assert not e.output_lower_bound
     claude = estimate_chat(msgs, out, "claude-sonnet-4-5")
     assert claude is not None and claude.method == "estimate"
     assert claude.input_tokens > e.input_tokens  # Claude's tokenizer: more tokens (§G)
     assert estimate_chat([], out, "gpt-4o") is None
+    o3 = estimate_chat(msgs, out, "o3-mini")
+    assert o3 is not None and o3.output_lower_bound  # reasoning tokens are not in a trace
+
+
+def test_cookbook_function_definitions_example() -> None:
+    """OpenAI's cookbook ("How to count tokens with tiktoken", section 7) counts its weather
+    tool example at 101 prompt tokens for gpt-4o / gpt-4o-mini and 105 for gpt-4 /
+    gpt-3.5-turbo, and shows the API answering the same."""
+    tools = [{"type": "function", "function": {
+        "name": "get_current_weather", "description": "Get the current weather in a given location",
+        "parameters": {"type": "object", "properties": {
+            "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+            "unit": {"type": "string", "description": "The unit of temperature to return",
+                     "enum": ["celsius", "fahrenheit"]}},
+            "required": ["location"]}}}]
+    msgs = [{"role": "system", "content": "You are a helpful assistant that can answer to "
+                                          "questions about the weather."},
+            {"role": "user", "content": "What's the weather like in San Francisco?"}]
+    for model, api in (("gpt-4o", 101), ("gpt-4o-mini", 101), ("gpt-4", 105),
+                       ("gpt-3.5-turbo", 105)):
+        e = estimate_chat(msgs, None, model, "openai", tools)
+        assert e is not None and e.input_tokens == api, model
+        assert e.tools_counted and not e.input_lower_bound
+    flat = [t["function"] for t in tools]  # Responses / OTel GenAI shape: same count
+    assert estimate_chat(msgs, None, "gpt-4o", "openai", flat).input_tokens == 101  # type: ignore[union-attr]
 
 
 def test_otel_spans_with_messages_but_no_usage_are_estimated(authentic: Path) -> None:
@@ -136,8 +178,9 @@ def test_otel_spans_with_messages_but_no_usage_are_estimated(authentic: Path) ->
     llm = df[df["kind"] == "llm"].sort_values("started_at").reset_index(drop=True)
     t_in, t_out = _truth(AUTHENTIC / "openinference-openai-agents")
     assert (llm["cost_source"] == "estimated").all()
-    assert -0.40 < _err(int(llm["input_tokens"].sum()), sum(t_in)) < 0
-    assert -0.25 < _err(int(llm["output_tokens"].sum()), sum(t_out)) < 0
+    # measured: input -34.7 % (no tool names on these spans), output -11.7 %
+    assert -0.37 < _err(int(llm["input_tokens"].sum()), sum(t_in)) < -0.31
+    assert -0.14 < _err(int(llm["output_tokens"].sum()), sum(t_out)) < -0.09
     assert any("stated no usage but recorded their messages" in n for n in rep.notes)
 
 
@@ -178,3 +221,105 @@ def test_tool_definitions_are_counted_when_the_span_has_them() -> None:
                            "openai")
     assert a is not None and b is not None and b.input_tokens > a.input_tokens + 15
     assert a.output_tokens is None  # no output recorded: unknown, not 0
+
+
+def test_standin_counts_in_other_units(authentic: Path) -> None:
+    """Why the authentic runs stay below their ground truth: the stand-in server counts with a
+    regex pseudo-tokenizer (authentic-traces/README.md), not OpenAI's. Its raw wire capture
+    holds the whole request (messages *and* tool definitions) and its answers: counted as the
+    API counts, the same four calls still come out ~27 % lower on input and ~12 % on output,
+    although nothing is missing. The final answer (pure text) alone: 339 stand-in tokens,
+    290 o200k tokens."""
+    from agentcost.ingest.estimate import counter, tool_definition_parts
+
+    folder = AUTHENTIC / "stand-in-wire-capture"
+    wire = [json.loads(x) for x in (folder / "openai_chat.wire.jsonl").read_text().splitlines()]
+    gt = [json.loads(x)["usage"] for x in
+          (folder / "openai_chat.ground_truth.jsonl").read_text().splitlines()]
+    e_in = e_out = 0
+    for w in wire:
+        body = w["request_body"]
+        e = estimate_chat(body["messages"], [w["response_body"]["choices"][0]["message"]],
+                          body["model"], "openai", body["tools"])
+        assert e is not None and e.tools_counted and e.output_tokens is not None
+        e_in, e_out = e_in + e.input_tokens, e_out + e.output_tokens
+    t_in, t_out = sum(u["prompt_tokens"] for u in gt), sum(u["completion_tokens"] for u in gt)
+    assert -0.30 < _err(e_in, t_in) < -0.23  # measured -26.6 %
+    assert -0.14 < _err(e_out, t_out) < -0.09  # measured -11.7 %
+    # the Agents SDK run sends the same messages (its increments match the wire capture's
+    # call for call), so its first call's extra 133 stand-in tokens are its tool definitions
+    agents = [json.loads(x)["usage"]["prompt_tokens"] for x in (
+        AUTHENTIC / "openai-agents-sdk" / "chatcmpl.ground_truth.jsonl").read_text().splitlines()]
+    wire_in = [u["prompt_tokens"] for u in gt]
+
+    def steps(xs: list[int]) -> list[int]:
+        return [b - a for a, b in zip(xs, xs[1:], strict=False)]
+
+    assert steps(agents) == steps(wire_in) == [141, 246, 143]
+    assert agents[0] - wire_in[0] == 133
+    n, _ = counter("gpt-4.1-mini", "openai")
+    texts, framing = tool_definition_parts(wire[0]["request_body"]["tools"])
+    assert n(texts) + framing == 169  # what OpenAI would count for the wire run's three tools
+
+
+def test_real_agents_sdk_run_within_5_percent(real: Path) -> None:
+    """Out of sample, on real usage: an OpenAI Agents SDK run on gpt-4.1 (Langfuse export of
+    its OpenInference spans; instructions, input items, tool definitions and output kept).
+    Counted as the API counts, both calls are within 5 % on input and output (measured: input
+    81 vs 85 and 54 vs 55, output 28 vs 29 and 14 vs 15); without the tool definitions the
+    input would be 41 % and 58 % low."""
+    d = json.loads((real / "langfuse-framework-traces" / "openai-agents-2025-09-30.json")
+                   .read_text())
+    gens = [o for o in d["observations"] if o.get("type") == "GENERATION"]
+    assert len(gens) == 2
+    for o in gens:
+        out, usage = o["output"], o["usageDetails"]
+        msgs = [{"role": "system", "content": out["instructions"]}, *o["input"]]
+        e = estimate_chat(msgs, [out], o["model"], "openai", out["tools"])
+        assert e is not None and e.output_tokens is not None and e.tools_counted
+        assert abs(_err(e.input_tokens, usage["input"])) < 0.05
+        assert abs(e.output_tokens - usage["output"]) <= 1
+        bare = estimate_chat(msgs, [out], o["model"], "openai")
+        assert bare is not None and _err(bare.input_tokens, usage["input"]) < -0.40
+
+
+def test_framing_constants_reproduce_real_gpt4o_usage(real: Path) -> None:
+    """The measured constants (docs/tokens.md), re-measured on the real gpt-4o usage they came
+    from: tau2-bench telecom, 20 simulations. A generated text costs its tokens + 1 (137 of 139
+    replies), a single generated tool call its name + arguments + 7 (60 of 60), an earlier
+    text turn and the user's answer their tokens + 4 each (34 of 34 pairs), an earlier tool
+    call and its result name + arguments + result + 8 + 9 (49 of 66 pairs; median)."""
+    import statistics
+
+    from agentcost.ingest.estimate import chat_prompt_parts, counter, response_output_parts
+
+    n, _ = counter("gpt-4o", "openai")
+    d = json.loads(next((real / "tau2-bench").glob("*.json")).read_text())
+    text_ok = text_all = call_ok = call_all = 0
+    pair_residual: list[int] = []
+    for sim in d["simulations"]:
+        prev: tuple[int, int] | None = None
+        msgs = sim["messages"]
+        for i, m in enumerate(msgs):
+            raw = (m.get("raw_data") or {}).get("message")
+            if m["role"] != "assistant" or not m.get("usage") or not raw:
+                continue
+            texts, framing = response_output_parts([raw])
+            est = n(texts) + framing
+            calls = raw.get("tool_calls") or []
+            if not calls and raw.get("content"):
+                text_all += 1
+                text_ok += est == m["usage"]["completion_tokens"]
+            elif len(calls) == 1 and not raw.get("content"):
+                call_all += 1
+                call_ok += est == m["usage"]["completion_tokens"]
+            if prev is not None and [x["role"] for x in msgs[prev[0]:i]] == ["assistant", "tool"]:
+                added = [(msgs[prev[0]].get("raw_data") or {}).get("message") or {},
+                         {"role": "tool", "content": msgs[prev[0] + 1]["content"]}]
+                t, f = chat_prompt_parts(added)
+                pair_residual.append(m["usage"]["prompt_tokens"] - prev[1]
+                                     - (n(t) + f - 3))  # minus the reply priming
+            prev = (i, m["usage"]["prompt_tokens"])
+    assert (text_ok, text_all) == (137, 139)
+    assert (call_ok, call_all) == (60, 60)
+    assert len(pair_residual) == 66 and statistics.median(pair_residual) == 0

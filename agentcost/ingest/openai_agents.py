@@ -34,11 +34,13 @@ Figures the SDK does not really carry are left unknown, not 0:
 * A model-call span whose usage is all zero (the SDK's empty default, e.g. Chat Completions
   streaming without ``stream_options.include_usage``) never counts as zero tokens. When the
   span holds the messages and the output (``generation`` spans do unless sensitive data is
-  not traced), its tokens are *estimated* from that content (:mod:`agentcost.ingest.estimate`)
-  and the step is ``cost_source = "estimated"``; when the input also holds calls of the same
-  agent (same model and system prompt) with real usage — a non-streamed run, another file —
-  the estimates are calibrated against them (median input difference, output ratio). Without
-  content the tokens stay unknown. The ingest report says which applied to how many calls.
+  not traced), its tokens are *estimated* from that content as OpenAI counts them
+  (:mod:`agentcost.ingest.estimate`; the enclosing agent span's tool names stand for the part
+  of the tool definitions they give, so the input is a lower bound) and the step is
+  ``cost_source = "estimated"``; when the input also holds calls of the same agent (same model
+  and system prompt) with real usage, the estimates are calibrated against them (median input
+  difference, output ratio). Without content the tokens stay unknown. The ingest report says
+  which applied to how many calls.
 * ``response_model`` (the served snapshot) and ``stop_reason`` are not in the export.
 
 The text of prompts and outputs is never kept.
@@ -59,7 +61,7 @@ from agentcost.ingest.base import (
     iter_json_objects,
 )
 from agentcost.ingest.common import args_hash, as_list
-from agentcost.ingest.estimate import Estimate, calibrate, estimate_chat
+from agentcost.ingest.estimate import Estimate, calibrate_rows, estimate_chat, with_tool_names
 from agentcost.steps import to_utc_ns
 
 _MODEL_TYPES = ("response", "generation")
@@ -115,7 +117,7 @@ class _Span:
 
     __slots__ = ("id", "trace_id", "parent_id", "line", "type", "name", "start", "end",
                  "error", "usage", "model", "tool_calls", "tool_input_hash", "turn",
-                 "agent_name", "is_rollup", "extra_model", "estimate", "agent_key")
+                 "agent_name", "is_rollup", "extra_model", "estimate", "agent_key", "agent_tools")
 
     def __init__(self) -> None:
         self.id: str = ""
@@ -137,6 +139,7 @@ class _Span:
         self.extra_model: str | None = None  # model named by a turn/agent span's data
         self.estimate: Estimate | None = None  # tokens counted from the recorded content
         self.agent_key: str | None = None  # model + system prompt fingerprint (calibration)
+        self.agent_tools: list[str] | None = None  # an agent span's tools, by name
 
 
 def _tool_calls_from_output(output: Any) -> list[tuple[str, str | None]] | None:
@@ -217,7 +220,8 @@ class OpenAIAgentsReader:
     def _read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:
         traces: dict[str, dict[str, Any]] = {}
         spans: dict[str, list[_Span]] = {}
-        stats = {"no_model": 0, "zero_usage": 0, "estimated": 0}
+        stats = dict.fromkeys(("no_model", "zero_usage", "estimated", "est_in_low",
+                               "est_out_low"), 0)
         for n, obj in iter_json_objects(source, ctx):
             items = obj["data"] if isinstance(obj.get("data"), list) else [obj]
             for item in items:
@@ -246,141 +250,36 @@ class OpenAIAgentsReader:
                                              "(expected 'trace' or 'trace.span')")
         for tid, group in spans.items():  # traces whose root span never arrived
             yield from self._emit(source, ctx, traces.get(tid, {}), group, stats)
-        if stats["no_model"]:
-            ctx.note(f"openai-agents: {stats['no_model']} model call(s) of {source.name} name no "
-                     "model (the SDK's Responses span omits it; set trace metadata "
-                     "{'model': ...} to fix); they stay unpriced")
-        if stats["zero_usage"]:
-            ctx.note(f"openai-agents: {stats['zero_usage']} model call(s) of {source.name} "
-                     "recorded no usage (all zero, e.g. Chat Completions streaming without "
-                     "stream_options.include_usage) and no content to count; their tokens "
-                     "are unknown")
-        if stats["estimated"]:
-            ctx.note(f"openai-agents: {stats['estimated']} model call(s) of {source.name} "
-                     "recorded no usage (all zero); their tokens were estimated from the "
-                     "recorded messages and output (cost_source estimated; tool definitions "
-                     "are not in the trace and not counted)")
+        _read_notes(source, ctx, stats)
 
-    def _span(self, item: dict[str, Any], source: Source, n: int,  # noqa: C901 (split pending)
+    def _span(self, item: dict[str, Any], source: Source, n: int,
               ctx: IngestContext) -> _Span | None:
-        sd = item.get("span_data")
-        sid, tid = item.get("id"), item.get("trace_id")
-        if not isinstance(sid, str) or not isinstance(tid, str) or not sid or not tid:
-            ctx.malformed(source, n, "span without 'id' or 'trace_id'")
+        sp = _span_head(item, source, n, ctx)
+        if sp is None:
             return None
-        if not isinstance(sd, dict) or not isinstance(sd.get("type"), str):
-            ctx.malformed(source, n, "span without 'span_data.type'")
-            return None
-        sp = _Span()
-        sp.id, sp.trace_id, sp.line = sid, tid, n
-        sp.parent_id = _str(item.get("parent_id"))
-        sp.type = sd["type"]
-        for attr in ("started_at", "ended_at"):
-            v = item.get(attr)
-            ns = to_utc_ns(v)
-            if v is not None and ns is None:
-                ctx.malformed(source, n, f"{attr} is not a valid time: {str(v)[:40]!r}")
-                return None
-            setattr(sp, "start" if attr == "started_at" else "end", ns)
-        sp.error = bool(item.get("error"))
-        t = sp.type
-        if t in _MODEL_TYPES:
+        sd = item["span_data"]
+        if sp.type in _MODEL_TYPES:
             u = sd.get("usage")
             if u is not None and not isinstance(u, dict):
                 ctx.malformed(source, n, "span_data.usage must be an object")
                 return None
             sp.usage = u
             sp.model = _str(sd.get("model")) or _model_from(sd.get("response"))
-            if t == "generation":
+            if sp.type == "generation":
                 sp.tool_calls = _tool_calls_from_output(sd.get("output"))
                 _content_estimate(sp, sd, self._calibration_budget)
-        elif t == "function":
-            sp.name = _str(sd.get("name"))
-            sp.tool_input_hash = args_hash(sd.get("input"))
-        elif t == "agent":
-            sp.name = _str(sd.get("name"))
-            sp.agent_name = sp.name
-            sp.extra_model = _model_from(sd)
-        elif t == "custom":
-            data = _dict(sd.get("data"))
-            cname = _str(sd.get("name")) or _str(data.get("sdk_span_type"))
-            sp.agent_name = _str(data.get("agent_name"))
-            sp.extra_model = _model_from(data)
-            if cname in ("turn", "task") and (
-                    data.get("sdk_span_type") in (None, cname)):
-                sp.is_rollup = cname
-                u = data.get("usage")
-                sp.usage = u if isinstance(u, dict) else None
-                if cname == "turn":
-                    turn = data.get("turn")
-                    sp.turn = turn if isinstance(turn, int) else None
-                    sp.name = f"turn {turn}" if sp.turn is not None else "turn"
-                else:
-                    sp.name = _str(data.get("name")) or "task"
-            else:
-                sp.name = cname or "custom"
-        elif t == "handoff":
-            fa, ta = _str(sd.get("from_agent")), _str(sd.get("to_agent"))
-            sp.name = f"handoff {fa or '?'} -> {ta or '?'}"
-        elif t == "guardrail":
-            sp.name = f"guardrail {_str(sd.get('name')) or ''}".strip()
-        elif t == "mcp_tools":
-            sp.name = f"mcp_tools {_str(sd.get('server')) or ''}".strip()
-        elif t in ("transcription", "speech"):
-            sp.model = _str(sd.get("model"))
-            sp.name = t
+        elif sp.type == "custom":
+            _fill_custom(sp, sd)
         else:
-            sp.name = _str(sd.get("name")) or t
+            _fill_other(sp, sd)
         return sp
 
     # -- turning one trace's spans into steps ---------------------------------------------
 
-    def _emit(self, source: Source, ctx: IngestContext, trace: dict[str, Any],  # noqa: C901 (split pending)
+    def _emit(self, source: Source, ctx: IngestContext, trace: dict[str, Any],
               group: list[_Span], stats: dict[str, int]) -> Iterator[dict[str, Any]]:
-        by_id = {s.id: s for s in group}
-        children: dict[str | None, list[_Span]] = {}
-        for s in group:
-            children.setdefault(s.parent_id, []).append(s)
-
-        def ancestors(s: _Span) -> Iterator[_Span]:
-            seen: set[str] = set()
-            p = by_id.get(s.parent_id) if s.parent_id else None
-            while p is not None and p.id not in seen:
-                seen.add(p.id)
-                yield p
-                p = by_id.get(p.parent_id) if p.parent_id else None
-
-        def has_model_descendant(s: _Span) -> bool:
-            stack = list(children.get(s.id, []))
-            while stack:
-                c = stack.pop()
-                if c.type in _MODEL_TYPES:
-                    return True
-                stack.extend(children.get(c.id, []))
-            return False
-
-        # tool calls of Responses spans (not in the export) and tool_call ids of function spans
-        llm_tools: dict[str, list[tuple[str, str | None]]] = {}
-        tool_ids: dict[str, str] = {}
-        for _parent, kids in children.items():
-            kids_sorted = sorted(kids, key=lambda s: (s.start is None, s.start or 0, s.line))
-            current: _Span | None = None
-            pending: list[tuple[str, str | None]] = []
-            for k in kids_sorted:
-                if k.type in _MODEL_TYPES:
-                    current = k
-                    pending = list(k.tool_calls or [])
-                    llm_tools.setdefault(k.id, [])
-                elif k.type == "function" and current is not None:
-                    if current.tool_calls is None:
-                        llm_tools[current.id].append((k.name or "function", None))
-                    for i, (nm, cid) in enumerate(pending):
-                        if nm == k.name:
-                            if cid:
-                                tool_ids[k.id] = cid
-                            del pending[i]
-                            break
-
+        tree = _Tree(group)
+        llm_tools, tool_ids = _link_tool_calls(tree.children)
         session = trace.get("group_id")
         for s in group:
             row: dict[str, Any] = {
@@ -388,41 +287,22 @@ class OpenAIAgentsReader:
                 "started_at": s.start, "ended_at": s.end, "is_error": s.error,
                 "session_id": session, "line": s.line,
             }
-            agent = None
-            for a in ancestors(s):
-                agent = a.agent_name or agent
-                if agent:
-                    break
+            agent = tree.agent_of(s)
             if s.type in _MODEL_TYPES or s.type in ("transcription", "speech"):
-                row["kind"] = "llm"
-                model = s.model
-                if model is None and s.type != "speech":
-                    for a in ancestors(s):
-                        if a.extra_model:
-                            model = a.extra_model
-                            break
-                    model = model or trace.get("model")
-                if model is None:
-                    stats["no_model"] += 1
-                row["model"] = model
-                row["provider"] = provider_for_model(model)
-                row["name"] = agent or s.type
+                if not self._llm_row(row, s, tree, agent, trace, source, ctx, stats):
+                    continue
                 if s.type in _MODEL_TYPES:
-                    if not self._usage_into(row, s, source, ctx, stats):
-                        continue
                     calls = s.tool_calls if s.tool_calls is not None else llm_tools.get(s.id)
                     row["tool_calls"] = [c[0] for c in calls] if calls is not None else None
             elif s.type == "function":
-                row["kind"] = "tool"
-                row["name"] = s.name or "function"
-                row["tool_input_hash"] = s.tool_input_hash
-                row["tool_call_id"] = tool_ids.get(s.id)
+                row.update(kind="tool", name=s.name or "function",
+                           tool_input_hash=s.tool_input_hash, tool_call_id=tool_ids.get(s.id))
             else:
                 row["kind"] = "agent"
                 row["name"] = s.name or s.type
                 if s.is_rollup and s.usage and any(
                         isinstance(v, int) and v for k, v in s.usage.items() if k != "requests"):
-                    if s.is_rollup == "turn" and not has_model_descendant(s):
+                    if s.is_rollup == "turn" and not tree.has_model_descendant(s):
                         # model spans were not exported: the turn's usage is the only record
                         yield from self._turn_as_llm(source, ctx, s, row, agent, trace, stats)
                         continue
@@ -431,6 +311,28 @@ class OpenAIAgentsReader:
             if not ctx.in_window(row["started_at"]):
                 continue
             yield row
+
+    def _llm_row(self, row: dict[str, Any], s: _Span, tree: _Tree, agent: str | None,
+                 trace: dict[str, Any], source: Source, ctx: IngestContext,
+                 stats: dict[str, int]) -> bool:
+        """Fill a model call's row; ``False`` when its usage is malformed (no step)."""
+        row["kind"] = "llm"
+        model = s.model
+        if model is None and s.type != "speech":
+            model = next((a.extra_model for a in tree.ancestors(s) if a.extra_model),
+                         None) or trace.get("model")
+        if model is None:
+            stats["no_model"] += 1
+        row["model"] = model
+        row["provider"] = provider_for_model(model)
+        row["name"] = agent or s.type
+        if s.type not in _MODEL_TYPES:
+            return True
+        if s.estimate is not None and not s.estimate.tools_counted:
+            names = next((a.agent_tools for a in tree.ancestors(s) if a.agent_tools), None)
+            if names:  # the agent's tools, by name: part of their definitions (a lower bound)
+                s.estimate = with_tool_names(s.estimate, names, s.model, row["provider"])
+        return self._usage_into(row, s, source, ctx, stats)
 
     def _usage_into(self, row: dict[str, Any], s: _Span, source: Source, ctx: IngestContext,
                     stats: dict[str, int]) -> bool:
@@ -442,6 +344,8 @@ class OpenAIAgentsReader:
                            output_tokens=s.estimate.output_tokens, cost_source="estimated",
                            _est=s.estimate, _agent=s.agent_key)
                 stats["estimated"] += 1
+                stats["est_in_low"] += s.estimate.input_lower_bound
+                stats["est_out_low"] += s.estimate.output_lower_bound
             elif u:
                 stats["zero_usage"] += 1
             return True
@@ -480,6 +384,160 @@ class OpenAIAgentsReader:
             yield row
 
 
+def _span_head(item: dict[str, Any], source: Source, n: int, ctx: IngestContext) -> _Span | None:
+    """A span's ids, type, times and error flag; ``None`` (reported malformed) without them."""
+    sd = item.get("span_data")
+    sid, tid = item.get("id"), item.get("trace_id")
+    if not isinstance(sid, str) or not isinstance(tid, str) or not sid or not tid:
+        ctx.malformed(source, n, "span without 'id' or 'trace_id'")
+        return None
+    if not isinstance(sd, dict) or not isinstance(sd.get("type"), str):
+        ctx.malformed(source, n, "span without 'span_data.type'")
+        return None
+    sp = _Span()
+    sp.id, sp.trace_id, sp.line = sid, tid, n
+    sp.parent_id = _str(item.get("parent_id"))
+    sp.type = sd["type"]
+    for attr in ("started_at", "ended_at"):
+        v = item.get(attr)
+        ns = to_utc_ns(v)
+        if v is not None and ns is None:
+            ctx.malformed(source, n, f"{attr} is not a valid time: {str(v)[:40]!r}")
+            return None
+        setattr(sp, "start" if attr == "started_at" else "end", ns)
+    sp.error = bool(item.get("error"))
+    return sp
+
+
+def _fill_custom(sp: _Span, sd: dict[str, Any]) -> None:
+    """A ``custom`` span: the ``turn`` / ``task`` roll-ups (their usage repeats the model
+    calls'), or any other custom span by name."""
+    data = _dict(sd.get("data"))
+    cname = _str(sd.get("name")) or _str(data.get("sdk_span_type"))
+    sp.agent_name = _str(data.get("agent_name"))
+    sp.extra_model = _model_from(data)
+    if cname not in ("turn", "task") or data.get("sdk_span_type") not in (None, cname):
+        sp.name = cname or "custom"
+        return
+    sp.is_rollup = cname
+    u = data.get("usage")
+    sp.usage = u if isinstance(u, dict) else None
+    if cname == "turn":
+        turn = data.get("turn")
+        sp.turn = turn if isinstance(turn, int) else None
+        sp.name = f"turn {turn}" if sp.turn is not None else "turn"
+    else:
+        sp.name = _str(data.get("name")) or "task"
+
+
+def _fill_other(sp: _Span, sd: dict[str, Any]) -> None:
+    """``function``, ``agent``, ``handoff``, ``guardrail``, ``mcp_tools``, ``transcription``
+    / ``speech`` and unknown span types."""
+    t = sp.type
+    if t == "function":
+        sp.name = _str(sd.get("name"))
+        sp.tool_input_hash = args_hash(sd.get("input"))
+    elif t == "agent":
+        sp.name = _str(sd.get("name"))
+        sp.agent_name = sp.name
+        sp.extra_model = _model_from(sd)
+        tools = [x for x in as_list(sd.get("tools")) if isinstance(x, str) and x]
+        sp.agent_tools = tools or None
+    elif t == "handoff":
+        fa, ta = _str(sd.get("from_agent")), _str(sd.get("to_agent"))
+        sp.name = f"handoff {fa or '?'} -> {ta or '?'}"
+    elif t == "guardrail":
+        sp.name = f"guardrail {_str(sd.get('name')) or ''}".strip()
+    elif t == "mcp_tools":
+        sp.name = f"mcp_tools {_str(sd.get('server')) or ''}".strip()
+    elif t in ("transcription", "speech"):
+        sp.model = _str(sd.get("model"))
+        sp.name = t
+    else:
+        sp.name = _str(sd.get("name")) or t
+
+
+class _Tree:
+    """One trace's spans by id and by parent."""
+
+    def __init__(self, group: list[_Span]) -> None:
+        self.by_id = {s.id: s for s in group}
+        self.children: dict[str | None, list[_Span]] = {}
+        for s in group:
+            self.children.setdefault(s.parent_id, []).append(s)
+
+    def ancestors(self, s: _Span) -> Iterator[_Span]:
+        seen: set[str] = set()
+        p = self.by_id.get(s.parent_id) if s.parent_id else None
+        while p is not None and p.id not in seen:
+            seen.add(p.id)
+            yield p
+            p = self.by_id.get(p.parent_id) if p.parent_id else None
+
+    def agent_of(self, s: _Span) -> str | None:
+        return next((a.agent_name for a in self.ancestors(s) if a.agent_name), None)
+
+    def has_model_descendant(self, s: _Span) -> bool:
+        stack = list(self.children.get(s.id, []))
+        while stack:
+            c = stack.pop()
+            if c.type in _MODEL_TYPES:
+                return True
+            stack.extend(self.children.get(c.id, []))
+        return False
+
+
+def _link_tool_calls(children: dict[str | None, list[_Span]]) -> tuple[
+        dict[str, list[tuple[str, str | None]]], dict[str, str]]:
+    """Tool calls of model spans that do not list them (Responses spans: taken from the
+    ``function`` spans that follow), and the call id of each ``function`` span that a
+    generation span's output names."""
+    llm_tools: dict[str, list[tuple[str, str | None]]] = {}
+    tool_ids: dict[str, str] = {}
+    for kids in children.values():
+        current: _Span | None = None
+        pending: list[tuple[str, str | None]] = []
+        for k in sorted(kids, key=lambda s: (s.start is None, s.start or 0, s.line)):
+            if k.type in _MODEL_TYPES:
+                current = k
+                pending = list(k.tool_calls or [])
+                llm_tools.setdefault(k.id, [])
+            elif k.type == "function" and current is not None:
+                if current.tool_calls is None:
+                    llm_tools[current.id].append((k.name or "function", None))
+                for i, (nm, cid) in enumerate(pending):
+                    if nm == k.name:
+                        if cid:
+                            tool_ids[k.id] = cid
+                        del pending[i]
+                        break
+    return llm_tools, tool_ids
+
+
+def _read_notes(source: Source, ctx: IngestContext, stats: dict[str, int]) -> None:
+    if stats["no_model"]:
+        ctx.note(f"openai-agents: {stats['no_model']} model call(s) of {source.name} name no "
+                 "model (the SDK's Responses span omits it; set trace metadata "
+                 "{'model': ...} to fix); they stay unpriced")
+    if stats["zero_usage"]:
+        ctx.note(f"openai-agents: {stats['zero_usage']} model call(s) of {source.name} "
+                 "recorded no usage (all zero, e.g. Chat Completions streaming without "
+                 "stream_options.include_usage) and no content to count; their tokens "
+                 "are unknown")
+    if stats["estimated"]:
+        low = []
+        if stats["est_in_low"]:
+            low.append(f"the input of {stats['est_in_low']} is a lower bound: the trace names "
+                       "their tools but holds no definitions, which the API counts")
+        if stats["est_out_low"]:
+            low.append(f"the output of {stats['est_out_low']} is a lower bound: reasoning "
+                       "tokens are not in the trace")
+        ctx.note(f"openai-agents: {stats['estimated']} model call(s) of {source.name} "
+                 "recorded no usage (all zero); their tokens were estimated from the "
+                 "recorded messages and output as OpenAI counts them (cost_source estimated"
+                 + ("; " + "; ".join(low) if low else "") + ")")
+
+
 # known calls per agent that are counted for calibration (tokenizing costs time)
 CALIBRATION_SAMPLE = 50
 
@@ -514,28 +572,7 @@ def _content_estimate(sp: _Span, sd: dict[str, Any], budget: dict[str, int]) -> 
 
 def _calibrate_estimates(rows: list[dict[str, Any]], ctx: IngestContext) -> None:
     """Shift estimated calls by what known calls of the same agent show (module docstring)."""
-    known: dict[str, list[tuple[int, int, int, int]]] = {}
-    for r in rows:
-        est, key = r.get("_est"), r.get("_agent")
-        if est is not None and key and r.get("cost_source") != "estimated" \
-                and isinstance(r.get("input_tokens"), int):
-            known.setdefault(key, []).append((r["input_tokens"], est.input_tokens,
-                                              r.get("output_tokens") or 0,
-                                              est.output_tokens or 0))
-    shifted = 0
-    for r in rows:
-        key = r.pop("_agent", None)
-        r.pop("_est", None)
-        if r.get("cost_source") != "estimated" or key not in known:
-            continue
-        pairs = known[key]
-        shift = calibrate((a, b) for a, b, _, _ in pairs) or 0
-        est_out = sum(p[3] for p in pairs)
-        ratio = sum(p[2] for p in pairs) / est_out if est_out else 1.0
-        r["input_tokens"] = max(0, r["input_tokens"] + shift)
-        if r.get("output_tokens") is not None:
-            r["output_tokens"] = max(0, round(r["output_tokens"] * ratio))
-        shifted += 1
+    shifted = calibrate_rows(rows)
     if shifted:
         ctx.note(f"openai-agents: {shifted} estimated call(s) calibrated against calls of the "
                  "same agent (model and system prompt) whose usage is known: input shifted by "
