@@ -65,14 +65,8 @@ import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
 from agentcost.ingest.common import as_list, as_str
-from agentcost.ingest.otel_attrs import (
-    Span,
-    attr_dict,
-    classify,
-    norm_id,
-    resource_labels,
-    span_to_row,
-)
+from agentcost.ingest.otel_attrs import classify, span_to_row
+from agentcost.ingest.otel_span import Span, attr_dict, norm_id, resource_labels
 from agentcost.ingest.otlp_decode import count_log_records, json_values, span_ns, status_error
 from agentcost.ingest.otlp_dedupe import DUP_REASON as DUP_REASON
 from agentcost.ingest.otlp_dedupe import MATCH_WINDOW, ROLLUP_REASON, dedupe
