@@ -29,6 +29,7 @@ RESP_KEYS = ("response", "response_body", "response_sse")
 
 # -- small helpers ----------------------------------------------------------------------------
 
+
 def as_dict(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
@@ -63,6 +64,7 @@ def _lower_keys(h: Any) -> dict[str, Any]:
 
 
 # -- one call ---------------------------------------------------------------------------------
+
 
 class Call:
     """Everything the reader extracts from one line."""

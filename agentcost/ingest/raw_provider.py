@@ -87,6 +87,7 @@ _OPEN_TASKS_KEPT = 256
 
 # -- a call's times and request fingerprints --------------------------------------------------
 
+
 def _fp(obj: Any) -> str:
     return hashlib.sha1(orjson.dumps(_strip_cc(obj), option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
@@ -148,6 +149,7 @@ def _messages(api: str, req: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 # -- the reader -------------------------------------------------------------------------------
+
 
 class RawProviderReader:
     name = "raw"
