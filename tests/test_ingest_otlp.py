@@ -629,8 +629,8 @@ def test_segments_can_be_skipped_without_changing_anything_else(authentic):
 
 
 def test_careful_id_parsing_only_where_snake_case_ids_occur():
-    from agentcost.ingest.otlp import _loads
+    from agentcost.ingest.otlp_decode import loads
 
     big = b'{"trace_id": 123456789012345678901234567890, "x": 1}'
-    assert _loads(big)["trace_id"] == 123456789012345678901234567890
-    assert _loads(b'\xef\xbb\xbf{"traceId": "ab"}', careful=False) == {"traceId": "ab"}
+    assert loads(big)["trace_id"] == 123456789012345678901234567890
+    assert loads(b'\xef\xbb\xbf{"traceId": "ab"}', careful=False) == {"traceId": "ab"}

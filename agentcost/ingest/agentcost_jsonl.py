@@ -58,83 +58,114 @@ class AgentcostJsonlReader:
                      "totalTokenCount differs from prompt + tool-use prompt + candidates + "
                      "thoughts; the parts were used")
 
-    def _row(self, obj: dict[str, Any], source: Source, n: int,  # noqa: C901 (split pending)
+    def _row(self, obj: dict[str, Any], source: Source, n: int,
              ctx: IngestContext) -> dict[str, Any] | None:
-        from agentcost.steps import to_utc_ns
-
+        """One line as a step row, or ``None`` (reported as malformed)."""
         if "task_id" not in obj or "kind" not in obj:
             ctx.malformed(source, n, "missing required field 'task_id' or 'kind'")
             return None
         row: dict[str, Any] = {k: obj[k] for k in _FIELDS if k in obj}
-        for k in ("task_id", "name", "model", "provider", "span_id", "parent_id"):
-            if k in row and row[k] is not None and not isinstance(row[k], str):
-                if isinstance(row[k], (int, float)) and not isinstance(row[k], bool):
-                    row[k] = str(row[k])
-                else:
-                    ctx.malformed(source, n, f"{k} must be a string")
-                    return None
-        usage = obj.get("usage")
-        if usage is not None:
-            if not isinstance(usage, dict):
-                ctx.malformed(source, n, "usage must be an object")
-                return None
-            try:
-                norm = U.detect_and_normalize(usage, obj.get("provider") or obj.get("model"))
-            except ValueError as exc:
-                ctx.malformed(source, n, str(exc))
-                return None
-            for k, v in norm.items():
-                row.setdefault(k, v)
-            if U.gemini_total_mismatch(usage, norm):
-                row["_gemini_total_off"] = True
-            unread = U.unread_fields(usage)
-            if unread:
-                ctx.unread_usage(source, unread)
-            extras, why = U.extra_iterations(usage)
-            if why:
-                ctx.note(f"agentcost-jsonl: {source.name}: {why}")
-            if extras:
-                row["_iterations"] = extras
-        for tcol in ("started_at", "ended_at"):
-            if row.get(tcol) is not None:
-                ns = to_utc_ns(row[tcol])
-                if ns is None:
-                    ctx.malformed(source, n, f"{tcol} is not a valid time: {row[tcol]!r}")
-                    return None
-                row[tcol] = ns
-        for fcol in ("duration_ms", "ttft_ms", "reported_cost_usd"):
-            v = row.get(fcol)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
-                                  or v < 0):
-                ctx.malformed(source, n, f"{fcol} must be a non-negative number")
-                return None
-        if "labels" in row:
-            labels = _labels(row["labels"])
-            if isinstance(labels, str):
-                ctx.malformed(source, n, labels)
-                return None
-            row["labels"] = labels
-        tc = row.get("tool_calls")
-        if tc is not None and not (isinstance(tc, list) and all(isinstance(t, str) for t in tc)):
-            ctx.malformed(source, n, "tool_calls must be a list of names")
+        bad = _text_fields(row)
+        if bad is None and obj.get("usage") is not None:
+            bad = _usage(obj, row, source, ctx)
+        for check in (_times, _numbers, _labels_and_calls):
+            if bad is not None:
+                break
+            bad = check(row)
+        if bad is None:
+            bad = _segments(obj, row)
+        if bad is not None:
+            ctx.malformed(source, n, bad)
             return None
-        if "segments" in obj:
-            reason = validate_segments(obj["segments"])
-            if reason:
-                ctx.malformed(source, n, reason)
-                return None
-        elif is_request_body(obj.get("request")):
-            row["segments"] = from_request(obj["request"], _int_or_none(row.get("input_tokens")))
-        if row.get("input_tokens") is None and row.get("segments") \
-                and row.get("is_error") is not True:
-            # a failed call without usage was not billed: its request's size is not its usage
-            row["input_tokens"] = sum(s["tokens"] for s in row["segments"])
-        if row.get("kind") == "llm":
-            # DESIGN.md §3: a hand-written line with input but no cache fields had no caching
-            # only if it says so; flat lines without the field leave it unknown.
-            pass
         row["line"] = n
         return row
+
+
+def _text_fields(row: dict[str, Any]) -> str | None:
+    """Ids, names, model and provider as text (numbers are taken as text); the reason when one
+    is neither."""
+    for k in ("task_id", "name", "model", "provider", "span_id", "parent_id"):
+        if k in row and row[k] is not None and not isinstance(row[k], str):
+            if isinstance(row[k], (int, float)) and not isinstance(row[k], bool):
+                row[k] = str(row[k])
+            else:
+                return f"{k} must be a string"
+    return None
+
+
+def _usage(obj: dict[str, Any], row: dict[str, Any], source: Source,
+           ctx: IngestContext) -> str | None:
+    """A provider-native ``usage`` object: its canonical fields fill what the line does not
+    state flat; unread fields and extra iterations are reported."""
+    usage = obj["usage"]
+    if not isinstance(usage, dict):
+        return "usage must be an object"
+    try:
+        norm = U.detect_and_normalize(usage, obj.get("provider") or obj.get("model"))
+    except ValueError as exc:
+        return str(exc)
+    for k, v in norm.items():
+        row.setdefault(k, v)
+    if U.gemini_total_mismatch(usage, norm):
+        row["_gemini_total_off"] = True
+    unread = U.unread_fields(usage)
+    if unread:
+        ctx.unread_usage(source, unread)
+    extras, why = U.extra_iterations(usage)
+    if why:
+        ctx.note(f"agentcost-jsonl: {source.name}: {why}")
+    if extras:
+        row["_iterations"] = extras
+    return None
+
+
+def _times(row: dict[str, Any]) -> str | None:
+    from agentcost.steps import to_utc_ns
+
+    for tcol in ("started_at", "ended_at"):
+        if row.get(tcol) is not None:
+            ns = to_utc_ns(row[tcol])
+            if ns is None:
+                return f"{tcol} is not a valid time: {row[tcol]!r}"
+            row[tcol] = ns
+    return None
+
+
+def _numbers(row: dict[str, Any]) -> str | None:
+    for fcol in ("duration_ms", "ttft_ms", "reported_cost_usd"):
+        v = row.get(fcol)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0):
+            return f"{fcol} must be a non-negative number"
+    return None
+
+
+def _labels_and_calls(row: dict[str, Any]) -> str | None:
+    if "labels" in row:
+        labels = _labels(row["labels"])
+        if isinstance(labels, str):
+            return labels
+        row["labels"] = labels
+    tc = row.get("tool_calls")
+    if tc is not None and not (isinstance(tc, list) and all(isinstance(t, str) for t in tc)):
+        return "tool_calls must be a list of names"
+    return None
+
+
+def _segments(obj: dict[str, Any], row: dict[str, Any]) -> str | None:
+    """Segments as given (validated) or derived from a ``request`` body; a call without usage
+    that did not fail takes their sum as its input tokens. DESIGN.md §3: a hand-written llm
+    line with input but no cache fields leaves the cache fields unknown."""
+    if "segments" in obj:
+        reason = validate_segments(obj["segments"])
+        if reason:
+            return reason
+    elif is_request_body(obj.get("request")):
+        row["segments"] = from_request(obj["request"], _int_or_none(row.get("input_tokens")))
+    if row.get("input_tokens") is None and row.get("segments") \
+            and row.get("is_error") is not True:
+        # a failed call without usage was not billed: its request's size is not its usage
+        row["input_tokens"] = sum(s["tokens"] for s in row["segments"])
+    return None
 
 
 def _labels(v: Any) -> dict[str, str] | None | str:

@@ -305,7 +305,7 @@ class CodexReader:
         elif it == "web_search_call":
             st.pending_calls.append("web_search")
 
-    def _event(self, st: _State, p: dict[str, Any], ts: int | None, n: int,  # noqa: C901 (split pending)
+    def _event(self, st: _State, p: dict[str, Any], ts: int | None, n: int,
                ctx: IngestContext) -> Iterator[dict[str, Any]]:
         et = as_str(p.get("type"))
         if et == "token_count":
@@ -316,31 +316,10 @@ class CodexReader:
                 st.buffer.append(row)
         elif et in ("task_started", "turn_started"):
             yield from self._flush(st)
-            tid = p.get("turn_id")
-            st.turn_id = tid if isinstance(tid, str) and tid else None
-            start = ts if ts is not None else to_utc_ns(p.get("started_at"))
-            st.turn_row = {
-                "kind": "agent", "name": "turn", "task_id": self._task_id(st),
-                "session_id": st.session_id, "parent_task_id": st.parent_session,
-                "span_id": st.turn_id, "started_at": start,
-                "line": n, "source": st.source.name,
-            }
-            st.turn_first_llm = None
-            self._input_seen(st, ts)
+            self._turn_started(st, p, ts, n)
         elif et in ("task_complete", "turn_complete"):
             if st.turn_row is not None:
-                st.turn_row["ended_at"] = ts if ts is not None else to_utc_ns(
-                    p.get("completed_at"))
-                d = p.get("duration_ms")
-                if isinstance(d, (int, float)) and not isinstance(d, bool) and d >= 0:
-                    st.turn_row["duration_ms"] = float(d)
-                    if st.turn_row.get("started_at") is not None:
-                        st.turn_row["ended_at"] = st.turn_row["started_at"] + int(d * 1e6)
-                tt = p.get("time_to_first_token_ms")
-                if isinstance(tt, (int, float)) and not isinstance(tt, bool) and tt >= 0:
-                    st.turn_row["ttft_ms"] = float(tt)
-                    if st.turn_first_llm is not None:
-                        st.turn_first_llm["ttft_ms"] = float(tt)
+                self._turn_complete(st, st.turn_row, p, ts)
             yield from self._flush(st)
         elif et == "turn_aborted":
             if st.turn_row is not None:
@@ -351,7 +330,42 @@ class CodexReader:
             self._input_seen(st, ts)
         elif et in _OUTPUT_EVENTS:
             self._output_seen(st)
-        elif et == "exec_command_end":
+        else:
+            self._tool_end(st, et, p)
+
+    def _turn_started(self, st: _State, p: dict[str, Any], ts: int | None, n: int) -> None:
+        tid = p.get("turn_id")
+        st.turn_id = tid if isinstance(tid, str) and tid else None
+        start = ts if ts is not None else to_utc_ns(p.get("started_at"))
+        st.turn_row = {
+            "kind": "agent", "name": "turn", "task_id": self._task_id(st),
+            "session_id": st.session_id, "parent_task_id": st.parent_session,
+            "span_id": st.turn_id, "started_at": start,
+            "line": n, "source": st.source.name,
+        }
+        st.turn_first_llm = None
+        self._input_seen(st, ts)
+
+    @staticmethod
+    def _turn_complete(st: _State, turn: dict[str, Any], p: dict[str, Any],
+                       ts: int | None) -> None:
+        """End, duration and time to first token of the open turn (the TTFT also goes to the
+        turn's first model call)."""
+        turn["ended_at"] = ts if ts is not None else to_utc_ns(p.get("completed_at"))
+        d = p.get("duration_ms")
+        if isinstance(d, (int, float)) and not isinstance(d, bool) and d >= 0:
+            turn["duration_ms"] = float(d)
+            if turn.get("started_at") is not None:
+                turn["ended_at"] = turn["started_at"] + int(d * 1e6)
+        tt = p.get("time_to_first_token_ms")
+        if isinstance(tt, (int, float)) and not isinstance(tt, bool) and tt >= 0:
+            turn["ttft_ms"] = float(tt)
+            if st.turn_first_llm is not None:
+                st.turn_first_llm["ttft_ms"] = float(tt)
+
+    def _tool_end(self, st: _State, et: str | None, p: dict[str, Any]) -> None:
+        """A shell command's exit code or a patch's success marks its tool call's outcome."""
+        if et == "exec_command_end":
             call_id, code = p.get("call_id"), p.get("exit_code")
             if isinstance(call_id, str) and _int(code) is not None:
                 self._set_error(st, call_id, _int(code) != 0)

@@ -141,60 +141,70 @@ def _call_id(block: dict[str, Any]) -> str | None:
     return None
 
 
-def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[dict[str, Any]]:  # noqa: C901 (split pending)
-    """Segments of an Anthropic Messages, OpenAI Chat or OpenAI Responses request body."""
-    segs: list[dict[str, Any]] = []
-    names: dict[str, str] = {}  # tool call id -> tool name, from the assistant messages
+def _segment(role: str, block: Any, bp: bool = False, name: str | None = None,
+             call_id: str | None = None) -> dict[str, Any]:
+    """One segment of ``block``: role, estimated tokens, hash (cache markers left out)."""
+    clean = _strip_cc(block)
+    seg: dict[str, Any] = {"role": role, "tokens": _est(clean), "hash": _fp(clean)}
+    if bp:
+        seg["breakpoint"] = True
+    if name:
+        seg["name"] = name
+    if call_id:
+        seg["call_id"] = call_id
+    return seg
 
-    def add(role: str, block: Any, bp: bool = False, name: str | None = None,
-            call_id: str | None = None) -> None:
-        clean = _strip_cc(block)
-        seg: dict[str, Any] = {"role": role, "tokens": _est(clean), "hash": _fp(clean)}
-        if bp:
-            seg["breakpoint"] = True
-        if name:
-            seg["name"] = name
-        if call_id:
-            seg["call_id"] = call_id
-        segs.append(seg)
 
-    for tool in as_list(body.get("tools")):
-        add("tools", tool, _has_cc(tool), _tool_name(tool))
+def _preamble_segments(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tool definitions, system blocks and Responses ``instructions``, in that order."""
+    segs = [_segment("tools", tool, _has_cc(tool), _tool_name(tool))
+            for tool in as_list(body.get("tools"))]
     system = body.get("system")
     if isinstance(system, str) and system:
-        add("system", system)
+        segs.append(_segment("system", system))
     elif isinstance(system, list):
-        for blk in system:
-            add("system", blk, _has_cc(blk))
+        segs += [_segment("system", blk, _has_cc(blk)) for blk in system]
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
-        add("system", instructions)
+        segs.append(_segment("system", instructions))
+    return segs
+
+
+def _message_segments(msg: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The segments of one message (a user message with tool results split into parts);
+    ``names`` (tool call id -> tool name) grows with the calls an assistant message makes."""
+    role = _message_role(msg)
+    if role == "assistant":
+        _requested(msg, names)
+    parts = tool_result_parts(msg)
+    if parts is not None:
+        out = []
+        for prole, part in parts:
+            if prole == "tool":
+                cid = _call_id(part)
+                out.append(_segment("tool", part, _has_cc(part), names.get(cid or ""), cid))
+            else:
+                out.append(_segment("user", part, any(_has_cc(b) for b in part)))
+        return out
+    if role == "tool":
+        cid = _call_id(msg)
+        own = msg.get("name")
+        return [_segment(role, msg, _has_cc(msg),
+                         names.get(cid or "") or (own if isinstance(own, str) else None), cid)]
+    return [_segment(role, msg, _has_cc(msg))]
+
+
+def from_request(body: dict[str, Any], input_tokens: int | None = None) -> list[dict[str, Any]]:
+    """Segments of an Anthropic Messages, OpenAI Chat or OpenAI Responses request body."""
+    segs = _preamble_segments(body)
+    names: dict[str, str] = {}  # tool call id -> tool name, from the assistant messages
     messages = body.get("messages")
     if messages is None:
         inp = body.get("input")
         messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else inp
     for msg in as_list(messages):
-        if not isinstance(msg, dict):
-            continue
-        role = _message_role(msg)
-        if role == "assistant":
-            _requested(msg, names)
-        parts = tool_result_parts(msg)
-        if parts is not None:
-            for prole, part in parts:
-                if prole == "tool":
-                    cid = _call_id(part)
-                    add("tool", part, _has_cc(part), names.get(cid or ""), cid)
-                else:
-                    add("user", part, any(_has_cc(b) for b in part))
-            continue
-        if role == "tool":
-            cid = _call_id(msg)
-            own = msg.get("name")
-            add(role, msg, _has_cc(msg),
-                names.get(cid or "") or (own if isinstance(own, str) else None), cid)
-            continue
-        add(role, msg, _has_cc(msg))
+        if isinstance(msg, dict):
+            segs += _message_segments(msg, names)
     if body.get("cache_control") and segs:
         segs[-1]["breakpoint"] = True
     if input_tokens and segs:
