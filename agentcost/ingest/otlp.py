@@ -95,6 +95,7 @@ class _Run:
         self.vercel = False
         self.seen: set[tuple[str | None, str | None]] = set()
         self.estimated = 0
+        self.est_low = [0, 0]  # estimates whose input / output is a lower bound
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -261,6 +262,21 @@ class _Run:
         row.update(input_tokens=est.input_tokens, output_tokens=est.output_tokens,
                    cost_source="estimated", _usage=True)
         self.estimated += 1
+        self.est_low[0] += est.input_lower_bound
+        self.est_low[1] += est.output_lower_bound
+
+    def _estimate_note(self) -> None:
+        low = []
+        if self.est_low[0]:
+            low.append(f"the input of {self.est_low[0]} is a lower bound: their spans show tool "
+                       "use but hold no tool definitions, which the API counts")
+        if self.est_low[1]:
+            low.append(f"the output of {self.est_low[1]} is a lower bound: reasoning tokens "
+                       "are not in the trace")
+        self.ctx.note(f"otlp: {self.estimated} model call span(s) stated no usage but "
+                      "recorded their messages; their tokens were estimated from them as the "
+                      "provider counts them (cost_source estimated"
+                      + ("; " + "; ".join(low) if low else "") + ")")
 
     # --- post-processing ------------------------------------------------------------------
 
@@ -272,9 +288,7 @@ class _Run:
             self.ctx.note(f"otlp: {self.other_spans} span(s) that are not model calls, tools or "
                           "agents (e.g. HTTP client spans) were not made steps")
         if self.estimated:
-            self.ctx.note(f"otlp: {self.estimated} model call span(s) stated no usage but "
-                          "recorded their messages; their tokens were estimated from them "
-                          "(cost_source estimated; tool definitions not counted)")
+            self._estimate_note()
         if self.vercel:
             self._attach_vercel()
         keep = dedupe(self.rows, self.ctx, self.note)
