@@ -1,5 +1,5 @@
 """Static audit of prompt inputs: run the rules of :mod:`agentcost.audit.static` on every block of
-a :class:`~agentcost.audit.sources.PromptDoc` and add the rules that need the whole document
+a :class:`~agentcost.audit.document.PromptDoc` and add the rules that need the whole document
 (``volatile-before-stable``, ``short-prefix``, ``unpinned-model``, ``unstable-order``).
 """
 
@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from agentcost.audit import static
+from agentcost.audit.document import Block, PromptDoc
 from agentcost.audit.findings import SEVERITY_RANK, Edit, Finding, sort_key
-from agentcost.audit.sources import Block, PromptDoc, load_doc, read_text_file, text_doc
+from agentcost.audit.sources import load_doc, read_text_file, text_doc
 from agentcost.audit.tokens import TokenCount, count, count_exact
 from agentcost.errors import InputError
 
