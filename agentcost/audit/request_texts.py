@@ -125,7 +125,7 @@ def attach_texts(calls: list[Call]) -> int:
                         continue
                     texts: list[str | None] = []
                     for (blk, text), seg in zip(blocks, c.segs, strict=True):
-                        h = segmod._fp(segmod._strip_cc(blk))  # same fingerprint as ingest
+                        h = segmod.block_hash(blk)  # same fingerprint as ingest
                         texts.append(text if h == seg.get("hash") else None)
                     c.texts = texts
                     n += 1
