@@ -81,28 +81,15 @@ def _mapping(v: Any, path: str) -> dict[str, Any]:
     return v
 
 
-def parse(data: Any, path: str | None = None) -> Config:  # noqa: C901 (split pending)
+def parse(data: Any, path: str | None = None) -> Config:
     where = path or DEFAULT_NAME
     if data is None:
         return Config(path=path)
     top = _mapping(data, where)
     cfg = Config(path=path, raw=dict(top))
-    for key in top:
-        if key not in TOP_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r} (expected one of: "
-                              f"{', '.join(sorted(TOP_KEYS))})")
-    for model, spec in _mapping(top.get("prices") or {}, "prices").items():
-        p = f"prices.{model}"
-        spec = _mapping(spec, p)
-        for k in spec:
-            if k not in PRICE_KEYS:
-                raise ConfigError(f"{p}.{k}: unknown key (expected one of: "
-                                  f"{', '.join(sorted(PRICE_KEYS))})")
-        for req in ("input_mtok", "output_mtok"):
-            if req not in spec:
-                raise ConfigError(f"{p}.{req}: required")
-        vals = {k: _num(v, f"{p}.{k}") for k, v in spec.items()}
-        cfg.prices[str(model).lower()] = PriceOverride(**vals)
+    if bad := _unknown(top, TOP_KEYS):
+        raise ConfigError(f"{where}: unknown key {bad[0]!r} (expected one of: {bad[1]})")
+    _price_keys(_mapping(top.get("prices") or {}, "prices"), cfg)
     for alias, target in _mapping(top.get("aliases") or {}, "aliases").items():
         if not isinstance(target, str) or not target:
             raise ConfigError(f"aliases.{alias}: expected a model id string")
@@ -113,10 +100,37 @@ def parse(data: Any, path: str | None = None) -> Config:  # noqa: C901 (split pe
             raise ConfigError(f"default_model: expected a model id string, got {dm!r}")
         cfg.default_model = dm.strip()
     an = _mapping(top.get("analyze") or {}, "analyze")
-    for k in an:
-        if k not in ANALYZE_KEYS:
-            raise ConfigError(f"analyze.{k}: unknown key (expected one of: "
-                              f"{', '.join(sorted(ANALYZE_KEYS))})")
+    if bad := _unknown(an, ANALYZE_KEYS):
+        raise ConfigError(f"analyze.{bad[0]}: unknown key (expected one of: {bad[1]})")
+    _analyze_keys(an, cfg)
+    _anatomy_keys(an, cfg)
+    return cfg
+
+
+def _unknown(spec: dict[str, Any], keys: set[str]) -> tuple[Any, str] | None:
+    """The first key of ``spec`` not in ``keys``, with the list of the expected ones."""
+    for k in spec:
+        if k not in keys:
+            return k, ", ".join(sorted(keys))
+    return None
+
+
+def _price_keys(prices: dict[str, Any], cfg: Config) -> None:
+    """``prices.<model>``: each override's known keys, the two required ones, numbers."""
+    for model, spec in prices.items():
+        p = f"prices.{model}"
+        spec = _mapping(spec, p)
+        if bad := _unknown(spec, PRICE_KEYS):
+            raise ConfigError(f"{p}.{bad[0]}: unknown key (expected one of: {bad[1]})")
+        for req in ("input_mtok", "output_mtok"):
+            if req not in spec:
+                raise ConfigError(f"{p}.{req}: required")
+        vals = {k: _num(v, f"{p}.{k}") for k, v in spec.items()}
+        cfg.prices[str(model).lower()] = PriceOverride(**vals)
+
+
+def _analyze_keys(an: dict[str, Any], cfg: Config) -> None:
+    """``analyze.max_iterations``, ``token_budget`` and ``runaway_factor``."""
     if "max_iterations" in an:
         cfg.max_iterations = int(_num(an["max_iterations"], "analyze.max_iterations",
                                       positive=True))
@@ -124,8 +138,6 @@ def parse(data: Any, path: str | None = None) -> Config:  # noqa: C901 (split pe
         cfg.token_budget = int(_num(an["token_budget"], "analyze.token_budget", positive=True))
     if "runaway_factor" in an:
         cfg.runaway_factor = _num(an["runaway_factor"], "analyze.runaway_factor", positive=True)
-    _anatomy_keys(an, cfg)
-    return cfg
 
 
 def _anatomy_keys(an: dict[str, Any], cfg: Config) -> None:

@@ -633,7 +633,7 @@ DEEP_LIST = "[" * 100_000 + "]" * 100_000
      + "}"),
     # audit's request-body sniff (the standard library's decoder) on a trace file
     ("audit-prompt", "deep.json", '{"resourceSpans": [], "x": ' + DEEP_LIST + "}"),
-    # audit.sources._JsonPos, a recursive parser, on a request body
+    # audit.positions.JsonPositions, a recursive parser, on a request body
     ("audit-prompt", "body.json", '{"model": "gpt-4o", "messages": ' + DEEP_LIST + "}"),
     # PyYAML's composer on a YAML request body
     ("audit-prompt", "body.yaml", "model: gpt-4o\nmessages: " + DEEP_LIST[:4000]

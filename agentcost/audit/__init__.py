@@ -127,7 +127,7 @@ def _expand(paths: list[str]) -> list[Path]:
 
 def classify(path: Path, opts: AuditOptions, explicit: bool = True) -> str:
     """``trace``, ``prompt``, ``skip`` (binary) or ``unknown-trace`` (JSON-like, neither)."""
-    from agentcost.audit.sources import is_request_body
+    from agentcost.audit.body import is_request_body
 
     if opts.symbol is not None:
         return "prompt"

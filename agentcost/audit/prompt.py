@@ -1,5 +1,5 @@
 """Static audit of prompt inputs: run the rules of :mod:`agentcost.audit.static` on every block of
-a :class:`~agentcost.audit.sources.PromptDoc` and add the rules that need the whole document
+a :class:`~agentcost.audit.document.PromptDoc` and add the rules that need the whole document
 (``volatile-before-stable``, ``short-prefix``, ``unpinned-model``, ``unstable-order``).
 """
 
@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from agentcost.audit import static
+from agentcost.audit.document import Block, PromptDoc
 from agentcost.audit.findings import SEVERITY_RANK, Edit, Finding, sort_key
-from agentcost.audit.sources import Block, PromptDoc, load_doc, read_text_file, text_doc
+from agentcost.audit.sources import load_doc, read_text_file, text_doc
 from agentcost.audit.tokens import TokenCount, count, count_exact
 from agentcost.errors import InputError
 
@@ -177,6 +178,10 @@ def _volatile_before_stable(doc: PromptDoc, blk: Block, hits: list[static.Hit],
         excerpt=excerpt(blk.text, first.start, first.end), fix=fix)
 
 
+# label, text, (line, column) of the prefix, whether it ends at a cache marker
+_Check = tuple[str, str, tuple[int, int] | None, bool]
+
+
 def _short_prefix(doc: PromptDoc, hits_by_block: dict[int, list[static.Hit]],
                   opts: PromptOptions, model: str, info: dict[str, Any]) -> list[Finding]:
     from agentcost.rules import rule_for
@@ -192,31 +197,7 @@ def _short_prefix(doc: PromptDoc, hits_by_block: dict[int, list[static.Hit]],
                              "confirmed (rules data): short-prefix not checked")
         return []
     provider = opts.provider or rule.provider
-    checks: list[tuple[str, str, tuple[int, int] | None, bool]] = []  # label, text, loc, marker
-    if doc.segments:
-        cum = ""
-        any_bp = any(s.breakpoint for s in doc.segments)
-        for s in doc.segments:
-            cum += s.text + "\n"
-            if s.breakpoint:
-                checks.append((s.label, cum, s.location, True))
-        if not any_bp:
-            stable = "".join(s.text + "\n" for s in doc.segments if s.role in ("tools", "system"))
-            if stable.strip():
-                checks.append(("the tools and system prompt", stable,
-                               doc.segments[0].location, False))
-    else:
-        blk = doc.blocks[0]
-        hits = [h for h in hits_by_block.get(0, []) if h.rule in VOLATILE_RULES
-                and SEVERITY_RANK[h.severity] >= SEVERITY_RANK["warning"]]
-        # judged as it will be once the reported volatile lines are moved out of the prefix:
-        # a volatile first line is its own finding, not a short prefix
-        stable = _without_lines(blk.text, hits)
-        phs = static.placeholders(stable, blk.style)
-        stable = static.mask(stable, [(p.start, p.end) for p in phs])
-        label = ("the stable text (without the volatile lines reported)" if hits
-                 else "the stable prefix")
-        checks.append((label, stable, blk.locate(0), False))
+    checks = _segment_checks(doc) if doc.segments else [_text_check(doc, hits_by_block)]
     out: list[Finding] = []
     for label, text, loc, marker in checks:
         tc = _count(text, model, provider)
@@ -245,6 +226,39 @@ def _short_prefix(doc: PromptDoc, hits_by_block: dict[int, list[static.Hit]],
             file=doc.path, line=line, column=col, fix=fix,
         ))
     return out
+
+
+def _segment_checks(doc: PromptDoc) -> list[_Check]:
+    """The prefixes of a request body: the text up to each cache breakpoint, or — without
+    breakpoints — the tools and system prompt."""
+    checks: list[_Check] = []
+    cum = ""
+    any_bp = any(s.breakpoint for s in doc.segments)
+    for s in doc.segments:
+        cum += s.text + "\n"
+        if s.breakpoint:
+            checks.append((s.label, cum, s.location, True))
+    if not any_bp:
+        stable = "".join(s.text + "\n" for s in doc.segments if s.role in ("tools", "system"))
+        if stable.strip():
+            checks.append(("the tools and system prompt", stable,
+                           doc.segments[0].location, False))
+    return checks
+
+
+def _text_check(doc: PromptDoc, hits_by_block: dict[int, list[static.Hit]]) -> _Check:
+    """The stable prefix of a plain prompt text, judged as it will be once the reported
+    volatile lines are moved out of it (a volatile first line is its own finding, not a short
+    prefix)."""
+    blk = doc.blocks[0]
+    hits = [h for h in hits_by_block.get(0, []) if h.rule in VOLATILE_RULES
+            and SEVERITY_RANK[h.severity] >= SEVERITY_RANK["warning"]]
+    stable = _without_lines(blk.text, hits)
+    phs = static.placeholders(stable, blk.style)
+    stable = static.mask(stable, [(p.start, p.end) for p in phs])
+    label = ("the stable text (without the volatile lines reported)" if hits
+             else "the stable prefix")
+    return (label, stable, blk.locate(0), False)
 
 
 def _without_lines(text: str, hits: list[static.Hit]) -> str:

@@ -40,17 +40,29 @@ estimates scaled to the call's input, so positions and losses are approximate to
 
 The summary also says how many of the tokens written to the cache were never read by a later
 call (same model, same prefix, a read reaching that far).
+
+The calls are prepared in :mod:`agentcost.audit.calls`, their request texts read back in
+:mod:`agentcost.audit.request_texts`; calls without segments are judged in
+:mod:`agentcost.audit.usage_misses`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentcost.audit.calls import (
+    Call,
+    common_prefix,
+    norm_model,
+    provider_of,
+    requested_extent,
+    segment_calls,
+)
 from agentcost.audit.findings import Finding
+from agentcost.audit.request_texts import attach_texts, clip
 from agentcost.audit.usage_misses import (
     TOL_MIN,
     TOL_SHARE,
@@ -62,56 +74,10 @@ from agentcost.audit.usage_misses import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from agentcost.config import Config
     from agentcost.table import StepTable
 
 EXCERPT = 40
-
-
-@dataclass
-class Call:
-    row: int
-    task_id: str
-    step: int
-    model: str | None
-    provider: str | None
-    start: int | None
-    end: int | None
-    ttft_ms: float | None
-    read: int | None
-    write: int | None
-    w1h: int | None
-    segs: list[dict[str, Any]]
-    source: str | None
-    line: int | None
-    tier: str | None
-    hour: str | None
-    chain: list[str] = field(default_factory=list)  # chain[j]: hash of the first j segments
-    cum: list[int] = field(default_factory=list)  # cum[j]: tokens of the first j segments
-    bps: list[int] = field(default_factory=list)  # 1-based positions with a breakpoint
-    rule: Any = None
-    texts: list[str | None] | None = None
-
-    @property
-    def n(self) -> int:
-        return len(self.segs)
-
-    def stable_len(self) -> int:
-        k = 0
-        while k < self.n and self.segs[k].get("role") in ("tools", "system"):
-            k += 1
-        return k
-
-    def pos_of_tokens(self, tokens: int) -> int:
-        """Segment position whose cumulative tokens are closest to ``tokens``."""
-        best, best_d = 0, None
-        for j, c in enumerate(self.cum):
-            d = abs(c - tokens)
-            if best_d is None or d < best_d:
-                best, best_d = j, d
-        return best
 
 
 @dataclass
@@ -121,234 +87,6 @@ class MissReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self.findings], "summary": self.summary}
-
-
-# ------------------------------------------------------------------------ preparation
-
-
-def _norm_model(m: str | None) -> str:
-    if not m:
-        return ""
-    from agentcost.rules import normalize_model_id
-
-    return normalize_model_id(m)
-
-
-def _calls(table: StepTable) -> tuple[list[Call], pd.DataFrame, int]:
-    import pandas as pd
-
-    from agentcost.rules import rule_for
-
-    df = table.frame
-    llm_all = df[df["kind"] == "llm"]
-    has = llm_all["segments"].map(lambda s: isinstance(s, list) and len(s) > 0).astype(bool)
-    llm = llm_all[has]
-    out: list[Call] = []
-    bare = llm_all[~has]
-
-    def val(v: Any) -> Any:
-        if v is None:
-            return None
-        try:
-            if pd.isna(v):
-                return None
-        except (TypeError, ValueError):
-            pass
-        return v
-
-    for idx, r in llm.iterrows():
-        segs = r["segments"]
-        st, en = val(r["started_at"]), val(r["ended_at"])
-        model = val(r["model"]) or val(r["response_model"])
-        hour = st.floor("h").isoformat() if st is not None else None
-        c = Call(
-            row=int(idx), task_id=str(r["task_id"]), step=int(r["step"]),
-            model=None if model is None else str(model),
-            provider=None if val(r["provider"]) is None else str(r["provider"]),
-            start=None if st is None else int(st.value), end=None if en is None else int(en.value),
-            ttft_ms=None if val(r["ttft_ms"]) is None else float(r["ttft_ms"]),
-            read=None if val(r["cache_read_tokens"]) is None else int(r["cache_read_tokens"]),
-            write=None if val(r["cache_write_tokens"]) is None else int(r["cache_write_tokens"]),
-            w1h=None if val(r["cache_write_1h_tokens"]) is None else int(
-                r["cache_write_1h_tokens"]),
-            segs=segs, source=None if val(r["source"]) is None else str(r["source"]),
-            line=None if val(r["line"]) is None else int(r["line"]),
-            tier=None if val(r["service_tier"]) is None else str(r["service_tier"]), hour=hour)
-        h = ""
-        c.chain = [h]
-        c.cum = [0]
-        for j, s in enumerate(segs, 1):
-            h = hashlib.sha1((h + "\x00" + str(s.get("hash"))).encode()).hexdigest()
-            c.chain.append(h)
-            c.cum.append(c.cum[-1] + int(s.get("tokens") or 0))
-            if s.get("breakpoint"):
-                c.bps.append(j)
-        c.rule = rule_for(c.model, c.provider) if c.model else None
-        out.append(c)
-    big = 1 << 62
-    out.sort(key=lambda c: (c.start if c.start is not None else big, c.task_id, c.step))
-    return out, bare, len(llm_all)
-
-
-def _common(a: Call, b: Call, limit: int | None = None) -> int:
-    """Number of leading segments a and b share (binary search on the prefix chains)."""
-    hi = min(a.n, b.n) if limit is None else min(a.n, b.n, limit)
-    lo = 0
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a.chain[mid] == b.chain[mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _provider(c: Call) -> str:
-    if c.rule is not None:
-        return str(c.rule.provider)
-    return (c.provider or "").lower()
-
-
-def _requested_extent(r: Call, flags_known: bool) -> int:
-    """How far the reference's cache entries reach (segments)."""
-    used = (r.read or 0) + (r.write or 0)
-    if _provider(r) == "anthropic" and r.bps:
-        return r.bps[-1]
-    if used > 0:
-        return r.pos_of_tokens(used)
-    if _provider(r) == "anthropic" and flags_known:
-        return 0  # no breakpoint: the call asked for no caching
-    return r.n
-
-
-# ------------------------------------------------------------------------------ texts
-
-
-def _request_of(obj: Any) -> dict[str, Any] | None:
-    if not isinstance(obj, dict):
-        return None
-    req = obj.get("request", obj.get("request_body"))
-    if isinstance(req, str):
-        try:
-            req = json.loads(req)
-        except (ValueError, RecursionError):  # not JSON, or nested too deeply
-            return None
-    if isinstance(req, dict) and not any(k in req for k in ("messages", "input", "system")) \
-            and "body" in req:
-        body = req["body"]
-        if isinstance(body, str):
-            try:
-                body = json.loads(body)
-            except (ValueError, RecursionError):
-                return None
-        req = body
-    return req if isinstance(req, dict) else None
-
-
-def _block_texts(body: dict[str, Any]) -> list[tuple[Any, str]]:
-    """(block as the segments module hashes it, text for comparison), in segment order."""
-    out: list[tuple[Any, str]] = []
-
-    def text_of(block: Any) -> str:
-        if isinstance(block, str):
-            return block
-        if isinstance(block, dict):
-            if isinstance(block.get("text"), str) and block.get("type") in (None, "text",
-                                                                            "input_text"):
-                return str(block["text"])
-            content = block.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list) and all(
-                    isinstance(p, dict) and isinstance(p.get("text"), str) for p in content):
-                return "\n".join(str(p["text"]) for p in content)
-        return json.dumps(block, ensure_ascii=False)
-
-    for tool in body.get("tools") or []:
-        out.append((tool, json.dumps(tool, ensure_ascii=False)))
-    system = body.get("system")
-    if isinstance(system, str) and system:
-        out.append((system, system))
-    elif isinstance(system, list):
-        for blk in system:
-            out.append((blk, text_of(blk)))
-    instructions = body.get("instructions")
-    if isinstance(instructions, str) and instructions:
-        out.append((instructions, instructions))
-    messages = body.get("messages")
-    if messages is None:
-        inp = body.get("input")
-        messages = [{"role": "user", "content": inp}] if isinstance(inp, str) else (inp or [])
-    out.extend(_message_texts(messages, text_of))
-    return out
-
-
-def _message_texts(messages: Any, text_of: Any) -> list[tuple[Any, str]]:
-    """(block, text) per message segment, split as the segments module splits them: each
-    Anthropic tool result alone, the message's other blocks together."""
-    from agentcost.ingest.segments import tool_result_parts
-
-    out: list[tuple[Any, str]] = []
-    for msg in messages:
-        if not isinstance(msg, dict):
-            continue
-        parts = tool_result_parts(msg)
-        if parts is None:
-            out.append((msg, text_of(msg)))
-            continue
-        for role, part in parts:
-            out.append((part, text_of(part) if role == "tool"
-                        else "\n".join(text_of(b) for b in part)))
-    return out
-
-
-def _attach_texts(calls: list[Call]) -> int:
-    """Read request bodies back from the source files (agentcost JSONL ``request``, raw logs);
-    keep a block's text only where its hash matches the segment. Returns calls with text."""
-    from pathlib import Path
-
-    import orjson
-
-    from agentcost.ingest import segments as segmod
-    from agentcost.ingest.base import Source
-
-    by_file: dict[str, dict[int, list[Call]]] = {}
-    for c in calls:
-        if c.source and c.line:
-            by_file.setdefault(c.source, {}).setdefault(c.line, []).append(c)
-    n = 0
-    for src, wanted in by_file.items():
-        p = Path(src)
-        if not p.is_file():
-            continue
-        try:
-            for lineno, raw in Source(name=src, path=p).lines():
-                cs = wanted.get(lineno)
-                if not cs:
-                    continue
-                try:
-                    body = _request_of(orjson.loads(raw))
-                except ValueError:
-                    continue
-                if body is None:
-                    continue
-                blocks = _block_texts(body)
-                for c in cs:
-                    if len(blocks) != c.n:
-                        continue
-                    texts: list[str | None] = []
-                    for (blk, text), seg in zip(blocks, c.segs, strict=True):
-                        h = segmod._fp(segmod._strip_cc(blk))  # same fingerprint as ingest
-                        texts.append(text if h == seg.get("hash") else None)
-                    c.texts = texts
-                    n += 1
-        except Exception:  # text is a bonus: never fail the audit over it
-            continue
-    return n
-
-
-def _clip(s: str) -> str:
-    return s.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
 
 
 # ---------------------------------------------------------------------------- causes
@@ -398,8 +136,8 @@ def _classify_diff(k: Call, r: Call, d: int) -> tuple[str, str, dict[str, Any]]:
     if old is not None and new is not None:
         rule, off = change_rule(old, new)
         pos["offset"] = off
-        pos["before"] = _clip(old[max(0, off - EXCERPT): off + EXCERPT])
-        pos["after"] = _clip(new[max(0, off - EXCERPT): off + EXCERPT])
+        pos["before"] = clip(old[max(0, off - EXCERPT): off + EXCERPT])
+        pos["after"] = clip(new[max(0, off - EXCERPT): off + EXCERPT])
         if rule is None and "tools" in (role, rrole):
             try:
                 if json.dumps(json.loads(old), sort_keys=True) == json.dumps(json.loads(new),
@@ -435,11 +173,11 @@ def _reference(k: Call, st: _State) -> tuple[Call | None, str]:
         return prev, "task"
     best: Call | None = None
     best_common = 0
-    mk = _norm_model(k.model)
+    mk = norm_model(k.model)
     for c in reversed(st.by_first.get(k.chain[1], [])[-200:]):
-        if c.task_id == k.task_id or _norm_model(c.model) != mk:
+        if c.task_id == k.task_id or norm_model(c.model) != mk:
             continue  # caches are per model: another model's call is no reference
-        cm = _common(k, c)
+        cm = common_prefix(k, c)
         if cm > best_common:
             best, best_common = c, cm
     if best is not None:
@@ -448,7 +186,7 @@ def _reference(k: Call, st: _State) -> tuple[Call | None, str]:
     if not mine:
         return None, ""
     for c in reversed(st.recent[-50:]):
-        if c.task_id == k.task_id or _norm_model(c.model) != mk:
+        if c.task_id == k.task_id or norm_model(c.model) != mk:
             continue
         theirs = {str(s.get("hash")) for s in c.segs[: c.stable_len()]}
         if mine & theirs:
@@ -517,8 +255,8 @@ def explain_misses(table: StepTable, config: Config | None = None,
     segments are explained from usage and timing (:mod:`agentcost.audit.usage_misses`)."""
     from agentcost.pricing import Pricer
 
-    calls, bare, n_llm = _calls(table)
-    texts = _attach_texts(calls) if with_text and calls else 0
+    calls, bare, n_llm = segment_calls(table)
+    texts = attach_texts(calls) if with_text and calls else 0
     pricer = Pricer(config)
     tally = _Tally()
     unknown_reads = _segment_misses(calls, pricer, tally)
@@ -542,11 +280,11 @@ def _writes_known(table: StepTable) -> bool:
 
 def _expected_blocks(k: Call, r: Call, scope: str, st: _State) -> int:
     """How many of ``k``'s blocks the reference ``r`` left reusable in the cache."""
-    ext = _requested_extent(r, st.flags_known)
+    ext = requested_extent(r, st.flags_known)
     if scope == "task":
         return min(ext, k.n)
     shared = min(r.stable_len(), k.stable_len())
-    if _provider(r) != "anthropic":
+    if provider_of(r) != "anthropic":
         return min(ext, shared)
     # entries exist only where the other call wrote or read (its breakpoints)
     marks = r.bps if st.flags_known else [
@@ -566,7 +304,7 @@ def _segment_misses(calls: list[Call], pricer: Any, tally: _Tally) -> int:
             if r is None:
                 continue
             m = _expected_blocks(k, r, scope, st)
-            if (_provider(k) == "anthropic" and st.flags_known and not k.bps) or m <= 0:
+            if (provider_of(k) == "anthropic" and st.flags_known and not k.bps) or m <= 0:
                 continue  # this call asked for no caching, or nothing was reusable
             expected = k.cum[m]
             if k.read is None:
@@ -613,10 +351,10 @@ def _segment_finding(k: Call, r: Call, scope: str, m: int, expected: int, pricer
 def _explain(k: Call, r: Call, m: int, expected: int) -> tuple[str, str, dict[str, Any]]:
     pos: dict[str, Any] = {"block": None, "role": None, "token_offset": None, "offset": None,
                            "before": None, "after": None}
-    if _norm_model(k.model) != _norm_model(r.model):
+    if norm_model(k.model) != norm_model(r.model):
         pos.update(block=1, role=k.segs[0].get("role"), token_offset=0)
         return "model-change", f"model changed from {r.model} to {k.model}", pos
-    common = _common(k, r, m)
+    common = common_prefix(k, r, m)
     if common < m:
         return _classify_diff(k, r, common)
     pos.update(block=m, role=k.segs[m - 1].get("role"), token_offset=expected)
@@ -641,8 +379,8 @@ def _explain(k: Call, r: Call, m: int, expected: int) -> tuple[str, str, dict[st
             return ("ttl-expired", f"{gap_s:,.0f}s after step {r.step} started, longer than "
                                    f"the {ttl_name} TTL ({ttl:,}s)", pos)
     lookback = k.rule.lookback_blocks if k.rule is not None else None
-    if _provider(k) == "anthropic" and lookback and k.bps:
-        entries = [e for e in (*r.bps, _requested_extent(r, True)) if 0 < e <= m]
+    if provider_of(k) == "anthropic" and lookback and k.bps:
+        entries = [e for e in (*r.bps, requested_extent(r, True)) if 0 < e <= m]
         if entries and not any(b - lookback < e <= b for b in k.bps for e in entries):
             e = max(entries)
             b = min((b for b in k.bps if b >= e), default=k.bps[-1])
@@ -663,7 +401,7 @@ def _unread_writes(calls: list[Call]) -> tuple[int, int]:
             reads.append((c, q))
     order = {id(c): i for i, c in enumerate(calls)}
     for c, q in reads:
-        mdl = _norm_model(c.model)
+        mdl = norm_model(c.model)
         for p in range(1, q + 1):
             key = (mdl, c.chain[p])
             best_read[key] = max(best_read.get(key, -1), order[id(c)])
@@ -674,7 +412,7 @@ def _unread_writes(calls: list[Call]) -> tuple[int, int]:
             continue
         written += w
         e = c.pos_of_tokens((c.read or 0) + w)
-        if e <= 0 or best_read.get((_norm_model(c.model), c.chain[e]), -1) <= order[id(c)]:
+        if e <= 0 or best_read.get((norm_model(c.model), c.chain[e]), -1) <= order[id(c)]:
             unread += w
     return written, unread
 

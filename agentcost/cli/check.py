@@ -41,43 +41,59 @@ could not be evaluated: unpriced models, missing fields).
 """
 
 
+Paths = Annotated[list[str], typer.Argument(
+    help="Trace files or folders of the current run (- for stdin).")]
+Baseline = Annotated[Path | None, typer.Option(
+    "--baseline", "-b", help="Baseline report: analyze --format json --steps output.")]
+ConfigFile = Annotated[Path | None, typer.Option(
+    help="agentcost.yaml with budgets: and check: (default: ./agentcost.yaml).")]
+MaxIncrease = Annotated[list[str] | None, typer.Option(
+    "--max-increase", help="Regression threshold: 10% or 0.50 (dollars) for cost, or "
+    "METRIC=VALUE (e.g. iterations=20%, latency_p95_s=5). Repeatable.")]
+MinDelta = Annotated[list[str] | None, typer.Option(
+    "--min-delta", help="Noise floor for percentage thresholds: 0.01 (dollars) or "
+    "METRIC=VALUE. Repeatable.")]
+PerTask = Annotated[bool | None, typer.Option(
+    "--per-task/--no-per-task", help="Also gate every matched task (default: totals "
+    "only; tasks over a threshold are flagged warn).")]
+Prompt = Annotated[list[str] | None, typer.Option(
+    "--prompt", help="Also audit this prompt file or folder (added to check.prompts). "
+    "Repeatable.")]
+FailOnOpt = Annotated[FailOn | None, typer.Option(
+    "--fail-on", help="Audit gate: fail on findings at or above this severity (default: "
+    "check.fail_on, else warning).")]
+Model = Annotated[str | None, typer.Option(
+    "--model", help="Audit gate: the target model (default: check.model).")]
+Format = Annotated[CheckFormat, typer.Option("--format", "-f")]
+Output = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write the report to this file instead of stdout.")]
+Junit = Annotated[Path | None, typer.Option(
+    "--junit", help="Also write JUnit XML (one test case per gate) to this file.")]
+ReportJson = Annotated[Path | None, typer.Option(
+    "--report-json", help="Also write the JSON report to this file (e.g. with --format "
+    "markdown for a PR comment).")]
+StepSummary = Annotated[bool, typer.Option(
+    "--step-summary/--no-step-summary", help="Append the markdown report to "
+    "$GITHUB_STEP_SUMMARY when it is set.")]
+Top = Annotated[int, typer.Option(min=1, help="Tasks listed in the tables.")]
+
+
 def check(
-    paths: Annotated[list[str], typer.Argument(
-        help="Trace files or folders of the current run (- for stdin).")],
-    baseline: Annotated[Path | None, typer.Option(
-        "--baseline", "-b", help="Baseline report: analyze --format json --steps output.")
-    ] = None,
-    config: Annotated[Path | None, typer.Option(
-        help="agentcost.yaml with budgets: and check: (default: ./agentcost.yaml).")] = None,
-    max_increase: Annotated[list[str] | None, typer.Option(
-        "--max-increase", help="Regression threshold: 10% or 0.50 (dollars) for cost, or "
-        "METRIC=VALUE (e.g. iterations=20%, latency_p95_s=5). Repeatable.")] = None,
-    min_delta: Annotated[list[str] | None, typer.Option(
-        "--min-delta", help="Noise floor for percentage thresholds: 0.01 (dollars) or "
-        "METRIC=VALUE. Repeatable.")] = None,
-    per_task: Annotated[bool | None, typer.Option(
-        "--per-task/--no-per-task", help="Also gate every matched task (default: totals "
-        "only; tasks over a threshold are flagged warn).")] = None,
-    prompt: Annotated[list[str] | None, typer.Option(
-        "--prompt", help="Also audit this prompt file or folder (added to check.prompts). "
-        "Repeatable.")] = None,
-    fail_on: Annotated[FailOn | None, typer.Option(
-        "--fail-on", help="Audit gate: fail on findings at or above this severity (default: "
-        "check.fail_on, else warning).")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", help="Audit gate: the target model (default: check.model).")] = None,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f")] = CheckFormat.table,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write the report to this file instead of stdout.")] = None,
-    junit: Annotated[Path | None, typer.Option(
-        "--junit", help="Also write JUnit XML (one test case per gate) to this file.")] = None,
-    report_json: Annotated[Path | None, typer.Option(
-        "--report-json", help="Also write the JSON report to this file (e.g. with --format "
-        "markdown for a PR comment).")] = None,
-    step_summary: Annotated[bool, typer.Option(
-        "--step-summary/--no-step-summary", help="Append the markdown report to "
-        "$GITHUB_STEP_SUMMARY when it is set.")] = True,
-    top: Annotated[int, typer.Option(min=1, help="Tasks listed in the tables.")] = 20,
+    paths: Paths,
+    baseline: Baseline = None,
+    config: ConfigFile = None,
+    max_increase: MaxIncrease = None,
+    min_delta: MinDelta = None,
+    per_task: PerTask = None,
+    prompt: Prompt = None,
+    fail_on: FailOnOpt = None,
+    model: Model = None,
+    fmt: Format = CheckFormat.table,
+    output: Output = None,
+    junit: Junit = None,
+    report_json: ReportJson = None,
+    step_summary: StepSummary = True,
+    top: Top = 20,
     input_format: InputFormat = None,
     since: Since = None,
     until: Until = None,

@@ -31,57 +31,47 @@ key and after a confirmation (or --yes); --max-cost stops it before sending when
 `simulate --escalation-from` reads."""
 
 
+Recording = Annotated[Path, typer.Argument(help="An agentcost record file.")]
+Model = Annotated[str, typer.Option("--model", help="The candidate model.")]
+Sample = Annotated[int, typer.Option("--sample", min=1, help="Calls to replay.")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed of the random sample.")]
+StepsOpt = Annotated[Steps, typer.Option(
+    "--steps", help="routing: the steps a cascade sends to the cheap model (tool calls, "
+    "short answers); all: every call.")]
+MaxCost = Annotated[float | None, typer.Option(
+    "--max-cost", min=0.0, help="USD ceiling, checked before sending and before each call.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")]
+BaseUrl = Annotated[str | None, typer.Option(
+    "--base-url", help="Send through this gateway or proxy.")]
+Judge = Annotated[str | None, typer.Option(
+    "--judge", help="Also ask this model whether text answers agree (stated rubric).")]
+Batch = Annotated[bool, typer.Option(
+    "--batch", help="Send the sample as one Anthropic Message Batch or OpenAI Batch, at batch "
+    "prices (results can take up to 24 h).")]
+Similarity = Annotated[float, typer.Option(
+    "--similarity", min=0.0, max=1.0,
+    help="Text answers agree from this similarity (default 0.8).")]
+Format = Annotated[ReplayFormat, typer.Option("--format", "-f")]
+Output = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write the JSON report to this file.")]
+ConfigFile = Annotated[Path | None, typer.Option(help="agentcost.yaml (prices).")]
+
+
 def replay(
-    recording: Annotated[Path, typer.Argument(help="An agentcost record file.")],
-    model: Annotated[str, typer.Option("--model", help="The candidate model.")],
-    sample: Annotated[int, typer.Option("--sample", min=1, help="Calls to replay.")] = 50,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random sample.")] = 0,
-    steps: Annotated[
-        Steps,
-        typer.Option(
-            "--steps",
-            help="routing: the steps a cascade sends to the cheap model (tool calls, "
-            "short answers); all: every call.",
-        ),
-    ] = Steps.routing,
-    max_cost: Annotated[
-        float | None,
-        typer.Option(
-            "--max-cost", min=0.0, help="USD ceiling, checked before sending and before each call."
-        ),
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Send through this gateway or proxy.")
-    ] = None,
-    judge: Annotated[
-        str | None,
-        typer.Option(
-            "--judge", help="Also ask this model whether text answers agree (stated rubric)."
-        ),
-    ] = None,
-    batch: Annotated[
-        bool,
-        typer.Option(
-            "--batch",
-            help="Send the sample as one Anthropic Message Batch or OpenAI Batch, at batch "
-            "prices (results can take up to 24 h).",
-        ),
-    ] = False,
-    similarity: Annotated[
-        float,
-        typer.Option(
-            "--similarity",
-            min=0.0,
-            max=1.0,
-            help="Text answers agree from this similarity (default 0.8).",
-        ),
-    ] = 0.8,
-    fmt: Annotated[ReplayFormat, typer.Option("--format", "-f")] = ReplayFormat.table,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the JSON report to this file.")
-    ] = None,
-    config: Annotated[Path | None, typer.Option(help="agentcost.yaml (prices).")] = None,
+    recording: Recording,
+    model: Model,
+    sample: Sample = 50,
+    seed: Seed = 0,
+    steps: StepsOpt = Steps.routing,
+    max_cost: MaxCost = None,
+    yes: Yes = False,
+    base_url: BaseUrl = None,
+    judge: Judge = None,
+    batch: Batch = False,
+    similarity: Similarity = 0.8,
+    fmt: Format = ReplayFormat.table,
+    output: Output = None,
+    config: ConfigFile = None,
 ) -> None:
     def body() -> int:
         from agentcost import config as cfgmod
@@ -90,17 +80,9 @@ def replay(
 
         protect(recording, config)
         check_outputs(output)
-        opts = ReplayOptions(
-            model=model,
-            sample=sample,
-            seed=seed,
-            steps=steps.value,
-            max_cost=max_cost,
-            base_url=base_url,
-            judge=judge,
-            threshold=similarity,
-            batch=batch,
-        )
+        opts = ReplayOptions(model=model, sample=sample, seed=seed, steps=steps.value,
+                             max_cost=max_cost, base_url=base_url, judge=judge,
+                             threshold=similarity, batch=batch)
         plan = plan_replay(recording, opts, cfgmod.load(config))
         _confirm(plan.summary(), yes)
         report = run_replay(plan).to_dict()

@@ -73,6 +73,7 @@ from agentcost.gate.figures import (
     tasks_over,
     worst,
 )
+from agentcost.gate.numbers import fmt_value
 from agentcost.gate.report import (
     BudgetResult,
     CheckReport,
@@ -89,7 +90,6 @@ from agentcost.gate.settings import (
     Budget,
     CheckOptions,
     Threshold,
-    fmt_value,
     parse_budgets,
     parse_max_increase,
     parse_min_delta,

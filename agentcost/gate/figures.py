@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agentcost.gate.numbers import fmt_pct, fmt_value
 from agentcost.gate.report import BudgetResult, MetricRow
 from agentcost.gate.settings import (
     EPS,
@@ -23,8 +24,6 @@ from agentcost.gate.settings import (
     Budget,
     MetricDef,
     Threshold,
-    fmt_pct,
-    fmt_value,
 )
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentcost.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK
-from agentcost.gate.settings import EPS, SCHEMA_VERSION, Budget, fmt_pct, fmt_value
+from agentcost.gate.numbers import fmt_pct, fmt_value
+from agentcost.gate.settings import EPS, SCHEMA_VERSION, Budget
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 
 from agentcost.config import Config
 from agentcost.errors import ConfigError
+from agentcost.gate.numbers import fmt_value
 
 SCHEMA_VERSION = 1
 EPS = 1e-9
@@ -48,33 +49,6 @@ METRIC_BY_KEY = {m.key: m for m in METRICS}
 METRIC_ALIASES = {"cost": "cost_usd", "latency": "latency_s"}
 TOKEN_METRICS = ("input_tokens", "uncached_input_tokens", "cache_read_tokens",
                  "cache_write_tokens", "output_tokens")
-
-
-def fmt_value(unit: str, v: float | None, signed: bool = False) -> str:
-    """Plain-text number formatting for messages (renderers use the same conventions)."""
-    if v is None:
-        return "n/a"
-    if math.isinf(v):
-        return "unknown"
-    sign = ("+" if v > 0 else "-" if v < 0 else "±") if signed else ("-" if v < 0 else "")
-    a = abs(v)
-    if unit == "usd":
-        s = f"${a:,.4f}" if a < 1 else f"${a:,.2f}"
-    elif unit in ("tokens", "count"):
-        s = f"{a:,.0f}" if float(a).is_integer() else f"{a:,.1f}"
-    elif unit == "ratio":
-        s = f"{a * 100:.1f}%"
-        if signed:
-            s = f"{a * 100:.1f} pts"
-    elif unit == "seconds":
-        s = f"{a * 1000:.0f}ms" if a < 1 else f"{a:.1f}s" if a < 120 else f"{a / 60:.1f}m"
-    else:
-        s = f"{a:g}"
-    return sign + s
-
-
-def fmt_pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{v * 100:+.1f}%"
 
 
 # ----------------------------------------------------------------------------- thresholds

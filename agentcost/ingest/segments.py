@@ -67,6 +67,11 @@ def _strip_cc(obj: Any) -> Any:
     return obj
 
 
+def block_hash(block: Any) -> str:
+    """The ``hash`` a segment of ``block`` carries (its bytes without cache markers)."""
+    return _fp(_strip_cc(block))
+
+
 def is_request_body(body: Any) -> bool:
     return isinstance(body, dict) and any(k in body for k in ("messages", "input", "system"))
 

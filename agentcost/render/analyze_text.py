@@ -5,7 +5,7 @@ Prompt text never appears: only ids, names, model names and numbers — all esca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentcost.render import fmt, safe
@@ -187,21 +187,35 @@ def pricing_line(r: AnalyzeReport) -> str:
     return s
 
 
-def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> None:  # noqa: C901 (split pending)
-    from rich import box
-    from rich.table import Table
-
-    from agentcost.render.fit import dropped_note, fitted
-
-    def show(cols: tuple[str, ...], build: Any) -> None:
-        table, dropped = fitted(console, cols, build, wide)
-        console.print(table)
-        if dropped:
-            console.print(dropped_note(dropped).replace("{w}", str(console.width)))
-
+def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> None:
     if r.task_steps is not None:
         _render_task(r, console, wide)
         return
+    _summary_grid(r, console)
+    if r.groups is not None:
+        _show(console, wide, (r.group_by, *GROUP_COLS), _group_table(r))
+    else:
+        _show(console, wide, TASK_COLS, _task_table(r))
+    if r.models:
+        _show(console, wide, MODEL_COLS, _model_table(r))
+    _findings_and_warnings(r, console)
+    console.print("[dim]ingest: " + _esc(ingest_line(r)) + "[/dim]", highlight=False)
+    console.print("[dim]pricing: " + _esc(pricing_line(r)) + "[/dim]", highlight=False)
+
+
+def _show(console: Console, wide: bool, cols: Sequence[str], build: Any) -> None:
+    """The table ``build(cols)`` made, fitted to the console (columns dropped with a note)."""
+    from agentcost.render.fit import dropped_note, fitted
+
+    table, dropped = fitted(console, cols, build, wide)
+    console.print(table)
+    if dropped:
+        console.print(dropped_note(dropped).replace("{w}", str(console.width)))
+
+
+def _summary_grid(r: AnalyzeReport, console: Console) -> None:
+    from rich.table import Table
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -210,49 +224,65 @@ def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> No
     console.print("[bold]agentcost analyze[/bold]")
     console.print(grid)
 
-    if r.groups is not None:
-        groups = r.groups
 
-        def by_group(cols: tuple[str, ...]) -> Table:
-            t = Table(title=f"By {r.group_by}", box=box.SIMPLE_HEAD, title_justify="left")
-            every = (r.group_by, *GROUP_COLS)
-            for c in cols:
-                t.add_column(c, justify="left" if c == r.group_by else "right")
-            for d in groups[: r.top]:
-                cells = dict(zip(every, group_cells(r.group_by, d), strict=True))
-                t.add_row(*[_esc(cells[c]) for c in cols])
-            return t
+def _group_table(r: AnalyzeReport) -> Callable[[Sequence[str]], Table]:
+    from rich import box
+    from rich.table import Table
 
-        show((r.group_by, *GROUP_COLS), by_group)
-    else:
-        n = min(r.top, len(r.tasks))
-        n_tasks = int(r.totals.get("tasks") or len(r.tasks))  # the SQL engines fetch the top
+    assert r.groups is not None
+    groups = r.groups
 
-        def by_task(cols: tuple[str, ...]) -> Table:
-            t = Table(title=f"Costliest tasks (top {n} of {n_tasks})", box=box.SIMPLE_HEAD,
-                      title_justify="left")
-            for c in cols:
-                t.add_column(c, justify="left" if c == "task" else "right",
-                             overflow="fold" if c == "task" else "ellipsis")
-            for d in r.tasks[: r.top]:
-                cells = dict(zip(TASK_COLS, task_cells(d), strict=True))
-                t.add_row(*[_esc(cells[c]) for c in cols])
-            return t
+    def by_group(cols: Sequence[str]) -> Table:
+        t = Table(title=f"By {r.group_by}", box=box.SIMPLE_HEAD, title_justify="left")
+        every = (r.group_by, *GROUP_COLS)
+        for c in cols:
+            t.add_column(c, justify="left" if c == r.group_by else "right")
+        for d in groups[: r.top]:
+            cells = dict(zip(every, group_cells(r.group_by, d), strict=True))
+            t.add_row(*[_esc(cells[c]) for c in cols])
+        return t
 
-        show(TASK_COLS, by_task)
+    return by_group
 
-    if r.models:
-        def by_model(cols: tuple[str, ...]) -> Table:
-            t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left")
-            for c in cols:
-                t.add_column(c, justify="left" if c == "model" else "right")
-            for d in r.models:
-                cells = dict(zip(MODEL_COLS, model_cells(d), strict=True))
-                t.add_row(*[_esc(cells[c]) for c in cols])
-            return t
 
-        show(MODEL_COLS, by_model)
+def _task_table(r: AnalyzeReport) -> Callable[[Sequence[str]], Table]:
+    from rich import box
+    from rich.table import Table
 
+    n = min(r.top, len(r.tasks))
+    n_tasks = int(r.totals.get("tasks") or len(r.tasks))  # the SQL engines fetch the top
+
+    def by_task(cols: Sequence[str]) -> Table:
+        t = Table(title=f"Costliest tasks (top {n} of {n_tasks})", box=box.SIMPLE_HEAD,
+                  title_justify="left")
+        for c in cols:
+            t.add_column(c, justify="left" if c == "task" else "right",
+                         overflow="fold" if c == "task" else "ellipsis")
+        for d in r.tasks[: r.top]:
+            cells = dict(zip(TASK_COLS, task_cells(d), strict=True))
+            t.add_row(*[_esc(cells[c]) for c in cols])
+        return t
+
+    return by_task
+
+
+def _model_table(r: AnalyzeReport) -> Callable[[Sequence[str]], Table]:
+    from rich import box
+    from rich.table import Table
+
+    def by_model(cols: Sequence[str]) -> Table:
+        t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left")
+        for c in cols:
+            t.add_column(c, justify="left" if c == "model" else "right")
+        for d in r.models:
+            cells = dict(zip(MODEL_COLS, model_cells(d), strict=True))
+            t.add_row(*[_esc(cells[c]) for c in cols])
+        return t
+
+    return by_model
+
+
+def _findings_and_warnings(r: AnalyzeReport, console: Console) -> None:
     if r.findings:
         n_found = int(r.extra.get("findings_total", len(r.findings)))  # SQL: the first only
         console.print(f"[bold]Findings[/bold] ({n_found})")
@@ -264,8 +294,6 @@ def render_console(r: AnalyzeReport, console: Console, wide: bool = False) -> No
         console.print("[bold]Warnings[/bold]")
         for w in r.warnings:
             console.print("  " + _esc(w), highlight=False)
-    console.print("[dim]ingest: " + _esc(ingest_line(r)) + "[/dim]", highlight=False)
-    console.print("[dim]pricing: " + _esc(pricing_line(r)) + "[/dim]", highlight=False)
 
 
 def _task_summary(r: AnalyzeReport) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentcost.gate.settings import fmt_pct, fmt_value
+from agentcost.gate.numbers import fmt_pct, fmt_value
 from agentcost.render import fmt, safe
 
 if TYPE_CHECKING:
