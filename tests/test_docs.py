@@ -165,6 +165,20 @@ def _cli_items() -> tuple[list[str], list[tuple[str, str]]]:
     return commands, options
 
 
+def test_every_option_is_documented_where_its_command_is():
+    """Stricter than the test above: an option counts as documented for a command only on a
+    page that names the command (``agentcost report``), so ``--top`` on the check page does not
+    document ``report --top``."""
+    _, options = _cli_items()
+    pages = ["\n".join(line for _, line in _prose(p.read_text(encoding="utf-8"))) for p in PAGES]
+    missing = []
+    for cmd, opt in options:
+        own = [t for t in pages if cmd in t] if cmd != "agentcost" else pages
+        if not any(re.search(r"(?<![\w-])" + re.escape(opt) + r"(?![\w-])", t) for t in own):
+            missing.append(f"{cmd} {opt}")
+    assert missing == [], f"not documented on a page that names the command: {missing}"
+
+
 def _prose_of_all_pages() -> str:
     """README.md and docs/*.md outside fenced code blocks: an option that appears only in an
     example (or in another tool's command line) is not documented."""

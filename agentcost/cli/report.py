@@ -28,7 +28,8 @@ def report(
     task_charts: Annotated[int, typer.Option(
         min=1, help="Costliest tasks charted step by step (without --task).")] = 5,
     config: Annotated[Path | None, typer.Option(help="agentcost.yaml.")] = None,
-    default_model: Annotated[str | None, typer.Option("--default-model")] = None,
+    default_model: Annotated[str | None, typer.Option(
+        "--default-model", help="Price llm steps whose trace names no model as this model.")] = None,
     input_format: InputFormat = None,
     since: Since = None,
     until: Until = None,
