@@ -64,3 +64,13 @@ def test_certain_sniff_leaves_later_readers_unimported(tmp_path: Path) -> None:
 def test_help_imports_no_pandas_numpy_or_price_data() -> None:
     mods = _modules_after("import agentcost.cli")
     assert not {"pandas", "numpy", "genai_prices", "yaml", "rich"} & mods
+
+
+def test_bundled_fingerprint_is_the_data_files_hash_without_importing_it() -> None:
+    mods = _modules_after(
+        "import hashlib, importlib.util, pathlib\n"
+        "from agentcost.pricing.source import bundled_fingerprint\n"
+        "spec = importlib.util.find_spec('genai_prices')\n"
+        "data = pathlib.Path(spec.submodule_search_locations[0]) / 'data.py'\n"
+        "assert bundled_fingerprint() == hashlib.sha256(data.read_bytes()).hexdigest()[:16]\n")
+    assert "genai_prices" not in mods
