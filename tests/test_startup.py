@@ -74,3 +74,14 @@ def test_bundled_fingerprint_is_the_data_files_hash_without_importing_it() -> No
         "data = pathlib.Path(spec.submodule_search_locations[0]) / 'data.py'\n"
         "assert bundled_fingerprint() == hashlib.sha256(data.read_bytes()).hexdigest()[:16]\n")
     assert "genai_prices" not in mods
+
+
+def test_agentcost_jsonl_is_detected_without_importing_other_readers() -> None:
+    trace = ROOT / "sample_traces" / "support_agent.jsonl"
+    mods = _modules_after(
+        "from agentcost.ingest import detect, readers\n"
+        "from agentcost.ingest.base import Source\n"
+        "from pathlib import Path\n"
+        f"r = detect(Source(name='x', path=Path({str(trace)!r})), readers())\n"
+        "assert r is not None and r.name == 'agentcost', r\n")
+    assert not {f"agentcost.ingest.{m}" for m in READER_MODULES[1:]} & mods
