@@ -186,31 +186,26 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
     return w
 
 
+# aggregate name -> helper column of :func:`_work` summed into it (in the order of the row)
+SUMS: dict[str, str] = {
+    "llm_calls": "_llm", "tool_calls": "_tool", **{c: c for c in TOKEN_SUMS},
+    "cost_usd": "cost_usd", "_in_cost": "_in_cost", "_split_cost": "_split_cost",
+    "cache_net_savings_usd": "cache_savings_usd", "_llm_ms": "_llm_ms", "_tool_ms": "_tool_ms",
+    "_wait_ms": "_wait_ms", "unpriced_steps": "_unpriced", "_priced": "_priced",
+    "no_usage_steps": "_no_usage", "partial_usage_steps": "_partial",
+    "cache_read_unknown_steps": "_cr_unknown", "_est": "_est", "_est_cost": "_est_cost",
+    "_est_in": "_est_in", "_est_out": "_est_out",
+}
+
+
 def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
+    """Per group: the :data:`SUMS`, first start and last end. One grouped sum over all the
+    summed columns (a named aggregation per column costs a pass of pandas overhead each)."""
     g = w.groupby(key, sort=False, dropna=False)
-    agg = g.agg(
-        llm_calls=("_llm", "sum"),
-        tool_calls=("_tool", "sum"),
-        **{c: (c, "sum") for c in TOKEN_SUMS},
-        cost_usd=("cost_usd", "sum"),
-        _in_cost=("_in_cost", "sum"),
-        _split_cost=("_split_cost", "sum"),
-        cache_net_savings_usd=("cache_savings_usd", "sum"),
-        _llm_ms=("_llm_ms", "sum"),
-        _tool_ms=("_tool_ms", "sum"),
-        _wait_ms=("_wait_ms", "sum"),
-        unpriced_steps=("_unpriced", "sum"),
-        _priced=("_priced", "sum"),
-        no_usage_steps=("_no_usage", "sum"),
-        partial_usage_steps=("_partial", "sum"),
-        cache_read_unknown_steps=("_cr_unknown", "sum"),
-        _est=("_est", "sum"),
-        _est_cost=("_est_cost", "sum"),
-        _est_in=("_est_in", "sum"),
-        _est_out=("_est_out", "sum"),
-        _start=("started_at", "min"),
-        _end=("ended_at", "max"),
-    )
+    agg = g[list(SUMS.values())].sum()
+    agg.columns = list(SUMS)
+    agg["_start"] = g["started_at"].min()
+    agg["_end"] = g["ended_at"].max()
     return agg
 
 

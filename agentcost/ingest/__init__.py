@@ -10,10 +10,11 @@ from __future__ import annotations
 import bisect
 import glob
 import importlib
+import importlib.util
 import os
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,28 @@ READER_MODULES = (
     "otel_json",
 )
 
+# The ``--input-format`` name of each module's ``READER`` (a test checks them against the
+# modules): names are known without importing a reader, and a reader module is imported only
+# when detection asks it to sniff (a file its reader is certain of leaves the later ones
+# unimported). A module not listed here is imported to learn its name.
+READER_NAMES = {
+    "agentcost_jsonl": "agentcost",
+    "claude_code": "claude-code",
+    "codex": "codex",
+    "otlp": "otlp",
+    "openai_agents": "openai-agents",
+    "agentops": "agentops",
+    "raw_provider": "raw",
+    "langfuse": "langfuse",
+    "gemini_cli": "gemini-cli",
+    "tau2": "tau2",
+    "openhands": "openhands",
+    "cassette": "cassette",
+    "har": "har",
+    "inspect_ai": "inspect-ai",
+    "otel_json": "otel-json",
+}
+
 # Extensions a folder walk considers; anything else in a folder is skipped silently.
 TRACE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".gz", ".log", ".traj", ".har", ".eval",
                   ".yaml", ".yml")
@@ -77,18 +100,55 @@ def _wanted(f: Path) -> bool:
         return True  # let the read report it
 
 
-def readers() -> dict[str, Reader]:
-    out: dict[str, Reader] = {}
-    for mod_name in READER_MODULES:
-        try:
-            mod = importlib.import_module(f"agentcost.ingest.{mod_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"agentcost.ingest.{mod_name}":
+class ReaderTable(Mapping[str, Reader]):
+    """The readers by format name, in sniffing order (``READER_MODULES``); each module is
+    imported the first time its reader is looked up. A module that is not there is left out."""
+
+    def __init__(self, modules: Sequence[str]) -> None:
+        self._modules: dict[str, str] = {}  # format name -> module name
+        self._loaded: dict[str, Reader] = {}
+        for mod_name in modules:
+            name = READER_NAMES.get(mod_name)
+            if name is None:
+                reader = _import_reader(mod_name)
+                if reader is None:
+                    continue
+                name = reader.name
+                self._loaded[name] = reader
+            elif importlib.util.find_spec(f"agentcost.ingest.{mod_name}") is None:
                 continue
-            raise
-        reader: Reader = mod.READER
-        out[reader.name] = reader
-    return out
+            self._modules[name] = mod_name
+
+    def __getitem__(self, name: str) -> Reader:
+        reader = self._loaded.get(name)
+        if reader is None:
+            loaded = _import_reader(self._modules[name])  # KeyError: not a format
+            if loaded is None:  # pragma: no cover (find_spec saw it)
+                raise KeyError(name)
+            reader = self._loaded[name] = loaded
+        return reader
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+def _import_reader(mod_name: str) -> Reader | None:
+    try:
+        mod = importlib.import_module(f"agentcost.ingest.{mod_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"agentcost.ingest.{mod_name}":
+            return None
+        raise
+    reader: Reader = mod.READER
+    return reader
+
+
+def readers() -> ReaderTable:
+    """Every reader by format name, in sniffing order (imported as they are used)."""
+    return ReaderTable(READER_MODULES)
 
 
 def format_names() -> list[str]:
@@ -216,7 +276,7 @@ def _looks_binary(head: bytes) -> bool:
     return b"\x00" in head[:4096] and not head.startswith(ZIP_MAGIC)
 
 
-def detect(source: Source, table: dict[str, Reader]) -> Reader | None:
+def detect(source: Source, table: Mapping[str, Reader]) -> Reader | None:
     best: tuple[int, Reader | None] = (0, None)
     for reader in table.values():
         try:
@@ -276,7 +336,7 @@ def read_sources(
     return Loaded(frame=build_frame(builder), report=ctx.report)
 
 
-def _assign_readers(paths: Sequence[str], table: dict[str, Reader], input_format: str | None,
+def _assign_readers(paths: Sequence[str], table: Mapping[str, Reader], input_format: str | None,
                     ctx: IngestContext) -> dict[str, list[Source]]:
     """The input files grouped by the reader that takes them (detected, or forced). A file
     given by name that is empty, binary or unrecognised is an error; one found in a folder

@@ -36,7 +36,7 @@ class AgentcostJsonlReader:
             return 0
         if isinstance(obj, dict) and "task_id" in obj and obj.get("kind") in (
                 "llm", "tool", "agent"):
-            return 90
+            return 95  # certain enough: the readers after it are not imported to be asked
         return 0
 
     def read(self, source: Source, ctx: IngestContext) -> Iterator[dict[str, Any]]:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
 DATA_FILE = "model_aliases.yaml"
 
 
@@ -32,6 +30,8 @@ class PackagedAlias:
 
 @lru_cache(maxsize=1)
 def packaged_aliases() -> dict[str, PackagedAlias]:
+    import yaml  # only when a name is not in the price data: not on every start-up
+
     text = resources.files("agentcost").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     out: dict[str, PackagedAlias] = {}
     for row in (yaml.safe_load(text) or {}).get("aliases") or []:
