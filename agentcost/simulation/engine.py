@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -55,6 +56,7 @@ from agentcost.simulation.workload import (
     R_ASSISTANT,
     R_TOOL,
     R_TURN,
+    Ints,
     Workload,
     chain_ids,
     stable_end,
@@ -1099,7 +1101,7 @@ def _trim(blocks: Blocks, trim_n: int | None) -> tuple[list[int], list[int], lis
 def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | None,
                  drops: dict[int, set[int]] | None, drop_tok: dict[int, int] | None,
                  ctx_edit: Callable[[int, Blocks], Blocks] | None = None
-                 ) -> tuple[list[int], list[int], list[int], int] | None:
+                 ) -> tuple[Ints, Ints, Ints, int] | None:
     """The prompt of llm step ``i`` after trimming / capped answers / reused tool results /
     the context levers (``ctx_edit``, before trimming): (prefix ids, cumulative tokens, roles,
     1 if trimming removed blocks)."""
@@ -1136,7 +1138,17 @@ def _edit_prompt(w: Workload, i: int, trim_n: int | None, cut: dict[int, int] | 
     if ctx_edit is not None:
         blocks = ctx_edit(i, blocks)
     hs, toks, roles, trimmed = _trim(blocks, trim_n)
-    return chain_ids(hs), list(accumulate(toks)), roles, trimmed
+    return (array("q", chain_ids(hs)), array("q", accumulate(toks)), array("b", roles),
+            trimmed)
+
+
+def int_array(a: np.ndarray) -> array[int]:
+    """An int64 numpy array as an ``array('q')`` (indexing gives plain ints)."""
+    import numpy as np
+
+    out = array("q")
+    out.frombytes(np.ascontiguousarray(a, dtype="int64").tobytes())
+    return out
 
 
 def _call_starts(w: Workload, c_step: np.ndarray, c_esc: np.ndarray,
@@ -1181,7 +1193,7 @@ def _call_mechanics(ctx: Context, c_model: np.ndarray, c_provider: np.ndarray
 
 
 def _call_ttls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, mi: np.ndarray,
-               mechs: list[Mechanics], variant: str) -> tuple[list[int], list[bool]]:
+               mechs: list[Mechanics], variant: str) -> tuple[array[int], list[bool]]:
     """Each call's cache lifetime (ns) and whether it is Anthropic's 1h."""
     import numpy as np
     import pandas as pd
@@ -1206,7 +1218,7 @@ def _call_ttls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, mi
         ttl_ns_u[g] = FOREVER_NS if secs is None else int(secs * 1e9)
         is1h_u[g] = used == "1h"
     cinv = cinv.reshape(-1)
-    return ttl_ns_u[cinv].tolist(), is1h_u[cinv].tolist()
+    return int_array(ttl_ns_u[cinv]), is1h_u[cinv].tolist()
 
 
 def _observed_breakpoints(ob: tuple[int, ...], n: int, on: int, o_s: int, s_end: int) -> tuple[int, ...]:
@@ -1222,7 +1234,7 @@ def _observed_breakpoints(ob: tuple[int, ...], n: int, on: int, o_s: int, s_end:
     return tuple(sorted(pat)) or (last,)
 
 
-def _breakpoints(w: Workload, strategy: str, i: int, n: int, roles: list[int], edited: bool,
+def _breakpoints(w: Workload, strategy: str, i: int, n: int, roles: Ints, edited: bool,
                  same_model: bool, maxbp: int, cache_used: bool) -> tuple[int, ...]:
     """Breakpoints of a call (Anthropic / OpenAI explicit) under ``strategy``."""
     last = n - 1
@@ -1246,14 +1258,17 @@ def _breakpoints(w: Workload, strategy: str, i: int, n: int, roles: list[int], e
 
 def _call_prompts(w: Workload, strategy: str, c_step: np.ndarray, c_model: np.ndarray,
                   c_ratio: np.ndarray, kinds: list[int], mil: list[int], mechs: list[Mechanics],
-                  edited: dict[int, tuple[list[int], list[int], list[int]]]) -> tuple[list[Any], ...]:
+                  edited: dict[int, tuple[Ints, Ints, Ints]]) -> tuple[list[Any], ...]:
     """Each call's prompt (prefix ids, cumulative tokens in its model's tokens, block count,
-    roles) and breakpoints."""
-    pids: list[list[int]] = []
-    cums: list[list[int]] = []
+    roles) and breakpoints. The arrays are the workload's own (or the edited prompt's), not
+    copies; a prompt in another tokenizer is scaled once per (token array, ratio) and shared by
+    every call whose prompt is a prefix of it."""
+    pids: list[Ints] = []
+    cums: list[Ints] = []
     nbs: list[int] = []
-    roles_l: list[list[int]] = []
+    roles_l: list[Ints] = []
     bps_l: list[tuple[int, ...]] = []
+    scaled: dict[tuple[int, float], Ints] = {}
     models = c_model.tolist()
     used = w.task_cache_used[w.l_task[c_step]].tolist()
     maxbp = [m.max_breakpoints for m in mechs]
@@ -1266,7 +1281,11 @@ def _call_prompts(w: Workload, strategy: str, c_step: np.ndarray, c_model: np.nd
             ch, n, cum = w.prompt(i)
             pid, roles = ch.pid, ch.role
         if r != 1.0:
-            cum = [int(x * r + 0.5) for x in cum[:n]]
+            key = (id(cum), r)
+            sc = scaled.get(key)
+            if sc is None:
+                sc = scaled[key] = array("q", [int(x * r + 0.5) for x in cum])
+            cum = sc
         pids.append(pid)
         cums.append(cum)
         nbs.append(n)
@@ -1282,9 +1301,10 @@ def _call_prompts(w: Workload, strategy: str, c_step: np.ndarray, c_model: np.nd
 def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray,
                  c_esc: np.ndarray, c_model: np.ndarray, c_provider: np.ndarray,
                  c_ratio: np.ndarray, c_dur: np.ndarray, c_batch: np.ndarray,
-                 edited: dict[int, tuple[list[int], list[int], list[int]]],
+                 edited: dict[int, tuple[Ints, Ints, Ints]],
                  variant: str) -> Calls:
-    """Everything the replay needs per call, as plain lists (the replay loop is pure Python)."""
+    """Everything the replay needs per call, as plain lists and int arrays (the replay loop is
+    pure Python; an array holds a number in 8 bytes, a list of ints ~40)."""
     import numpy as np
 
     from agentcost.simulation.cache import KIND_CODES
@@ -1307,7 +1327,7 @@ def _build_calls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray,
     pids, cums, nbs, roles_l, bps_l = _call_prompts(w, strategy, c_step, c_model, c_ratio, kl,
                                                     mil, mechs, edited)
     return Calls(
-        start=starts.tolist(), vis=vis.tolist(), store=store_key.tolist(), mechs=mechs,
+        start=int_array(starts), vis=int_array(vis), store=int_array(store_key), mechs=mechs,
         mi=mil, kind=kl, min_tokens=[mechs[k].min_tokens for k in mil],
         ttl_ns=ttl_ns, is1h=is1h, pid=pids, cum=cums,
         nb=nbs, roles=roles_l, bps=bps_l, batch=np.asarray(c_batch, dtype=bool).tolist())
