@@ -50,7 +50,7 @@ from agentcost.simulation.scenario import (
 
 if TYPE_CHECKING:
     from agentcost.config import Config
-    from agentcost.simulation.engine import Figures
+    from agentcost.simulation.shared import Figures
     from agentcost.table import StepTable
 
 __all__ = [
@@ -308,7 +308,7 @@ def _lever_sentences(sc: Scenario, fig: Figures, st: Settings) -> list[str]:
 
 def _batch_sentence(b: dict[str, Any], st: Settings) -> str:
     """The batch lever as applied: the discount is the one the prices gave, not a constant."""
-    from agentcost.simulation.engine import duration_label
+    from agentcost.simulation.latency import duration_label
 
     window = duration_label(b.get("window_s", st.batch_window_s))
     own, batched, n = b.get("own_tier_cost_usd"), b.get("batch_cost_usd"), b.get("priced_calls")
@@ -327,11 +327,11 @@ def _batch_sentence(b: dict[str, Any], st: Settings) -> str:
 
 
 def _range_sentence(sc: Scenario, st: Settings) -> str:
-    from agentcost.simulation.engine import duration_label
+    from agentcost.simulation.latency import duration_label
 
     parts = []
     if sc.cascade is not None:
-        from agentcost.simulation.engine import escalation_rate_for
+        from agentcost.simulation.shared import escalation_rate_for
 
         parts.append(f"escalation rate {escalation_rate_for(sc, 'optimistic'):g} / "
                      f"{escalation_rate_for(sc, 'pessimistic'):g}")
@@ -382,7 +382,9 @@ def _run_jobs(ctx: Any, jobs: list[tuple[Scenario, str]]) -> list[Figures]:
         return [run(ctx, sc, variant) for sc, variant in jobs]
     global _CTX, _JOBS
     if ctx.st.calibrate and any(set(sc.levers()) & _EDITING for sc, _ in jobs):
-        ctx.reference()  # computed once here, inherited by every worker
+        from agentcost.simulation.engine import reference
+
+        reference(ctx)  # computed once here, inherited by every worker
     _CTX, _JOBS = ctx, jobs
     try:
         return _shared_run(min(n, len(jobs)) - 1, len(jobs))
@@ -432,7 +434,8 @@ def simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
 def _simulate(table: StepTable, scenarios: Scenario | Sequence[Scenario],
               settings: Settings | None, config: Config | None) -> SimulationReport:
     from agentcost.simulation.cascade import resolve_for_trace
-    from agentcost.simulation.engine import Context, run
+    from agentcost.simulation.engine import run
+    from agentcost.simulation.shared import Context
     from agentcost.simulation.workload import prepare
 
     st = settings or Settings()
@@ -584,7 +587,9 @@ class _Scenarios:
 
     def calibration(self) -> str:
         if self.calib is None:
-            c = self.ctx.reference_figures()
+            from agentcost.simulation.engine import reference_figures
+
+            c = reference_figures(self.ctx)
             obs = int(self.ctx.w.l_rd.sum())
             err = (c.cache_read_tokens - obs) / obs * 100.0
             self.calib = (f"Calibration: replaying the trace as observed gives "
