@@ -192,7 +192,7 @@ class Calls:
     mi: list[int]
     kind: list[int]
     min_tokens: list[int]
-    ttl_ns: array[int]
+    ttl_ns: list[int]
     is1h: list[bool]
     pid: list[Ints]
     cum: list[Ints]  # may run past ``nb`` (a prompt that is a prefix of a longer one)

@@ -68,7 +68,7 @@ def _call_mechanics(ctx: Context, c_model: np.ndarray, c_provider: np.ndarray
 
 
 def _call_ttls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, mi: np.ndarray,
-               mechs: list[Mechanics], variant: str) -> tuple[array[int], list[bool]]:
+               mechs: list[Mechanics], variant: str) -> tuple[list[int], list[bool]]:
     """Each call's cache lifetime (ns) and whether it is Anthropic's 1h."""
     import numpy as np
     import pandas as pd
@@ -92,8 +92,9 @@ def _call_ttls(ctx: Context, sc: Scenario, strategy: str, c_step: np.ndarray, mi
         used, secs = mech.ttl_seconds(tname if isinstance(tname, str) else None, variant)
         ttl_ns_u[g] = FOREVER_NS if secs is None else int(secs * 1e9)
         is1h_u[g] = used == "1h"
-    cinv = cinv.reshape(-1)
-    return int_array(ttl_ns_u[cinv]), is1h_u[cinv].tolist()
+    # a list of the few distinct lifetimes' int objects: every cache entry shares them
+    lifetimes = ttl_ns_u.tolist()
+    return [lifetimes[g] for g in cinv.reshape(-1).tolist()], is1h_u[cinv.reshape(-1)].tolist()
 
 
 def _observed_breakpoints(ob: tuple[int, ...], n: int, on: int, o_s: int, s_end: int) -> tuple[int, ...]:
@@ -144,6 +145,7 @@ def _call_prompts(w: Workload, strategy: str, c_step: np.ndarray, c_model: np.nd
     roles_l: list[Ints] = []
     bps_l: list[tuple[int, ...]] = []
     scaled: dict[tuple[int, float], Ints] = {}
+    shared_bps: dict[tuple[int, ...], tuple[int, ...]] = {}
     models = c_model.tolist()
     used = w.task_cache_used[w.l_task[c_step]].tolist()
     maxbp = [m.max_breakpoints for m in mechs]
@@ -169,6 +171,7 @@ def _call_prompts(w: Workload, strategy: str, c_step: np.ndarray, c_model: np.nd
         if n and (kinds[j] == 1 or kinds[j] == 2):
             bps = _breakpoints(w, strategy, i, n, roles, ed is not None,
                                models[j] == w.l_model[i], maxbp[mil[j]], used[j])
+            bps = shared_bps.setdefault(bps, bps)  # one tuple per distinct placement
         bps_l.append(bps)
     return pids, cums, nbs, roles_l, bps_l
 
