@@ -4,6 +4,7 @@
     python bench/simulate_bench.py                  # 100,000 tasks, 5 scenarios
     python bench/simulate_bench.py --tasks 20000 --no-growth
     python bench/simulate_bench.py --segments 0.5   # half the calls without request content
+    python bench/simulate_bench.py --tasks 20000 --no-growth --json out.json  # report JSON
 
 The workload is a synthetic support agent in the shape of ``sample_traces/support_agent.jsonl``:
 2-6 llm calls per task with 1-2 tool calls per turn (some repeated, some sequential), every call
@@ -13,6 +14,12 @@ cache figures as Anthropic/OpenAI would report them, tasks starting every 0.6 s 
 table is built and priced once, outside the timing; ``simulate`` is timed end to end (preparing
 the workload, the baseline, every scenario, the calibration replay).
 
+Memory: the peak of the whole process tree (this process and its worker processes) while
+``simulate`` runs, sampled from ``/proc/PID/smaps_rollup`` every 20 ms: PSS (each shared page
+counted once, split between the processes sharing it: the honest total) and RSS (shared
+copy-on-write pages counted in every process), plus ``ru_maxrss`` of this process and of its
+largest worker. The table itself (built before) is part of the figure; its size is printed.
+
 Scenarios: cache auto; cascade haiku,sonnet at escalation rate 0.1; batch; trim-history 4 +
 max-output-tokens 400; parallel-tools + max-iterations 4 + tool-cache.
 """
@@ -20,8 +27,12 @@ max-output-tokens 400; parallel-tools + max-iterations 4 + tool-cache.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -87,6 +98,71 @@ def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7) -> Any:
     return StepTable(frame=df, ingest=IngestReport(), pricing=pricing)
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from ``/proc/PID/task/TID/children``)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:  # the process ended meanwhile
+            continue
+    return out
+
+
+def _rollup(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) of one process in bytes (0, 0 when it is gone)."""
+    pss = rss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+                elif line.startswith("Rss:"):
+                    rss = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return pss, rss
+
+
+class TreeMemory:
+    """Peak PSS and RSS summed over this process and its descendants, sampled in a thread."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak_pss = self.peak_rss = self.peak_procs = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        pids = _tree(os.getpid())
+        figs = [_rollup(p) for p in pids]
+        self.peak_pss = max(self.peak_pss, sum(f[0] for f in figs))
+        self.peak_rss = max(self.peak_rss, sum(f[1] for f in figs))
+        self.peak_procs = max(self.peak_procs, len(pids))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> TreeMemory:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+def _mib(b: float) -> str:
+    return f"{b / 2**20:,.0f} MiB"
+
+
 def scenarios() -> list[Any]:
     from agentcost.simulation import Scenario
     from agentcost.simulation.scenario import parse_cascade
@@ -101,16 +177,17 @@ def scenarios() -> list[Any]:
     ]
 
 
-def timed(table: Any, n_runs: int = 1) -> tuple[float, Any]:
+def timed(table: Any, n_runs: int = 1) -> tuple[float, Any, TreeMemory]:
     from agentcost.simulation import simulate
 
     best = float("inf")
     rep = None
-    for _ in range(n_runs):
-        t0 = time.perf_counter()
-        rep = simulate(table, scenarios())
-        best = min(best, time.perf_counter() - t0)
-    return best, rep
+    with TreeMemory() as mem:
+        for _ in range(n_runs):
+            t0 = time.perf_counter()
+            rep = simulate(table, scenarios())
+            best = min(best, time.perf_counter() - t0)
+    return best, rep, mem
 
 
 def main() -> None:
@@ -119,6 +196,7 @@ def main() -> None:
     ap.add_argument("--segments", type=float, default=1.0, help="share of tasks with segments")
     ap.add_argument("--no-growth", action="store_true", help="skip the linear-growth check")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--json", metavar="FILE", help="write the report's JSON to FILE")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -128,10 +206,20 @@ def main() -> None:
     n_llm = int((df["kind"] == "llm").sum())
     print(f"workload: {args.tasks:,} tasks, {n_llm:,} llm calls, {len(df) - n_llm:,} tool calls "
           f"(built and priced in {t_build:.1f}s, not timed)")
-    secs, rep = timed(table, args.repeat)
+    before = TreeMemory()
+    before.sample()
+    secs, rep, mem = timed(table, args.repeat)
     print(f"simulate, 5 scenarios: {secs:.2f}s  ({secs / n_llm * 1e6:.1f} µs per llm call)  "
           f"target < 30s: {'OK' if secs < 30 else 'MISSED'}")
+    print(f"memory, process tree: peak PSS {_mib(mem.peak_pss)} (before simulate "
+          f"{_mib(before.peak_pss)}), peak RSS sum {_mib(mem.peak_rss)}, up to "
+          f"{mem.peak_procs} processes; ru_maxrss self "
+          f"{_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}, largest worker "
+          f"{_mib(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)}  "
+          f"target < 600 MiB: {'OK' if mem.peak_pss < 600 * 2**20 else 'MISSED'}")
     d = rep.to_dict()
+    if args.json:
+        Path(args.json).write_text(json.dumps(d, indent=1, sort_keys=True) + "\n")
     print(f"  baseline ${d['baseline']['cost_usd']:,.2f}")
     for s in d["scenarios"]:
         print(f"  {s['name']:<14} ${s['cost_usd']:>12,.2f}  {s['delta_pct']:+7.1f}%  "
@@ -144,7 +232,7 @@ def main() -> None:
         n = max(1, int(args.tasks * frac))
         tb = table if frac == 1.0 else build_table(n, args.segments)
         nl = int((tb.frame["kind"] == "llm").sum())
-        s, _ = timed(tb, args.repeat) if frac != 1.0 else (secs, None)
+        s = timed(tb, args.repeat)[0] if frac != 1.0 else secs
         rows.append((n, nl, s))
         print(f"  {n:>8,} tasks  {nl:>9,} llm calls  {s:7.2f}s  {s / nl * 1e6:6.1f} µs/call")
     per = [s / nl for _, nl, s in rows]

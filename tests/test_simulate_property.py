@@ -127,7 +127,7 @@ def test_replays_keep_token_invariants(table, cache, calibrate):
 def test_parallel_workers_give_the_same_report(monkeypatch):
     """The pool used for large traces returns exactly what the in-process runs return."""
     import agentcost
-    import agentcost.simulation as sim
+    import agentcost.simulation.jobs as sim
     from tests.test_simulate import cascade
 
     table = agentcost.load(["sample_traces"])

@@ -37,6 +37,7 @@ its stated maximum.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ from agentcost.simulation.workload import (
     R_TOOLS,
     R_TURN,
     R_USER,
+    Ints,
 )
 
 if TYPE_CHECKING:
@@ -156,7 +158,7 @@ def mechanics_for(model: str | None, provider: str | None,
     return _mechanics(model, provider, key)
 
 
-def eligible_ends(roles: list[int], n: int) -> list[int]:
+def eligible_ends(roles: Ints, n: int) -> list[int]:
     """OpenAI implicit lookup boundaries: ends of user messages, of the last tool result of a
     consecutive group, of the initial system/developer block (and every append-only block)."""
     out = []
@@ -183,19 +185,19 @@ class Calls:
     placed per strategy; ``ttl_ns`` / ``is1h``: the lifetime used and whether it is Anthropic's 1h.
     """
 
-    start: list[int]
-    vis: list[int]  # ns from which an entry this call writes is visible
-    store: list[int]
+    start: array[int]
+    vis: array[int]  # ns from which an entry this call writes is visible
+    store: array[int]
     mechs: list[Mechanics]
     mi: list[int]
     kind: list[int]
     min_tokens: list[int]
     ttl_ns: list[int]
     is1h: list[bool]
-    pid: list[list[int]]
-    cum: list[list[int]]
+    pid: list[Ints]
+    cum: list[Ints]  # may run past ``nb`` (a prompt that is a prefix of a longer one)
     nb: list[int]
-    roles: list[list[int]]
+    roles: list[Ints]
     bps: list[tuple[int, ...]]
     batch: list[bool]
     stats: dict[str, int] = field(default_factory=dict)
@@ -335,7 +337,7 @@ class _Replay:
             return True
         return (kind == 1 or (kind == 2 and self.explicit)) and not calls.bps[i]
 
-    def call(self, i: int, rd: list[int], w5: list[int], w1: list[int]) -> None:
+    def call(self, i: int, rd: Ints, w5: Ints, w1: Ints) -> None:
         """Replay call ``i``: lookup, refresh of the hit, writes; its figures into the lists."""
         calls = self.calls
         kind = calls.kind[i]
@@ -378,13 +380,16 @@ def replay(calls: Calls, strategy: str, variant: str, eviction_share: float,
     if strategy == "off" or N == 0:
         z = np.zeros(N, dtype="int64")
         return z, z.copy(), z.copy(), norule
-    rd = [0] * N
-    w5 = [0] * N
-    w1 = [0] * N
+    rd = array("q", bytes(8 * N))
+    w5 = array("q", bytes(8 * N))
+    w1 = array("q", bytes(8 * N))
     r = _Replay(calls, strategy, variant, eviction_share, batch_hit_share)
-    for i in sorted(range(N), key=calls.start.__getitem__):
+    order = array("q")  # by start, ties in call order (a stable sort)
+    order.frombytes(np.argsort(np.frombuffer(calls.start, dtype="int64"), kind="stable")
+                    .astype("int64").tobytes())
+    for i in order:
         if not r.skipped(i):
             r.call(i, rd, w5, w1)
     calls.stats["hits"] = r.hits
-    return (np.array(rd, dtype="int64"), np.array(w5, dtype="int64"),
-            np.array(w1, dtype="int64"), norule)
+    return (np.frombuffer(rd, dtype="int64").copy(), np.frombuffer(w5, dtype="int64").copy(),
+            np.frombuffer(w1, dtype="int64").copy(), norule)

@@ -29,6 +29,8 @@ Times
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,8 @@ TOOL_STOP_REASONS = frozenset({"tool_use", "tool_calls", "function_call", "tool_
 NAT = -(2**63)
 HOUR_NS = 3_600_000_000_000
 
+Ints = MutableSequence[int]  # a list while built, an ``array`` once frozen
+
 
 class Chain:
     """Blocks of the longest prompt of a run of append-only calls of one task.
@@ -53,17 +57,21 @@ class Chain:
     numbers, ``cum`` cumulative tokens (the default; a step whose per-block counts differ keeps
     its own), ``seg`` True when built from segments, ``k0`` the task position of the chain's first
     llm call.
+
+    A chain is built with lists and :meth:`freeze` turns them into typed arrays once no later
+    call can extend it: 29 bytes a block instead of ~150 (no int object per value), and arrays
+    whose buffers worker processes read without copying them (no reference counts to touch).
     """
 
     __slots__ = ("cum", "h", "k0", "pid", "raw", "role", "seg", "turn")
 
     def __init__(self, k0: int, seg: bool) -> None:
-        self.h: list[int] = []
-        self.pid: list[int] = []
-        self.role: list[int] = []
-        self.turn: list[int] = []
-        self.cum: list[int] = []
-        self.raw: list[object] = []  # segment hashes as given (segments chains only)
+        self.h: Ints = []
+        self.pid: Ints = []
+        self.role: Ints = []
+        self.turn: Ints = []
+        self.cum: Ints = []
+        self.raw: list[object] | None = []  # segment hashes as given (while building)
         self.k0 = k0
         self.seg = seg
 
@@ -74,6 +82,16 @@ class Chain:
         self.role.append(role)
         self.turn.append(turn)
         self.cum.append(cum)
+
+    def freeze(self) -> None:
+        """Lists to arrays (idempotent); the raw segment hashes are dropped."""
+        if isinstance(self.h, list):
+            self.h = array("q", self.h)
+            self.pid = array("q", self.pid)
+            self.role = array("b", self.role)
+            self.turn = array("i", self.turn)
+            self.cum = array("q", self.cum)
+        self.raw = None
 
 
 def chain_ids(hs: list[int]) -> list[int]:
@@ -129,7 +147,7 @@ class Workload:
     l_has_segments: np.ndarray
     chains: list[Chain]
     nblocks: list[int]
-    cums: list[list[int] | None]  # None: the chain's cum applies
+    cums: list[Ints | None]  # None: the chain's cum applies
     obs_bps: list[tuple[int, ...] | None]
     l_stable: list[int]  # last block of the stable prefix (tools + system), -1: none
     # tool steps
@@ -151,7 +169,7 @@ class Workload:
     def n_llm(self) -> int:
         return len(self.l_task)
 
-    def prompt(self, i: int) -> tuple[Chain, int, list[int]]:
+    def prompt(self, i: int) -> tuple[Chain, int, Ints]:
         ch = self.chains[i]
         c = self.cums[i]
         return ch, self.nblocks[i], ch.cum if c is None else c
@@ -205,7 +223,7 @@ def _fill_times(task: np.ndarray, start: np.ndarray, end: np.ndarray,
     return filled
 
 
-def stable_end(roles: list[int], n: int) -> int:
+def stable_end(roles: Sequence[int], n: int) -> int:
     """Index of the last block of the stable prefix: the leading tools + system blocks, or —
     without segments — the task's first prompt. -1 if the prompt has none."""
     s = -1
@@ -247,12 +265,24 @@ def _floats(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
 
 
 def _objs(df: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
+    """Column ``col`` at ``rows`` as an object array, None where missing."""
+    return shared_objects(df[col].iloc[rows])
+
+
+def shared_objects(s: pd.Series) -> np.ndarray:
+    """The values of ``s`` as an object array, None where missing. Equal values of a typed
+    column share one object (a column of a few model names costs a pointer per row, not a
+    string per row); an object column keeps its values as they are."""
     import numpy as np
     import pandas as pd
 
-    s = df[col].astype("object")
-    return np.array([None if (v is None or v is pd.NA) else v
-                     for v in s.to_numpy()[rows]], dtype=object)
+    if not (pd.api.types.is_extension_array_dtype(s.dtype) and s.dtype.na_value is pd.NA):
+        return np.array([None if (v is None or v is pd.NA) else v
+                         for v in s.astype("object").to_numpy()], dtype=object)
+    codes, uniques = pd.factorize(s, sort=False)
+    table = np.empty(len(uniques) + 1, dtype=object)  # the last slot (code -1): None
+    table[:-1] = list(uniques.astype(object))
+    return np.asarray(table[codes])
 
 
 def _times(df: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -315,10 +345,14 @@ def _llm_labels(df: pd.DataFrame, li: np.ndarray) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    model = df["model"].astype("object").where(df["model"].notna(),
-                                               df["response_model"].astype("object"))
-    l_model = np.array([None if (v is None or v is pd.NA or (isinstance(v, float) and v != v))
-                        else str(v) for v in model.to_numpy()[li]], dtype=object)
+    m, rm = df["model"].iloc[li], df["response_model"].iloc[li]
+    if not (isinstance(m.dtype, pd.StringDtype) and isinstance(rm.dtype, pd.StringDtype)
+            and m.dtype.na_value is pd.NA and rm.dtype.na_value is pd.NA):
+        model = m.astype("object").where(m.notna(), rm.astype("object"))
+        l_model = np.array([None if (v is None or v is pd.NA or (isinstance(v, float) and v != v))
+                            else str(v) for v in model.to_numpy()], dtype=object)
+    else:
+        l_model = shared_objects(m.where(m.notna(), rm))
     tool_calls = df["tool_calls"].to_numpy()[li]
     stop = _objs(df, "stop_reason", li)
     l_n_tools = np.array([len(v) if isinstance(v, (list, tuple)) else 0 for v in tool_calls],
@@ -381,6 +415,7 @@ def _segment_chain(chain: Chain | None, segs: list[Any], raw: list[Any],
     j0 = 0
     if chain is not None and chain.seg:
         L = len(chain.h)
+        assert chain.raw is not None  # still being built
         if m <= L and chain.raw[:m] == raw:
             j0 = m  # the prompt is a prefix of the chain
         elif m > L and chain.raw == raw[:L]:
@@ -397,7 +432,8 @@ def _segment_chain(chain: Chain | None, segs: list[Any], raw: list[Any],
             if r == R_ASSISTANT:
                 turn += 1
             chain.add(hash((r, str(raw[j]))), r, turn, cum[j])
-            chain.raw.append(raw[j])
+        assert chain.raw is not None
+        chain.raw.extend(raw[j0:m])
     return chain
 
 
@@ -425,7 +461,7 @@ def _prompts(f: dict[str, Any], segs_col: np.ndarray, task_key: list[str]) -> di
     l_task, l_k, l_inp, l_rd, usage = f["l_task"], f["l_k"], f["l_inp"], f["l_rd"], f["l_usage"]
     chains: list[Chain] = []
     nblocks: list[int] = []
-    cums: list[list[int] | None] = []
+    cums: list[Ints | None] = []
     obs_bps: list[tuple[int, ...] | None] = []
     has_seg = np.zeros(len(l_task), dtype=bool)
     chain: Chain | None = None
@@ -433,9 +469,12 @@ def _prompts(f: dict[str, Any], segs_col: np.ndarray, task_key: list[str]) -> di
     for i in range(len(l_task)):
         t = int(l_task[i])
         if t != prev_task:
+            if chain is not None:
+                chain.freeze()  # chains do not cross tasks
             chain = None
             prev_task = t
             prev_inp = -1
+        was = chain
         inp = int(l_inp[i])
         parsed = _segments_of(segs_col[i])
         if parsed is not None:
@@ -449,7 +488,7 @@ def _prompts(f: dict[str, Any], segs_col: np.ndarray, task_key: list[str]) -> di
             obs_bps.append(tuple(bp_flags) if bp_flags else None)
             chain = _segment_chain(chain, segs_col[i], raw, cum)
             nblocks.append(len(raw))
-            cums.append(None if chain.cum[:len(raw)] == cum else cum)
+            cums.append(None if chain.cum[:len(raw)] == cum else array("q", cum))
             prev_inp = -1
         else:  # append-only agent loop
             obs_bps.append(None)
@@ -457,7 +496,11 @@ def _prompts(f: dict[str, Any], segs_col: np.ndarray, task_key: list[str]) -> di
             nblocks.append(len(chain.h))
             cums.append(None)
             prev_inp = inp
+        if was is not None and was is not chain:
+            was.freeze()  # replaced: no later call extends it
         chains.append(chain)
+    if chain is not None:
+        chain.freeze()
     return {"chains": chains, "nblocks": nblocks, "cums": cums, "obs_bps": obs_bps,
             "l_has_segments": has_seg, "l_stable": _stable_ends(chains, nblocks)}
 
@@ -528,9 +571,9 @@ def prepare(table: StepTable | pd.DataFrame) -> Workload:
     del f["_cw"]
     return Workload(
         n_tasks=T, task_ids=[str(u) for u in uniques],
-        task_source=df["source"].astype("object").to_numpy()[first_row] if n
+        task_source=df["source"].iloc[first_row].astype("object").to_numpy() if n
         else np.zeros(0, object),
-        task_session=df["session_id"].astype("object").to_numpy()[first_row] if n
+        task_session=df["session_id"].iloc[first_row].astype("object").to_numpy() if n
         else np.zeros(0, object),
         l_start=start[li], l_hour=hour[li], l_end=end[li], l_dur=dur[li],
         t_start=start[ti], t_end=end[ti], t_dur=dur[ti], times_filled=int(filled),
