@@ -185,6 +185,18 @@ def test_cache_shared_across_tasks_of_a_workspace(tmp_path):
     assert fig(iso_doc, "stacked")["cost_usd"] == usd(27_330 + 15_000 + 1_500)
 
 
+def test_workspace_session_with_and_without_session_ids(tmp_path):
+    """``workspace: session``: tasks of one session share caches; a task with no session id
+    (missing in the trace) is a workspace of its own. It used to raise on the missing id."""
+    other = [llm("t2", 30, [TS, SS, seg("user", 200, "other-u0")], out=100, stop="end_turn")]
+    sc = Scenario(name="stacked", cache="stable+last")
+    none = run(load(tmp_path, three_calls() + other), sc, workspace="session")
+    assert fig(none, "stacked")["cost_usd"] == usd(27_330 + 15_000 + 1_500)  # as workspace: task
+    rows = [dict(r, session_id="s1") for r in three_calls() + other]
+    same = run(load(tmp_path, rows, "same.jsonl"), sc, workspace="session")
+    assert fig(same, "stacked")["cost_usd"] == usd(27_330 + 1_140 + 750 + 1_500)  # shared
+
+
 def test_cache_ttl_expiry_and_1h(tmp_path):
     rows = [llm("t1", 0, C1, out=100), llm("t1", 400, C2, out=200, stop="end_turn")]
     doc = run(load(tmp_path, rows), Scenario(name="5m", cache="auto"),

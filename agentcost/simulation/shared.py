@@ -128,7 +128,10 @@ class Context:
             elif mode == "source":
                 self._ws = [str(s) for s in w.task_source]
             elif mode == "session":
-                self._ws = [str(s) if s is not None and s == s else w.task_ids[t]
+                import pandas as pd
+
+                # a task without a session (None, NaN or pd.NA) is a workspace of its own
+                self._ws = [w.task_ids[t] if pd.isna(s) else str(s)
                             for t, s in enumerate(w.task_session)]
             else:
                 self._ws = list(w.task_ids)
