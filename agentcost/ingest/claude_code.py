@@ -622,8 +622,11 @@ class _Scanner:
         return None
 
     def _finish(self) -> None:
-        """Canonical tokens and integer times, once per call, while still in the worker."""
+        """Canonical tokens and integer times, once per call, while still in the worker; the
+        strings repeated from call to call (model, session, task, tool names, tier) shared, so
+        that they are sent and kept once."""
         kept: list[_Call] = []
+        strs: dict[Any, Any] = {None: None}
         for call in self.scan.calls:
             raw = call.usage
             if type(raw) is dict and ("server_tool_use" in raw or "iterations" in raw
@@ -641,7 +644,15 @@ class _Scanner:
                     self.scan.malformed.append((call.line, reason))
                     continue
                 usage = tuple(u.get(k) for k in _USAGE_COLS)
+            tier = usage[0]
+            if tier is not None:
+                tier = strs.setdefault(tier, tier)
+                usage = (tier, *usage[1:])
             call.usage = usage
+            call.model = strs.setdefault(call.model, call.model)
+            call.session = strs.setdefault(call.session, call.session)
+            call.task = strs.setdefault(call.task, call.task)
+            call.parent_task = strs.setdefault(call.parent_task, call.parent_task)
             first, last, start = _ns(call.first_ts), _ns(call.last_ts), _ns(call.start_ts)
             if first is None:
                 first = last
@@ -650,7 +661,8 @@ class _Scanner:
             if start is None or (first is not None and start > first):
                 start = first
             call.first_ts, call.last_ts, call.start_ts = first, last, start
-            call.tools = [(t[0], t[1], t[2], _ns(t[3]), t[4]) for t in call.tools]
+            call.tools = [(t[0], strs.setdefault(t[1], t[1]), t[2], _ns(t[3]), t[4])
+                          for t in call.tools]
             if call.cost is not None and (type(call.cost) not in (int, float)
                                           or call.cost < 0):
                 call.cost = None
