@@ -97,16 +97,14 @@ import orjson
 from agentcost.ingest.base import HEAD_BYTES, READ_ERRORS, IngestContext, Source
 from agentcost.ingest.claude_code_pool import scan_all
 from agentcost.ingest.claude_code_rows import (
-    CHUNK_ROWS,
     DROP_PROGRESS,
     DROP_SYNTHETIC,
     ROW_COLUMNS,
-    call_rows,
     report_scan,
     resolve,
-    to_columns,
+    winner_columns,
 )
-from agentcost.ingest.claude_code_scan import FORMAT, RANK_PROGRESS, Call, Scan, open_source
+from agentcost.ingest.claude_code_scan import FORMAT, Call, Scan, open_source
 from agentcost.perf import no_gc
 
 __all__ = ["FORMAT", "READER", "ROW_COLUMNS", "ClaudeCodeReader"]
@@ -180,26 +178,8 @@ class ClaudeCodeReader:
                 report_scan(scan, ctx)
             winners = resolve(scans, ctx)
             prompts = _prompts(srcs, scans, winners, ctx) if ctx.conversations else {}
-            results: dict[str, tuple[int | None, bool]] = {}
-            for scan in scans:
-                for k, v in scan.results.items():
-                    results.setdefault(k, v)
-            columns: list[list[Any]] = [[] for _ in ROW_COLUMNS]
-            rows: list[tuple[Any, ...]] = []
-            progress_only = 0
-            windowed = ctx.since_ns is not None or ctx.until_ns is not None
-            for scan in scans:
-                for call in scan.calls:
-                    if winners.get(call.key) is not call:
-                        continue
-                    if call.rank == RANK_PROGRESS:
-                        progress_only += 1
-                    call_rows(call, scan.name, results, ctx if windowed else None, rows,
-                          prompts.get(call.key))
-                    if len(rows) >= CHUNK_ROWS:  # row tuples → columns, a chunk at a time
-                        to_columns(rows, columns)
-                        rows = []
-            to_columns(rows, columns)
+            columns, progress_only = winner_columns(scans, winners, prompts, ctx)
+            del scans, winners
         if progress_only:
             ctx.note(f"claude-code: {progress_only} subagent call(s) known only from progress "
                      "lines of the parent session (subagent file not given; its last call may "

@@ -88,6 +88,38 @@ def resolve(scans: list[Scan], ctx: IngestContext) -> dict[str, Call]:
 CHUNK_ROWS = 8192
 
 
+def winner_columns(scans: list[Scan], winners: dict[str, Call],
+                   prompts: dict[str, list[dict[str, Any]]], ctx: IngestContext
+                   ) -> tuple[list[list[Any]], int]:
+    """The steps of the winning calls as columns of :data:`ROW_COLUMNS`, and how many of
+    them are known only from progress mirrors. The scans' records are let go of as their
+    rows are made (the columns grow while the records shrink: the peak stays near one of
+    them)."""
+    results: dict[str, tuple[int | None, bool]] = {}
+    for scan in scans:
+        for k, v in scan.results.items():
+            results.setdefault(k, v)
+        scan.results = {}
+    columns: list[list[Any]] = [[] for _ in ROW_COLUMNS]
+    rows: list[tuple[Any, ...]] = []
+    progress_only = 0
+    window = ctx if ctx.since_ns is not None or ctx.until_ns is not None else None
+    for scan in scans:
+        for call in scan.calls:
+            if winners.get(call.key) is not call:
+                continue
+            del winners[call.key]  # each winner makes its rows once
+            if call.rank == RANK_PROGRESS:
+                progress_only += 1
+            call_rows(call, scan.name, results, window, rows, prompts.get(call.key))
+            if len(rows) >= CHUNK_ROWS:  # row tuples → columns, a chunk at a time
+                to_columns(rows, columns)
+                rows = []
+        scan.calls = []
+    to_columns(rows, columns)
+    return columns, progress_only
+
+
 def to_columns(rows: list[tuple[Any, ...]], columns: list[list[Any]]) -> None:
     if rows:
         for col, values in zip(columns, zip(*rows, strict=True), strict=True):
