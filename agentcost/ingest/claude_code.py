@@ -67,20 +67,23 @@ type in every known layout, except on assistant lines, where the message object 
   non-agent ``progress`` lines are not decoded at all (a cheap ``{`` … ``}`` shape check still
   reports a damaged line; a skipped line is decoded later only if it turns out to be the
   parent of a response, for its timestamp);
-* a ``user`` tool_result line is read with a few byte searches (:meth:`~agentcost.ingest.claude_code_scan.Scanner._fast_result`,
-  one pass over the content), falling back to decoding on any surprise;
+* a ``user`` tool_result line is read with a few byte searches (one pass over the content,
+  :meth:`agentcost.ingest.claude_code_scan.Scanner._fast_result`), falling back to decoding
+  on any surprise;
 * an ``assistant`` line without a ``tool_use`` block is decoded with its ``content`` array cut
   out (one byte search over it instead of a decode);
 * ``agent_progress`` mirror lines of a subagent whose own file is among the inputs are skipped
   (counted as dropped progress copies); others are decoded.
 
-Files are read with a 1 MiB buffer, the cycle collector is paused while scanning (no cycles
-are made), only small per-call records are kept, and several files are scanned by a process
-pool (``AGENTCOST_JOBS`` sets the number of workers, ``1`` scans in-process). The workers also
-convert and validate each call's usage (:func:`agentcost.steps.check_tokens`), so the
-cross-file dedupe that follows in this process hands the step table its columns directly
-(:meth:`ClaudeCodeReader.read_table`), with no per-row dict. ``bench/`` measures it against a
-bare orjson loop.
+The scan of one file is :mod:`agentcost.ingest.claude_code_scan`, the pool
+:mod:`agentcost.ingest.claude_code_pool`, the choice of the copy that counts and the step rows
+:mod:`agentcost.ingest.claude_code_rows`. Files are read with a 1 MiB buffer, the cycle
+collector is paused while scanning (no cycles are made), only small per-call records are kept,
+and several files are scanned by a process pool (``AGENTCOST_JOBS`` sets the number of
+workers, ``1`` scans in-process). The workers also convert and validate each call's usage
+(:func:`agentcost.steps.check_tokens`), so the cross-file dedupe that follows in this process
+hands the step table its columns directly (:meth:`ClaudeCodeReader.read_table`), with no
+per-row dict. ``bench/`` measures it against a bare orjson loop and ccusage.
 
 Prompt segments are not derived here: with ``ctx.conversations`` (``analyze --anatomy``) a
 second pass over the files whose calls won decodes every line and rebuilds them
