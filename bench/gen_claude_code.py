@@ -18,8 +18,21 @@ Byte mix of the real logs: about 60 % tool_result lines, 20 % assistant lines, 2
 
 Writes ``manifest.json`` beside the projects with the expected deduplicated totals.
 
+Two profiles:
+
+* ``sparse`` (the default): ~36 KB per API call, one model per chain (Opus 4.6 main,
+  Sonnet 4.5 subagents), one session at a time from 2026-01-05;
+* ``dense``: ~14.5 KB per API call (smaller tool output, fewer thinking blocks and progress
+  lines), ~2.2 usage lines per call, 8 current models (Opus 5.5 / 5 / 4.8, Sonnet 5.5 / 5 /
+  4.6, Haiku 5.5 / 4.5: all priced by genai-prices) mixed within sessions, sessions running
+  concurrently over 2026-10-03 … 2026-11-17 (thousands of (model, hour) groups; the window
+  crosses the 2026-10-07 Sonnet 5.5 cache-read price change and Haiku 5.5's release), and
+  1M-context sessions whose prompts pass 200k tokens (Haiku 5.5 prompts over 100k take its
+  higher tier).
+
     python bench/gen_claude_code.py --size 100M            # -> bench/data/cc-100M/
     python bench/gen_claude_code.py --size 1G --seed 7
+    python bench/gen_claude_code.py --size 1G --profile dense   # -> bench/data/cc-dense-1G/
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +54,15 @@ TOOLS = ("Bash", "Read", "Edit", "Grep", "Glob", "Write", "TodoWrite")
 WORDS = ("def", "return", "self", "import", "class", "value", "None", "if", "else", "for",
          "the", "result", "error", "path", "config", "token", "cache", "request", "session",
          "async", "await", "fn", "map", "x", "y", "i", "assert", "test", "data", "é", "λ")
+PROFILES = ("sparse", "dense")
+# dense profile: (model, weight) of a session's main chain, and of its subagents
+MAIN_MODELS = (("claude-opus-4-8", 25), ("claude-opus-5", 15), ("claude-opus-5-5", 10),
+               ("claude-sonnet-5", 15), ("claude-sonnet-5-5", 15), ("claude-sonnet-4-6", 10),
+               ("claude-haiku-5-5", 10))
+SUB_MODELS = (("claude-haiku-4-5-20251001", 40), ("claude-haiku-5-5", 40), ("claude-sonnet-5", 20))
+HAIKU_5_5_FROM_MS = int(time.mktime((2026, 10, 7, 0, 0, 0, 0, 0, 0))) * 1000
+DENSE_START_MS = int(time.mktime((2026, 10, 3, 0, 0, 0, 0, 0, 0))) * 1000
+DENSE_DAYS = 45
 
 
 def parse_size(text: str) -> int:
@@ -49,8 +72,9 @@ def parse_size(text: str) -> int:
 
 
 class Gen:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, profile: str = "sparse") -> None:
         self.r = random.Random(seed)
+        self.dense = profile == "dense"
         self.t_ms = int(time.mktime((2026, 1, 5, 9, 0, 0, 0, 0, 0))) * 1000
         # a pool of code-like chunks (quotes, backslashes, newlines, some non-ASCII)
         self.pool = [self._chunk(self.r.choice((512, 2048, 8192, 32768, 65536)))
@@ -59,6 +83,16 @@ class Gen:
                      for _ in range(32)]
         self.expected = {"calls": 0, "input_raw": 0, "cache_read": 0, "cache_write": 0,
                          "cache_write_1h": 0, "output": 0, "tool_steps": 0}
+        self.models: Counter[str] = Counter()  # calls per model
+        self.model_hours: set[tuple[str, int]] = set()  # (model, UTC hour of the first line)
+        self.usage_lines = 0
+        self.long_prompts = 0  # calls whose prompt (input + cache) is over 200k tokens
+
+    def model(self, choices: tuple[tuple[str, int], ...]) -> str:
+        m = self.r.choices([c[0] for c in choices], [c[1] for c in choices])[0]
+        if m == "claude-haiku-5-5" and self.t_ms < HAIKU_5_5_FROM_MS:
+            m = "claude-haiku-4-5-20251001"  # not released yet
+        return m
 
     def _chunk(self, n: int) -> str:
         r = self.r
@@ -83,6 +117,12 @@ class Gen:
     def bulky(self) -> str:
         # heavy-tailed tool output: mostly a few KB, sometimes tens of KB
         r = self.r.random()
+        if self.dense:
+            if r < 0.65:
+                return self.text(80, 1200)
+            if r < 0.94:
+                return self.text(1200, 5000)
+            return self.text(5000, 20000)
         if r < 0.55:
             return self.text(100, 3000)
         if r < 0.9:
@@ -114,6 +154,16 @@ class Session:
         self.lines: list[bytes] = []
         self.size = 0
         self.ctx = self.r.randint(8000, 20000)
+        self.end_ms = 0
+        self.main_model, self.alt_model = "claude-opus-4-6", "claude-opus-4-6"
+        self.sub_model = "claude-sonnet-4-5-20250929"
+        self.compact_at = 165_000
+        if g.dense:  # concurrent sessions: each starts at its own time in the window
+            g.t_ms = DENSE_START_MS + int(self.r.random() * DENSE_DAYS * 86_400_000)
+            self.main_model, self.alt_model = g.model(MAIN_MODELS), g.model(MAIN_MODELS)
+            self.sub_model = g.model(SUB_MODELS)
+            if self.r.random() < 0.15 and "haiku" not in self.main_model:
+                self.compact_at = 600_000  # a 1M-context session
 
     def base(self, parent: str | None, sidechain: bool = False,
              agent: str | None = None) -> dict[str, Any]:
@@ -156,10 +206,11 @@ class Session:
         req = "req_011C" + "".join(r.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")
                                    for _ in range(20))
         blocks: list[dict[str, Any]] = []
-        if r.random() < 0.6:
+        p_think, p_text = (0.3, 0.4) if g.dense else (0.6, 0.7)
+        if r.random() < p_think:
             blocks.append({"type": "thinking", "thinking": g.text(100, 2500),
                            "signature": r.choice(g.sigs)})
-        if r.random() < 0.7 or not tools:
+        if r.random() < p_text or not tools:
             blocks.append({"type": "text", "text": g.text(20, 1500)})
         uses: list[tuple[str, str, str]] = []
         for name, inp in tools:
@@ -170,7 +221,10 @@ class Session:
         u_final = self.usage(final_out, True)
         placeholder = r.randint(1, 30)
         last = parent
-        model = "claude-sonnet-4-5-20250929" if sidechain else "claude-opus-4-6"
+        first_ms = g.t_ms
+        model = self.sub_model if sidechain else self.main_model
+        if g.dense and not sidechain and r.random() < 0.2:
+            model = self.alt_model  # /model switches, helper calls
         for i, blk in enumerate(blocks):
             is_last = i == len(blocks) - 1
             u = dict(u_final, output_tokens=final_out if is_last else placeholder)
@@ -180,6 +234,7 @@ class Session:
             msg = {"model": model, "id": mid, "type": "message", "role": "assistant",
                    "content": [blk], "stop_reason": stop, "stop_sequence": None, "usage": u}
             ts = g.tick(300, 6000) if i == 0 else g.tick(5, 1500)
+            first_ms = g.t_ms if i == 0 else first_ms
             uid = g.uuid()
             obj = self.base(last, sidechain, agent)
             obj.update(message=msg, requestId=req, type="assistant", uuid=uid, timestamp=ts)
@@ -192,6 +247,12 @@ class Session:
             if blk["type"] == "tool_use":
                 uses.append((blk["id"], blk["name"], uid))
         e = self.g.expected
+        g.models[model] += 1
+        g.model_hours.add((model, first_ms // 3_600_000))
+        g.usage_lines += len(blocks)
+        if u_final["input_tokens"] + u_final["cache_read_input_tokens"] \
+                + u_final["cache_creation_input_tokens"] > 200_000:
+            g.long_prompts += 1
         e["calls"] += 1
         e["input_raw"] += u_final["input_tokens"]
         e["cache_read"] += u_final["cache_read_input_tokens"]
@@ -200,7 +261,7 @@ class Session:
         e["output"] += final_out
         e["tool_steps"] += len(uses)
         self.ctx += u_final["cache_creation_input_tokens"] + final_out + r.randint(50, 3000)
-        if self.ctx > 165_000:  # auto-compaction
+        if self.ctx > self.compact_at:  # auto-compaction
             self.ctx = r.randint(20_000, 40_000)
         return last, uses
 
@@ -238,7 +299,7 @@ class Session:
         r, g = self.r, self.g
         for tid, name, src_uuid in uses:
             if name == "Bash" and not sidechain:
-                for k in range(r.randint(0, 4)):
+                for k in range(r.randint(0, 1 if g.dense else 4)):
                     obj = self.base(last)
                     chunk = g.text(200, 3000)
                     obj.update(type="progress", data={
@@ -312,6 +373,8 @@ class Session:
         out: list[bytes] = []
         last: str | None = None
         while self.size < self.budget:
+            if g.dense and out:  # the user away between prompts
+                g.t_ms += int(r.expovariate(1 / 1_500_000))
             snap = {"type": "file-history-snapshot", "messageId": g.uuid(),
                     "snapshot": {"messageId": g.uuid(), "trackedFileBackups": {},
                                  "timestamp": g.tick(1000, 60000)},
@@ -390,6 +453,7 @@ class Session:
         path = self.folder / f"{self.sid}.jsonl"
         data = b"".join(out)
         path.write_bytes(data)
+        self.end_ms = g.t_ms
         self.lines = out if len(data) < 8_000_000 else []  # kept for a later resumed copy
         return path, len(data)
 
@@ -397,6 +461,10 @@ class Session:
 def resumed_copy(g: Gen, orig: Session, folder: Path) -> int:
     """A session resumed from ``orig``: its lines copied (timestamps unchanged), then more."""
     s = Session(g, folder, 0, orig.one_hour, orig.version)
+    if g.dense:  # resumed after the original ended, with its models
+        g.t_ms = orig.end_ms
+        s.main_model, s.alt_model, s.sub_model = orig.main_model, orig.alt_model, orig.sub_model
+        s.compact_at = orig.compact_at
     g.t_ms += 3_600_000
     copy = list(orig.lines)
     s.budget = sum(len(b) for b in copy) + g.r.randint(100_000, 600_000)
@@ -408,18 +476,25 @@ def resumed_copy(g: Gen, orig: Session, folder: Path) -> int:
     return len(data)
 
 
+def data_name(profile: str, size: str) -> str:
+    """The default folder name under bench/data of a profile and size."""
+    return f"cc-{size}" if profile == "sparse" else f"cc-{profile}-{size}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="100M", help="total bytes to write, e.g. 100M, 1G")
     ap.add_argument("--out", type=Path, default=None, help="default: bench/data/cc-<size>")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", choices=PROFILES, default="sparse",
+                    help="sparse: ~36 KB per API call; dense: ~14.5 KB, 8 models (see above)")
     args = ap.parse_args(argv)
     target = parse_size(args.size)
-    out = args.out or HERE / "data" / f"cc-{args.size}"
+    out = args.out or HERE / "data" / data_name(args.profile, args.size)
     if out.exists() and any(out.iterdir()):
         print(f"{out} exists and is not empty; remove it first", file=sys.stderr)
         return 2
-    g = Gen(args.seed)
+    g = Gen(args.seed, args.profile)
     t0 = time.perf_counter()
     total = 0
     n_sessions = 0
@@ -447,12 +522,20 @@ def main(argv: list[str] | None = None) -> int:
         n_sessions += 1
     files = sorted(out.rglob("*.jsonl"))
     manifest = {"bytes": sum(p.stat().st_size for p in files), "files": len(files),
-                "sessions": n_sessions, "seed": args.seed, "expected": g.expected}
+                "sessions": n_sessions, "seed": args.seed, "profile": args.profile,
+                "expected": g.expected,
+                "shape": {"usage_lines": g.usage_lines, "models": dict(sorted(g.models.items())),
+                          "model_hours": len(g.model_hours),
+                          "prompts_over_200k": g.long_prompts}}
     # beside projects/ (not inside it, where a folder walk would pick it up)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     dt = time.perf_counter() - t0
+    calls = g.expected["calls"]
     print(f"wrote {manifest['bytes'] / 2**20:,.1f} MiB in {len(files)} files "
-          f"({n_sessions} sessions) to {out} in {dt:.1f}s")
+          f"({n_sessions} sessions) to {out} in {dt:.1f}s: {calls:,} calls, "
+          f"{manifest['bytes'] / max(calls, 1) / 1000:.1f} KB and "
+          f"{g.usage_lines / max(calls, 1):.2f} usage lines per call, {len(g.models)} models, "
+          f"{len(g.model_hours):,} (model, hour) groups, {g.long_prompts:,} prompts over 200k")
     return 0
 
 

@@ -2,6 +2,7 @@
 
     python bench/run.py --size 100M            # generates bench/data/cc-100M if missing
     python bench/run.py --size 1G --repeat 3
+    python bench/run.py --size 1G --profile dense   # bench/data/cc-dense-1G
     python bench/run.py --data ~/.claude/projects   # your own logs (no expected totals)
 
 Each measurement runs in a child process, after one warm-up read of every file (so all runs
@@ -238,6 +239,9 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Claude Code ingest benchmark")
     ap.add_argument("--size", default="100M")
+    ap.add_argument("--profile", choices=("sparse", "dense"), default="sparse",
+                    help="generated data: sparse (~36 KB per API call) or dense (~14.5 KB, "
+                    "8 models; see gen_claude_code.py)")
     ap.add_argument("--data", type=Path, default=None,
                     help="folder of Claude Code logs (default bench/data/cc-<size>/projects)")
     ap.add_argument("--repeat", type=int, default=3)
@@ -258,13 +262,14 @@ def main(argv: list[str] | None = None) -> int:
 
     manifest: dict[str, Any] | None = None
     if args.data is None:
-        root = HERE / "data" / f"cc-{args.size}"
-        if not (root / "manifest.json").exists():
-            sys.path.insert(0, str(HERE))
-            import gen_claude_code
+        sys.path.insert(0, str(HERE))
+        import gen_claude_code
 
+        root = HERE / "data" / gen_claude_code.data_name(args.profile, args.size)
+        if not (root / "manifest.json").exists():
             shutil.rmtree(root, ignore_errors=True)
-            gen_claude_code.main(["--size", args.size, "--out", str(root)])
+            gen_claude_code.main(["--size", args.size, "--profile", args.profile,
+                                  "--out", str(root)])
         data = root / "projects"
         manifest = json.loads((root / "manifest.json").read_text())
     else:

@@ -18,6 +18,8 @@ import pytest
 
 from agentcost.errors import InputError
 from agentcost.ingest import claude_code as cc
+from agentcost.ingest import claude_code_pool as ccp
+from agentcost.ingest import claude_code_scan as ccs
 from agentcost.ingest.base import Source
 from tests.conftest import REAL, assert_invariants, load_frame
 
@@ -434,7 +436,7 @@ def test_pool_scan_equals_serial(real, monkeypatch):
     monkeypatch.setenv("AGENTCOST_JOBS", "1")
     serial, rep1 = load_frame(SPOTTER, CODEMIE)
     monkeypatch.setenv("AGENTCOST_JOBS", "2")
-    monkeypatch.setattr(cc, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(ccp, "_POOL_MIN_BYTES", 0)
     pooled, rep2 = load_frame(SPOTTER, CODEMIE)
     cols = [c for c in serial.columns if c != "tool_calls"]
     assert serial[cols].equals(pooled[cols])
@@ -448,8 +450,8 @@ def test_timestamp_fast_path_matches_to_utc_ns():
     for ts in ("2026-02-12T16:02:25.227Z", "2025-12-10T19:37:48.019Z",
                "2026-02-12T16:02:25Z", "2026-02-12T16:02:25.123456789Z",
                "2026-02-12T18:02:25.227+02:00"):
-        assert cc._ns(ts) == to_utc_ns(ts), ts
-    assert cc._ns(None) is None and cc._ns("not a time") is None
+        assert ccs._ns(ts) == to_utc_ns(ts), ts
+    assert ccs._ns(None) is None and ccs._ns("not a time") is None
 
 
 def test_empty_and_non_claude_lines_do_not_crash(tmp_path):
@@ -487,14 +489,14 @@ def test_fast_paths_equal_full_decoding(real):
     # shortcuts as with a full decode of every line
     for p in ALL_FILES:
         src = Source(name=str(p), path=p)
-        fast = cc._Scanner(src, 0).run()
-        slow = cc._Scanner(src, 0, fast=False).run()
+        fast = ccs.Scanner(src, 0).run()
+        slow = ccs.Scanner(src, 0, fast=False).run()
         assert _scan_state(fast) == _scan_state(slow), p.name
     # and line by line: every tool_result line read without decoding gives what decoding does
     for p in ALL_FILES:
-        scanner = cc._Scanner(Source(name=str(p), path=p), 0)
+        scanner = ccs.Scanner(Source(name=str(p), path=p), 0)
         for raw in p.read_bytes().splitlines(keepends=True):
-            if cc._kind(raw) != cc._TOOL_RESULT:
+            if ccs._kind(raw) != ccs._TOOL_RESULT:
                 continue
             obj = json.loads(raw)
             scanner.scan.results.clear()
@@ -533,7 +535,7 @@ def test_assistant_lines_take_the_content_free_path(real):
                 continue
             if isinstance(obj, dict) and obj.get("type") == "assistant":
                 n += 1
-                assert cc._kind(raw) == cc._DECODE_ASSISTANT, raw[:200]
+                assert ccs._kind(raw) == ccs._DECODE_ASSISTANT, raw[:200]
     assert n > 500
 
 
@@ -576,14 +578,14 @@ def test_bad_token_counts_are_reported_by_the_worker(tmp_path):
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_progress_is_reported_file_by_file(real, monkeypatch, jobs):
     monkeypatch.setenv("AGENTCOST_JOBS", jobs)
-    monkeypatch.setattr(cc, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(ccp, "_POOL_MIN_BYTES", 0)
     calls: list[tuple[int, int]] = []
     load_frame(SPOTTER, progress=lambda done, total: calls.append((done, total)))
     files = list(SPOTTER.rglob("*.jsonl"))
     total = sum(f.stat().st_size for f in files)
     assert calls[0] == (0, total) and calls[-1] == (total, total)
     # one step per file (serial) or per batch of files (pool), not one jump at the end
-    steps = len(files) if jobs == "1" else len(cc._batches([f.stat().st_size for f in files], 2))
+    steps = len(files) if jobs == "1" else len(ccp._batches([f.stat().st_size for f in files], 2))
     assert steps >= 2 and len({d for d, _ in calls}) >= steps + 1
     assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:], strict=False))
 
@@ -615,12 +617,12 @@ def test_usage_fast_path_equals_general_conversion():
             return "error"
         if check_tokens(row, "x"):
             return "error"
-        return tuple(row.get(k) for k in cc._USAGE_COLS)
+        return tuple(row.get(k) for k in ccs.USAGE_COLS)
 
     @settings(max_examples=3000, deadline=None)
     @given(usage)
     def check(u):
-        fast = cc._usage_fast(u)
+        fast = ccs._usage_fast(u)
         if fast is not None:
             assert fast == slow(dict(u)), u
 
@@ -632,4 +634,4 @@ def test_usage_fast_path_equals_general_conversion():
             if obj.get("type") == "assistant" and isinstance(obj["message"].get("usage"), dict):
                 real_usage.append(obj["message"]["usage"])
     assert len(real_usage) > 500
-    assert sum(cc._usage_fast(u) is not None for u in real_usage) / len(real_usage) > 0.95
+    assert sum(ccs._usage_fast(u) is not None for u in real_usage) / len(real_usage) > 0.95
