@@ -350,6 +350,7 @@ def _assign_readers(paths: Sequence[str], table: Mapping[str, Reader], input_for
         why = ("file is empty" if not head.strip() else
                "binary file, not a trace" if _looks_binary(head) else None)
         reader = None if why else (table[input_format] if input_format else detect(src, table))
+        src.forget_head()
         if reader is None:
             why = why or ("not a recognised trace format (use --input-format to force one "
                           f"of: {', '.join(table)})")
