@@ -137,11 +137,18 @@ def _local(raw: str, out: DatasetFiles) -> None:
 
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        return _manifest_of(path.read_bytes(), str(path))
+    except OSError as exc:
         raise InputError(f"unreadable export manifest: {exc}", str(path)) from None
+
+
+def _manifest_of(raw: bytes, name: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise InputError(f"unreadable export manifest: {exc}", name) from None
     if not isinstance(data, dict):
-        raise InputError("export manifest is not a JSON object", str(path))
+        raise InputError("export manifest is not a JSON object", name)
     return data
 
 
@@ -154,6 +161,10 @@ def _remote(uri: str, out: DatasetFiles) -> None:
         if info.type == pafs.FileType.Directory:
             sel = fs.get_file_info(pafs.FileSelector(base, recursive=True))
             files = sorted(f.path for f in sel if f.is_file and f.path.endswith(SUFFIX))
+            manifest = f"{base.rstrip('/')}/manifest.json"
+            if any(f.path == manifest and f.is_file for f in sel):
+                with fs.open_input_stream(manifest) as fh:
+                    out.manifests.append(_manifest_of(fh.read(), uri))
         elif info.type == pafs.FileType.File:
             files = [base]
         else:

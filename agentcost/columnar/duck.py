@@ -117,19 +117,14 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
 
     per_file: list[dict[str, Any]] = []
     sources: list[str] = []
+    dedupe = needs_dedupe(files)
     if files.local:
         names = ", ".join(_quote(f) for f in files.local)
         sources.append(f"SELECT * FROM read_parquet([{names}], union_by_name = true, "
                        "filename = true)")
-    for i, (fs, group) in enumerate(_by_filesystem(files.remote)):
-        import pyarrow.dataset as pds
-
-        runner.con.register(f"agentcost_remote_{i}", pds.dataset(group, filesystem=fs,
-                                                                 format="parquet"))
-        sources.append(f"SELECT *, {_quote(group[0])} AS filename FROM agentcost_remote_{i}")
+    sources += _remote_sources(runner, files.remote, dedupe)
     for name, rows in _footers(files):
         per_file.append({"path": name, "format": "agentcost-steps", "steps": rows})
-    dedupe = needs_dedupe(files)
     body = " UNION ALL BY NAME ".join(sources)
     src = (f"SELECT *, epoch_ns(started_at) AS started_ns, epoch_ns(ended_at) AS ended_ns "
            f"FROM ({body}) AS s")
@@ -143,6 +138,24 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
     kept = int(runner.query(f"SELECT COUNT(*) AS n FROM {STEPS}")["n"].iloc[0])
     return {"files": per_file, "duplicates": total - kept_all, "outside": kept_all - kept,
             "steps": kept}
+
+
+def _remote_sources(runner: DuckRunner, remote: list[tuple[Any, str]], dedupe: bool
+                    ) -> list[str]:
+    """The files on pyarrow file systems (S3, GCS) as relations DuckDB scans through pyarrow
+    (projection and filters pushed down): one per file system, or one per file when the
+    newest file's copy of a step must be told apart."""
+    import pyarrow.dataset as pds
+
+    groups = _by_filesystem(remote)
+    if dedupe:
+        groups = [(fs, [p]) for fs, group in groups for p in group]
+    sources = []
+    for i, (fs, group) in enumerate(groups):
+        runner.con.register(f"agentcost_remote_{i}", pds.dataset(group, filesystem=fs,
+                                                                 format="parquet"))
+        sources.append(f"SELECT *, {_quote(group[0])} AS filename FROM agentcost_remote_{i}")
+    return sources
 
 
 def _by_filesystem(remote: list[tuple[Any, str]]) -> list[tuple[Any, list[str]]]:
