@@ -54,6 +54,7 @@ class DuckRunner:
         if n:
             self.con.execute(f"SET threads = {int(n)}")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # it would print to stderr
 
     def query(self, sql: str) -> pd.DataFrame:
         import pyarrow as pa

@@ -1,7 +1,7 @@
 -- task_findings.sequential_tool_findings: the tool calls of one turn (after one llm step) that
 -- ran one after another, none overlapping the one before
 WITH t AS (
-    SELECT {w}.*,
+    SELECT task_id, step, kind, name, started_ns, ended_ns, duration_ms,
            SUM(is_llm) OVER (PARTITION BY task_id ORDER BY step
                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS turn,
            MAX(CASE WHEN kind = 'llm' THEN step END)
