@@ -12,7 +12,7 @@ pricing record is rebuilt from the table and the export manifests. Needs the ``d
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentcost.columnar.engine import STEPS, WORK, analyze_sql, arrow_frame, pricing_of
@@ -65,6 +65,18 @@ class DuckRunner:
                 else c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c
                 for c in table.columns]
         return arrow_frame(pa.table(cols, names=table.column_names))
+
+    def stream(self, sql: str, rows: int = 250_000) -> Iterator[pd.DataFrame]:
+        """The result of ``sql`` a batch of ``rows`` at a time (for results that may be
+        large: Python holds one batch)."""
+        import pyarrow as pa
+
+        reader = self._run(lambda: iter(self.con.sql(sql).arrow(rows)))
+        while True:
+            batch = self._run(lambda: next(reader, None))
+            if batch is None:
+                return
+            yield arrow_frame(pa.Table.from_batches([batch]))
 
     def keep(self, name: str, sql: str) -> None:
         """Compute ``sql`` once into the temporary table ``name`` (spills like the rest)."""

@@ -249,7 +249,8 @@ def group_rows(runner: Runner, by: str, timezone: str | None) -> list[dict[str, 
     from agentcost.analysis import metrics_row
 
     where = "kind = 'llm'" if by == "model" else "1 = 1"
-    rows = _rows(q(runner, "aggregate", key=bucket(by, runner.dialect, timezone), where=where))
+    rows = _rows(q(runner, "aggregate", key=bucket(by, runner.dialect, timezone), where=where,
+                   tasks="COUNT(DISTINCT task_id)", first="MIN(order_key)"))
     rows.sort(key=lambda r: str(r["_first"]))  # first appearance, as pandas groups them
     groups = []
     for r in rows:

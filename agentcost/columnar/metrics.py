@@ -63,7 +63,8 @@ def render(name: str, dialect: str, **params: str) -> str:
     d = DIALECTS[dialect]
     fill = {"arg_min": d.arg_min, "arg_max": d.arg_max,
             "steps_sorted": d.steps_sorted, "ordered_names": d.ordered_names,
-            "order_key": order_key(), "wait_tools": wait_tools()}
+            "order_key": order_key(), "wait_tools": wait_tools(),
+            "tasks": "CAST(NULL AS BIGINT)", "first": "CAST(NULL AS STRING)"}
     return template(name).format(**{**fill, **params})
 
 
