@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from agentcost.config import Config
     from agentcost.table import StepTable
 
+NO_CLASS_COSTS = ("the dataset was exported by an older agentcost without the cost by token "
+                  "class: models' cost_by_class_usd is unknown (--engine pandas re-prices)")
 DUCKDB_EXTRA = "the DuckDB engine needs duckdb: pip install 'agentcost-profiler[duckdb]'"
 
 
@@ -126,7 +128,7 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
                  until_ns: int | None = None) -> dict[str, Any]:
     """Point ``runner`` at the dataset's files (schema checked from each footer); rows that two
     export runs both hold are kept once, the newest file's copy."""
-    from agentcost.columnar.dataset import needs_dedupe
+    from agentcost.columnar.dataset import OPTIONAL_COLUMNS, needs_dedupe
 
     per_file: list[dict[str, Any]] = []
     sources: list[str] = []
@@ -136,11 +138,16 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
         sources.append(f"SELECT * FROM read_parquet([{names}], union_by_name = true, "
                        "filename = true)")
     sources += _remote_sources(runner, files.remote, dedupe)
-    for name, rows in _footers(files):
+    present: set[str] = set()
+    for name, rows, cols in _footers(files):
         per_file.append({"path": name, "format": "agentcost-steps", "steps": rows})
+        present |= cols
+    absent = [c for c in OPTIONAL_COLUMNS if c not in present]  # an older export: unknown
+    nulls = "".join(f", CAST(NULL AS {'DOUBLE' if c.endswith('_usd') else 'VARCHAR'}) AS {c}"
+                    for c in absent)
     body = " UNION ALL BY NAME ".join(sources)
-    src = (f"SELECT *, epoch_ns(started_at) AS started_ns, epoch_ns(ended_at) AS ended_ns "
-           f"FROM ({body}) AS s")
+    src = (f"SELECT *{nulls}, epoch_ns(started_at) AS started_ns, epoch_ns(ended_at) AS "
+           f"ended_ns FROM ({body}) AS s")
     if dedupe:  # a step may be in two files: the newest file's copy counts
         src = (f"SELECT * FROM ({src}) AS d QUALIFY row_number() OVER "
                "(PARTITION BY step_key ORDER BY filename DESC) = 1")
@@ -150,7 +157,7 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
         if dedupe else total
     kept = int(runner.query(f"SELECT COUNT(*) AS n FROM {STEPS}")["n"].iloc[0])
     return {"files": per_file, "duplicates": total - kept_all, "outside": kept_all - kept,
-            "steps": kept}
+            "steps": kept, "no_class_costs": any(c.endswith("_usd") for c in absent)}
 
 
 def _remote_sources(runner: DuckRunner, remote: list[tuple[Any, str]], dedupe: bool
@@ -183,8 +190,8 @@ def _by_filesystem(remote: list[tuple[Any, str]]) -> list[tuple[Any, list[str]]]
     return groups
 
 
-def _footers(files: DatasetFiles) -> list[tuple[str, int]]:
-    """Each file's row count, from its footer, after checking its schema."""
+def _footers(files: DatasetFiles) -> list[tuple[str, int, set[str]]]:
+    """Each file's row count and columns, from its footer, after checking its schema."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -200,7 +207,7 @@ def _footers(files: DatasetFiles) -> list[tuple[str, int]]:
             raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}",
                              name) from None
         check_schema(pf.schema_arrow, name)
-        out.append((name, pf.metadata.num_rows))
+        out.append((name, pf.metadata.num_rows, set(pf.schema_arrow.names)))
     return out
 
 
@@ -228,7 +235,7 @@ def analyze_dataset(paths: Sequence[str], options: AnalyzeOptions | None = None,
                     summary: bool = False) -> AnalyzeReport:
     """The analyze report of step-table datasets, out of core (see the module docstring);
     ``summary``: only what the console table shows (see :func:`analyze_sql`)."""
-    from agentcost.columnar.dataset import resolve
+    from agentcost.columnar.dataset import export_ingest, resolve
     from agentcost.columnar.read import need_pyarrow
     from agentcost.ingest import time_bound
     from agentcost.ingest.base import IngestReport
@@ -240,6 +247,10 @@ def analyze_dataset(paths: Sequence[str], options: AnalyzeOptions | None = None,
                         time_bound(until, "--until") if until else None)
     ingest = IngestReport(files=info["files"], steps_kept=info["steps"],
                           outside_window=info["outside"])
+    ingest.notes, ingest.warnings = export_ingest(files.manifests)
+    if info["no_class_costs"]:
+        ingest.notes.append(NO_CLASS_COSTS)
+        ingest.warnings.append(NO_CLASS_COSTS)
     if info["duplicates"]:
         ingest.duplicates["same step in two exports of the dataset"] += info["duplicates"]
     return analyze_sql(runner, ingest, pricing_of(runner, files.manifests), options, config,

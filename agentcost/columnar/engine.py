@@ -236,7 +236,8 @@ def model_rows(runner: Runner) -> list[dict[str, Any]]:
         d["cost_by_class_usd"] = (cost_by_class_row(
             *(float(_num(e[k]) or 0.0) for k in ("split_total", "split_output", "split_read",
                                                  "split_write")))
-            if int(_num(e["split_steps"]) or 0) else None)
+            if int(_num(e["split_steps"]) or 0) and not int(_num(e["split_unknown"]) or 0)
+            else None)  # an older export has no cost by class: unknown, not 0
         out.append(d)
     out.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
     return out

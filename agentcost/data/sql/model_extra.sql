@@ -4,6 +4,9 @@
 SELECT
     COALESCE(model, response_model, '(unknown)') AS group_key,
     COUNT(split_cost) AS split_steps,
+    COUNT(CASE WHEN split_cost IS NOT NULL AND (cache_read_cost_usd IS NULL
+                                                OR cache_write_cost_usd IS NULL) THEN 1 END)
+        AS split_unknown,
     SUM(split_cost) AS split_total,
     SUM(CASE WHEN split_cost IS NOT NULL THEN output_cost_usd END) AS split_output,
     SUM(CASE WHEN split_cost IS NOT NULL THEN cache_read_cost_usd END) AS split_read,
