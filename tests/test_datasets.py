@@ -58,6 +58,9 @@ def test_an_older_export_reads_with_class_costs_unknown(tmp_path: Path) -> None:
     for m in (*want["models"], *duck["models"]):
         m.pop("cost_by_class_usd")
     assert_parity(want, duck, ("totals", "tasks", "models", "findings"))
+    mixed = analyze_dataset([str(old), str(ds)]).to_dict()  # one older export among others
+    assert NO_CLASS_COSTS in mixed["warnings"]
+    assert all(m["cost_by_class_usd"] is None for m in mixed["models"])
     # the in-memory path re-prices: the per-class figures are known again
     mem = analyze(load([str(old)])).to_dict()
     assert any(m["cost_by_class_usd"] for m in mem["models"])

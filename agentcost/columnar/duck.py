@@ -139,10 +139,12 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
                        "filename = true)")
     sources += _remote_sources(runner, files.remote, dedupe)
     present: set[str] = set()
+    older = False  # a file without the cost by class (an older export): unknown, not 0
     for name, rows, cols in _footers(files):
         per_file.append({"path": name, "format": "agentcost-steps", "steps": rows})
         present |= cols
-    absent = [c for c in OPTIONAL_COLUMNS if c not in present]  # an older export: unknown
+        older = older or any(c not in cols for c in OPTIONAL_COLUMNS if c.endswith("_usd"))
+    absent = [c for c in OPTIONAL_COLUMNS if c not in present]
     nulls = "".join(f", CAST(NULL AS {'DOUBLE' if c.endswith('_usd') else 'VARCHAR'}) AS {c}"
                     for c in absent)
     body = " UNION ALL BY NAME ".join(sources)
@@ -157,7 +159,7 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
         if dedupe else total
     kept = int(runner.query(f"SELECT COUNT(*) AS n FROM {STEPS}")["n"].iloc[0])
     return {"files": per_file, "duplicates": total - kept_all, "outside": kept_all - kept,
-            "steps": kept, "no_class_costs": any(c.endswith("_usd") for c in absent)}
+            "steps": kept, "no_class_costs": older}
 
 
 def _remote_sources(runner: DuckRunner, remote: list[tuple[Any, str]], dedupe: bool
