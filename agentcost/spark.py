@@ -171,9 +171,14 @@ class SparkRunner:
 
 
 def analyze(spark: Any, table: str | Path | Any, options: AnalyzeOptions | None = None,
-            config: Config | None = None) -> AnalyzeReport:
+            config: Config | None = None, since: str | None = None,
+            until: str | None = None) -> AnalyzeReport:
     """The analyze report of a step-table dataset (a path Spark can read, or a DataFrame of
-    the step schema), computed by Spark SQL from the shared definitions."""
+    the step schema), computed by Spark SQL from the shared definitions. ``since`` /
+    ``until`` (as ``analyze --since/--until``: an ISO time or ``7d``) keep the steps that
+    started in that window, and steps without a start time."""
+    from agentcost.columnar.dataset import export_ingest
+    from agentcost.ingest import time_bound
     from agentcost.ingest.base import IngestReport
 
     spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
@@ -187,12 +192,16 @@ def analyze(spark: Any, table: str | Path | Any, options: AnalyzeOptions | None 
 
     files = list(df.inputFiles())
     runner = SparkRunner(spark)
-    total, kept = _work_view(spark, df, needs_dedupe(DatasetFiles(local=files,
-                                                                  manifests=manifests)))
+    window = (time_bound(since, "--since") if since else None,
+              time_bound(until, "--until") if until else None)
+    total, deduped, kept = _work_view(spark, df, needs_dedupe(
+        DatasetFiles(local=files, manifests=manifests)), window)
     ingest = IngestReport(files=[{"path": f, "format": "agentcost-steps", "steps": None}
-                                 for f in sorted(files)], steps_kept=kept)
-    if total != kept:
-        ingest.duplicates["same step in two exports of the dataset"] += total - kept
+                                 for f in sorted(files)], steps_kept=kept,
+                          outside_window=deduped - kept)
+    ingest.notes, ingest.warnings = export_ingest(manifests)
+    if total != deduped:
+        ingest.duplicates["same step in two exports of the dataset"] += total - deduped
     return analyze_sql(runner, ingest, pricing_of(runner, manifests), options, config)
 
 
@@ -209,12 +218,21 @@ def _manifest(path: Path) -> list[dict[str, Any]]:
     return [data] if isinstance(data, dict) else []
 
 
-def _work_view(spark: Any, df: Any, dedupe: bool) -> tuple[int, int]:
+def _work_view(spark: Any, df: Any, dedupe: bool, window: tuple[int | None, int | None]
+               ) -> tuple[int, int, int]:
     """Register the step table (integer times; one row per ``step_key`` when several export
-    runs wrote it) and the work view; ``(rows, rows kept)``."""
+    runs wrote it; the steps of the time ``window``, in ns) and the work view; ``(rows, rows
+    after dedupe, rows kept)``."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
     from pyspark.sql.window import Window
+
+    from agentcost.columnar.dataset import OPTIONAL_COLUMNS
+
+    for c in OPTIONAL_COLUMNS:  # an older export lacks them: unknown, never 0
+        if c not in df.columns:
+            df = df.withColumn(c, F.lit(None).cast("double" if c.endswith("_usd")
+                                                   else "string"))
 
     for c in ("started_at", "ended_at"):
         ns = c.replace("_at", "_ns")
@@ -228,6 +246,13 @@ def _work_view(spark: Any, df: Any, dedupe: bool) -> tuple[int, int]:
         df = (df.withColumn("_file", F.input_file_name())
               .withColumn("_rn", F.row_number().over(newest))
               .where("_rn = 1").drop("_rn", "_file"))
+    deduped = df.count() if dedupe else total
+    since, until = window
+    if since is not None:
+        df = df.where(F.col("started_ns").isNull() | (F.col("started_ns") >= F.lit(since)))
+    if until is not None:
+        df = df.where(F.col("started_ns").isNull() | (F.col("started_ns") < F.lit(until)))
     df.createOrReplaceTempView(STEPS)
     spark.sql(render("work", "spark", steps=STEPS)).createOrReplaceTempView(WORK)
-    return total, df.count() if dedupe else total
+    kept = df.count() if since is not None or until is not None else deduped
+    return total, deduped, kept

@@ -8,6 +8,10 @@ own pricing (genai-prices, the bundled data) chunk by chunk, and written with th
 Arrow schema, hive-partitioned by day, with a manifest, as `agentcost export` does.
 
     python bench/gen_steps.py --size 1G --out bench/data/steps-1G
+
+`--copies N --base DIR` writes N copies of an existing dataset instead (task ids, span ids
+and step keys suffixed per copy, so every copy is new tasks; Arrow only, no pricing): how the
+10 GiB set of docs/scale.md was made from a 512 MiB one, in minutes rather than hours.
 """
 
 from __future__ import annotations
@@ -112,13 +116,51 @@ def chunk(rng: np.random.Generator, first_task: int, n_tasks: int, day: int):  #
     return finalize(frame[list(COLUMNS)])
 
 
+def copies(base: Path, out: Path, n: int) -> None:
+    """``n`` copies of the dataset ``base`` in ``out`` (see the module docstring)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    parts = sorted(base.rglob("*.parquet"))
+    written = 0
+    t0 = time.time()
+    for k in range(n):
+        for src in parts:
+            table = pq.read_table(src, partitioning=None)
+            for col in ("task_id", "span_id", "step_key"):
+                i = table.schema.get_field_index(col)
+                table = table.set_column(i, table.schema.field(i), pc.binary_join_element_wise(
+                    table.column(col), f"~c{k}", ""))
+            target = out / src.parent.name / f"c{k:03d}-{src.name}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, target, compression="zstd")
+            written += target.stat().st_size
+        print(f"\rcopy {k + 1}/{n}: {written / (1 << 20):8.0f} MiB {time.time() - t0:6.0f}s",
+              end="", flush=True)
+    manifest = json.loads((base / "manifest.json").read_text())
+    gen = manifest["generated"]
+    gen.update(steps=gen["steps"] * n, tasks=gen["tasks"] * n, bytes=written, copies=n)
+    for r in manifest["runs"]:
+        r["steps"] *= n
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (out / "expected.json").write_text(json.dumps(gen) + "\n")
+    print(f"\n{out}: {gen['steps']:,} steps, {gen['tasks']:,} tasks, {written / (1 << 20):.0f} MiB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", default="256M", help="target dataset size (e.g. 256M, 1G)")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--tasks-per-chunk", type=int, default=20_000)
+    ap.add_argument("--copies", type=int, help="write this many copies of --base instead")
+    ap.add_argument("--base", type=Path, help="the dataset --copies copies")
     args = ap.parse_args()
+    if args.copies:
+        if args.base is None or args.out is None:
+            raise SystemExit("--copies needs --base and --out")
+        copies(args.base, args.out, args.copies)
+        return
 
     from agentcost.columnar.export import run_record, save_manifest, write_parts
     from agentcost.columnar.schema import to_arrow

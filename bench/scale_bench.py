@@ -75,6 +75,43 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+PROFILE = """
+import sys, time
+from agentcost.columnar import duck
+
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+def wrap(name):
+    orig = getattr(duck.DuckRunner, name)
+    def run(self, sql, *rest):
+        with open("/proc/self/clear_refs", "w") as fh:  # resets the peak resident memory
+            fh.write("5")
+        t = time.perf_counter()
+        out = orig(self, sql, *rest)
+        label = " ".join((rest[0] if rest else sql).split())[:90]
+        print(f"{time.perf_counter() - t:7.1f} s {hwm():7.0f} MiB  {name:5} {label}",
+              file=sys.stderr, flush=True)
+        return out
+    setattr(duck.DuckRunner, name, run)
+
+wrap("query")
+wrap("keep")
+t = time.perf_counter()
+r = duck.analyze_dataset([sys.argv[1]], summary=sys.argv[2] == "table")
+print(f"total {time.perf_counter() - t:.1f} s, tasks {r.totals['tasks']}", file=sys.stderr)
+"""
+
+
+def profile(dataset: Path, fmt: str) -> None:
+    """Each DuckDB query of one analyze run: its time and the peak resident memory while it
+    ran (the peak is reset before each query through /proc/self/clear_refs)."""
+    subprocess.run([sys.executable, "-c", PROFILE, str(dataset), fmt], check=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("dataset", type=Path)
@@ -82,7 +119,12 @@ def main() -> None:
     ap.add_argument("--formats", default="table,json")
     ap.add_argument("--spark-memory", default="2g")
     ap.add_argument("--json-out", type=Path)
+    ap.add_argument("--profile", action="store_true",
+                    help="per DuckDB query: time and peak memory (one in-process run)")
     args = ap.parse_args()
+    if args.profile:
+        profile(args.dataset, args.formats.split(",")[0])
+        return
     env = dict(os.environ)
     exe = str(Path(sys.executable).parent / "agentcost")
     size = sum(f.stat().st_size for f in args.dataset.rglob("*.parquet"))

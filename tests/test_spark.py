@@ -85,3 +85,26 @@ def test_ingest_of_an_unreadable_file_names_it(spark: Any, tmp_path: Path) -> No
     bad.write_text('{"hello": "world"}\n')
     with pytest.raises(InputError, match="not a recognised trace format"):
         acs.ingest(spark, [str(bad)], tmp_path / "out")
+
+
+def test_analyze_a_time_window_and_an_older_export(spark: Any, tmp_path: Path) -> None:
+    """since/until as analyze takes them; a dataset without the cost-by-class columns (an
+    older export) reads with those figures unknown."""
+    import pyarrow.parquet as pq
+
+    from agentcost.columnar.duck import analyze_dataset
+
+    ds = tmp_path / "ds"
+    export([str(SAMPLES)], ds)
+    since = "2026-11-03T00:00:00Z"
+    got = acs.analyze(spark, str(ds), since=since).to_dict()
+    want = analyze_dataset([str(ds)], since=since).to_dict()
+    assert_parity(want, got, (*METRICS, "warnings"))
+    assert got["ingest"]["outside_time_window"] == want["ingest"]["outside_time_window"] > 0
+    for part in ds.rglob("*.parquet"):
+        t = pq.read_table(part, partitioning=None)
+        pq.write_table(t.drop_columns(["cache_read_cost_usd", "cache_write_cost_usd"]), part)
+    old = acs.analyze(spark, str(ds)).to_dict()
+    assert all(m["cost_by_class_usd"] is None for m in old["models"])
+    assert old["totals"]["cost_usd"] == pytest.approx(analyze_dataset([str(ds)]).to_dict()
+                                                      ["totals"]["cost_usd"])

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+# columns later versions of the step table added within schema version 1: an older export
+# lacks them and reads as unknown (null) there, never as 0
+OPTIONAL_COLUMNS = ("cache_read_cost_usd", "cache_write_cost_usd", "labels")
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://")
 HTTP_SCHEMES = ("http://", "https://")
 FILE_SCHEME = "file://"
@@ -137,11 +140,18 @@ def _local(raw: str, out: DatasetFiles) -> None:
 
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        return _manifest_of(path.read_bytes(), str(path))
+    except OSError as exc:
         raise InputError(f"unreadable export manifest: {exc}", str(path)) from None
+
+
+def _manifest_of(raw: bytes, name: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
+        raise InputError(f"unreadable export manifest: {exc}", name) from None
     if not isinstance(data, dict):
-        raise InputError("export manifest is not a JSON object", str(path))
+        raise InputError("export manifest is not a JSON object", name)
     return data
 
 
@@ -154,6 +164,10 @@ def _remote(uri: str, out: DatasetFiles) -> None:
         if info.type == pafs.FileType.Directory:
             sel = fs.get_file_info(pafs.FileSelector(base, recursive=True))
             files = sorted(f.path for f in sel if f.is_file and f.path.endswith(SUFFIX))
+            manifest = f"{base.rstrip('/')}/manifest.json"
+            if any(f.path == manifest and f.is_file for f in sel):
+                with fs.open_input_stream(manifest) as fh:
+                    out.manifests.append(_manifest_of(fh.read(), uri))
         elif info.type == pafs.FileType.File:
             files = [base]
         else:
@@ -203,7 +217,7 @@ def read_table(files: DatasetFiles, since_ns: int | None = None,
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}",
                              name) from None
-    table = pa.concat_tables(parts, promote_options="permissive")
+    table = with_optional(pa.concat_tables(parts, promote_options="permissive"))
     before = table.num_rows
     keys = table.column("step_key").to_pandas()
     keep = ~keys.duplicated(keep="last").to_numpy()
@@ -221,6 +235,42 @@ def read_table(files: DatasetFiles, since_ns: int | None = None,
     if mask is not None:
         table = table.filter(mask)
     return table, dups, n - table.num_rows
+
+
+def with_optional(table: pa.Table) -> pa.Table:
+    """``table`` with the :data:`OPTIONAL_COLUMNS` it lacks added as nulls (unknown)."""
+    import pyarrow as pa
+
+    from agentcost.columnar.schema import arrow_type
+    from agentcost.steps import COLUMNS
+
+    for c in OPTIONAL_COLUMNS:
+        if c not in table.column_names:
+            table = table.append_column(c, pa.nulls(table.num_rows, arrow_type(COLUMNS[c])))
+    return table
+
+
+def export_ingest(manifests: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """What the export runs noted while reading the traces (stored in the manifest by
+    ``agentcost export``), to be said again wherever the dataset is read: ``(notes,
+    warnings)``, each prefixed "at export:" (a warning is among the notes too)."""
+    notes: list[str] = []
+    warnings: list[str] = []
+    for m in manifests:
+        for r in m.get("runs", []):
+            ing = r.get("ingest") or {}
+            said = [*ing.get("notes", [])]
+            if ing.get("malformed_lines"):
+                ex = (ing.get("malformed_examples") or [""])[0]
+                said.append(f"{ing['malformed_lines']} malformed lines skipped"
+                            + (f" (first: {ex})" if ex else ""))
+            for text in (f"at export: {n}" for n in said):
+                if text not in notes:
+                    notes.append(text)
+            for text in (f"at export: {w}" for w in ing.get("warnings", [])):
+                if text not in warnings:
+                    warnings.append(text)
+    return notes, warnings
 
 
 def _ts(ns: int) -> Any:
@@ -246,7 +296,8 @@ def check_schema(schema: pa.Schema, name: str) -> None:
     if version is not None and version.decode() != SCHEMA_VERSION:
         raise InputError(f"step table schema version {version.decode()}; this agentcost reads "
                          f"version {SCHEMA_VERSION}", name)
-    missing = [c for c in (*COLUMNS, "step_key") if c not in schema.names]
+    missing = [c for c in (*COLUMNS, "step_key") if c not in schema.names
+               and c not in OPTIONAL_COLUMNS]
     if missing:
         raise InputError(f"not an agentcost step table: missing columns "
                          f"{', '.join(missing[:6])}{' …' if len(missing) > 6 else ''}", name)

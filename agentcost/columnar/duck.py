@@ -12,7 +12,7 @@ pricing record is rebuilt from the table and the export manifests. Needs the ``d
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentcost.columnar.engine import STEPS, WORK, analyze_sql, arrow_frame, pricing_of
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from agentcost.config import Config
     from agentcost.table import StepTable
 
+NO_CLASS_COSTS = ("the dataset was exported by an older agentcost without the cost by token "
+                  "class: models' cost_by_class_usd is unknown (--engine pandas re-prices)")
 DUCKDB_EXTRA = "the DuckDB engine needs duckdb: pip install 'agentcost-profiler[duckdb]'"
 
 
@@ -54,6 +56,7 @@ class DuckRunner:
         if n:
             self.con.execute(f"SET threads = {int(n)}")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # it would print to stderr
 
     def query(self, sql: str) -> pd.DataFrame:
         import pyarrow as pa
@@ -64,6 +67,18 @@ class DuckRunner:
                 else c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c
                 for c in table.columns]
         return arrow_frame(pa.table(cols, names=table.column_names))
+
+    def stream(self, sql: str, rows: int = 250_000) -> Iterator[pd.DataFrame]:
+        """The result of ``sql`` a batch of ``rows`` at a time (for results that may be
+        large: Python holds one batch)."""
+        import pyarrow as pa
+
+        reader = self._run(lambda: iter(self.con.sql(sql).arrow(rows)))
+        while True:
+            batch = self._run(lambda: next(reader, None))
+            if batch is None:
+                return
+            yield arrow_frame(pa.Table.from_batches([batch]))
 
     def keep(self, name: str, sql: str) -> None:
         """Compute ``sql`` once into the temporary table ``name`` (spills like the rest)."""
@@ -113,26 +128,28 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
                  until_ns: int | None = None) -> dict[str, Any]:
     """Point ``runner`` at the dataset's files (schema checked from each footer); rows that two
     export runs both hold are kept once, the newest file's copy."""
-    from agentcost.columnar.dataset import needs_dedupe
+    from agentcost.columnar.dataset import OPTIONAL_COLUMNS, needs_dedupe
 
     per_file: list[dict[str, Any]] = []
     sources: list[str] = []
+    dedupe = needs_dedupe(files)
     if files.local:
         names = ", ".join(_quote(f) for f in files.local)
         sources.append(f"SELECT * FROM read_parquet([{names}], union_by_name = true, "
                        "filename = true)")
-    for i, (fs, group) in enumerate(_by_filesystem(files.remote)):
-        import pyarrow.dataset as pds
-
-        runner.con.register(f"agentcost_remote_{i}", pds.dataset(group, filesystem=fs,
-                                                                 format="parquet"))
-        sources.append(f"SELECT *, {_quote(group[0])} AS filename FROM agentcost_remote_{i}")
-    for name, rows in _footers(files):
+    sources += _remote_sources(runner, files.remote, dedupe)
+    present: set[str] = set()
+    older = False  # a file without the cost by class (an older export): unknown, not 0
+    for name, rows, cols in _footers(files):
         per_file.append({"path": name, "format": "agentcost-steps", "steps": rows})
-    dedupe = needs_dedupe(files)
+        present |= cols
+        older = older or any(c not in cols for c in OPTIONAL_COLUMNS if c.endswith("_usd"))
+    absent = [c for c in OPTIONAL_COLUMNS if c not in present]
+    nulls = "".join(f", CAST(NULL AS {'DOUBLE' if c.endswith('_usd') else 'VARCHAR'}) AS {c}"
+                    for c in absent)
     body = " UNION ALL BY NAME ".join(sources)
-    src = (f"SELECT *, epoch_ns(started_at) AS started_ns, epoch_ns(ended_at) AS ended_ns "
-           f"FROM ({body}) AS s")
+    src = (f"SELECT *{nulls}, epoch_ns(started_at) AS started_ns, epoch_ns(ended_at) AS "
+           f"ended_ns FROM ({body}) AS s")
     if dedupe:  # a step may be in two files: the newest file's copy counts
         src = (f"SELECT * FROM ({src}) AS d QUALIFY row_number() OVER "
                "(PARTITION BY step_key ORDER BY filename DESC) = 1")
@@ -142,7 +159,25 @@ def open_dataset(runner: DuckRunner, files: DatasetFiles, since_ns: int | None =
         if dedupe else total
     kept = int(runner.query(f"SELECT COUNT(*) AS n FROM {STEPS}")["n"].iloc[0])
     return {"files": per_file, "duplicates": total - kept_all, "outside": kept_all - kept,
-            "steps": kept}
+            "steps": kept, "no_class_costs": older}
+
+
+def _remote_sources(runner: DuckRunner, remote: list[tuple[Any, str]], dedupe: bool
+                    ) -> list[str]:
+    """The files on pyarrow file systems (S3, GCS) as relations DuckDB scans through pyarrow
+    (projection and filters pushed down): one per file system, or one per file when the
+    newest file's copy of a step must be told apart."""
+    import pyarrow.dataset as pds
+
+    groups = _by_filesystem(remote)
+    if dedupe:
+        groups = [(fs, [p]) for fs, group in groups for p in group]
+    sources = []
+    for i, (fs, group) in enumerate(groups):
+        runner.con.register(f"agentcost_remote_{i}", pds.dataset(group, filesystem=fs,
+                                                                 format="parquet"))
+        sources.append(f"SELECT *, {_quote(group[0])} AS filename FROM agentcost_remote_{i}")
+    return sources
 
 
 def _by_filesystem(remote: list[tuple[Any, str]]) -> list[tuple[Any, list[str]]]:
@@ -157,8 +192,8 @@ def _by_filesystem(remote: list[tuple[Any, str]]) -> list[tuple[Any, list[str]]]
     return groups
 
 
-def _footers(files: DatasetFiles) -> list[tuple[str, int]]:
-    """Each file's row count, from its footer, after checking its schema."""
+def _footers(files: DatasetFiles) -> list[tuple[str, int, set[str]]]:
+    """Each file's row count and columns, from its footer, after checking its schema."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -174,7 +209,7 @@ def _footers(files: DatasetFiles) -> list[tuple[str, int]]:
             raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}",
                              name) from None
         check_schema(pf.schema_arrow, name)
-        out.append((name, pf.metadata.num_rows))
+        out.append((name, pf.metadata.num_rows, set(pf.schema_arrow.names)))
     return out
 
 
@@ -202,7 +237,7 @@ def analyze_dataset(paths: Sequence[str], options: AnalyzeOptions | None = None,
                     summary: bool = False) -> AnalyzeReport:
     """The analyze report of step-table datasets, out of core (see the module docstring);
     ``summary``: only what the console table shows (see :func:`analyze_sql`)."""
-    from agentcost.columnar.dataset import resolve
+    from agentcost.columnar.dataset import export_ingest, resolve
     from agentcost.columnar.read import need_pyarrow
     from agentcost.ingest import time_bound
     from agentcost.ingest.base import IngestReport
@@ -214,6 +249,10 @@ def analyze_dataset(paths: Sequence[str], options: AnalyzeOptions | None = None,
                         time_bound(until, "--until") if until else None)
     ingest = IngestReport(files=info["files"], steps_kept=info["steps"],
                           outside_window=info["outside"])
+    ingest.notes, ingest.warnings = export_ingest(files.manifests)
+    if info["no_class_costs"]:
+        ingest.notes.append(NO_CLASS_COSTS)
+        ingest.warnings.append(NO_CLASS_COSTS)
     if info["duplicates"]:
         ingest.duplicates["same step in two exports of the dataset"] += info["duplicates"]
     return analyze_sql(runner, ingest, pricing_of(runner, files.manifests), options, config,

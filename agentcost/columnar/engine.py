@@ -135,12 +135,14 @@ def text_or_none(v: Any) -> str | None:
 
 
 def _latency(runner: Runner) -> dict[str, Any]:
-    """Step duration and TTFT percentiles by kind (analysis._latency)."""
+    """Step duration and TTFT percentiles by kind (analysis._latency), exact, streaming."""
+    from agentcost.columnar.quantiles import quantiles
+
     out: dict[str, Any] = {}
     for key, column, kind in (("llm_step", "duration_ms", "llm"),
                               ("tool_step", "duration_ms", "tool"), ("ttft", "ttft_ms", "llm")):
-        v = q(runner, "latency", column=column, kind=kind)["q"].iloc[0]
-        pair = [None, None] if v is None or not hasattr(v, "__len__") else list(v)
+        rel = f"(SELECT {column} FROM {WORK} WHERE kind = '{kind}')"
+        pair = quantiles(runner, rel, column, (0.5, 0.95)).get("all", [None, None])
         out[f"{key}_p50_ms"] = json_float(_num(pair[0]), 1)
         out[f"{key}_p95_ms"] = json_float(_num(pair[1]), 1)
     return out
@@ -151,14 +153,26 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def task_totals_sql(runner: Runner) -> dict[str, Any]:
-    """analysis._task_totals computed by the engine (none without tasks)."""
+    """analysis._task_totals computed by the engine (none without tasks): the per-task
+    figures are kept by the engine (where it can), their median taken in two passes."""
+    from agentcost.columnar.quantiles import quantiles
+
     meta = render("task_meta", runner.dialect, w=WORK)
-    r = q(runner, "task_totals", task_meta=meta).iloc[0]
+    per = render("task_totals", runner.dialect, w=WORK, task_meta=meta)
+    keep = getattr(runner, "keep", None)
+    rel = f"({per})"
+    if keep is not None:
+        keep("agentcost_t_tasks", per)
+        rel = "agentcost_t_tasks"
+    r = runner.query(f"SELECT COUNT(*) AS tasks, MAX(llm_calls) AS iterations_max "
+                     f"FROM {rel} AS t").iloc[0]
     if not int(r["tasks"]) or text_or_none(r["iterations_max"]) is None:
         return {}
-    return {"iterations_p50": json_float(_num(r["iterations_p50"]), 1),
+    it = quantiles(runner, rel, "llm_calls", (0.5,)).get("all", [None])
+    growth = quantiles(runner, rel, "growth", (0.5,)).get("all", [None])
+    return {"iterations_p50": json_float(_num(it[0]), 1),
             "iterations_max": int(r["iterations_max"]),
-            "context_growth_p50": json_float(_num(r["context_growth_p50"]), 2)}
+            "context_growth_p50": json_float(_num(growth[0]), 2)}
 
 
 def task_rows(runner: Runner, top: int | None = None) -> list[dict[str, Any]]:
@@ -202,23 +216,28 @@ def task_rows(runner: Runner, top: int | None = None) -> list[dict[str, Any]]:
 def model_rows(runner: Runner) -> list[dict[str, Any]]:
     """One metrics row per model, llm steps only, costliest first (analysis._model_rows)."""
     from agentcost.analysis import cost_by_class_row, metrics_row
+    from agentcost.columnar.quantiles import quantiles
 
     extra = {r["group_key"]: r for r in q(runner, "model_extra").to_dict("records")}
     out: list[dict[str, Any]] = []
     key = "COALESCE(model, response_model, '(unknown)')"
+    llm = f"(SELECT {key} AS mk, duration_ms FROM {WORK} WHERE kind = 'llm')"
+    pcts = quantiles(runner, llm, "duration_ms", (0.5, 0.95), group="mk")
     for r in _rows(q(runner, "aggregate", key=key, where="kind = 'llm'")):
         name = str(r["group_key"])
         d = {"model": name, **metrics_row(r)}
         for k in ("tool_calls", "llm_time_share", "tool_time_s", "wall_time_s", "started_at"):
             d.pop(k, None)
         e = extra[r["group_key"]]
-        d["duration_p50_ms"] = json_float(_num(e["p50"]), 1)
-        d["duration_p95_ms"] = json_float(_num(e["p95"]), 1)
+        p50, p95 = pcts.get(r["group_key"], [None, None])
+        d["duration_p50_ms"] = json_float(_num(p50), 1)
+        d["duration_p95_ms"] = json_float(_num(p95), 1)
         d["provider"] = text_or_none(e["provider"])
         d["cost_by_class_usd"] = (cost_by_class_row(
             *(float(_num(e[k]) or 0.0) for k in ("split_total", "split_output", "split_read",
                                                  "split_write")))
-            if int(_num(e["split_steps"]) or 0) else None)
+            if int(_num(e["split_steps"]) or 0) and not int(_num(e["split_unknown"]) or 0)
+            else None)  # an older export has no cost by class: unknown, not 0
         out.append(d)
     out.sort(key=lambda m: (-(m["cost_usd"] or 0.0), m["model"]))
     return out
@@ -231,7 +250,8 @@ def group_rows(runner: Runner, by: str, timezone: str | None) -> list[dict[str, 
     from agentcost.analysis import metrics_row
 
     where = "kind = 'llm'" if by == "model" else "1 = 1"
-    rows = _rows(q(runner, "aggregate", key=bucket(by, runner.dialect, timezone), where=where))
+    rows = _rows(q(runner, "aggregate", key=bucket(by, runner.dialect, timezone), where=where,
+                   tasks="COUNT(DISTINCT task_id)", first="MIN(order_key)"))
     rows.sort(key=lambda r: str(r["_first"]))  # first appearance, as pandas groups them
     groups = []
     for r in rows:

@@ -110,7 +110,8 @@ def export(paths: Sequence[str], out_dir: str | Path, *, fmt: str = "parquet",
         res.steps_written = arrow.num_rows
         res.files_exported = [str(p) for p, _ in todo]
         manifest["files"].extend(e for _, e in todo)
-        manifest["runs"].append(run_record(run, len(todo), arrow.num_rows, table.pricing))
+        manifest["runs"].append(run_record(run, len(todo), arrow.num_rows, table.pricing,
+                                           ingest=table.ingest))
     save_manifest(out, manifest, fmt)
     return res
 
@@ -134,13 +135,20 @@ def plan(paths: Sequence[str], out: Path, fmt: str, append: bool
     return manifest, todo, res
 
 
-def run_record(run: str, files: int, steps: int, pricing: Any, unique_keys: bool = True
-               ) -> dict[str, Any]:
-    """The manifest's record of one export run (with the pricing record it priced with).
+def run_record(run: str, files: int, steps: int, pricing: Any, unique_keys: bool = True,
+               ingest: Any = None) -> dict[str, Any]:
+    """The manifest's record of one export run (with the pricing record it priced with, and
+    what reading the traces noted: ``ingest``, an IngestReport, said again on every read).
     ``unique_keys``: the run read its files as one load, so no ``step_key`` repeats in it."""
-    return {"run": run, "files": files, "steps": steps, "unique_keys": unique_keys,
-            "price_data_fingerprint": pricing.data_fingerprint,
-            "genai_prices_version": pricing.version, "pricing": pricing.to_dict()}
+    rec = {"run": run, "files": files, "steps": steps, "unique_keys": unique_keys,
+           "price_data_fingerprint": pricing.data_fingerprint,
+           "genai_prices_version": pricing.version, "pricing": pricing.to_dict()}
+    if ingest is not None:
+        rec["ingest"] = {"notes": list(ingest.notes), "warnings": list(ingest.warnings),
+                         "malformed_lines": ingest.malformed_count,
+                         "malformed_examples": list(ingest.malformed)[:5],
+                         "duplicates_dropped": dict(sorted(ingest.duplicates.items()))}
+    return rec
 
 
 def save_manifest(out: Path, manifest: dict[str, Any], fmt: str) -> None:

@@ -20,8 +20,6 @@ class Dialect:
     name: str
     arg_min: str
     arg_max: str
-    quantile: str
-    p50_p95: str  # the two percentiles as the list quantile takes them
     steps_sorted: str  # the steps of a group as a sorted list
     ordered_names: str  # the tool names of a turn, ordered by start then step
     local_time: str  # the step's start as a timestamp in zone {tz}
@@ -33,7 +31,7 @@ class Dialect:
 
 DIALECTS: dict[str, Dialect] = {
     "duckdb": Dialect(
-        name="duckdb", arg_min="arg_min", arg_max="arg_max", quantile="quantile_cont", p50_p95="[0.5, 0.95]",
+        name="duckdb", arg_min="arg_min", arg_max="arg_max",
         steps_sorted="list_sort(list(step))",
         ordered_names="list(tool ORDER BY started_ns, step)",
         local_time="timezone('{tz}', make_timestamp(started_ns // 1000) AT TIME ZONE 'UTC')",
@@ -41,7 +39,7 @@ DIALECTS: dict[str, Dialect] = {
         month="strftime({t}, '%Y-%m')", week="strftime({t}, '%G-W%V')",
     ),
     "spark": Dialect(
-        name="spark", arg_min="min_by", arg_max="max_by", quantile="percentile", p50_p95="array(0.5, 0.95)",
+        name="spark", arg_min="min_by", arg_max="max_by",
         steps_sorted="array_sort(collect_list(step))",
         ordered_names=("transform(array_sort(collect_list(struct(started_ns, step, tool))), "
                        "x -> x.tool)"),
@@ -63,10 +61,10 @@ def template(name: str) -> str:
 def render(name: str, dialect: str, **params: str) -> str:
     """Query ``name`` for ``dialect`` with ``params`` (``w``, ``steps``, ``key``, ...)."""
     d = DIALECTS[dialect]
-    fill = {"arg_min": d.arg_min, "arg_max": d.arg_max, "quantile": d.quantile,
-            "p50_p95": d.p50_p95,
+    fill = {"arg_min": d.arg_min, "arg_max": d.arg_max,
             "steps_sorted": d.steps_sorted, "ordered_names": d.ordered_names,
-            "order_key": order_key(), "wait_tools": wait_tools()}
+            "order_key": order_key(), "wait_tools": wait_tools(),
+            "tasks": "CAST(NULL AS BIGINT)", "first": "CAST(NULL AS STRING)"}
     return template(name).format(**{**fill, **params})
 
 

@@ -35,7 +35,7 @@ def read_datasets(datasets: Sequence[str], traces: Sequence[str], *,
     (``conversations``: for the traces, as :func:`agentcost.ingest.read_sources`)."""
     import pandas as pd
 
-    from agentcost.columnar.dataset import load_frame
+    from agentcost.columnar.dataset import export_ingest, load_frame
     from agentcost.ingest import Loaded, read_sources, time_bound
     from agentcost.ingest.base import IngestReport
     from agentcost.steps import finalize
@@ -52,6 +52,9 @@ def read_datasets(datasets: Sequence[str], traces: Sequence[str], *,
     if fingerprints:
         report.notes.append(f"step-table dataset priced at export with price data "
                             f"{', '.join(fingerprints)}; re-priced with the data in force now")
+    notes, warnings = export_ingest(info["manifests"])
+    report.notes += notes
+    report.warnings += warnings
     if traces:
         more = read_sources(traces, input_format=input_format, since=since, until=until,
                             strict=strict, progress=progress, segments=segments,

@@ -11,12 +11,14 @@ group) and reads the llm calls only of the tasks it may name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from agentcost.columnar.engine import Runner, q, text_or_none
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
 # (kind, condition over the cache_findings row, what is at stake) - task_findings.cache_items
 CACHE_KINDS = (
@@ -44,17 +46,19 @@ def findings(runner: Runner, factor: float, max_iterations: int | None,
         out = [f for f in out if _kept(f, out, limit)]
         total += sum(_count(runner, rel["cache_findings"], cond) for _, cond, _ in CACHE_KINDS)
     seq = _top(runner, "sequential_tools", limit, "total - longest", rel["sequential_tools"])
-    out += [sequential_item(str(r["task_id"]), r, [str(t) for t in r["tools"]]) for r in seq]
+    names = _tool_names(runner, sorted({str(r["task_id"]) for r in seq}))
+    out += [sequential_item(str(r["task_id"]), r, names[(str(r["task_id"]), int(r["turn"]))])
+            for r in seq]
     rep = _top(runner, "repeated_tools", limit, "wasted_ms", rel["repeated_tools"])
     out += [repeated_item(str(r["task_id"]), str(r["tool"]), str(r["h"]),
                           [int(s) for s in r["steps"]], float(r["wasted_ms"]) / 1000.0)
             for r in rep]
-    loops = runaway(runner, factor, max_iterations, token_budget)
+    loops, n_loops = runaway(runner, factor, max_iterations, token_budget, limit)
     out += loops
     if limit is None:
         return sort_findings(out), len(out)
     total += (_count(runner, rel["sequential_tools"]) + _count(runner, rel["repeated_tools"])
-              + len(loops))
+              + n_loops)
     return sort_findings(out), total
 
 
@@ -94,6 +98,22 @@ def _top(runner: Runner, name: str, limit: int | None, stake: str | None, inner:
     return list(frame.to_dict("records"))
 
 
+def _tool_names(runner: Runner, task_ids: list[str]) -> dict[tuple[str, int], list[str]]:
+    """The tool names of each turn of ``task_ids``, in the order they ran (fetched for the
+    findings shown only: an ordered list per turn is costly to build for every turn)."""
+    out: dict[tuple[str, int], list[str]] = {}
+    for i in range(0, len(task_ids), 5000):
+        ids = ", ".join(_lit(t) for t in task_ids[i:i + 5000])
+        for tid, turn, tools in q(runner, "sequential_names", task_ids=ids).itertuples(
+                index=False, name=None):
+            out[(str(tid), int(turn))] = [str(t) for t in tools]
+    return out
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
 def _kept(f: dict[str, Any], out: list[dict[str, Any]], limit: int) -> bool:
     """Keep at most ``limit`` cache findings of each kind (a fetched row may also carry a kind
     it was not among the first of)."""
@@ -115,14 +135,16 @@ def _count(runner: Runner, inner: str, cond: str = "1 = 1") -> int:
 
 
 def runaway(runner: Runner, factor: float, max_iterations: int | None,
-            token_budget: int | None) -> list[dict[str, Any]]:
+            token_budget: int | None, limit: int | None = None
+            ) -> tuple[list[dict[str, Any]], int]:
     """Runaway loops: each task's measure in SQL, the peer medians from one float per task,
-    the llm calls of the candidates only."""
-    import orjson
-
+    the llm calls of the candidates only, read task by task as the engine streams them (with
+    ``limit``, only the ``limit`` most at stake are kept); the findings and their count."""
     from agentcost.loops import loop_profiles, runaway_findings
+    from agentcost.task_findings import sort_findings
 
-    peers = _peer_groups(runner)
+    measures = _kept_or_inline(runner, "loop_measures", _measures_sql(runner))
+    peers = _peer_groups(runner, measures)
     caps = [f"calls > {int(max_iterations)}" if max_iterations else "",
             f"tokens > {int(token_budget)}" if token_budget else ""]
     over_caps = " OR ".join(c for c in caps if c) or "1 = 0"
@@ -131,18 +153,72 @@ def runaway(runner: Runner, factor: float, max_iterations: int | None,
         f"CAST('{cut!r}' AS DOUBLE))"
         for (role, inter), arr in peers.items() if (cut := _cutoff(arr, factor)) is not None
     ) or "1 = 0"
-    wanted = q(runner, "loop_candidates", loop_measures=_measures_sql(runner),
-               over_caps=over_caps, over_peers=over_peers)["task_id"].tolist()
-    if not wanted:
-        return []
-    ids = ", ".join("'" + str(t).replace("'", "''") + "'" for t in wanted)
-    calls = q(runner, "loop_calls", task_ids=ids)
-    calls["tool_calls"] = [None if (t := text_or_none(v)) is None else orjson.loads(t)
-                           for v in calls["tool_calls"].tolist()]
-    calls["cost_usd"] = calls["cost_usd"].astype("float64")
-    calls["parent_task_id"] = [text_or_none(v) for v in calls["parent_task_id"].tolist()]
-    return runaway_findings(loop_profiles(calls), factor, max_iterations, token_budget,
-                            peers)  # type: ignore[arg-type]
+    wanted = render_q(runner, "loop_candidates", loop_measures=f"SELECT * FROM {measures}",
+                      over_caps=over_caps, over_peers=over_peers)
+    out: list[dict[str, Any]] = []
+    n = 0
+    for calls in _candidate_calls(runner, wanted):
+        found = runaway_findings(loop_profiles(calls), factor, max_iterations, token_budget,
+                                 peers)  # type: ignore[arg-type]
+        n += len(found)
+        out += found
+        if limit is not None:  # stable: ties keep task order, as over every task at once
+            out = sort_findings(out)[:limit]
+    return out, n
+
+
+def render_q(runner: Runner, name: str, **params: str) -> str:
+    from agentcost.columnar.metrics import render
+
+    return unordered(render(name, runner.dialect, w="agentcost_w", **params))
+
+
+def _kept_or_inline(runner: Runner, name: str, sql: str) -> str:
+    """``sql`` kept by the engine as a table (computed once), or inline where it cannot."""
+    keep = getattr(runner, "keep", None)
+    if keep is None:
+        return f"({sql})"
+    keep(f"agentcost_f_{name}", sql)
+    return f"agentcost_f_{name}"
+
+
+def _candidate_calls(runner: Runner, wanted: str) -> Iterator[pd.DataFrame]:
+    """The llm calls of the tasks ``wanted`` selects, ordered by task and step, a batch of
+    whole tasks at a time (the engine streams them where it can: Python holds one batch)."""
+    import orjson
+
+    from agentcost.columnar.metrics import render
+
+    ids = _kept_or_inline(runner, "loop_wanted", wanted)
+    sql = render("loop_calls", runner.dialect, w="agentcost_w",
+                 task_ids=f"SELECT task_id FROM {ids}")
+    stream = getattr(runner, "stream", None)
+    frames = stream(sql) if stream is not None else iter([runner.query(sql)])
+    for calls in _whole_tasks(frames):
+        calls["tool_calls"] = [None if (t := text_or_none(v)) is None else orjson.loads(t)
+                               for v in calls["tool_calls"].tolist()]
+        calls["cost_usd"] = calls["cost_usd"].astype("float64")
+        calls["parent_task_id"] = [text_or_none(v) for v in calls["parent_task_id"].tolist()]
+        yield calls
+
+
+def _whole_tasks(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Batches cut at task boundaries (a task's last rows may come in the next batch)."""
+    import pandas as pd
+
+    carry: pd.DataFrame | None = None
+    for frame in frames:
+        if carry is not None:
+            frame = pd.concat([carry, frame], ignore_index=True)
+        if not len(frame):
+            continue
+        last = frame["task_id"].iloc[-1]
+        tail = (frame["task_id"] == last).to_numpy()
+        carry = frame[tail]
+        if not tail.all():
+            yield frame[~tail].reset_index(drop=True)
+    if carry is not None and len(carry):
+        yield carry.reset_index(drop=True)
 
 
 def _measures_sql(runner: Runner) -> str:
@@ -155,15 +231,18 @@ def _measures_sql(runner: Runner) -> str:
                   interactive_formats=", ".join(f"'{f}'" for f in sorted(INTERACTIVE_FORMATS)))
 
 
-def _peer_groups(runner: Runner) -> dict[tuple[str, bool], np.ndarray]:
-    """Every task's measure by (role, interactive), sorted: 8 bytes per task."""
+def _peer_groups(runner: Runner, measures: str) -> dict[tuple[str, bool], np.ndarray]:
+    """Every task's measure by (role, interactive), sorted: 8 bytes per task (the engine
+    counts each distinct measure; Python spreads the counts out)."""
     import numpy as np
 
-    frame = runner.query(f"SELECT role, interactive, measure FROM ({_measures_sql(runner)}) "
-                         "AS m")
+    frame = runner.query(f"SELECT role, interactive, measure, COUNT(*) AS n FROM {measures} "
+                         "AS m GROUP BY role, interactive, measure")
     out: dict[tuple[str, bool], np.ndarray] = {}
     for (role, inter), g in frame.groupby(["role", "interactive"], sort=True):
-        out[(str(role), bool(inter))] = np.sort(g["measure"].to_numpy(dtype="float64"))
+        g = g.sort_values("measure")
+        out[(str(role), bool(inter))] = np.repeat(g["measure"].to_numpy(dtype="float64"),
+                                                  g["n"].to_numpy(dtype="int64"))
     return out
 
 

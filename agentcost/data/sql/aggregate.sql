@@ -1,4 +1,5 @@
--- analysis._aggregate: the sums behind every metrics row (totals, tasks, models, groups)
+-- analysis._aggregate: the sums behind every metrics row (totals, tasks, models, groups);
+-- {tasks} and {first} (the tasks and first step of a group) only where a group row shows them
 SELECT
     {key} AS group_key,
     SUM(is_llm) AS llm_calls,
@@ -29,8 +30,8 @@ SELECT
     COALESCE(SUM(CASE WHEN est = 1 THEN output_tokens END), 0) AS _est_out,
     MIN(started_ns) AS _start,
     MAX(ended_ns) AS _end,
-    COUNT(DISTINCT task_id) AS _tasks,
-    MIN(order_key) AS _first
+    {tasks} AS _tasks,
+    {first} AS _first
 FROM {w}
 WHERE {where}
 GROUP BY {key}
