@@ -124,6 +124,9 @@ def measure(cmds: dict[str, list[str]], repeat: int, cwd: Path
             ) -> dict[str, list[tuple[float, float]]]:
     env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
     env.pop("AGENTCOST_PRICES", None)
+    # an installed wheel has its bytecode compiled: let the warm-up write __pycache__ even where
+    # the environment says not to (else every run compiles agentcost's modules, ~0.1 s)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for cmd in cmds.values():  # warm-up: page cache and __pycache__
         time_once(cmd, env, cwd)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}

@@ -116,6 +116,7 @@ def _empty() -> Any:
     d: dict[str, Any] = dict.fromkeys(TOKEN_SUMS, 0)
     d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
              cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, _wait_ms=0.0,
+             _llm_timed=0, _tool_n=0, _tool_timed=0,
              unpriced_steps=0, _priced=0, no_usage_steps=0, partial_usage_steps=0,
              cache_read_unknown_steps=0, _start=pd.NaT, _end=pd.NaT)
     return d

@@ -13,6 +13,11 @@ SELECT
     CASE WHEN kind = 'tool' AND (name IS NULL OR name NOT IN ({wait_tools}))
          THEN duration_ms END AS tool_ms,
     CASE WHEN kind = 'tool' AND name IN ({wait_tools}) THEN duration_ms END AS wait_ms,
+    CASE WHEN kind = 'llm' AND duration_ms IS NOT NULL THEN 1 ELSE 0 END AS llm_timed,
+    CASE WHEN kind = 'tool' AND (name IS NULL OR name NOT IN ({wait_tools})) THEN 1 ELSE 0 END
+        AS tool_n,
+    CASE WHEN kind = 'tool' AND (name IS NULL OR name NOT IN ({wait_tools}))
+              AND duration_ms IS NOT NULL THEN 1 ELSE 0 END AS tool_timed,
     CASE WHEN kind = 'llm' AND cost_usd IS NOT NULL THEN 1 ELSE 0 END AS priced,
     CASE WHEN kind = 'llm' AND cost_usd IS NULL
               AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) THEN 1 ELSE 0 END
