@@ -136,9 +136,10 @@ def note_unusual(scan: Scan, call: Call, raw: dict[str, Any]) -> None:
 
 
 def finish_calls(scan: Scan) -> None:
-    """The calls of ``scan`` made final: canonical tokens and integer times, once per call, while still in the worker; the
-    strings repeated from call to call (model, session, task, tool names, tier) shared, so
-    that they are sent and kept once."""
+    """The calls of ``scan`` made final, once per call while still in the worker: canonical
+    tokens and integer times; the strings repeated from call to call (model, session, task,
+    tool names, tier) shared, so that they are sent and kept once; a call whose usage does
+    not convert dropped as a malformed line."""
     kept: list[Call] = []
     strs: dict[Any, Any] = {None: None}
     for call in scan.calls:
