@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentcost.analysis_group_keys import GROUP_BY, LABEL_PREFIX, group_key, label_values
+from agentcost.analysis_warnings import report_warnings
 from agentcost.config import Config
 from agentcost.errors import InputError
 from agentcost.frames import by_task_step as _by_task_step
@@ -36,9 +38,12 @@ if TYPE_CHECKING:
 
     from agentcost.table import StepTable
 
+__all__ = ["CACHE_SUMS", "COST_CLASSES", "GROUP_BY", "LABEL_PREFIX", "SCHEMA_VERSION", "SUMS",
+           "TOKEN_SUMS", "USER_WAIT_TOOLS", "AnalyzeOptions", "AnalyzeReport", "analyze",
+           "cost_by_class_row", "label_values", "metrics_row", "report_warnings",
+           "resolve_options", "steps_records", "task_totals"]
+
 SCHEMA_VERSION = 1
-GROUP_BY = ("task", "model", "hour", "day", "week", "month", "session")
-LABEL_PREFIX = "label:"  # --group-by label:KEY: a key of the steps' labels
 
 TOKEN_SUMS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_5m_tokens",
               "cache_write_1h_tokens", "uncached_input_tokens", "output_tokens",
@@ -101,9 +106,6 @@ class AnalyzeReport:
 # ----------------------------------------------------------------------------- helpers
 
 
-
-
-
 def _i(v: Any) -> int | None:
     try:
         import pandas as pd
@@ -127,12 +129,6 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-
-
-
-
-
-
 def _quantiles(s: pd.Series) -> tuple[float | None, float | None]:
     s = s.dropna().astype("float64")
     if s.empty:
@@ -144,6 +140,7 @@ def _quantiles(s: pd.Series) -> tuple[float | None, float | None]:
 # prompts. Their duration is the user's reply time; it is reported as waiting-for-user time and
 # kept out of tool time and the llm/tool split.
 USER_WAIT_TOOLS = ("AskUserQuestion", "ExitPlanMode")
+
 
 def _work(df: pd.DataFrame) -> pd.DataFrame:
     """Helper columns for vectorised aggregation."""
@@ -295,7 +292,7 @@ def _analyze(table: StepTable, options: AnalyzeOptions | None = None,
         if opts.group_by != "task" and len(w)
         else None, group_by=opts.group_by,
         findings=find_findings(df, opts.runaway_factor, opts.max_iterations, opts.token_budget),
-        warnings=_warnings(table, totals), ingest=table.ingest.to_dict(),
+        warnings=report_warnings(table, totals), ingest=table.ingest.to_dict(),
         pricing=table.pricing.to_dict(), top=opts.top,
     )
     if opts.task is not None:
@@ -440,7 +437,7 @@ def _group_rows(df: pd.DataFrame, w: pd.DataFrame, by: str, timezone: str | None
     import pandas as pd
 
     gdf = df[df["kind"] == "llm"] if by == "model" else df
-    gkey = _group_key(gdf, by, timezone)
+    gkey = group_key(gdf, by, timezone)
     groups = []
     for name, r in _records(_aggregate(w.loc[gdf.index], gkey)):
         d = {by: None if pd.isna(name) else str(name), **_metrics_row(r)}
@@ -480,109 +477,6 @@ def _empty_row() -> Any:
     return pd.Series(d)
 
 
-def _group_key(df: pd.DataFrame, by: str, timezone: str | None = None) -> pd.Series:
-    if by == "model":
-        return df["model"].fillna(df["response_model"])
-    if by in ("hour", "day", "week", "month"):
-        # calendar buckets in the user's zone (UTC unless --timezone)
-        t = df["started_at"].dt.tz_convert(timezone) if timezone else df["started_at"]
-        if by == "hour":
-            return t.dt.strftime("%Y-%m-%d %H:00")
-        if by == "day":
-            return t.dt.strftime("%Y-%m-%d")
-        if by == "month":
-            return t.dt.strftime("%Y-%m")
-        iso = t.dt.isocalendar()
-        return (iso["year"].astype("string") + "-W" + iso["week"].astype("string").str.zfill(2)
-                ).where(t.notna())
-    if by == "session":
-        return df["session_id"].fillna(df["task_id"])
-    if by.startswith(LABEL_PREFIX):
-        return label_values(df, by[len(LABEL_PREFIX):])
-    return df["task_id"]
-
-
-def label_values(df: pd.DataFrame, key: str) -> pd.Series:
-    """Each step's ``labels[key]`` (missing: NaN). A step without the label takes its task's
-    value when the task's other steps agree on one (a tool step of a labelled call)."""
-    import pandas as pd
-
-    vals = pd.Series([d.get(key) if isinstance(d, dict) else None for d in df["labels"]],
-                     index=df.index, dtype="object")
-    known = vals.notna()
-    if known.all() or not known.any():
-        return vals
-    per_task = vals[known].groupby(df.loc[known, "task_id"]).agg(
-        lambda s: s.iloc[0] if s.nunique() == 1 else None)
-    fill = df["task_id"].map(per_task)
-    return vals.where(known, fill)
-
-
-def _implicit_cachers_clause(models: list[str]) -> str:
-    from agentcost.rules import rule_for
-
-    auto = [m for m in models if (r := rule_for(m)) is not None and r.caches_implicitly]
-    if not auto:
-        return ""
-    return (f"; {', '.join(auto)} cache{'s' if len(auto) == 1 else ''} prompts automatically, "
-            "so their cost is an upper bound")
-
-
-def _usd(v: Any) -> str:
-    return "unknown" if v is None else f"${v:,.4f}"
-
-
-def _warnings(table: StepTable, totals: dict[str, Any]) -> list[str]:
-    p = table.pricing
-    out: list[str] = []
-    for m in p.unpriced_models:
-        tokens = f"{m['input_tokens']:,} input and {m['output_tokens']:,} output tokens"
-        if m["model"] == "(no model)":
-            out.append(f"{m['steps']} llm steps name no model ({tokens}): their cost is left out, "
-                       "the total is a lower bound; price them with --default-model MODEL (or "
-                       "default_model: in agentcost.yaml)")
-            continue
-        out.append(f"no price for model {m['model']} ({m['steps']} steps, {tokens}): "
-                   "its cost is left out, the total is a lower bound; if the model is newer "
-                   "than the price data, `agentcost prices update` fetches the current data; "
-                   "else add it under prices: in agentcost.yaml")
-    if p.no_usage_steps:
-        out.append(f"{p.no_usage_steps} llm steps carry no token usage: their cost is unknown")
-    partial = int(totals.get("partial_usage_steps") or 0)
-    if partial:
-        out.append(f"{partial} llm steps report only part of their usage (input or output "
-                   "tokens missing): their cost counts only the part reported, the total is a "
-                   "lower bound")
-    est = totals.get("estimated")
-    if est:
-        usd = est.get("cost_usd")
-        out.append(f"{est['llm_calls']} llm steps had their usage dropped by the source: their "
-                   f"tokens ({est['input_tokens']:,} input, {est['output_tokens']:,} output) "
-                   f"were estimated from the recorded content (≈{_usd(usd)} of the total, "
-                   "shown with ≈; see the ingest notes)")
-    if p.default_model_steps:
-        out.append(f"{p.default_model_steps} llm steps name no model: priced as "
-                   f"{p.default_model} (default_model)")
-    if p.failed_no_usage_steps:
-        out.append(f"{p.failed_no_usage_steps} failed llm calls carry no token usage: counted as "
-                   "$0 (providers do not bill rejected requests)")
-    if p.cache_read_unknown_steps:
-        out.append(f"{p.cache_read_unknown_steps} llm steps come from a format that does not "
-                   f"report cache reads ({', '.join(p.cache_read_unknown_models) or 'unknown model'}"
-                   "): their cache hits are unknown and they are priced as uncached"
-                   + _implicit_cachers_clause(p.cache_read_unknown_models))
-    out += [f"pricing: {n}" for n in p.notes]
-    if p.reported_cost_steps:
-        out.append(f"{p.reported_cost_steps} steps use the cost the trace reported (model not in "
-                   "the price data)")
-    ing = table.ingest
-    out += ing.warnings
-    if ing.malformed_count:
-        out.append(f"{ing.malformed_count} malformed lines skipped (first: "
-                   f"{ing.malformed[0]}); use --strict to fail on them")
-    return out
-
-
 def steps_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Step rows as JSON-safe dicts (segments summarised, never any text)."""
     import pandas as pd
@@ -611,8 +505,8 @@ def steps_records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # The pieces the SQL engines (agentcost.columnar.engine) share with the in-memory path: one
-# metrics row from a row of sums, the task-level totals, the warnings, the options.
+# metrics row from a row of sums, the task-level totals, the options (the warnings are
+# :func:`agentcost.analysis_warnings.report_warnings`).
 metrics_row = _metrics_row
 task_totals = _task_totals
-report_warnings = _warnings
 resolve_options = _options

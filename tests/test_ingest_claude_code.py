@@ -19,6 +19,7 @@ import pytest
 from agentcost.errors import InputError
 from agentcost.ingest import claude_code as cc
 from agentcost.ingest import claude_code_pool as ccp
+from agentcost.ingest import claude_code_records as ccr
 from agentcost.ingest import claude_code_scan as ccs
 from agentcost.ingest.base import Source
 from tests.conftest import REAL, assert_invariants, load_frame
@@ -450,8 +451,8 @@ def test_timestamp_fast_path_matches_to_utc_ns():
     for ts in ("2026-02-12T16:02:25.227Z", "2025-12-10T19:37:48.019Z",
                "2026-02-12T16:02:25Z", "2026-02-12T16:02:25.123456789Z",
                "2026-02-12T18:02:25.227+02:00"):
-        assert ccs._ns(ts) == to_utc_ns(ts), ts
-    assert ccs._ns(None) is None and ccs._ns("not a time") is None
+        assert ccr.ns(ts) == to_utc_ns(ts), ts
+    assert ccr.ns(None) is None and ccr.ns("not a time") is None
 
 
 def test_empty_and_non_claude_lines_do_not_crash(tmp_path):
@@ -622,7 +623,7 @@ def test_usage_fast_path_equals_general_conversion():
     @settings(max_examples=3000, deadline=None)
     @given(usage)
     def check(u):
-        fast = ccs._usage_fast(u)
+        fast = ccr.usage_fast(u)
         if fast is not None:
             assert fast == slow(dict(u)), u
 
@@ -634,4 +635,4 @@ def test_usage_fast_path_equals_general_conversion():
             if obj.get("type") == "assistant" and isinstance(obj["message"].get("usage"), dict):
                 real_usage.append(obj["message"]["usage"])
     assert len(real_usage) > 500
-    assert sum(ccs._usage_fast(u) is not None for u in real_usage) / len(real_usage) > 0.95
+    assert sum(ccr.usage_fast(u) is not None for u in real_usage) / len(real_usage) > 0.95
