@@ -133,3 +133,38 @@ def test_simulate_names_the_price_data_it_used(run: Any, cache: Path, tmp_path: 
     assert any(a.startswith("Prices: genai-prices ") and f"(price data {fp}: file {mirror})"
                in a for a in base["assumptions"])
     assert not any("bundled data" in a for a in base["assumptions"])
+
+
+def _provider(prices: Any) -> bytes:
+    return json.dumps([{
+        "id": "anthropic", "name": "Anthropic", "api_pattern": "https://api\\.anthropic\\.com",
+        "models": [{"id": "claude-sonnet-4-5", "match": {"starts_with": "claude-sonnet-4-5"},
+                    "prices": prices}]}]).encode()
+
+
+def test_switching_price_data_in_one_process_forgets_the_old_price_dates(
+        run: Any, cache: Path, tmp_path: Path) -> None:
+    """The dates at which a model's price changes are looked up once per model and data; after
+    a switch to other data they must be looked up again. Data A has one flat price; data B
+    doubles it on 2026-02-01, between the trace's two calls (1M input tokens each)."""
+    trace = tmp_path / "t.jsonl"
+    trace.write_text("".join(json.dumps({
+        "task_id": "t", "kind": "llm", "provider": "anthropic", "model": "claude-sonnet-4-5",
+        "started_at": at, "input_tokens": 1_000_000, "output_tokens": 0}) + "\n"
+        for at in ("2026-01-10T12:00:00Z", "2026-03-10T12:00:00Z")))
+    flat = tmp_path / "a.json"
+    flat.write_bytes(_provider({"input_mtok": 1.5, "output_mtok": 7.5}))
+    dated = tmp_path / "b.json"
+    dated.write_bytes(_provider([
+        {"prices": {"input_mtok": 3, "output_mtok": 15}},
+        {"constraint": {"start_date": "2026-02-01"},
+         "prices": {"input_mtok": 6, "output_mtok": 30}}]))
+
+    def cost(data: Path) -> float:
+        res = run("analyze", str(trace), "--format", "json", "--prices", str(data))
+        assert res.exit_code == 0, res.output
+        return float(json.loads(res.stdout)["totals"]["cost_usd"])
+
+    assert cost(flat) == pytest.approx(3.0)
+    assert cost(dated) == pytest.approx(9.0)  # $3 before the change, $6 after
+    assert cost(flat) == pytest.approx(3.0)

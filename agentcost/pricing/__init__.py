@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from agentcost.pricing.frame import price_frame
 from agentcost.pricing.info import PricingInfo, data_fingerprint, genai_prices_version
+from agentcost.pricing.periods import genai_periods
 from agentcost.pricing.pricer import Pricer
 from agentcost.pricing.rates import (
     MTOK,
@@ -49,8 +50,9 @@ def use_prices(path: str | Path | None = None) -> PriceSource:
 
     before = active()
     now = activate(path)
-    if now != before:
+    if now != before:  # rates and the dates prices change at both come from the data
         clear_rate_cache()
+        genai_periods.cache_clear()
     return now
 
 
