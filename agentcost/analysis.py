@@ -160,6 +160,10 @@ def _work(df: pd.DataFrame) -> pd.DataFrame:
     waits = is_tool & w["name"].isin(USER_WAIT_TOOLS).fillna(False).astype(bool)
     w["_tool_ms"] = np.where(is_tool & ~waits, dur, np.nan)
     w["_wait_ms"] = np.where(waits, dur, np.nan)
+    # steps whose duration is known: with none, a time sum is unknown, not 0
+    w["_llm_timed"] = (is_llm & dur.notna()).astype("int64")
+    w["_tool_n"] = (is_tool & ~waits).astype("int64")
+    w["_tool_timed"] = (is_tool & ~waits & dur.notna()).astype("int64")
     cost = w["cost_usd"].astype("float64")
     w["_priced"] = (is_llm & cost.notna()).astype("int64")
     w["_unpriced"] = (is_llm & cost.isna() & (w["input_tokens"].notna()
@@ -188,7 +192,8 @@ SUMS: dict[str, str] = {
     "llm_calls": "_llm", "tool_calls": "_tool", **{c: c for c in TOKEN_SUMS},
     "cost_usd": "cost_usd", "_in_cost": "_in_cost", "_split_cost": "_split_cost",
     "cache_net_savings_usd": "cache_savings_usd", "_llm_ms": "_llm_ms", "_tool_ms": "_tool_ms",
-    "_wait_ms": "_wait_ms", "unpriced_steps": "_unpriced", "_priced": "_priced",
+    "_wait_ms": "_wait_ms", "_llm_timed": "_llm_timed", "_tool_n": "_tool_n",
+    "_tool_timed": "_tool_timed", "unpriced_steps": "_unpriced", "_priced": "_priced",
     "no_usage_steps": "_no_usage", "partial_usage_steps": "_partial",
     "cache_read_unknown_steps": "_cr_unknown", "_est": "_est", "_est_cost": "_est_cost",
     "_est_in": "_est_in", "_est_out": "_est_out",
@@ -206,12 +211,20 @@ def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
     return agg
 
 
+def _time_sums(r: Any) -> tuple[float | None, float | None]:
+    """Σ llm and Σ tool duration (ms) of a row of sums; ``None`` (unknown) when the row has
+    such steps but none of them states a duration (a sum of nothing known is not 0 s)."""
+    llm = None if r["llm_calls"] and not r.get("_llm_timed", 1) else float(r["_llm_ms"])
+    tool = None if r.get("_tool_n", 0) and not r.get("_tool_timed", 1) else float(r["_tool_ms"])
+    return llm, tool
+
+
 def _metrics_row(r: Any) -> dict[str, Any]:
     import pandas as pd
 
     inp = float(r["input_tokens"])
     out = float(r["output_tokens"])
-    llm_ms, tool_ms = float(r["_llm_ms"]), float(r["_tool_ms"])
+    llm_ms, tool_ms = _time_sums(r)
     wall = None
     if not pd.isna(r["_start"]) and not pd.isna(r["_end"]):
         wall = (r["_end"] - r["_start"]).total_seconds()
@@ -232,10 +245,11 @@ def _metrics_row(r: Any) -> dict[str, Any]:
                                                     4),
         "io_ratio": _f(_ratio(inp, out), 2),
         "input_cost_share": _f(_ratio(float(r["_in_cost"]), float(r["_split_cost"])), 4),
-        "llm_time_share": _f(_ratio(llm_ms, llm_ms + tool_ms), 4),
+        "llm_time_share": None if llm_ms is None or tool_ms is None
+        else _f(_ratio(llm_ms, llm_ms + tool_ms), 4),
         "cache_net_savings_usd": None if no_cache else _f(r["cache_net_savings_usd"], 8),
-        "llm_time_s": _f(llm_ms / 1000.0, 3),
-        "tool_time_s": _f(tool_ms / 1000.0, 3),
+        "llm_time_s": None if llm_ms is None else _f(llm_ms / 1000.0, 3),
+        "tool_time_s": None if tool_ms is None else _f(tool_ms / 1000.0, 3),
         "user_wait_time_s": _f(float(r["_wait_ms"]) / 1000.0, 3),
         "wall_time_s": _f(wall, 3),
         "started_at": _iso(r["_start"]),
@@ -470,7 +484,8 @@ def _empty_row() -> Any:
 
     d: dict[str, Any] = {c: 0 for c in TOKEN_SUMS}
     d.update(llm_calls=0, tool_calls=0, cost_usd=0.0, _in_cost=0.0, _split_cost=0.0,
-             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, _wait_ms=0.0, unpriced_steps=0, _priced=0, no_usage_steps=0,
+             cache_net_savings_usd=0.0, _llm_ms=0.0, _tool_ms=0.0, _wait_ms=0.0,
+             _llm_timed=0, _tool_n=0, _tool_timed=0, unpriced_steps=0, _priced=0, no_usage_steps=0,
              partial_usage_steps=0,
              cache_read_unknown_steps=0, _est=0, _est_cost=0.0, _est_in=0.0, _est_out=0.0,
              _start=pd.NaT, _end=pd.NaT)

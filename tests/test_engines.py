@@ -264,3 +264,29 @@ def test_summary_mode_holds_only_the_top(tmp_path: Path) -> None:
     assert top.extra["findings_total"] == len(full["findings"]) == 60
     assert len(top.findings) == 20  # the first 10 of each kind
     assert top.findings[:10] == full["findings"][:10]
+
+
+def test_time_sums_of_steps_without_durations_are_unknown_in_both_engines(
+        tmp_path: Path) -> None:
+    """A task whose llm steps state no duration has an unknown llm time (and so an unknown llm
+    time share), not 0 s; tool time stays known when its tools were timed. Same in DuckDB."""
+    rows = [
+        {"task_id": "untimed", "kind": "llm", "model": "claude-sonnet-4-5",
+         "provider": "anthropic", "started_at": "2026-03-01T10:00:00Z",
+         "input_tokens": 1000, "output_tokens": 10},
+        {"task_id": "untimed", "kind": "tool", "name": "bash",
+         "started_at": "2026-03-01T10:00:05Z", "duration_ms": 1500},
+        {"task_id": "timed", "kind": "llm", "model": "claude-sonnet-4-5",
+         "provider": "anthropic", "started_at": "2026-03-01T11:00:00Z", "duration_ms": 2000,
+         "input_tokens": 1000, "output_tokens": 10},
+    ]
+    p = tmp_path / "t.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    t = load([str(p)])
+    for doc in (analyze(t).to_dict(), analyze_table(t).to_dict()):
+        tasks = {r["task_id"]: r for r in doc["tasks"]}
+        u, k = tasks["untimed"], tasks["timed"]
+        assert (u["llm_time_s"], u["tool_time_s"], u["llm_time_share"]) == (None, 1.5, None)
+        assert (k["llm_time_s"], k["tool_time_s"], k["llm_time_share"]) == (2.0, 0.0, 1.0)
+        # the totals: one of two llm steps timed, so the sum of what is known
+        assert doc["totals"]["llm_time_s"] == 2.0

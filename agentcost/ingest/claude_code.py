@@ -75,7 +75,8 @@ type in every known layout, except on assistant lines, where the message object 
 * ``agent_progress`` mirror lines of a subagent whose own file is among the inputs are skipped
   (counted as dropped progress copies); others are decoded.
 
-The scan of one file is :mod:`agentcost.ingest.claude_code_scan`, the pool
+The scan of one file is :mod:`agentcost.ingest.claude_code_scan` (its per-call records and
+their usage conversion :mod:`agentcost.ingest.claude_code_records`), the pool
 :mod:`agentcost.ingest.claude_code_pool`, the choice of the copy that counts and the step rows
 :mod:`agentcost.ingest.claude_code_rows`. Files are read with a 1 MiB buffer, the cycle
 collector is paused while scanning (no cycles are made), only small per-call records are kept,
