@@ -22,7 +22,7 @@ invariants, and builds the DataFrame once with fixed dtypes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -112,66 +112,100 @@ def int_text(s: str) -> int | None:
     return int(t)
 
 
-def to_utc_ns(value: Any) -> int | None:  # noqa: C901 (split pending)
+def to_utc_ns(value: Any) -> int | None:
     """Convert an ISO-8601 string, a datetime, or epoch seconds/ms/us/ns to UTC nanoseconds.
 
     Strings without a zone are taken as UTC. Returns ``None`` for missing or unparsable values,
     and for times outside what a step can carry (before 1740 or after 2200, see ``MAX_NS``).
     """
-    ns = _to_ns(value)
+    conv = _BY_TYPE.get(type(value))  # the common exact types, without an isinstance chain
+    ns = conv(value) if conv is not None else _other_to_ns(value)
     return ns if ns is not None and -MAX_NS <= ns <= MAX_NS else None
 
 
-def _to_ns(value: Any) -> int | None:  # noqa: C901 (split pending)
-    if value is None or value == "":
+def _other_to_ns(value: Any) -> int | None:
+    """None, subclasses of the types :func:`to_utc_ns` takes (numpy floats, pandas
+    Timestamps, enums), and anything else (unknown)."""
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, int) and value > MAX_NS:
-            return None  # float() of a huge int overflows
-        v = float(value)
-        if v <= 0:
-            return None
-        if v < 1e11:  # seconds
-            return int(round(v * 1e9))
-        if v < 1e14:  # milliseconds
-            return int(round(v * 1e6))
-        if v < 1e17:  # microseconds
-            return int(round(v * 1e3))
-        return int(v)
+    if isinstance(value, int):
+        return _int_to_ns(value)
+    if isinstance(value, float):
+        return _float_to_ns(value)
     if isinstance(value, datetime):
-        dt = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+        return _datetime_to_ns(value)
     if isinstance(value, str):
-        s = value.strip()
-        if s.isascii() and s.isdigit():
-            return _to_ns(int_text(s))
-        if s.endswith("Z") or s.endswith("z"):
-            s = s[:-1] + "+00:00"
-        # Python < 3.12 fromisoformat accepts at most 6 fractional digits.
-        dot = s.find(".")
-        if dot != -1:
-            end = dot + 1
-            while end < len(s) and "0" <= s[end] <= "9":
-                end += 1
-            frac = s[dot + 1 : end]
-            extra_ns = 0
-            if len(frac) > 6:
-                extra_ns = int(frac[6:9].ljust(3, "0"))
-                s = s[: dot + 7] + s[end:]
-        else:
-            extra_ns = 0
-        try:
-            dt = datetime.fromisoformat(s)
-        except ValueError:
-            return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)
-        return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000 + extra_ns
+        return _str_to_ns(value)
     return None
+
+
+def _int_to_ns(value: int) -> int | None:
+    if value > MAX_NS:
+        return None  # float() of a huge int overflows
+    return _epoch_to_ns(float(value))
+
+
+def _float_to_ns(value: float) -> int | None:
+    return _epoch_to_ns(float(value)) if math.isfinite(value) else None
+
+
+def _epoch_to_ns(v: float) -> int | None:
+    """Epoch seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude."""
+    if v <= 0:
+        return None
+    if v < 1e11:  # seconds
+        return int(round(v * 1e9))
+    if v < 1e14:  # milliseconds
+        return int(round(v * 1e6))
+    if v < 1e17:  # microseconds
+        return int(round(v * 1e3))
+    return int(v)
+
+
+def _datetime_to_ns(value: datetime) -> int:
+    dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+
+
+def _str_to_ns(value: str) -> int | None:
+    """An ISO-8601 time (UTC unless it names a zone; fractions to the nanosecond) or a run of
+    ASCII digits (an epoch number)."""
+    s = value.strip()
+    if s.isascii() and s.isdigit():
+        n = int_text(s)
+        return None if n is None else _int_to_ns(n)
+    if s.endswith("Z") or s.endswith("z"):
+        s = s[:-1] + "+00:00"
+    s, extra_ns = _cut_fraction(s)
+    try:
+        dt = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000 + extra_ns
+
+
+def _cut_fraction(s: str) -> tuple[str, int]:
+    """``s`` with its fraction of a second cut to the 6 digits ``fromisoformat`` takes (before
+    Python 3.12), and the nanoseconds cut off (digits 7 to 9)."""
+    dot = s.find(".")
+    if dot == -1:
+        return s, 0
+    end = dot + 1
+    while end < len(s) and "0" <= s[end] <= "9":
+        end += 1
+    if end - dot - 1 <= 6:
+        return s, 0
+    return s[: dot + 7] + s[end:], int(s[dot + 7 : min(end, dot + 10)].ljust(3, "0"))
+
+
+_BY_TYPE: dict[type, Callable[[Any], int | None]] = {
+    str: _str_to_ns,
+    int: _int_to_ns,
+    float: _float_to_ns,
+    datetime: _datetime_to_ns,
+}
 
 
 @dataclass

@@ -1,10 +1,15 @@
-"""``agentcost analyze``: options → :func:`agentcost.analysis.analyze` → renderer."""
+"""``agentcost analyze``: options → :func:`agentcost.engines.analyze_inputs` (which runs
+:func:`agentcost.analysis.analyze`) → renderer.
+
+Only typer is imported at module level; everything else inside the command body.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,7 +21,19 @@ from agentcost.cli.edge import (
     write_output,
     write_rendered,
 )
-from agentcost.cli.options import Config, InputFormat, Prices, Since, Strict, Until
+from agentcost.cli.options import (
+    Config,
+    InputFormat,
+    Prices,
+    Since,
+    Strict,
+    Until,
+    command_signature,
+)
+
+if TYPE_CHECKING:
+    from agentcost.analysis import AnalyzeOptions
+    from agentcost.engines import EngineRequest
 
 
 class OutFormat(StrEnum):
@@ -33,101 +50,128 @@ class Engine(StrEnum):
     duckdb = "duckdb"
 
 
-def analyze(
+@dataclass
+class AnalyzeArgs:
+    """The arguments and options of ``agentcost analyze``, each declared once with its typer
+    metadata; the command's signature is built from these fields, in this order."""
+
     paths: Annotated[list[str] | None, typer.Argument(
-        help="Trace files, folders (recursive), globs, or - for stdin; .gz is fine.")] = None,
+        help="Trace files, folders (recursive), globs, or - for stdin; .gz is fine.")] = None
     claude_code: Annotated[bool, typer.Option(
         "--claude-code", help="Read Claude Code logs (~/.claude/projects, $CLAUDE_CONFIG_DIR) "
-        "when no path is given.")] = False,
-    input_format: InputFormat = None,
-    since: Since = None,
-    until: Until = None,
-    strict: Strict = False,
-    prices: Prices = None,
-    config: Config = None,
+        "when no path is given.")] = False
+    input_format: InputFormat = None
+    since: Since = None
+    until: Until = None
+    strict: Strict = False
+    prices: Prices = None
+    config: Config = None
     default_model: Annotated[str | None, typer.Option(
         "--default-model", help="Price llm steps whose trace names no model (e.g. OpenAI "
         "Agents SDK response spans) as this model; overrides default_model in the config.")
-    ] = None,
+    ] = None
     group_by: Annotated[str, typer.Option(
         "--group-by", help="task, model, hour, day, week, month, session, or label:KEY for a "
         "label the traces carry (label:git_branch, label:project, label:service.name, "
-        "label:deployment.environment, label:user.id, ...).")] = "task",
+        "label:deployment.environment, label:user.id, ...).")] = "task"
     timezone: Annotated[str | None, typer.Option(
         "--timezone", help="Time zone of the day/week/month buckets (IANA name, e.g. "
-        "Europe/Berlin; default UTC).")] = None,
-    top: Annotated[int, typer.Option(min=1, help="Rows in the costliest-tasks table.")] = 10,
-    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table,
-    steps: Annotated[bool, typer.Option("--steps", help="Include the step table.")] = False,
-    task: Annotated[str | None, typer.Option("--task", help="Show one task's step table.")] = None,
+        "Europe/Berlin; default UTC).")] = None
+    top: Annotated[int, typer.Option(min=1, help="Rows in the costliest-tasks table.")] = 10
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f")] = OutFormat.table
+    steps: Annotated[bool, typer.Option("--steps", help="Include the step table.")] = False
+    task: Annotated[str | None, typer.Option("--task", help="Show one task's step table.")] = None
     max_iterations: Annotated[int | None, typer.Option(
-        min=1, help="Flag tasks with more llm calls than this.")] = None,
+        min=1, help="Flag tasks with more llm calls than this.")] = None
     token_budget: Annotated[int | None, typer.Option(
-        min=1, help="Flag tasks with more tokens than this.")] = None,
+        min=1, help="Flag tasks with more tokens than this.")] = None
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the report to this file (atomically) instead of stdout.")
-    ] = None,
+    ] = None
     explain_misses: Annotated[bool, typer.Option(
         "--explain-misses", help="Explain each cache miss (cause, first differing block, tokens "
-        "and dollars lost; needs request bodies or segments); table, json, markdown.")] = False,
+        "and dollars lost; needs request bodies or segments); table, json, markdown.")] = False
     chart: Annotated[bool | None, typer.Option(
         "--chart/--no-chart", help="Table format: add a bar chart of cost per task (per day "
         "with --group-by day) and, with --task, a sparkline of the cache hit ratio per step "
         "(default: on for an interactive terminal of 120 columns or more).")
-    ] = None,
+    ] = None
     csv_raw: Annotated[bool, typer.Option(
         "--csv-raw", help="CSV format: keep text cells that start with = + - @ as they are "
-        "(by default they get a leading ' so a spreadsheet does not run them).")] = False,
+        "(by default they get a leading ' so a spreadsheet does not run them).")] = False
     wide: Annotated[bool, typer.Option(
         "--wide", help="Table format: keep every column (by default columns are left out, "
-        "in a stated order, to fit the terminal; values are never cut).")] = False,
+        "in a stated order, to fit the terminal; values are never cut).")] = False
     anatomy: Annotated[bool, typer.Option(
         "--anatomy", help="Context anatomy: input tokens and cost by role, the carried cost "
         "of every tool result and block, staleness, findings (needs segments; reads Claude "
-        "Code message content, which is slower); table, json, markdown.")] = False,
+        "Code message content, which is slower); table, json, markdown.")] = False
     engine: Annotated[Engine, typer.Option(
         "--engine", help="auto: DuckDB for step-table datasets (agentcost export), else in "
         "memory; pandas: in memory; duckdb: SQL over the step table, out of core (needs the "
-        "[duckdb] extra). Same report either way.")] = Engine.auto,
-) -> None:
+        "[duckdb] extra). Same report either way.")] = Engine.auto
+
+    @property
+    def needs_steps(self) -> bool:
+        """Whether the report looks at single steps (and their segments), not only totals."""
+        return (self.steps or self.explain_misses or self.anatomy or self.task is not None
+                or self.fmt is OutFormat.jsonl)
+
+
+def analyze(**options: Any) -> None:
     """Where the money and the seconds went, per task and per step."""
+    run(lambda: _analyze(AnalyzeArgs(**options)))
 
-    def body() -> int:
-        from agentcost import config as cfgmod
-        from agentcost.analysis import AnalyzeOptions
-        from agentcost.engines import EngineRequest, analyze_inputs
-        from agentcost.errors import ConfigError
-        from agentcost.ingest import resolve_inputs
 
-        protect(*(paths or []), config)
-        check_outputs(output)
-        if anatomy and fmt in (OutFormat.csv, OutFormat.jsonl):
-            raise ConfigError("--anatomy: choose --format table, json or markdown")
-        cfg = cfgmod.load(config)
-        if default_model:
-            cfg.default_model = default_model
-        in_paths, fmt_name = resolve_inputs(paths or [], claude_code, input_format)
-        need = (steps or explain_misses or anatomy or task is not None
-                or fmt is OutFormat.jsonl)
-        opts = AnalyzeOptions(group_by=group_by, top=top, task=task,
-                              include_steps=steps or fmt is OutFormat.jsonl,
-                              max_iterations=max_iterations, token_budget=token_budget,
-                              timezone=timezone)
-        req = EngineRequest(engine.value, need, bool(prices or default_model), since, until,
-                            summary=fmt is OutFormat.table)
-        report, table = analyze_inputs(in_paths, req, opts, cfg, lambda: load_traces(
-            in_paths, config=cfg, input_format=fmt_name, since=since, until=until,
-            strict=strict, prices=prices, segments=need, conversations=anatomy))
-        if explain_misses and table is not None:  # (the in-memory engine: it has the table)
-            from agentcost.audit import explain_misses as run_explain
+analyze.__signature__ = command_signature(AnalyzeArgs)  # type: ignore[attr-defined]
 
-            report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
-        if anatomy and table is not None:
-            report.extra["anatomy"] = _anatomy(table, cfg, task, top)
-        emit(report, fmt, output, wide, chart, csv_raw)
-        return 0
 
-    run(body)
+def _analyze(o: AnalyzeArgs) -> int:
+    from agentcost import config as cfgmod
+    from agentcost.engines import analyze_inputs
+    from agentcost.errors import ConfigError
+    from agentcost.ingest import resolve_inputs
+
+    protect(*(o.paths or []), o.config)
+    check_outputs(o.output)
+    if o.anatomy and o.fmt in (OutFormat.csv, OutFormat.jsonl):
+        raise ConfigError("--anatomy: choose --format table, json or markdown")
+    cfg = cfgmod.load(o.config)
+    if o.default_model:
+        cfg.default_model = o.default_model
+    in_paths, fmt_name = resolve_inputs(o.paths or [], o.claude_code, o.input_format)
+    opts, req = _library_options(o)
+    report, table = analyze_inputs(in_paths, req, opts, cfg, lambda: load_traces(
+        in_paths, config=cfg, input_format=fmt_name, since=o.since, until=o.until,
+        strict=o.strict, prices=o.prices, segments=o.needs_steps, conversations=o.anatomy))
+    if table is not None:  # (the in-memory engine: it has the table)
+        _add_sections(report, table, cfg, o)
+    emit(report, o.fmt, o.output, o.wide, o.chart, o.csv_raw)
+    return 0
+
+
+def _library_options(o: AnalyzeArgs) -> tuple[AnalyzeOptions, EngineRequest]:
+    """The options as :func:`agentcost.engines.analyze_inputs` takes them."""
+    from agentcost.analysis import AnalyzeOptions
+    from agentcost.engines import EngineRequest
+
+    opts = AnalyzeOptions(group_by=o.group_by, top=o.top, task=o.task,
+                          include_steps=o.steps or o.fmt is OutFormat.jsonl,
+                          max_iterations=o.max_iterations, token_budget=o.token_budget,
+                          timezone=o.timezone)
+    req = EngineRequest(o.engine.value, o.needs_steps, bool(o.prices or o.default_model),
+                        o.since, o.until, summary=o.fmt is OutFormat.table)
+    return opts, req
+
+
+def _add_sections(report: Any, table: Any, cfg: Any, o: AnalyzeArgs) -> None:
+    """The --explain-misses and --anatomy sections, into ``report.extra``."""
+    if o.explain_misses:
+        from agentcost.audit import explain_misses as run_explain
+
+        report.extra["cache_misses"] = run_explain(table, cfg).to_dict()
+    if o.anatomy:
+        report.extra["anatomy"] = _anatomy(table, cfg, o.task, o.top)
 
 
 def emit(report: Any, fmt: OutFormat, output: Path | None = None, wide: bool = False,

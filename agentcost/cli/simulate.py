@@ -5,11 +5,10 @@ Only typer is imported at module level; everything else inside the command body.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,7 +20,7 @@ from agentcost.cli.edge import (
     write_output,
     write_rendered,
 )
-from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until
+from agentcost.cli.options import InputFormat, Prices, Since, Strict, Until, command_signature
 
 if TYPE_CHECKING:
     from agentcost.simulation.options import Levers
@@ -150,23 +149,13 @@ class SimulateOptions:
     prices: Prices = None
 
 
-def _command_signature(cls: type) -> inspect.Signature:
-    """A signature with one parameter per dataclass field of ``cls`` (annotations resolved,
-    typer metadata kept), for typer to read options from."""
-    hints = get_type_hints(cls, include_extras=True)
-    return inspect.Signature([
-        inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=hints[f.name],
-                          default=inspect.Parameter.empty if f.default is MISSING else f.default)
-        for f in fields(cls)])
-
-
 def simulate(**options: Any) -> None:
     """The command: typer reads its options from the signature below (the fields of
     :class:`SimulateOptions`) and passes them by name."""
     run(lambda: _simulate(SimulateOptions(**options)))
 
 
-simulate.__signature__ = _command_signature(SimulateOptions)  # type: ignore[attr-defined]
+simulate.__signature__ = command_signature(SimulateOptions)  # type: ignore[attr-defined]
 
 
 def _simulate(o: SimulateOptions) -> int:

@@ -7,7 +7,6 @@ decompressed transparently.
 
 from __future__ import annotations
 
-import bisect
 import glob
 import importlib
 import importlib.util
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentcost.errors import InputError
 from agentcost.ingest.base import IngestContext, IngestReport, Reader, Source
+from agentcost.ingest.same_run import drop_same_run_other_format
 from agentcost.steps import (
     CORRECTIONS,
     MAX_DURATION_MS,
@@ -221,52 +221,64 @@ def resolve_inputs(paths: list[str], claude_code: bool = False,
     return paths, input_format
 
 
-def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:  # noqa: C901 (split pending)
+def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:
     """Expand paths into sources. The bool says whether the file was named explicitly (an
-    unrecognised explicit file is an error; an unrecognised file found in a folder is skipped)."""
+    unrecognised explicit file is an error; an unrecognised file found in a folder is skipped).
+    A file reached twice (named, in a folder, by a glob) is read once."""
     out: list[tuple[Source, bool]] = []
     seen: set[Path] = set()
-
-    def add(p: Path, explicit: bool) -> None:
-        rp = p.resolve()
-        if rp in seen:
-            return
-        seen.add(rp)
-        out.append((Source(name=str(p), path=p), explicit))
-
     for raw in paths:
-        if raw == "-":
-            out.append((Source.stdin(), True))
-            continue
-        p = Path(raw).expanduser()
-        if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and _wanted(f))
-            if not files:
-                raise InputError("folder holds no trace files (*.jsonl, *.json, *.gz, ...)", raw)
-            for f in files:
-                add(f, False)
-        elif p.is_file():
-            add(p, True)
-        elif any(ch in raw for ch in "*?["):
-            matches = sorted(glob.glob(os.path.expanduser(raw), recursive=True))
-            if not matches:
-                raise InputError("glob matched no files", raw)
-            for m in matches:
-                mp = Path(m)
-                if mp.is_file():
-                    add(mp, True)
-        elif p.exists() and stat.S_ISFIFO(p.stat().st_mode):
-            # a pipe (`agentcost analyze <(zcat run.jsonl.gz)`): read once, like stdin
-            try:
-                data = p.read_bytes()
-            except OSError as exc:
-                raise InputError(f"cannot read: {exc.strerror}", raw) from None
-            out.append((Source(name=raw, data=data), True))
-        elif p.exists():
-            raise InputError("not a regular file", raw)
-        else:
-            raise InputError("no such file or folder", raw)
+        for src, explicit in _expand(raw):
+            if src.path is not None:  # (stdin and pipes are read once, as they come)
+                rp = src.path.resolve()
+                if rp in seen:
+                    continue
+                seen.add(rp)
+            out.append((src, explicit))
     return out
+
+
+def _expand(raw: str) -> Iterator[tuple[Source, bool]]:
+    """The sources one input path names: ``-``, a folder, a file, a glob or a pipe."""
+    if raw == "-":
+        yield Source.stdin(), True
+        return
+    p = Path(raw).expanduser()
+    if p.is_dir():
+        yield from ((Source(name=str(f), path=f), False) for f in _folder_files(p, raw))
+    elif p.is_file():
+        yield Source(name=str(p), path=p), True
+    elif any(ch in raw for ch in "*?["):
+        yield from ((Source(name=str(f), path=f), True) for f in _glob_files(raw))
+    elif p.exists() and stat.S_ISFIFO(p.stat().st_mode):
+        yield _pipe(p, raw), True
+    elif p.exists():
+        raise InputError("not a regular file", raw)
+    else:
+        raise InputError("no such file or folder", raw)
+
+
+def _folder_files(p: Path, raw: str) -> list[Path]:
+    files = sorted(f for f in p.rglob("*") if f.is_file() and _wanted(f))
+    if not files:
+        raise InputError("folder holds no trace files (*.jsonl, *.json, *.gz, ...)", raw)
+    return files
+
+
+def _glob_files(raw: str) -> list[Path]:
+    matches = sorted(glob.glob(os.path.expanduser(raw), recursive=True))
+    if not matches:
+        raise InputError("glob matched no files", raw)
+    return [mp for mp in map(Path, matches) if mp.is_file()]
+
+
+def _pipe(p: Path, raw: str) -> Source:
+    """A pipe (`agentcost analyze <(zcat run.jsonl.gz)`): read once, like stdin."""
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", raw) from None
+    return Source(name=raw, data=data)
 
 
 ZIP_MAGIC = b"PK\x03\x04"  # Inspect AI's .eval logs are zip archives: sniffed, not skipped
@@ -330,7 +342,7 @@ def read_sources(
     for name, srcs in by_reader.items():
         _read_group(table[name], name, srcs, builder, ctx)
     if len(by_reader) > 1:
-        builder = _drop_same_run_other_format(builder, ctx)
+        builder = drop_same_run_other_format(builder, ctx, READER_MODULES)
     ctx.flush_unread_usage()
     ctx.report.steps_kept = len(builder)
     return Loaded(frame=build_frame(builder), report=ctx.report)
@@ -397,96 +409,6 @@ def _nothing_recognised(notes: list[str]) -> str:
     return (f"no trace found: {len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped"
             + (f" ({shown})" if shown else "")
             + "; use --input-format to force a format")
-
-
-SAME_CALL_WINDOW_NS = 2_000_000_000
-
-
-def _drop_same_run_other_format(builder: StepBuilder, ctx: IngestContext) -> StepBuilder:  # noqa: C901 (split pending)
-    """One run exported in two formats (e.g. an Agents SDK ``.agents.jsonl`` and the OTel bridge's
-    ``.otlp.jsonl`` of the same run, side by side in one folder) is counted once.
-
-    A task is a copy of a task read by another reader when every one of its llm steps matches an
-    llm step of that task starting within 2 s with the same input and output token counts (a
-    count one side does not carry, or only estimated from content, matches anything), and both
-    have as many llm steps. The
-    copy with fewer known token figures is dropped (ties: the reader listed first in
-    ``READER_MODULES`` wins), and the drop is counted in the ingest report.
-    """
-    cols = builder.padded()
-    n = len(builder)
-    order = {name: i for i, name in enumerate(READER_MODULES)}
-    tasks: dict[tuple[str, str], list[int]] = {}
-    timed: list[tuple[int, int]] = []  # (started_at, row) of llm steps
-    for i in range(n):
-        key = (str(cols["format"][i]), str(cols["task_id"][i]))
-        tasks.setdefault(key, []).append(i)
-        if cols["kind"][i] == "llm" and cols["started_at"][i] is not None:
-            timed.append((cols["started_at"][i], i))
-    timed.sort()
-    starts = [t for t, _ in timed]
-
-    estimated = [v == "estimated" for v in cols["cost_source"]]
-
-    def same_call(i: int, j: int) -> bool:
-        if estimated[i] or estimated[j]:
-            return True  # counted from content: no measurement to compare
-        for c in ("input_tokens", "output_tokens"):
-            if cols[c][i] is not None and cols[c][j] is not None and cols[c][i] != cols[c][j]:
-                return False
-        return True
-
-    def candidates(i: int) -> set[tuple[str, str]]:
-        t = cols["started_at"][i]
-        lo = bisect.bisect_left(starts, t - SAME_CALL_WINDOW_NS)
-        hi = bisect.bisect_right(starts, t + SAME_CALL_WINDOW_NS)
-        return {(str(cols["format"][j]), str(cols["task_id"][j]))
-                for _, j in timed[lo:hi]
-                if str(cols["format"][j]) != str(cols["format"][i]) and same_call(i, j)}
-
-    def known(rows: list[int]) -> int:
-        return sum(1 for i in rows for c in ("input_tokens", "cache_read_tokens",
-                                              "cache_write_tokens", "output_tokens")
-                   if cols[c][i] is not None and not estimated[i])
-
-    drop: set[tuple[str, str]] = set()
-    for key, rows in tasks.items():
-        if key in drop:
-            continue
-        llm = [i for i in rows if cols["kind"][i] == "llm"]
-        if not llm or any(cols["started_at"][i] is None for i in llm):
-            continue
-        partner: tuple[str, str] | None = None
-        for i in llm:
-            hits = candidates(i) - drop
-            if partner is None:
-                partner = next(iter(sorted(hits)), None) if hits else None
-                if partner is None:
-                    break
-            elif partner not in hits:
-                partner = None
-                break
-        if partner is None:
-            continue
-        other_llm = [i for i in tasks[partner] if cols["kind"][i] == "llm"]
-        if len(other_llm) != len(llm):
-            continue
-        a, b = known(rows), known(tasks[partner])
-        loser = key if (a, -order.get(key[0], 99)) < (b, -order.get(partner[0], 99)) else partner
-        drop.add(loser)
-        ctx.dropped(f"same run also read as {partner[0] if loser == key else key[0]}",
-                    len(tasks[loser]))
-    if not drop:
-        return builder
-    keep = [i for i in range(n)
-            if (str(cols["format"][i]), str(cols["task_id"][i])) not in drop]
-    out = StepBuilder()
-    for name, values in cols.items():
-        out.columns[name] = [values[i] for i in keep]
-    out.n = len(keep)
-    for f in ctx.report.files:
-        f["steps"] = sum(1 for i in keep if cols["source"][i] == f["path"])
-    return out
 
 
 def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestContext,
