@@ -140,8 +140,8 @@ def _other_to_ns(value: Any) -> int | None:
 
 
 def _int_to_ns(value: int) -> int | None:
-    if value > MAX_NS:
-        return None  # float() of a huge int overflows
+    if value <= 0 or value > MAX_NS:
+        return None  # not a time; and float() of a huge int (either sign) overflows
     return _epoch_to_ns(float(value))
 
 

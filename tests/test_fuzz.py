@@ -682,6 +682,16 @@ def test_regression_times_out_of_range(cli_env: None, tmp_path: Path, name: str,
     _run_all_ok(path)
 
 
+@pytest.mark.parametrize("value", [-10**400, 10**400, -(2**63), 0, -1.5e308])
+def test_to_utc_ns_of_numbers_out_of_range_is_unknown(value: float) -> None:
+    """steps.to_utc_ns: an epoch number that is not a time (huge, zero, negative) is unknown;
+    float() of a huge int of either sign used to raise OverflowError (readers that decode with
+    Python's json can hand such an int over)."""
+    from agentcost.steps import to_utc_ns
+
+    assert to_utc_ns(value) is None
+
+
 @pytest.mark.parametrize("duration", [1e300, 2**63])
 def test_regression_durations_out_of_range(cli_env: None, tmp_path: Path,
                                            duration: float) -> None:

@@ -342,7 +342,9 @@ def read_sources(
     for name, srcs in by_reader.items():
         _read_group(table[name], name, srcs, builder, ctx)
     if len(by_reader) > 1:
-        builder = drop_same_run_other_format(builder, ctx, READER_MODULES)
+        # the tie-break ranks formats by name, in the order their readers are listed
+        builder = drop_same_run_other_format(
+            builder, ctx, [READER_NAMES.get(m, m) for m in READER_MODULES])
     ctx.flush_unread_usage()
     ctx.report.steps_kept = len(builder)
     return Loaded(frame=build_frame(builder), report=ctx.report)
