@@ -132,5 +132,10 @@ def test_shell_completion() -> None:
     assert complete("agentcost ana", 1) == ["analyze"]
     assert complete("agentcost analyze --group", 2) == ["--group-by"]
     assert "prices" in complete("agentcost p", 1)
-    show = subprocess.run([exe, "--show-completion", "bash"], capture_output=True, text=True)
+    # without a terminal shellingham may not find the shell and Typer then prints nothing;
+    # with detection off (Typer's own switch for this) --show-completion takes the shell named
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    show = subprocess.run([exe, "--show-completion", "bash"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert show.returncode == 0, show.stderr
     assert "_agentcost_completion" in show.stdout
