@@ -114,8 +114,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
 
 
 # -- the children ------------------------------------------------------------------------------
-def child_reader(path: str) -> None:
-    """The Claude Code reader alone (scan, dedupe, step rows): no table, no pandas."""
+def reader_totals(path: str) -> dict[str, int]:
+    """What the Claude Code reader alone counts in ``path`` (scan, dedupe, step rows), in the
+    manifest's terms: no table, no pandas."""
     from agentcost.ingest import resolve_sources
     from agentcost.ingest.base import IngestContext
     from agentcost.ingest.claude_code import READER
@@ -134,7 +135,12 @@ def child_reader(path: str) -> None:
         out["input_raw"] += (row["input_tokens"] - row["cache_read_tokens"]
                              - row["cache_write_tokens"])
         out["output"] += row["output_tokens"]
-    print(json.dumps(out))
+    return out
+
+
+def child_reader(path: str) -> None:
+    """The Claude Code reader alone (scan, dedupe, step rows): no table, no pandas."""
+    print(json.dumps(reader_totals(path)))
 
 
 def child_ingest(path: str) -> None:

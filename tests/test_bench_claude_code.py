@@ -11,39 +11,18 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def _reader_totals(projects: Path) -> dict[str, int]:
-    from agentcost.ingest import resolve_sources
-    from agentcost.ingest.base import IngestContext
-    from agentcost.ingest.claude_code import READER
-
-    out = dict.fromkeys(("calls", "input_raw", "cache_read", "cache_write", "cache_write_1h",
-                         "output", "tool_steps"), 0)
-    sources = [s for s, _ in resolve_sources([str(projects)])]
-    for row in READER.read_many(sources, IngestContext()):
-        if row["kind"] == "tool":
-            out["tool_steps"] += 1
-            continue
-        out["calls"] += 1
-        out["cache_read"] += row["cache_read_tokens"]
-        out["cache_write"] += row["cache_write_tokens"]
-        out["cache_write_1h"] += row["cache_write_1h_tokens"]
-        out["input_raw"] += (row["input_tokens"] - row["cache_read_tokens"]
-                             - row["cache_write_tokens"])
-        out["output"] += row["output_tokens"]
-    return out
-
-
 @pytest.mark.parametrize("profile", ["sparse", "dense"])
 def test_generated_logs_match_their_manifest(profile: str, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(BENCH))
     import gen_claude_code
+    import run  # bench/run.py: the totals its `reader` measurement checks
 
     out = tmp_path / "cc"
     assert gen_claude_code.main(["--size", "3M", "--profile", profile, "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["profile"] == profile
-    assert _reader_totals(out / "projects") == manifest["expected"]
+    assert run.reader_totals(str(out / "projects")) == manifest["expected"]
     shape = manifest["shape"]
     per_call = manifest["bytes"] / manifest["expected"]["calls"]
     if profile == "dense":
@@ -54,6 +33,7 @@ def test_generated_logs_match_their_manifest(profile: str, tmp_path: Path,
             set(shape["models"]) == {"claude-opus-4-6"}
         assert per_call > 25_000
     sys.modules.pop("gen_claude_code", None)
+    sys.modules.pop("run", None)
 
 
 def test_dense_models_are_all_priced(monkeypatch: pytest.MonkeyPatch) -> None:
