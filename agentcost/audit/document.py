@@ -88,3 +88,20 @@ def template_style(text: str) -> str:
                  r"(?::[^{}]*)?\}(?!\})", text):
         return "format"
     return "none"
+
+
+def closing_quote(s: str, quote: str, start: int) -> int:
+    """Where the string literal whose body begins at ``start`` ends: the first ``quote`` at or
+    after ``start`` not escaped by an odd run of backslashes (counted back to ``start`` at
+    most); -1 when there is none."""
+    j = start
+    while True:
+        k = s.find(quote, j)
+        if k < 0:
+            return -1
+        p = k - 1
+        while p >= start and s[p] == "\\":
+            p -= 1
+        if (k - 1 - p) % 2 == 0:
+            return k
+        j = k + 1

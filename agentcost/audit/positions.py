@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from agentcost.audit.document import LineIndex, Path_t
+from agentcost.audit.document import LineIndex, Path_t, closing_quote
 from agentcost.errors import InputError
 
 # ------------------------------------------------------------------------------- JSON
@@ -121,20 +121,10 @@ class JsonPositions:
 
     def string(self, path: Path_t | None) -> str:
         start = self.i + 1
-        j = start
         s = self.s
-        while True:
-            k = s.find('"', j)
-            if k < 0:
-                raise self.fail("unterminated string")
-            bs = 0
-            p = k - 1
-            while p >= start and s[p] == "\\":
-                bs += 1
-                p -= 1
-            if bs % 2 == 0:
-                break
-            j = k + 1
+        k = closing_quote(s, '"', start)
+        if k < 0:
+            raise self.fail("unterminated string")
         self.i = k + 1
         try:
             val = json.loads(s[start - 1: k + 1])

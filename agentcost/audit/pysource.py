@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from agentcost.audit.document import Block, LineIndex, PromptDoc, template_style
+from agentcost.audit.document import Block, LineIndex, PromptDoc, closing_quote, template_style
 from agentcost.errors import InputError
 
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f", "n": "\n",
@@ -83,19 +83,9 @@ def _scan_literals(src: str, start: int, end: int) -> tuple[str, list[int], bool
             if "b" in prefix:
                 raise InputError("bytes literal, not a string")
             body_start = m.end()
-            j = body_start
-            while True:
-                k = src.find(quote, j)
-                if k < 0:
-                    raise InputError("unterminated string literal")
-                bs = 0
-                p = k - 1
-                while p >= body_start and src[p] == "\\":
-                    bs += 1
-                    p -= 1
-                if bs % 2 == 0:
-                    break
-                j = k + 1
+            k = closing_quote(src, quote, body_start)
+            if k < 0:
+                raise InputError("unterminated string literal")
             body = src[body_start:k]
             t, o = _decode_py(body, body_start, "r" in prefix)
             text.append(t)
