@@ -297,6 +297,21 @@ def with_tool_names(est: Estimate, names: Iterable[str], model: str | None,
     return replace(est, input_tokens=est.input_tokens + extra, input_lower_bound=True)
 
 
+def lower_bound_clause(inputs: int, outputs: int, missing_tools: str) -> str:
+    """The part of a reader's estimate note that says which estimates are lower bounds
+    (``inputs`` with :attr:`Estimate.input_lower_bound`, whose tool definitions are missing as
+    ``missing_tools`` words it for the source; ``outputs`` with
+    :attr:`Estimate.output_lower_bound`): ``""`` when none is."""
+    low = []
+    if inputs:
+        low.append(f"the input of {inputs} is a lower bound: {missing_tools}, which the API "
+                   "counts")
+    if outputs:
+        low.append(f"the output of {outputs} is a lower bound: reasoning tokens are not in "
+                   "the trace")
+    return "".join("; " + c for c in low)
+
+
 def calibrate(pairs: Iterable[tuple[int, int]]) -> int | None:
     """The shift to add to estimated input tokens: the median of (real − estimated) over calls
     of the same agent whose usage is known; ``None`` without such calls."""

@@ -61,7 +61,13 @@ from agentcost.ingest.base import (
     iter_json_objects,
 )
 from agentcost.ingest.common import args_hash, as_list
-from agentcost.ingest.estimate import Estimate, calibrate_rows, estimate_chat, with_tool_names
+from agentcost.ingest.estimate import (
+    Estimate,
+    calibrate_rows,
+    estimate_chat,
+    lower_bound_clause,
+    with_tool_names,
+)
 from agentcost.steps import to_utc_ns
 
 _MODEL_TYPES = ("response", "generation")
@@ -525,17 +531,12 @@ def _read_notes(source: Source, ctx: IngestContext, stats: dict[str, int]) -> No
                  "stream_options.include_usage) and no content to count; their tokens "
                  "are unknown")
     if stats["estimated"]:
-        low = []
-        if stats["est_in_low"]:
-            low.append(f"the input of {stats['est_in_low']} is a lower bound: the trace names "
-                       "their tools but holds no definitions, which the API counts")
-        if stats["est_out_low"]:
-            low.append(f"the output of {stats['est_out_low']} is a lower bound: reasoning "
-                       "tokens are not in the trace")
         ctx.note(f"openai-agents: {stats['estimated']} model call(s) of {source.name} "
                  "recorded no usage (all zero); their tokens were estimated from the "
                  "recorded messages and output as OpenAI counts them (cost_source estimated"
-                 + ("; " + "; ".join(low) if low else "") + ")")
+                 + lower_bound_clause(
+                     stats["est_in_low"], stats["est_out_low"],
+                     "the trace names their tools but holds no definitions") + ")")
 
 
 # known calls per agent that are counted for calibration (tokenizing costs time)

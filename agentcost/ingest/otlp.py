@@ -266,17 +266,14 @@ class _Run:
         self.est_low[1] += est.output_lower_bound
 
     def _estimate_note(self) -> None:
-        low = []
-        if self.est_low[0]:
-            low.append(f"the input of {self.est_low[0]} is a lower bound: their spans show tool "
-                       "use but hold no tool definitions, which the API counts")
-        if self.est_low[1]:
-            low.append(f"the output of {self.est_low[1]} is a lower bound: reasoning tokens "
-                       "are not in the trace")
+        from agentcost.ingest.estimate import lower_bound_clause
+
         self.ctx.note(f"otlp: {self.estimated} model call span(s) stated no usage but "
                       "recorded their messages; their tokens were estimated from them as the "
                       "provider counts them (cost_source estimated"
-                      + ("; " + "; ".join(low) if low else "") + ")")
+                      + lower_bound_clause(
+                          self.est_low[0], self.est_low[1],
+                          "their spans show tool use but hold no tool definitions") + ")")
 
     # --- post-processing ------------------------------------------------------------------
 
