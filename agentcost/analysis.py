@@ -214,8 +214,8 @@ def _aggregate(w: pd.DataFrame, key: pd.Series | str) -> pd.DataFrame:
 def _time_sums(r: Any) -> tuple[float | None, float | None]:
     """Σ llm and Σ tool duration (ms) of a row of sums; ``None`` (unknown) when the row has
     such steps but none of them states a duration (a sum of nothing known is not 0 s)."""
-    llm = None if r["llm_calls"] and not r.get("_llm_timed", 1) else float(r["_llm_ms"])
-    tool = None if r.get("_tool_n", 0) and not r.get("_tool_timed", 1) else float(r["_tool_ms"])
+    llm = None if r["llm_calls"] and not r["_llm_timed"] else float(r["_llm_ms"])
+    tool = None if r["_tool_n"] and not r["_tool_timed"] else float(r["_tool_ms"])
     return llm, tool
 
 
