@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from agentcost.config import Config
 
 SPARK_EXTRA = "agentcost.spark needs pyspark: pip install 'agentcost-profiler[spark]'"
-RESULT_SCHEMA = "path string, steps long, written string, error string"
+RESULT_SCHEMA = "path string, steps long, written string, error string, ingest string"
 
 
 def local_session(cores: int = 2, memory: str = "1g") -> Any:
@@ -65,7 +65,9 @@ def ingest(spark: Any, paths: Sequence[str], out_dir: str | Path, *, append: boo
            config: Config | None = None, input_format: str | None = None) -> ExportResult:
     """Read and price ``paths`` on the cluster, one file per task, and write the step-table
     dataset to ``out_dir`` (a folder every executor can write)."""
-    from agentcost.columnar.export import plan, save_manifest
+    import orjson
+
+    from agentcost.columnar.export import merge_ingest_records, plan, save_manifest
 
     out = Path(out_dir)
     manifest, todo, res = plan(paths, out, "parquet", append)
@@ -84,7 +86,8 @@ def ingest(spark: Any, paths: Sequence[str], out_dir: str | Path, *, append: boo
         res.steps_written = sum(int(r["steps"]) for r in ok)
         res.written = sorted(w for r in ok for w in r["written"].split("\n") if w)
         manifest["files"].extend(e for p, e in todo if str(p) in done)
-        manifest["runs"].append(_run_record(run, len(done), res.steps_written, config))
+        notes = merge_ingest_records([orjson.loads(r["ingest"]) for r in ok if r["ingest"]])
+        manifest["runs"].append(_run_record(run, len(done), res.steps_written, config, notes))
         save_manifest(out, manifest, "parquet")
         if failed:
             raise InputError(f"{failed[0]['error']} ({len(failed)} of {len(units)} folders not "
@@ -104,21 +107,25 @@ def folders(paths: Any) -> list[list[str]]:
     return [units[k] for k in sorted(units)]
 
 
-def _run_record(run: str, files: int, steps: int, config: Config | None) -> dict[str, Any]:
-    """The run's manifest record; the pricing record is the driver's (same price data as the
-    executors: the bundled or configured data, nothing fetched)."""
+def _run_record(run: str, files: int, steps: int, config: Config | None,
+                ingest: dict[str, Any]) -> dict[str, Any]:
+    """The run's manifest record, with what the executors' loads noted (``ingest``, merged);
+    the pricing record is the driver's (same price data as the executors: the bundled or
+    configured data, nothing fetched)."""
     from agentcost.columnar.export import run_record
     from agentcost.pricing import PricingInfo, data_fingerprint, genai_prices_version
     from agentcost.pricing.source import active
 
     info = PricingInfo(version=genai_prices_version(), data_fingerprint=data_fingerprint(),
                        data=active().describe())
-    return run_record(run, files, steps, info, unique_keys=False)  # files read one by one
+    return run_record(run, files, steps, info, unique_keys=False,  # folders read one by one
+                      ingest=ingest)
 
 
 class _Worker:
     """The executor side of :func:`ingest` (picklable): for each file of its batches, read,
-    price, write the parts; yields one result row per file, an error instead of raising."""
+    price, write the parts; yields one result row per folder (with what its load noted, as
+    JSON), an error instead of raising."""
 
     def __init__(self, out: str, run: str, config: Config | None,
                  input_format: str | None) -> None:
@@ -128,18 +135,21 @@ class _Worker:
         import pyarrow as pa
 
         for batch in batches:
-            rows: dict[str, list[Any]] = {"path": [], "steps": [], "written": [], "error": []}
+            rows: dict[str, list[Any]] = {"path": [], "steps": [], "written": [], "error": [],
+                                          "ingest": []}
             for path, n in zip(batch.column("path").to_pylist(), batch.column("n").to_pylist(),
                                strict=True):
-                steps, written, error = self.one(path.split("\n"), int(n))
-                for k, v in zip(rows, (path, steps, written, error), strict=True):
+                steps, written, error, noted = self.one(path.split("\n"), int(n))
+                for k, v in zip(rows, (path, steps, written, error, noted), strict=True):
                     rows[k].append(v)
             yield pa.RecordBatch.from_pydict(rows, schema=pa.schema([
                 ("path", pa.string()), ("steps", pa.int64()), ("written", pa.string()),
-                ("error", pa.string())]))
+                ("error", pa.string()), ("ingest", pa.string())]))
 
-    def one(self, paths: list[str], n: int) -> tuple[int, str, str | None]:
-        from agentcost.columnar.export import write_parts
+    def one(self, paths: list[str], n: int) -> tuple[int, str, str | None, str | None]:
+        import orjson
+
+        from agentcost.columnar.export import ingest_record, write_parts
         from agentcost.columnar.schema import to_arrow
         from agentcost.errors import AgentcostError
         from agentcost.table import load
@@ -147,10 +157,11 @@ class _Worker:
         try:
             table = load(paths, config=self.config, input_format=self.input_format)
         except AgentcostError as err:
-            return 0, "", str(err)
+            return 0, "", str(err), None
         arrow = to_arrow(table.frame, table.pricing.data_fingerprint)
         written = write_parts(arrow, Path(self.out), "parquet", f"{self.run}-{n:06d}")
-        return arrow.num_rows, "\n".join(written), None
+        noted = orjson.dumps(ingest_record(table.ingest)).decode()
+        return arrow.num_rows, "\n".join(written), None, noted
 
 
 class SparkRunner:

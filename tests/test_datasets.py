@@ -41,6 +41,23 @@ def test_export_notes_are_said_on_every_read(tmp_path: Path) -> None:
                    for n in notes), notes
 
 
+def test_ingest_records_of_several_loads_merge() -> None:
+    """Notes once each in the order first said; counts summed; five examples at most."""
+    from agentcost.columnar.export import merge_ingest_records
+
+    a = {"notes": ["n1", "n2"], "warnings": ["w1"], "malformed_lines": 4,
+         "malformed_examples": [f"a:{i}" for i in range(4)],
+         "duplicates_dropped": {"same span twice": 2}}
+    b = {"notes": ["n2", "n3"], "warnings": ["w1", "w2"], "malformed_lines": 3,
+         "malformed_examples": ["b:1", "b:2", "b:3"],
+         "duplicates_dropped": {"same span twice": 1, "a retried call": 5}}
+    assert merge_ingest_records([a, b]) == {
+        "notes": ["n1", "n2", "n3"], "warnings": ["w1", "w2"], "malformed_lines": 7,
+        "malformed_examples": ["a:0", "a:1", "a:2", "a:3", "b:1"],
+        "duplicates_dropped": {"a retried call": 5, "same span twice": 3}}
+    assert merge_ingest_records([])["malformed_lines"] == 0
+
+
 def test_an_older_export_reads_with_class_costs_unknown(tmp_path: Path) -> None:
     ds = tmp_path / "ds"
     export([str(SAMPLES)], ds)

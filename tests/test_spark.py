@@ -108,3 +108,20 @@ def test_analyze_a_time_window_and_an_older_export(spark: Any, tmp_path: Path) -
     assert all(m["cost_by_class_usd"] is None for m in old["models"])
     assert old["totals"]["cost_usd"] == pytest.approx(analyze_dataset([str(ds)]).to_dict()
                                                       ["totals"]["cost_usd"])
+
+
+def test_what_the_executors_noted_is_said_on_every_read(spark: Any, tmp_path: Path) -> None:
+    """A folder's malformed line, noted by the executor that read it, reaches the manifest
+    and every report of the dataset (it used to stay on the executor)."""
+    for name, extra in (("a", b"{not json\n"), ("b", b"")):
+        (tmp_path / name).mkdir()
+        src = SAMPLES / "research_agent.jsonl" if name == "a" else SAMPLES / "support_agent.jsonl"
+        (tmp_path / name / "run.jsonl").write_bytes(src.read_bytes() + extra)
+    out = tmp_path / "ds"
+    acs.ingest(spark, [str(tmp_path / "a"), str(tmp_path / "b")], out)
+    run = json.loads((out / "manifest.json").read_text())["runs"][0]
+    assert run["ingest"]["malformed_lines"] == 1
+    assert run["ingest"]["malformed_examples"][0].startswith(str(tmp_path / "a" / "run.jsonl"))
+    for report in (acs.analyze(spark, str(out)).to_dict(), analyze(load([str(out)])).to_dict()):
+        assert any(n.startswith("at export: 1 malformed lines skipped (first: ")
+                   for n in report["ingest"]["notes"]), report["ingest"]["notes"]

@@ -138,17 +138,41 @@ def plan(paths: Sequence[str], out: Path, fmt: str, append: bool
 def run_record(run: str, files: int, steps: int, pricing: Any, unique_keys: bool = True,
                ingest: Any = None) -> dict[str, Any]:
     """The manifest's record of one export run (with the pricing record it priced with, and
-    what reading the traces noted: ``ingest``, an IngestReport, said again on every read).
+    what reading the traces noted: ``ingest``, an IngestReport or its :func:`ingest_record`,
+    said again on every read).
     ``unique_keys``: the run read its files as one load, so no ``step_key`` repeats in it."""
     rec = {"run": run, "files": files, "steps": steps, "unique_keys": unique_keys,
            "price_data_fingerprint": pricing.data_fingerprint,
            "genai_prices_version": pricing.version, "pricing": pricing.to_dict()}
     if ingest is not None:
-        rec["ingest"] = {"notes": list(ingest.notes), "warnings": list(ingest.warnings),
-                         "malformed_lines": ingest.malformed_count,
-                         "malformed_examples": list(ingest.malformed)[:5],
-                         "duplicates_dropped": dict(sorted(ingest.duplicates.items()))}
+        rec["ingest"] = ingest if isinstance(ingest, dict) else ingest_record(ingest)
     return rec
+
+
+def ingest_record(ingest: Any) -> dict[str, Any]:
+    """What one load's IngestReport noted, as the manifest keeps it (see :func:`run_record`)."""
+    return {"notes": list(ingest.notes), "warnings": list(ingest.warnings),
+            "malformed_lines": ingest.malformed_count,
+            "malformed_examples": list(ingest.malformed)[:5],
+            "duplicates_dropped": dict(sorted(ingest.duplicates.items()))}
+
+
+def merge_ingest_records(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Several loads' :func:`ingest_record` as one (a Spark ingest loads one folder per task):
+    notes and warnings once each in the order first said, counts summed, the first five
+    malformed-line examples."""
+    out: dict[str, Any] = {"notes": [], "warnings": [], "malformed_lines": 0,
+                           "malformed_examples": [], "duplicates_dropped": {}}
+    for rec in records:
+        for key in ("notes", "warnings"):
+            out[key].extend(t for t in rec.get(key, []) if t not in out[key])
+        out["malformed_lines"] += int(rec.get("malformed_lines") or 0)
+        out["malformed_examples"].extend(rec.get("malformed_examples", []))
+        for kind, n in (rec.get("duplicates_dropped") or {}).items():
+            out["duplicates_dropped"][kind] = out["duplicates_dropped"].get(kind, 0) + int(n)
+    out["malformed_examples"] = out["malformed_examples"][:5]
+    out["duplicates_dropped"] = dict(sorted(out["duplicates_dropped"].items()))
+    return out
 
 
 def save_manifest(out: Path, manifest: dict[str, Any], fmt: str) -> None:
