@@ -10,6 +10,9 @@ byte-code caches):
 * ``analyze-json``: ``agentcost analyze FILE --format json``;
 * with ``--baseline-src DIR``: ``base-analyze`` / ``base-json``, the same two runs with the
   agentcost of another source tree;
+* with ``--other-python PY``: ``other-analyze`` / ``other-json``, the same two runs with the
+  agentcost installed in another environment, e.g. a base install without the extras (no
+  pyarrow: pandas then imports less);
 * with ``--floors``: ``imports``, a program that only imports every module the analyze run
   imports, and the same without pandas, genai-prices, numpy (see ``FLOORS``): what start-up
   could reach if those were not imported.
@@ -47,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "sample_traces" / "support_agent.jsonl"
 
 
-def commands(trace: Path, baseline: Path | None = None) -> dict[str, list[str]]:
+def commands(trace: Path, baseline: Path | None = None, other_python: Path | None = None
+             ) -> dict[str, list[str]]:
     py = sys.executable
     cli = [py, "-m", "agentcost.cli"]
     cmds = {
@@ -61,6 +65,10 @@ def commands(trace: Path, baseline: Path | None = None) -> dict[str, list[str]]:
         src = ["env", f"PYTHONPATH={baseline}", *cli]
         cmds["base-analyze"] = [*src, "analyze", str(trace)]
         cmds["base-json"] = [*src, "analyze", str(trace), "--format", "json"]
+    if other_python is not None:  # the agentcost installed in another environment
+        other = [str(other_python), "-m", "agentcost.cli"]
+        cmds["other-analyze"] = [*other, "analyze", str(trace)]
+        cmds["other-json"] = [*other, "analyze", str(trace), "--format", "json"]
     return cmds
 
 
@@ -154,6 +162,9 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path)
     ap.add_argument("--baseline-src", type=Path,
                     help="also time the agentcost of this source tree (base-* rows)")
+    ap.add_argument("--other-python", type=Path,
+                    help="also time the agentcost installed for this interpreter, e.g. "
+                    "a base install's venv/bin/python (other-* rows)")
     ap.add_argument("--floors", action="store_true",
                     help="also time importing what analyze imports, without pandas, ... "
                     "(see FLOORS)")
@@ -161,7 +172,7 @@ def main() -> None:
     trace = args.file.resolve()
     baseline = args.baseline_src.resolve() if args.baseline_src else None
     with tempfile.TemporaryDirectory() as cwd:  # no agentcost.yaml, no source tree on sys.path
-        cmds = commands(trace, baseline)
+        cmds = commands(trace, baseline, args.other_python)
         if args.floors:
             cmds.update(floor_commands(trace, Path(cwd)))
         rows = summary(measure(cmds, args.repeat, Path(cwd)))
