@@ -96,7 +96,8 @@ def loop_profiles(df: pd.DataFrame) -> dict[str, LoopProfile]:
     """A :class:`LoopProfile` per task of ``df`` (ordered by task and step)."""
     import pandas as pd
 
-    llm = df[df["kind"] == "llm"]
+    llm = df.loc[df["kind"] == "llm", ["task_id", "parent_task_id", "format", "cost_usd",
+                                       "input_tokens", "output_tokens", "tool_calls"]]
     out: dict[str, LoopProfile] = {}
     known_tools: dict[str, bool] = {}
     cols = zip(llm["task_id"].tolist(), llm["parent_task_id"].tolist(),
