@@ -349,8 +349,8 @@ def _task_rows(df: pd.DataFrame, w: pd.DataFrame) -> list[dict[str, Any]]:
 
     per = _aggregate(w, "task_id")
     llm = w.loc[w["_llm"] == 1, ["task_id", "input_tokens", "model"]]
-    first_in = llm.groupby("task_id", sort=False)["input_tokens"].first()
-    last_in = llm.groupby("task_id", sort=False)["input_tokens"].last()
+    first_in = llm.groupby("task_id", sort=False)["input_tokens"].first().to_dict()
+    last_in = llm.groupby("task_id", sort=False)["input_tokens"].last().to_dict()
     meta_rows = df.groupby("task_id", sort=False).agg(
         session_id=("session_id", "first"), parent_task_id=("parent_task_id", "first"),
         source=("source", "first"), format=("format", "first")).to_dict("index")
