@@ -359,6 +359,7 @@ def build_frame(builder: StepBuilder) -> pd.DataFrame:
     """Build the step DataFrame with the fixed dtypes, derived columns and step numbering.
 
     The builder is emptied on the way (its lists are freed column by column)."""
+    import numpy as np
     import pandas as pd
 
     data: dict[str, Any] = {}
@@ -367,10 +368,18 @@ def build_frame(builder: StepBuilder) -> pd.DataFrame:
     for name, dtype in COLUMNS.items():
         # each list is released as soon as its column is built: peak memory stays near one
         # copy of the table (the builder is consumed)
-        values = columns.pop(name)
-        data[name] = pd.Series(_column_array(values, dtype, arrow), copy=False)
+        data[name] = _column_array(columns.pop(name), dtype, arrow)
     builder.columns = {c: [] for c in COLUMNS}
     builder.n = 0
+    # the rows in table order column by column (finalize then finds them in order): the
+    # peak holds one column twice, not the whole table as a take of the frame would
+    perm, _ = _order(pd.Series(data["task_id"], copy=False),
+                     pd.Series(data["started_at"], copy=False))
+    for name in data if perm is not None else ():
+        arr = data[name]
+        data[name] = arr[perm] if isinstance(arr, np.ndarray) else arr.take(perm)
+    for name in data:
+        data[name] = pd.Series(data[name], copy=False)
     df = pd.DataFrame(data, copy=False)
     del data
     return finalize(df)
@@ -500,18 +509,10 @@ def finalize(df: pd.DataFrame) -> pd.DataFrame:
             df.loc[need_end, "duration_ms"].astype("float64"), unit="ms")
     unc = df["input_tokens"] - df["cache_read_tokens"].fillna(0) - df["cache_write_tokens"].fillna(0)
     df["uncached_input_tokens"] = unc.clip(lower=0)
-    # order: by task, then start time (missing times last), then reader order; one
-    # permutation, applied only when the rows are not in order already
     n = len(df)
-    codes, _ = pd.factorize(df["task_id"], sort=True)
-    started = df["started_at"]
-    start_ns = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
-        dtype="datetime64[ns]").view("int64").copy()
-    start_ns[started.isna().to_numpy(dtype=bool)] = np.iinfo(np.int64).max
-    perm = np.lexsort((np.arange(n), start_ns, codes))
-    if n and not bool((perm == np.arange(n)).all()):
+    perm, codes = _order(df["task_id"], df["started_at"])
+    if perm is not None:
         df = df.take(perm).reset_index(drop=True)
-        codes = codes[perm]
     # step: 1-based position within the task
     first = np.r_[True, codes[1:] != codes[:-1]] if n else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(first)
@@ -519,6 +520,24 @@ def finalize(df: pd.DataFrame) -> pd.DataFrame:
     df["step"] = pd.arrays.IntegerArray((np.arange(n) - group_start + 1).astype(np.int64),
                                         np.zeros(n, dtype=bool))
     return df
+
+
+def _order(task_id: pd.Series, started: pd.Series) -> tuple[Any, Any]:
+    """The table's row order — by task, then start time (missing times last), then reader
+    order — as a permutation (``None`` when the rows are in order already), and the task
+    codes (sorted task ids) of the rows in that order."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(task_id)
+    codes, _ = pd.factorize(task_id, sort=True)
+    start_ns = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
+        dtype="datetime64[ns]").view("int64").copy()
+    start_ns[started.isna().to_numpy(dtype=bool)] = np.iinfo(np.int64).max
+    perm = np.lexsort((np.arange(n), start_ns, codes))
+    if not n or bool((perm == np.arange(n)).all()):
+        return None, codes
+    return perm, codes[perm]
 
 
 def empty_frame() -> pd.DataFrame:
