@@ -22,47 +22,28 @@ USAGE_COLS = ("service_tier", "input_tokens", "cache_read_tokens", "cache_write_
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> ns
-_SECONDS: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" -> ns
 
 
 def ns(ts: Any) -> int | None:
-    """ISO timestamp → UTC ns (fast path for Claude Code's ``2026-02-12T16:02:25.227Z``: the
-    whole seconds looked up once per distinct second)."""
+    """ISO timestamp → UTC ns (fast path for Claude Code's ``2026-02-12T16:02:25.227Z``)."""
     if type(ts) is not str:
         return None
-    if len(ts) == 24 and ts[23] == "Z" and ts[19] == ".":
-        second = ts[:19]
-        base = _SECONDS.get(second)
+    if len(ts) == 24 and ts[23] == "Z" and ts[19] == "." and ts[16] == ":":
+        minute = ts[:16]
+        base = _MINUTES.get(minute)
         if base is None:
-            base = _second_ns(second)
-        ms = ts[20:23]
-        if base is not None and ms.isascii() and ms.isdigit():
-            return base + int(ms) * 1_000_000
+            try:
+                dt = datetime.fromisoformat(minute).replace(tzinfo=UTC)
+            except ValueError:
+                return to_utc_ns(ts)
+            if len(_MINUTES) > 65536:
+                _MINUTES.clear()
+            base = _MINUTES[minute] = ((dt - _EPOCH) // _US) * 1000
+        sec, ms = ts[17:19], ts[20:23]
+        if (sec.isascii() and sec.isdigit() and ms.isascii() and ms.isdigit()
+                and -MAX_NS <= base < MAX_NS):
+            return base + int(sec) * 1_000_000_000 + int(ms) * 1_000_000
     return to_utc_ns(ts)
-
-
-def _second_ns(second: str) -> int | None:
-    """``YYYY-MM-DDTHH:MM:SS`` → UTC ns (remembered), ``None`` when it is not that plain
-    shape (the caller then parses the whole timestamp the general way)."""
-    if second[16] != ":":
-        return None
-    minute = second[:16]
-    base = _MINUTES.get(minute)
-    if base is None:
-        try:
-            dt = datetime.fromisoformat(minute).replace(tzinfo=UTC)
-        except ValueError:
-            return None
-        if len(_MINUTES) > 65536:
-            _MINUTES.clear()
-        base = _MINUTES[minute] = ((dt - _EPOCH) // _US) * 1000
-    sec = second[17:19]
-    if not (sec.isascii() and sec.isdigit() and -MAX_NS <= base < MAX_NS):
-        return None
-    if len(_SECONDS) > 65536:
-        _SECONDS.clear()
-    out = _SECONDS[second] = base + int(sec) * 1_000_000_000
-    return out
 
 
 class Call:
