@@ -56,16 +56,6 @@ def _batches(sizes: list[int], jobs: int) -> list[list[int]]:
     return batches
 
 
-def _preload() -> None:
-    """Import what the step table is built with (pandas, pyarrow), in this process, while the
-    workers scan: the import is otherwise a serial ~0.3 s after the scan."""
-    try:
-        import pandas  # noqa: F401
-        import pyarrow  # noqa: F401
-    except ImportError:
-        pass
-
-
 def _scan_batch(items: list[tuple[Source, int, frozenset[bytes]]]) -> list[tuple[int, Scan]]:
     return [(i, scan_source(src, i, cov)) for src, i, cov in items]
 
@@ -103,11 +93,6 @@ def scan_all(sources: Sequence[Source], ctx: IngestContext | None = None) -> lis
                                                      path=sources[i].path), i, covered[i])
                                              for i in batch]): batch
                    for batch in _batches(sizes, jobs)}
-        # the workers are forked by now (a fork context starts them all on the first submit):
-        # a thread started after that is safe
-        import threading
-
-        threading.Thread(target=_preload, daemon=True).start()
         for fut in as_completed(futures):
             for i, scan in fut.result():
                 out[i] = scan
