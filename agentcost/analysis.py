@@ -264,8 +264,9 @@ def _metrics_row(r: Any) -> dict[str, Any]:
 
 
 def _latency(w: pd.DataFrame) -> dict[str, Any]:
-    llm = w[w["_llm"] == 1]
-    tool = w[w["_tool"] == 1]
+    # the rows with only the columns needed (taking every column of the table costs more)
+    llm = w.loc[w["_llm"] == 1, ["duration_ms", "ttft_ms"]]
+    tool = w.loc[w["_tool"] == 1, ["duration_ms"]]
     l50, l95 = _quantiles(llm["duration_ms"])
     t50, t95 = _quantiles(tool["duration_ms"])
     f50, f95 = _quantiles(llm["ttft_ms"])
@@ -347,9 +348,9 @@ def _task_rows(df: pd.DataFrame, w: pd.DataFrame) -> list[dict[str, Any]]:
     import pandas as pd
 
     per = _aggregate(w, "task_id")
-    llm = w[w["_llm"] == 1]
-    first_in = llm.groupby("task_id", sort=False)["input_tokens"].first()
-    last_in = llm.groupby("task_id", sort=False)["input_tokens"].last()
+    llm = w.loc[w["_llm"] == 1, ["task_id", "input_tokens", "model"]]
+    first_in = llm.groupby("task_id", sort=False)["input_tokens"].first().to_dict()
+    last_in = llm.groupby("task_id", sort=False)["input_tokens"].last().to_dict()
     meta_rows = df.groupby("task_id", sort=False).agg(
         session_id=("session_id", "first"), parent_task_id=("parent_task_id", "first"),
         source=("source", "first"), format=("format", "first")).to_dict("index")

@@ -93,36 +93,47 @@ def task_role(task_id: str, parent_task_id: str | None) -> str:
 
 
 def loop_profiles(df: pd.DataFrame) -> dict[str, LoopProfile]:
-    """A :class:`LoopProfile` per task of ``df`` (ordered by task and step)."""
+    """A :class:`LoopProfile` per task of ``df`` (ordered by task and step), in the order the
+    tasks first appear: the llm calls grouped by task with numpy (a stable sort keeps each
+    task's calls in order), each profile's lists cut from whole-column arrays."""
+    import numpy as np
     import pandas as pd
 
-    llm = df[df["kind"] == "llm"]
+    llm = df.loc[df["kind"] == "llm", ["task_id", "parent_task_id", "format", "cost_usd",
+                                       "input_tokens", "output_tokens", "tool_calls"]]
+    n = len(llm)
+    if not n:
+        return {}
+    tids = llm["task_id"].tolist()
+    codes, _ = pd.factorize(np.array(tids + [None], dtype=object)[:-1], use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
+    ends = np.r_[starts[1:], n]
+    tools = llm["tool_calls"].to_numpy(dtype=object)[order]
+    listed = np.fromiter((isinstance(t, (list, tuple)) for t in tools), dtype=bool, count=n)
+    # a call that requested no tool hands control back: the task's next call starts a turn
+    ended = np.fromiter((isinstance(t, (list, tuple)) and len(t) == 0 for t in tools),
+                        dtype=np.int64, count=n)
+    before = np.cumsum(ended) - ended  # calls that ended a turn before this one
+    turn = before - np.repeat(before[starts], ends - starts)
+    costs = llm["cost_usd"].astype("float64").to_numpy()[order]
+    tokens = (llm["input_tokens"].fillna(0).astype("int64").to_numpy()
+              + llm["output_tokens"].fillna(0).astype("int64").to_numpy())[order]
+    parents = llm["parent_task_id"].to_numpy(dtype=object)[order[starts]]
+    formats = llm["format"].to_numpy(dtype=object)[order[starts]]
     out: dict[str, LoopProfile] = {}
-    known_tools: dict[str, bool] = {}
-    cols = zip(llm["task_id"].tolist(), llm["parent_task_id"].tolist(),
-               llm["format"].tolist(), llm["cost_usd"].astype("float64").tolist(),
-               llm["input_tokens"].fillna(0).astype("int64").tolist(),
-               llm["output_tokens"].fillna(0).astype("int64").tolist(),
-               llm["tool_calls"].tolist(), strict=True)
-    ended: dict[str, bool] = {}  # the task's previous call handed control back
-    for tid, parent, fmt, cost, inp, out_t, tools in cols:
-        p = out.get(tid)
-        if p is None:
-            par = None if parent is None or parent is pd.NA else str(parent)
-            role = task_role(str(tid), par)
-            p = out[tid] = LoopProfile(str(tid), role, role == "main"
-                                       and str(fmt) in INTERACTIVE_FORMATS)
-        turn = (p.turn[-1] + (1 if ended.get(tid) else 0)) if p.turn else 0
-        p.costs.append(float(cost))
-        p.tokens.append(int(inp) + int(out_t))
-        p.turn.append(turn)
-        listed = isinstance(tools, (list, tuple))
-        known_tools[tid] = known_tools.get(tid, False) or listed
-        ended[tid] = listed and len(tools) == 0
-    for tid, p in out.items():
-        if p.interactive and not known_tools.get(tid):
+    for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        tid, parent = tids[order[s]], parents[k]
+        par = None if parent is None or parent is pd.NA else str(parent)
+        role = task_role(str(tid), par)
+        p = out[tid] = LoopProfile(str(tid), role, role == "main"
+                                   and str(formats[k]) in INTERACTIVE_FORMATS)
+        p.costs, p.tokens = costs[s:e].tolist(), tokens[s:e].tolist()
+        if p.interactive and not listed[s:e].any():
             p.interactive = False  # turns cannot be told apart: compare whole tasks
-            p.turn = [0] * p.calls
+            p.turn = [0] * (e - s)
+        else:
+            p.turn = turn[s:e].tolist()
     return out
 
 

@@ -364,28 +364,110 @@ def build_frame(builder: StepBuilder) -> pd.DataFrame:
 
     data: dict[str, Any] = {}
     columns = builder.padded()
+    arrow = _arrow()
     for name, dtype in COLUMNS.items():
         # each list is released as soon as its column is built: peak memory stays near one
         # copy of the table (the builder is consumed)
-        values = columns.pop(name)
-        if dtype.startswith("datetime"):
-            nat = np.iinfo(np.int64).min
-            arr = np.array([nat if v is None else v for v in values], dtype=np.int64)
-            # int64 min is NaT's bit pattern: missing times need no second pass
-            data[name] = pd.Series(arr.view("datetime64[ns]")).dt.tz_localize("UTC")
-        elif dtype == "object":
-            data[name] = pd.Series(values, dtype="object")
-        elif dtype == "float64":
-            data[name] = pd.Series([np.nan if v is None else v for v in values], dtype="float64")
-        elif dtype == "Int64":
-            data[name] = pd.Series(_int_array(values), copy=False)
-        else:
-            data[name] = pd.Series(values, dtype=dtype)
+        data[name] = _column_array(columns.pop(name), dtype, arrow)
     builder.columns = {c: [] for c in COLUMNS}
     builder.n = 0
+    # the rows in table order column by column (finalize then finds them in order): the
+    # peak holds one column twice, not the whole table as a take of the frame would
+    perm, _ = _order(pd.Series(data["task_id"], copy=False),
+                     pd.Series(data["started_at"], copy=False))
+    for name in data if perm is not None else ():
+        arr = data[name]
+        data[name] = arr[perm] if isinstance(arr, np.ndarray) else arr.take(perm)
+    for name in data:
+        data[name] = pd.Series(data[name], copy=False)
     df = pd.DataFrame(data, copy=False)
     del data
     return finalize(df)
+
+
+def _arrow() -> Any:
+    """pyarrow when pandas keeps ``string`` columns in it (then lists of Python values are
+    turned into arrays by pyarrow's C loops, several times faster than pandas' element-wise
+    coercion), else ``None``."""
+    import pandas as pd
+
+    if pd.StringDtype().storage != "pyarrow":
+        return None
+    import pyarrow
+
+    return pyarrow
+
+
+def _column_array(values: list[Any], dtype: str, pa: Any) -> Any:
+    """The array of one column of :data:`COLUMNS` from its list of values: by pyarrow when
+    the values are of the plain kind a reader gives (``pa`` not ``None``), else by pandas'
+    own coercion, with the same result."""
+    import numpy as np
+    import pandas as pd
+
+    if dtype == "object":
+        return pd.Series(values, dtype="object").array
+    arr = None
+    if pa is not None:
+        try:
+            arr = pa.array(values, type=pa.large_string()) if dtype == "string" \
+                else pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+            arr = None
+    if arr is not None:
+        fast = _from_arrow(arr, dtype, pa)
+        if fast is not None:
+            return fast
+    if dtype.startswith("datetime"):
+        nat = np.iinfo(np.int64).min
+        ints = np.array([nat if v is None else v for v in values], dtype=np.int64)
+        # int64 min is NaT's bit pattern: missing times need no second pass
+        return pd.Series(ints.view("datetime64[ns]")).dt.tz_localize("UTC").array
+    if dtype == "float64":
+        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+    if dtype == "Int64":
+        return _int_array(values)
+    return pd.array(values, dtype=dtype)
+
+
+def _from_arrow(arr: Any, dtype: str, pa: Any) -> Any:
+    """``arr`` (pyarrow, built from a column's values) as that column's pandas array, or
+    ``None`` when its type is not one whose conversion is known to equal pandas' own."""
+    import numpy as np
+    import pandas as pd
+
+    t = arr.type
+    if dtype == "string":
+        return pd.arrays.ArrowStringArray(arr)
+    n = len(arr)
+    mask = (arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count
+            else np.zeros(n, dtype=bool))
+    if t == pa.null():
+        data = np.zeros(n, dtype=np.float64 if dtype in ("float64", "Float64") else np.int64)
+        if dtype == "float64":
+            return np.full(n, np.nan)
+        if dtype == "boolean":
+            return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), mask)
+    elif t == pa.int64() and (dtype in ("Int64", "Float64", "float64")
+                              or dtype.startswith("datetime")):
+        data = arr.fill_null(0).to_numpy(zero_copy_only=False, writable=True)
+    elif t == pa.float64() and dtype in ("Float64", "float64"):
+        data = arr.fill_null(np.nan).to_numpy(zero_copy_only=False, writable=True)
+    elif t == pa.bool_() and dtype == "boolean":
+        return pd.arrays.BooleanArray(
+            arr.fill_null(False).to_numpy(zero_copy_only=False, writable=True), mask)
+    else:
+        return None
+    if dtype == "Int64":
+        return pd.arrays.IntegerArray(data, mask)
+    if dtype.startswith("datetime"):
+        data[mask] = np.iinfo(np.int64).min  # NaT's bit pattern
+        return pd.Series(data.view("datetime64[ns]")).dt.tz_localize("UTC").array
+    data = data.astype(np.float64, copy=False)
+    if dtype == "float64":
+        data[mask] = np.nan
+        return data
+    return pd.arrays.FloatingArray(data, mask | np.isnan(data))
 
 
 def _int_array(values: list[Any]) -> Any:
@@ -427,18 +509,10 @@ def finalize(df: pd.DataFrame) -> pd.DataFrame:
             df.loc[need_end, "duration_ms"].astype("float64"), unit="ms")
     unc = df["input_tokens"] - df["cache_read_tokens"].fillna(0) - df["cache_write_tokens"].fillna(0)
     df["uncached_input_tokens"] = unc.clip(lower=0)
-    # order: by task, then start time (missing times last), then reader order; one
-    # permutation, applied only when the rows are not in order already
     n = len(df)
-    codes, _ = pd.factorize(df["task_id"], sort=True)
-    started = df["started_at"]
-    start_ns = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
-        dtype="datetime64[ns]").view("int64").copy()
-    start_ns[started.isna().to_numpy(dtype=bool)] = np.iinfo(np.int64).max
-    perm = np.lexsort((np.arange(n), start_ns, codes))
-    if n and not bool((perm == np.arange(n)).all()):
+    perm, codes = _order(df["task_id"], df["started_at"])
+    if perm is not None:
         df = df.take(perm).reset_index(drop=True)
-        codes = codes[perm]
     # step: 1-based position within the task
     first = np.r_[True, codes[1:] != codes[:-1]] if n else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(first)
@@ -446,6 +520,24 @@ def finalize(df: pd.DataFrame) -> pd.DataFrame:
     df["step"] = pd.arrays.IntegerArray((np.arange(n) - group_start + 1).astype(np.int64),
                                         np.zeros(n, dtype=bool))
     return df
+
+
+def _order(task_id: pd.Series, started: pd.Series) -> tuple[Any, Any]:
+    """The table's row order — by task, then start time (missing times last), then reader
+    order — as a permutation (``None`` when the rows are in order already), and the task
+    codes (sorted task ids) of the rows in that order."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(task_id)
+    codes, _ = pd.factorize(task_id, sort=True)
+    start_ns = started.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
+        dtype="datetime64[ns]").view("int64").copy()
+    start_ns[started.isna().to_numpy(dtype=bool)] = np.iinfo(np.int64).max
+    perm = np.lexsort((np.arange(n), start_ns, codes))
+    if not n or bool((perm == np.arange(n)).all()):
+        return None, codes
+    return perm, codes[perm]
 
 
 def empty_frame() -> pd.DataFrame:

@@ -45,7 +45,10 @@ def cache_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
     import pandas as pd
 
     out: list[dict[str, Any]] = []
-    llm = df[df["kind"] == "llm"]
+    llm = df.loc[df["kind"] == "llm", ["task_id", "model", "response_model", "started_at",
+                                       "cache_read_tokens", "cache_write_tokens",
+                                       "cache_write_1h_tokens", "cache_savings_usd",
+                                       "cache_1h_premium_usd"]]
     if len(llm):
         model_key = llm["model"].fillna(llm["response_model"]).fillna("(unknown)")
         cw = llm["cache_write_tokens"].fillna(0).astype("int64")
@@ -161,8 +164,9 @@ def sequential_tool_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
                                                                sort=False).cumsum()
     llm_step = ordered["step"].where(ordered["kind"] == "llm").groupby(
         ordered["task_id"], sort=False).ffill()
-    tools = ordered[(ordered["kind"] == "tool") & (turn > 0)
-                    & ordered["started_at"].notna() & ordered["ended_at"].notna()].copy()
+    tools = ordered.loc[(ordered["kind"] == "tool") & (turn > 0)
+                        & ordered["started_at"].notna() & ordered["ended_at"].notna(),
+                        ["task_id", "name", "started_at", "ended_at", "duration_ms"]].copy()
     if len(tools):
         tools["_turn"] = turn[tools.index]
         tools["_llm_step"] = llm_step[tools.index]
@@ -194,7 +198,8 @@ def repeated_tool_findings(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Identical tool calls (same name and argument fingerprint) repeated within a task."""
     out: list[dict[str, Any]] = []
     order_cols = ["task_id", "step"]
-    keyed = df[(df["kind"] == "tool") & df["tool_input_hash"].notna()]
+    keyed = df.loc[(df["kind"] == "tool") & df["tool_input_hash"].notna(),
+                   ["task_id", "name", "tool_input_hash", "step", "duration_ms"]]
     if len(keyed):
         gk2 = [keyed["task_id"], keyed["name"].fillna(""), keyed["tool_input_hash"]]
         size = keyed.groupby(gk2, sort=False)["step"].transform("size")

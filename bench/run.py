@@ -256,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ccusage", default=None,
                     help="a ccusage (20.x) binary to time on the same files (default: one on "
                     "PATH, if any; nothing is installed)")
+    ap.add_argument("--before-src", type=Path, default=None,
+                    help="another agentcost source tree (e.g. `git archive` of an earlier "
+                    "commit): adds `cli-before`, its `analyze --format json`, to the runs")
     ap.add_argument("--child-ingest", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-reader", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -302,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     if cli_available():
         runs["cli"] = ([py, "-c", "from agentcost.cli import main; main()", "analyze",
                         str(data), "--format", "json"], {})
+        if args.before_src:
+            # -P: the source tree on PYTHONPATH, not the working directory, is imported
+            runs["cli-before"] = ([py, "-P", *runs["cli"][0][1:]],
+                                  {"PYTHONPATH": str(args.before_src.resolve())})
     else:
         print("note: agentcost analyze not available; timing read_sources only")
     ccusage = args.ccusage or shutil.which("ccusage")
@@ -326,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             if name in ("ingest", "ingest-1cpu", "reader", "reader-1cpu") and expected:
                 got = json.loads(r["stdout"])
                 check = "ok" if got == expected else f"MISMATCH {got} != {expected}"
-            elif name == "cli" and expected:
+            elif name in ("cli", "cli-before") and expected:
                 got = cli_totals(r["stdout"])
                 want = {k: v for k, v in expected.items() if k != "cache_write_1h"}
                 check = "ok" if got == want else f"MISMATCH {got} != {want}"

@@ -99,3 +99,36 @@ def test_subagents_are_compared_with_subagents(tmp_path: Path) -> None:
     # the 30-call subagent is 10x its peers; the 40-call main tasks are typical mains
     assert set(got) == {"main-0/agent-x"}
     assert "the median of 6 other subagent tasks (3 calls)" in got["main-0/agent-x"]["message"]
+
+
+def test_loop_profiles_group_interleaved_tasks_in_row_order() -> None:
+    """Rows of several tasks interleaved (a table not in task order): each profile holds its
+    task's calls in row order, turns end at calls that requested no tool, and tasks come
+    in the order they first appear."""
+    import pandas as pd
+
+    from agentcost.loops import loop_profiles
+
+    rows = [("b", None, "claude-code", 1.0, 10, 1, ("Read",)),
+            ("a", None, "claude-code", 2.0, 20, 2, ()),
+            ("b", None, "claude-code", float("nan"), None, 3, ()),
+            ("a", None, "claude-code", 4.0, 40, None, ("Bash",)),
+            ("b/agent-x", "b", "claude-code", 5.0, 50, 5, None),
+            ("b", None, "claude-code", 6.0, 60, 6, ("Edit",)),
+            ("c", None, "openai-agents", 7.0, 70, 7, None),
+            ("a", None, "claude-code", 9.0, 1, 1, ())]  # a tool step: not a call
+    df = pd.DataFrame(rows, columns=["task_id", "parent_task_id", "format", "cost_usd",
+                                     "input_tokens", "output_tokens", "tool_calls"])
+    df["kind"] = ["llm"] * 7 + ["tool"]
+    df["parent_task_id"] = df["parent_task_id"].astype("string")
+    df["input_tokens"] = df["input_tokens"].astype("Int64")
+    df["output_tokens"] = df["output_tokens"].astype("Int64")
+    got = loop_profiles(df)
+    assert list(got) == ["b", "a", "b/agent-x", "c"]
+    b, a, sub, c = got["b"], got["a"], got["b/agent-x"], got["c"]
+    assert b.costs[0] == 1.0 and math.isnan(b.costs[1]) and b.costs[2] == 6.0
+    assert b.tokens == [11, 3, 66] and b.turn == [0, 0, 1] and b.interactive
+    assert a.costs == [2.0, 4.0] and a.tokens == [22, 40] and a.turn == [0, 1]
+    assert sub.role == "subagent" and not sub.interactive and sub.turn == [0]
+    assert c.role == "main" and not c.interactive and c.calls == 1
+    assert loop_profiles(df.iloc[:0]) == {}

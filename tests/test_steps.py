@@ -86,3 +86,40 @@ def test_missing_times_are_nat_and_known_ones_exact():
     assert df["started_at"].iloc[0].value == NS + 123
     assert pd.isna(df["ended_at"].iloc[0])
     assert np.isnan(df["duration_ms"].astype("float64").iloc[0])
+
+
+_ODD_COLUMNS = {  # values of the kinds a reader may hand over, per column
+    "input_tokens": [1, None, np.int64(3), 4, 2**40, 0],
+    "output_tokens": [1.0, 2.0, None, 3, 4, 5],
+    "reasoning_tokens": [True, 1, None, 2, 3, 4],
+    "duration_ms": [1, 2.5, None, float("nan"), 3, 4],
+    "ttft_ms": [True, 1.0, 2, 3, 4, 5],
+    "reported_cost_usd": [None] * 6,
+    "cost_usd": [1, 2.5, None, float("nan"), 3, 4],
+    "is_error": [True, False, None, np.bool_(True), False, None],
+    "started_at": [NS + 3, None, NS + 1, NS + 2, None, NS],
+    "ended_at": [None] * 6,
+    "model": ["a", None, "b", "", "c", "ü"],
+    "name": ["a", 1, None, "x", "y", "z"],
+    "tool_calls": [(1, 2), (3, 4), (5, 6), (7, 8), (9, 0), (1, 1)],
+    "labels": [None, {"a": "b"}, None, {}, None, None],
+    "task_id": ["t2", "t1", "t2", "t1", "t1", "t3"],
+}
+
+
+def test_arrow_built_columns_equal_pandas_coercion(monkeypatch):
+    """The columns pyarrow builds from the value lists equal what pandas' own coercion
+    gives (the path taken without Arrow string storage), odd values included."""
+    import agentcost.steps as steps
+
+    def frame() -> pd.DataFrame:
+        b = StepBuilder()
+        b.add_columns(tuple(_ODD_COLUMNS), [list(v) for v in _ODD_COLUMNS.values()])
+        return build_frame(b)
+
+    fast = frame()
+    monkeypatch.setattr(steps, "_arrow", lambda: None)
+    slow = frame()
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast["task_id"].tolist() == ["t1", "t1", "t1", "t2", "t2", "t3"]
+    assert fast["line"].isna().all() and fast.index.equals(pd.RangeIndex(6))

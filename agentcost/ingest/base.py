@@ -262,11 +262,15 @@ class Reader(Protocol):
 
 
 def first_json_line(head: bytes) -> bytes:
-    """The first non-blank line of ``head`` (for JSONL sniffing)."""
-    for line in head.splitlines():
-        if line.strip():
-            return line.strip()
-    return b""
+    """The first non-blank line of ``head`` (for JSONL sniffing): what the first non-blank
+    item of ``head.splitlines()`` is, stripped, without splitting the whole head."""
+    rest = head.lstrip()
+    end = len(rest)
+    for sep in (b"\n", b"\r"):
+        i = rest.find(sep, 0, end)
+        if i >= 0:
+            end = i
+    return rest[:end].strip()
 
 
 def first_json_object(head: bytes) -> dict[str, Any] | None:

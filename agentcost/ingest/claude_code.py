@@ -126,7 +126,7 @@ class ClaudeCodeReader:
         head = source.head
         if b'"sessionId"' not in head:
             return 0
-        lines = head.split(b"\n")
+        lines = head.split(b"\n", 64)  # the first 64 lines (and the rest in one piece)
         if len(head) >= HEAD_BYTES:
             lines = lines[:-1]  # the last one is cut
         score = 0

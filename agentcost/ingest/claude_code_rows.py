@@ -95,10 +95,11 @@ def winner_columns(scans: list[Scan], winners: dict[str, Call],
     them are known only from progress mirrors. The scans' records are let go of as their
     rows are made (the columns grow while the records shrink: the peak stays near one of
     them)."""
+    # a tool result seen in several files: the first file's (updates in reverse order, so
+    # the earliest file's entry is the one left)
     results: dict[str, tuple[int | None, bool]] = {}
-    for scan in scans:
-        for k, v in scan.results.items():
-            results.setdefault(k, v)
+    for scan in reversed(scans):
+        results.update(scan.results)
         scan.results = {}
     columns: list[list[Any]] = [[] for _ in ROW_COLUMNS]
     rows: list[tuple[Any, ...]] = []
@@ -141,7 +142,8 @@ def call_rows(call: Call, source_name: str, results: dict[str, tuple[int | None,
             ttft = (first - start) / 1e6
         out.append((source_name, FORMAT, task, session, parent, span, None, "llm", None,
                     "anthropic", call.model, call.model, start, last, ttft, call.stop,
-                    tuple(t[1] for t in call.tools), None, None, None, call.line,
+                    tuple([t[1] for t in call.tools]) if call.tools else (), None, None,
+                    None, call.line,
                     None if call.cost is None else float(call.cost), call.labels, *call.usage,
                     segments))
     if call.extras and (ctx is None or ctx.in_window(start)):
