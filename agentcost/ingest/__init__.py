@@ -226,16 +226,26 @@ def resolve_sources(paths: Sequence[str]) -> list[tuple[Source, bool]]:
     unrecognised explicit file is an error; an unrecognised file found in a folder is skipped).
     A file reached twice (named, in a folder, by a glob) is read once."""
     out: list[tuple[Source, bool]] = []
-    seen: set[Path] = set()
+    seen: set[object] = set()
     for raw in paths:
         for src, explicit in _expand(raw):
             if src.path is not None:  # (stdin and pipes are read once, as they come)
-                rp = src.path.resolve()
-                if rp in seen:
+                key = _identity(src.path)
+                if key in seen:
                     continue
-                seen.add(rp)
+                seen.add(key)
             out.append((src, explicit))
     return out
+
+
+def _identity(path: Path) -> object:
+    """What makes two names one file: its device and inode (one ``stat``; resolving the path
+    instead costs an ``lstat`` per component, ~0.05 s for 1,800 files)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path.resolve()
+    return (st.st_dev, st.st_ino)
 
 
 def _expand(raw: str) -> Iterator[tuple[Source, bool]]:
