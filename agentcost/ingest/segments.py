@@ -250,3 +250,58 @@ def validate_segments(segs: Any) -> str | None:
             if s.get(k) is not None and not isinstance(s.get(k), str):
                 return f"segments[{i}].{k} must be a string"
     return None
+
+
+class SegmentPool:
+    """One shared dict per distinct segment across the calls of a read.
+
+    An agent loop re-sends every earlier message with each call, and tool definitions and
+    system prompts repeat across tasks, so most of a trace's segments are copies of a few: a
+    call's list then holds references to the shared dicts instead of copies of its own (the
+    step table's ``segments`` column is ~3x smaller on an agent loop). Two segments are shared
+    only when they have the same keys in the same order and equal values of the same types, so
+    every consumer (and every export) sees exactly what the reader built. Nothing may change a
+    segment dict once it is shared.
+    """
+
+    CANDIDATES = 8  # distinct segments kept per hash (a block scaled to different sizes)
+
+    def __init__(self) -> None:
+        self._by_hash: dict[Any, list[dict[str, Any]]] = {}
+
+    def share(self, segs: list[Any]) -> list[Any]:
+        """``segs`` with each segment replaced by the pool's equal one (the list is changed in
+        place and returned); a segment not seen before joins the pool."""
+        by_hash = self._by_hash
+        for i, s in enumerate(segs):
+            if type(s) is not dict:
+                continue
+            h = s.get("hash")
+            try:
+                cands = by_hash.get(h)
+            except TypeError:  # an unhashable hash (not from a reader) stays as given
+                continue
+            if cands is None:
+                by_hash[h] = [s]
+                continue
+            for c in cands:
+                if c is s or _same(c, s):
+                    segs[i] = c
+                    break
+            else:
+                if len(cands) < self.CANDIDATES:
+                    cands.append(s)
+        return segs
+
+
+_PLAIN = (str, int, bool, type(None))  # values compared exactly by == and type (not floats:
+# 0.0 == -0.0 prints differently; not containers: [1] == [True])
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal keys in the same order, equal plain values of identical types (``True`` is not
+    ``1``); a segment with any other value is never shared."""
+    if len(a) != len(b) or a != b:
+        return False
+    return all(ka == kb and type(va) is type(vb) and type(va) in _PLAIN
+               for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True))
