@@ -427,6 +427,7 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
     per_file: dict[str, int] = {s.name: 0 for s in srcs}
     bad_durations: dict[str, int] = {}
     corrected: dict[tuple[str, str], int] = {}
+    calls: dict[tuple[str, ...], tuple[str, ...]] = {}
     for row in rows:
         src_name = row.get("source") or srcs[0].name
         row["source"] = src_name
@@ -456,7 +457,8 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
         row["task_id"] = str(row["task_id"])
         tc = row.get("tool_calls")
         if tc is not None and not isinstance(tc, tuple):
-            row["tool_calls"] = tuple(str(t) for t in tc)
+            tc = tuple(str(t) for t in tc)
+            row["tool_calls"] = calls.setdefault(tc, tc)  # one tuple per distinct list
         segs = row.get("segments")
         if segs and type(segs) is list:
             pool.share(segs)

@@ -265,9 +265,22 @@ class SegmentPool:
     """
 
     CANDIDATES = 8  # distinct segments kept per hash (a block scaled to different sizes)
+    VALUES = ("role", "tokens", "name")  # values repeated across distinct segments
 
     def __init__(self) -> None:
         self._by_hash: dict[Any, list[dict[str, Any]]] = {}
+        self._strs: dict[str, str] = {}
+        self._ints: dict[int, int] = {}
+
+    def _join(self, s: dict[str, Any]) -> None:
+        """A segment new to the pool keeps one shared object per repeated value (a role is one
+        of five words; a token count or a tool name recurs across messages)."""
+        for k in self.VALUES:
+            v = s.get(k)
+            if type(v) is str:
+                s[k] = self._strs.setdefault(v, v)
+            elif type(v) is int:
+                s[k] = self._ints.setdefault(v, v)
 
     def share(self, segs: list[Any]) -> list[Any]:
         """``segs`` with each segment replaced by the pool's equal one (the list is changed in
@@ -282,6 +295,7 @@ class SegmentPool:
             except TypeError:  # an unhashable hash (not from a reader) stays as given
                 continue
             if cands is None:
+                self._join(s)
                 by_hash[h] = [s]
                 continue
             for c in cands:
@@ -290,6 +304,7 @@ class SegmentPool:
                     break
             else:
                 if len(cands) < self.CANDIDATES:
+                    self._join(s)
                     cands.append(s)
         return segs
 
