@@ -47,7 +47,8 @@ TOOLS = [("lookup_order", 420, 600), ("get_shipping_status", 650, 300),
 def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7, share: bool = True) -> Any:
     """A priced StepTable of ``n_tasks`` synthetic tasks. Each call's segments are built as
     a reader parses them (dicts of its own) and then, with ``share``, pooled as the readers'
-    rows are (:class:`~agentcost.ingest.segments.SegmentPool`: one dict per distinct segment)."""
+    rows are (:class:`~agentcost.ingest.segments.SegmentPool`: one dict per distinct segment);
+    ``tool_calls`` are tuples, one per distinct list, as the readers' rows carry them."""
     from agentcost.ingest.base import IngestReport
     from agentcost.ingest.segments import SegmentPool
     from agentcost.pricing import price_frame
@@ -57,6 +58,7 @@ def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7, share: bool
     rnd = random.Random(seed)
     b = StepBuilder()
     pool = SegmentPool()
+    calls: dict[tuple[str, ...], tuple[str, ...]] = {}  # tool_calls, shared as readers share them
     for t in range(n_tasks):
         tid = f"task-{t:07d}"
         model, provider = (("gpt-4.1-mini", "openai") if rnd.random() < 0.2
@@ -83,7 +85,7 @@ def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7, share: bool
                    "cache_read_tokens": read, "cache_write_tokens": write,
                    "cache_write_5m_tokens": write, "cache_write_1h_tokens": 0,
                    "output_tokens": out, "stop_reason": "end_turn" if last else "tool_use",
-                   "tool_calls": [n for n, *_ in tools],
+                   "tool_calls": calls.setdefault(tc := tuple(n for n, *_ in tools), tc),
                    "segments": _parsed(segs, pool if share else None) if with_seg else None,
                    "source": "bench",
                    "format": "agentcost"})
