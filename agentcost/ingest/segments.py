@@ -284,7 +284,8 @@ class SegmentPool:
 
     def share(self, segs: list[Any]) -> list[Any]:
         """``segs`` with each segment replaced by the pool's equal one (the list is changed in
-        place and returned); a segment not seen before joins the pool."""
+        place and returned); a segment not seen before joins the pool when it has only the
+        usual keys and value types (see :func:`_plain`)."""
         by_hash = self._by_hash
         for i, s in enumerate(segs):
             if type(s) is not dict:
@@ -294,29 +295,35 @@ class SegmentPool:
                 cands = by_hash.get(h)
             except TypeError:  # an unhashable hash (not from a reader) stays as given
                 continue
-            if cands is None:
+            if cands is not None:
+                for c in cands:  # c is plain (see _plain): equal values, then the types
+                    if c is s or (c == s and list(c) == list(s)
+                                  and type(s.get("tokens", 0)) is int
+                                  and s.get("breakpoint", True) is True):
+                        segs[i] = c
+                        break
+                else:
+                    if len(cands) < self.CANDIDATES and _plain(s):
+                        self._join(s)
+                        cands.append(s)
+            elif _plain(s):
                 self._join(s)
                 by_hash[h] = [s]
-                continue
-            for c in cands:
-                if c is s or _same(c, s):
-                    segs[i] = c
-                    break
-            else:
-                if len(cands) < self.CANDIDATES:
-                    self._join(s)
-                    cands.append(s)
         return segs
 
 
-_PLAIN = (str, int, bool, type(None))  # values compared exactly by == and type (not floats:
-# 0.0 == -0.0 prints differently; not containers: [1] == [True])
+_TEXT_KEYS = frozenset(("role", "hash", "name", "call_id"))
 
 
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Equal keys in the same order, equal plain values of identical types (``True`` is not
-    ``1``); a segment with any other value is never shared."""
-    if len(a) != len(b) or a != b:
-        return False
-    return all(ka == kb and type(va) is type(vb) and type(va) in _PLAIN
-               for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True))
+def _plain(s: dict[str, Any]) -> bool:
+    """Whether a segment may be pooled: only the keys a reader writes, text where text goes,
+    ``tokens`` an int and ``breakpoint`` exactly ``True``. A dict equal to such a segment is
+    then an exact copy once its ``tokens`` is an int and its ``breakpoint`` (if any) ``True``
+    (``==`` alone takes ``1`` for ``True`` and ``1.0`` for ``1``)."""
+    for k, v in s.items():
+        if k in _TEXT_KEYS:
+            if type(v) is not str:
+                return False
+        elif not ((k == "tokens" and type(v) is int) or (k == "breakpoint" and v is True)):
+            return False
+    return True
