@@ -45,6 +45,14 @@ def test_only_exact_copies_are_shared() -> None:
     assert pool.share([floats[1]])[0] is floats[1]  # floats never shared (0.0 == -0.0)
 
 
+def test_segments_of_other_shapes_are_left_alone() -> None:
+    pool = SegmentPool()
+    odd = {"role": "user", "tokens": 1, "hash": "x", "text": "kept as given"}
+    assert pool.share([odd])[0] is odd
+    again = dict(odd)
+    assert pool.share([again])[0] is again  # never pooled, so never shared
+
+
 def test_other_values_pass_through() -> None:
     pool = SegmentPool()
     odd: list[Any] = ["text", {"role": "user", "tokens": 1, "hash": ["not", "hashable"]}, None]
@@ -73,3 +81,4 @@ def test_a_loaded_table_shares_repeated_segments(tmp_path: Path) -> None:
     assert [list(d) for d in got[3]] == [list(d) for d in lines[3]["segments"]]  # key order
     assert len({id(s[0]) for s in got}) == 1 and len({id(s[1]) for s in got}) == 1
     assert got[1][2] is got[3][2]  # the same message, re-sent by a later call
+    assert got[2][4]["role"] is got[0][2]["role"]  # a new message keeps the pool's "user"

@@ -422,8 +422,24 @@ def _nothing_recognised(notes: list[str]) -> str:
             + "; use --input-format to force a format")
 
 
+def _share(row: dict[str, Any], calls: dict[tuple[str, ...], tuple[str, ...]],
+           pool: SegmentPool) -> None:
+    """The row's ``tool_calls`` as a tuple (one per distinct list) and its segments pooled."""
+    tc = row.get("tool_calls")
+    if tc is not None and not isinstance(tc, tuple):
+        tc = tuple(str(t) for t in tc)
+        row["tool_calls"] = calls.setdefault(tc, tc)
+    segs = row.get("segments")
+    if segs and type(segs) is list:
+        pool.share(segs)
+
+
 def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestContext,
-             fmt: str, srcs: list[Source], pool: SegmentPool) -> None:
+             fmt: str, srcs: list[Source], pool: SegmentPool | None = None) -> None:
+    if pool is None:
+        from agentcost.ingest.segments import SegmentPool
+
+        pool = SegmentPool()
     per_file: dict[str, int] = {s.name: 0 for s in srcs}
     bad_durations: dict[str, int] = {}
     corrected: dict[tuple[str, str], int] = {}
@@ -455,13 +471,7 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
             ctx.malformed(src_name, row.get("line"), "step has no task id")
             continue
         row["task_id"] = str(row["task_id"])
-        tc = row.get("tool_calls")
-        if tc is not None and not isinstance(tc, tuple):
-            tc = tuple(str(t) for t in tc)
-            row["tool_calls"] = calls.setdefault(tc, tc)  # one tuple per distinct list
-        segs = row.get("segments")
-        if segs and type(segs) is list:
-            pool.share(segs)
+        _share(row, calls, pool)
         builder.add(row)
         per_file[src_name] = per_file.get(src_name, 0) + 1
     for s in srcs:

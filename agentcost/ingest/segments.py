@@ -257,8 +257,8 @@ class SegmentPool:
 
     An agent loop re-sends every earlier message with each call, and tool definitions and
     system prompts repeat across tasks, so most of a trace's segments are copies of a few: a
-    call's list then holds references to the shared dicts instead of copies of its own (the
-    step table's ``segments`` column is ~3x smaller on an agent loop). Two segments are shared
+    call's list then holds references to the shared dicts instead of copies of its own (on the
+    simulate bench's agent loop, 3.5x fewer dicts). Two segments are shared
     only when they have the same keys in the same order and equal values of the same types, so
     every consumer (and every export) sees exactly what the reader built. Nothing may change a
     segment dict once it is shared.
