@@ -44,15 +44,21 @@ TOOLS = [("lookup_order", 420, 600), ("get_shipping_status", 650, 300),
          ("get_refund_policy", 380, 900), ("search_kb", 900, 1400), ("get_invoice", 700, 450)]
 
 
-def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7) -> Any:
-    """A priced StepTable of ``n_tasks`` synthetic tasks."""
+def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7, share: bool = True) -> Any:
+    """A priced StepTable of ``n_tasks`` synthetic tasks. Each call's segments are built as
+    a reader parses them (dicts of its own) and then, with ``share``, pooled as the readers'
+    rows are (:class:`~agentcost.ingest.segments.SegmentPool`: one dict per distinct segment);
+    ``tool_calls`` are tuples, one per distinct list, as the readers' rows carry them."""
     from agentcost.ingest.base import IngestReport
+    from agentcost.ingest.segments import SegmentPool
     from agentcost.pricing import price_frame
     from agentcost.steps import StepBuilder, build_frame
     from agentcost.table import StepTable
 
     rnd = random.Random(seed)
     b = StepBuilder()
+    pool = SegmentPool()
+    calls: dict[tuple[str, ...], tuple[str, ...]] = {}  # tool_calls, shared as readers share them
     for t in range(n_tasks):
         tid = f"task-{t:07d}"
         model, provider = (("gpt-4.1-mini", "openai") if rnd.random() < 0.2
@@ -79,8 +85,9 @@ def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7) -> Any:
                    "cache_read_tokens": read, "cache_write_tokens": write,
                    "cache_write_5m_tokens": write, "cache_write_1h_tokens": 0,
                    "output_tokens": out, "stop_reason": "end_turn" if last else "tool_use",
-                   "tool_calls": [n for n, *_ in tools],
-                   "segments": list(segs) if with_seg else None, "source": "bench",
+                   "tool_calls": calls.setdefault(tc := tuple(n for n, *_ in tools), tc),
+                   "segments": _parsed(segs, pool if share else None) if with_seg else None,
+                   "source": "bench",
                    "format": "agentcost"})
             cached_upto = total
             now += (dur + 40) * 1_000_000
@@ -96,6 +103,12 @@ def build_table(n_tasks: int, seg_share: float = 1.0, seed: int = 7) -> Any:
     df = build_frame(b)
     pricing = price_frame(df)
     return StepTable(frame=df, ingest=IngestReport(), pricing=pricing)
+
+
+def _parsed(segs: list[dict[str, Any]], pool: Any) -> list[dict[str, Any]]:
+    """The call's segments as a reader hands them over: copies of its own, pooled."""
+    out = [dict(s) for s in segs]
+    return pool.share(out) if pool is not None else out
 
 
 def _tree(pid: int) -> list[int]:
@@ -197,10 +210,12 @@ def main() -> None:
     ap.add_argument("--no-growth", action="store_true", help="skip the linear-growth check")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", metavar="FILE", help="write the report's JSON to FILE")
+    ap.add_argument("--segment-copies", action="store_true",
+                    help="keep every call's segment dicts apart (readers before the pool)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    table = build_table(args.tasks, args.segments)
+    table = build_table(args.tasks, args.segments, share=not args.segment_copies)
     t_build = time.perf_counter() - t0
     df = table.frame
     n_llm = int((df["kind"] == "llm").sum())
@@ -230,7 +245,7 @@ def main() -> None:
     rows = []
     for frac in (0.25, 0.5, 1.0):
         n = max(1, int(args.tasks * frac))
-        tb = table if frac == 1.0 else build_table(n, args.segments)
+        tb = table if frac == 1.0 else build_table(n, args.segments, share=not args.segment_copies)
         nl = int((tb.frame["kind"] == "llm").sum())
         s = timed(tb, args.repeat)[0] if frac != 1.0 else secs
         rows.append((n, nl, s))

@@ -35,6 +35,8 @@ from agentcost.steps import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from agentcost.ingest.segments import SegmentPool
+
 # Module names under agentcost.ingest, in sniffing priority order (ties go to the earlier one).
 READER_MODULES = (
     "agentcost_jsonl",
@@ -349,8 +351,11 @@ def read_sources(
     builder = StepBuilder()
     ctx.bytes_total = sum(s.size for group in by_reader.values() for s in group)
     ctx.advance(0)
+    from agentcost.ingest.segments import SegmentPool
+
+    pool = SegmentPool()  # identical segments of different calls: one shared dict
     for name, srcs in by_reader.items():
-        _read_group(table[name], name, srcs, builder, ctx)
+        _read_group(table[name], name, srcs, builder, ctx, pool)
     if len(by_reader) > 1:
         # the tie-break ranks formats by name, in the order their readers are listed
         builder = drop_same_run_other_format(
@@ -391,7 +396,7 @@ def _assign_readers(paths: Sequence[str], table: Mapping[str, Reader], input_for
 
 
 def _read_group(reader: Reader, name: str, srcs: list[Source], builder: StepBuilder,
-                ctx: IngestContext) -> None:
+                ctx: IngestContext, pool: SegmentPool) -> None:
     """One reader's files into the builder, by the fastest interface the reader offers."""
     read_table = getattr(reader, "read_table", None)
     read_many = getattr(reader, "read_many", None)
@@ -399,6 +404,10 @@ def _read_group(reader: Reader, name: str, srcs: list[Source], builder: StepBuil
     if read_table is not None:
         # rows come canonical and validated, as columns: no per-row dict on the way
         names, columns = read_table(srcs, ctx)
+        if "segments" in names:
+            for segs in columns[names.index("segments")]:
+                if segs:
+                    pool.share(segs)
         per_file = Counter(columns[names.index("source")])
         builder.add_columns(names, columns)
         del columns
@@ -406,10 +415,10 @@ def _read_group(reader: Reader, name: str, srcs: list[Source], builder: StepBuil
             ctx.report.files.append({"path": s.name, "format": name,
                                      "steps": per_file.get(s.name, 0)})
     elif read_many is not None:
-        _consume(read_many(srcs, ctx), builder, ctx, name, srcs)
+        _consume(read_many(srcs, ctx), builder, ctx, name, srcs, pool)
     else:
         for src in srcs:
-            _consume(reader.read(src, ctx), builder, ctx, name, [src])
+            _consume(reader.read(src, ctx), builder, ctx, name, [src], pool)
             ctx.advance(src.size)
     ctx.advance(max(0, group_end - ctx.bytes_done))  # readers that did not report
 
@@ -423,11 +432,28 @@ def _nothing_recognised(notes: list[str]) -> str:
             + "; use --input-format to force a format")
 
 
+def _share(row: dict[str, Any], calls: dict[tuple[str, ...], tuple[str, ...]],
+           pool: SegmentPool) -> None:
+    """The row's ``tool_calls`` as a tuple (one per distinct list) and its segments pooled."""
+    tc = row.get("tool_calls")
+    if tc is not None and not isinstance(tc, tuple):
+        tc = tuple(str(t) for t in tc)
+        row["tool_calls"] = calls.setdefault(tc, tc)
+    segs = row.get("segments")
+    if segs and type(segs) is list:
+        pool.share(segs)
+
+
 def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestContext,
-             fmt: str, srcs: list[Source]) -> None:
+             fmt: str, srcs: list[Source], pool: SegmentPool | None = None) -> None:
+    if pool is None:
+        from agentcost.ingest.segments import SegmentPool
+
+        pool = SegmentPool()
     per_file: dict[str, int] = {s.name: 0 for s in srcs}
     bad_durations: dict[str, int] = {}
     corrected: dict[tuple[str, str], int] = {}
+    calls: dict[tuple[str, ...], tuple[str, ...]] = {}
     for row in rows:
         src_name = row.get("source") or srcs[0].name
         row["source"] = src_name
@@ -455,9 +481,7 @@ def _consume(rows: Iterable[dict[str, Any]], builder: StepBuilder, ctx: IngestCo
             ctx.malformed(src_name, row.get("line"), "step has no task id")
             continue
         row["task_id"] = str(row["task_id"])
-        tc = row.get("tool_calls")
-        if tc is not None and not isinstance(tc, tuple):
-            row["tool_calls"] = tuple(str(t) for t in tc)
+        _share(row, calls, pool)
         builder.add(row)
         per_file[src_name] = per_file.get(src_name, 0) + 1
     for s in srcs:

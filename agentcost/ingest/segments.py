@@ -250,3 +250,80 @@ def validate_segments(segs: Any) -> str | None:
             if s.get(k) is not None and not isinstance(s.get(k), str):
                 return f"segments[{i}].{k} must be a string"
     return None
+
+
+class SegmentPool:
+    """One shared dict per distinct segment across the calls of a read.
+
+    An agent loop re-sends every earlier message with each call, and tool definitions and
+    system prompts repeat across tasks, so most of a trace's segments are copies of a few: a
+    call's list then holds references to the shared dicts instead of copies of its own (on the
+    simulate bench's agent loop, 3.5x fewer dicts). Two segments are shared
+    only when they have the same keys in the same order and equal values of the same types, so
+    every consumer (and every export) sees exactly what the reader built. Nothing may change a
+    segment dict once it is shared.
+    """
+
+    CANDIDATES = 8  # distinct segments kept per hash (a block scaled to different sizes)
+    VALUES = ("role", "tokens", "name")  # values repeated across distinct segments
+
+    def __init__(self) -> None:
+        self._by_hash: dict[Any, list[dict[str, Any]]] = {}
+        self._strs: dict[str, str] = {}
+        self._ints: dict[int, int] = {}
+
+    def _join(self, s: dict[str, Any]) -> None:
+        """A segment new to the pool keeps one shared object per repeated value (a role is one
+        of five words; a token count or a tool name recurs across messages)."""
+        for k in self.VALUES:
+            v = s.get(k)
+            if type(v) is str:
+                s[k] = self._strs.setdefault(v, v)
+            elif type(v) is int:
+                s[k] = self._ints.setdefault(v, v)
+
+    def share(self, segs: list[Any]) -> list[Any]:
+        """``segs`` with each segment replaced by the pool's equal one (the list is changed in
+        place and returned); a segment not seen before joins the pool when it has only the
+        usual keys and value types (see :func:`_plain`)."""
+        by_hash = self._by_hash
+        for i, s in enumerate(segs):
+            if type(s) is not dict:
+                continue
+            h = s.get("hash")
+            try:
+                cands = by_hash.get(h)
+            except TypeError:  # an unhashable hash (not from a reader) stays as given
+                continue
+            if cands is not None:
+                for c in cands:  # c is plain (see _plain): equal values, then the types
+                    if c is s or (c == s and list(c) == list(s)
+                                  and type(s.get("tokens", 0)) is int
+                                  and s.get("breakpoint", True) is True):
+                        segs[i] = c
+                        break
+                else:
+                    if len(cands) < self.CANDIDATES and _plain(s):
+                        self._join(s)
+                        cands.append(s)
+            elif _plain(s):
+                self._join(s)
+                by_hash[h] = [s]
+        return segs
+
+
+_TEXT_KEYS = frozenset(("role", "hash", "name", "call_id"))
+
+
+def _plain(s: dict[str, Any]) -> bool:
+    """Whether a segment may be pooled: only the keys a reader writes, text where text goes,
+    ``tokens`` an int and ``breakpoint`` exactly ``True``. A dict equal to such a segment is
+    then an exact copy once its ``tokens`` is an int and its ``breakpoint`` (if any) ``True``
+    (``==`` alone takes ``1`` for ``True`` and ``1.0`` for ``1``)."""
+    for k, v in s.items():
+        if k in _TEXT_KEYS:
+            if type(v) is not str:
+                return False
+        elif not ((k == "tokens" and type(v) is int) or (k == "breakpoint" and v is True)):
+            return False
+    return True
