@@ -56,15 +56,19 @@ No prompt or completion text is kept in the rows.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from agentcost.ingest.base import IngestContext, Source, first_json_line
 from agentcost.ingest.common import as_list, as_str
+from agentcost.ingest.file_pool import jobs, map_in_order
 from agentcost.ingest.otel_attrs import classify, span_to_row
 from agentcost.ingest.otel_span import Span, attr_dict, norm_id, resource_labels
 from agentcost.ingest.otlp_decode import count_log_records, json_values, span_ns, status_error
@@ -76,6 +80,8 @@ SAME_SPAN_REASON = "otlp: span exported twice (same trace and span id)"
 _RE_TRACES = re.compile(rb'\[?\s*\{\s*"(?:resourceSpans|resource_spans)"\s*:')
 _RE_LOGS = re.compile(rb'\[?\s*\{\s*"(?:resourceLogs|resource_logs)"\s*:')
 _RE_AGENT_TRACE = re.compile(rb'\{\s*"spans"\s*:\s*\[')
+# inputs smaller than this in all are read in-process: a pool would cost more than it saves
+POOL_MIN_BYTES = 16 * 1024 * 1024
 _PRIVATE = ("_scope", "_ver", "_usage", "_split", "_vop", "_vfn")
 
 
@@ -118,7 +124,7 @@ class _Run:
             return
         rl = obj.get("resourceLogs", obj.get("resource_logs"))
         if rl is not None:
-            self.log_records[src.name] += count_log_records(rl)
+            self._log_records(src, count_log_records(rl))
             return
         if "resourceMetrics" in obj or "resource_metrics" in obj:
             self.note(f"otlp: metrics in {src.name} skipped (spans only)")
@@ -132,6 +138,9 @@ class _Run:
             self._flat(obj, src, line)
             return
         self.ctx.malformed(src, line, "not an OTLP export request, AgentTrace or span object")
+
+    def _log_records(self, src: Source, n: int) -> None:
+        self.log_records[src.name] += n
 
     def _request(self, resource_spans: Any, src: Source, line: int) -> None:
         if not isinstance(resource_spans, list):
@@ -223,6 +232,10 @@ class _Run:
             self.ctx.dropped(SAME_SPAN_REASON)
             return
         self.seen.add(key)
+        self._map(span, src)
+
+    def _map(self, span: Span, src: Source) -> None:
+        """One span read for the first time: a row, or a count of the spans that are none."""
         kind = classify(span)
         if kind is None:
             self.other_spans += 1
@@ -247,6 +260,46 @@ class _Run:
                 and not row.get("is_error") and not row.get("reported_cost_usd"):
             self._estimate(span, row)
         self.rows.append(row)
+
+    def read_file(self, src: Source) -> None:
+        for obj, line in json_values(src, self.ctx):
+            self.take(obj, src, line)
+
+    def replay(self, src: Source, result: FileResult) -> None:
+        """What a worker recorded reading ``src`` (:class:`_FileRun`), applied as if this run
+        had read the file itself: spans whose ids an earlier file held are dropped here."""
+        events, lines = result
+        self.ctx.report.lines_read += lines
+        for ev in events:
+            self._apply(ev, src.name)
+
+    def _apply(self, ev: tuple[Any, ...], name: str) -> None:
+        tag = ev[0]
+        if tag == "s":
+            _, key, inner, rows, other, est, low_in, low_out = ev
+            if key in self.seen:
+                self.ctx.dropped(SAME_SPAN_REASON)
+                return
+            self.seen.add(key)
+            for e in inner:
+                self._apply(e, name)
+            for row in rows:
+                self.vercel = self.vercel or "_vop" in row
+            self.rows.extend(rows)
+            self.other_spans += other
+            self.estimated += est
+            self.est_low[0] += low_in
+            self.est_low[1] += low_out
+        elif tag == "m":
+            self.ctx.malformed(name, ev[1], ev[2])
+        elif tag == "n":
+            self.note(ev[1])
+        elif tag == "d":
+            self.ctx.dropped(ev[1], ev[2])
+        elif tag == "u":
+            self.ctx.unread_usage(name, ev[1], ev[2])
+        elif tag == "l":
+            self.log_records[name] += ev[1]
 
     def _estimate(self, span: Span, row: dict[str, Any]) -> None:
         """A model call that states no usage (or zeros, a placeholder) but recorded its
@@ -347,6 +400,100 @@ class _Run:
                       "enclosing ai.* span of the same functionId (by time)")
 
 
+# ---------------------------------------------------------------------------------------------
+# the worker side: one file read in another process, every effect recorded
+
+Event = tuple[Any, ...]
+FileResult = tuple[list[Event], int]  # (events, lines read)
+
+
+class _Recorder(IngestContext):
+    """A worker's context: malformed lines, notes, drops and unread usage keys are kept as
+    events (in the order they happened) for the main process to replay."""
+
+    def __init__(self, segments: bool) -> None:
+        super().__init__(segments=segments)
+        self.events: list[Event] = []
+
+    def malformed(self, source: Source | str, line: int | None, reason: str) -> None:
+        self.events.append(("m", line, reason))
+
+    def note(self, text: str) -> None:
+        self.events.append(("n", text))
+
+    def dropped(self, reason: str, n: int = 1) -> None:
+        self.events.append(("d", reason, n))
+
+    def unread_usage(self, source: Source | str, keys: Iterable[str], n: int = 1) -> None:
+        self.events.append(("u", list(keys), n))
+
+
+class _FileRun(_Run):
+    """One file read in a worker. Each span read for the first time in this file becomes one
+    ``("s", key, events, rows, counts…)`` event: the main process drops it whole when an
+    earlier file held the same ids (what :meth:`_Run._span` would have done)."""
+
+    def __init__(self, segments: bool) -> None:
+        self.rec = _Recorder(segments)
+        super().__init__(self.rec)
+
+    def note(self, text: str) -> None:
+        self.rec.note(text)  # not deduplicated here: the span that said it may be dropped
+
+    def _log_records(self, src: Source, n: int) -> None:
+        self.rec.events.append(("l", n))
+
+    def _span(self, span: Span, src: Source) -> None:
+        key = (span.trace_id, span.span_id)
+        if key in self.seen:
+            self.rec.dropped(SAME_SPAN_REASON)
+            return
+        self.seen.add(key)
+        outer, self.rec.events = self.rec.events, []
+        n_rows, other, est, (low_in, low_out) = (len(self.rows), self.other_spans,
+                                                  self.estimated, self.est_low)
+        self._map(span, src)
+        inner, self.rec.events = self.rec.events, outer
+        outer.append(("s", key, inner, self.rows[n_rows:], self.other_spans - other,
+                      self.estimated - est, self.est_low[0] - low_in,
+                      self.est_low[1] - low_out))
+        del self.rows[n_rows:]
+
+
+def read_file_events(files: list[tuple[str, Path]], segments: bool, i: int
+                     ) -> FileResult | None:
+    """File ``i`` of ``files`` (name, path) read in a worker; ``None`` when reading it raised
+    (the main process then reads it itself, and raises what it raises)."""
+    name, path = files[i]
+    src = Source(name=name, path=path)
+    run = _FileRun(segments)
+    try:
+        run.read_file(src)
+    except Exception:  # re-raised by the main process reading the file itself
+        return None
+    return run.rec.events, run.rec.report.lines_read
+
+
+def _pool_jobs(sources: list[Source]) -> int:
+    """Worker processes for reading ``sources``: 0 (in-process) unless there are several
+    regular files, together at least :data:`POOL_MIN_BYTES`, and more than one job."""
+    n = jobs()
+    if n < 2 or len(sources) < 2:
+        return 0
+    total = 0
+    for s in sources:
+        if s.data is not None or s.path is None:
+            return 0
+        try:
+            st = s.path.stat()
+        except OSError:
+            return 0
+        if not stat.S_ISREG(st.st_mode):
+            return 0
+        total += st.st_size
+    return n if total >= POOL_MIN_BYTES else 0
+
+
 class OtlpReader:
     name = "otlp"
     description = ("OpenTelemetry spans: OTLP/JSON (Collector file exporter; OTel GenAI, "
@@ -379,10 +526,23 @@ class OtlpReader:
 
     def read_many(self, sources: list[Source], ctx: IngestContext) -> Iterator[dict[str, Any]]:
         run = _Run(ctx)
-        for src in sources:
-            for obj, line in json_values(src, ctx):
-                run.take(obj, src, line)
-            ctx.advance(src.size)
+        n_jobs = _pool_jobs(sources)
+        if n_jobs:
+            # decoding and mapping per file in workers; what crosses files (re-exported
+            # spans, roll-ups, duplicates, sessions) here, on the workers' compact results
+            fn = functools.partial(read_file_events, [(s.name, s.path) for s in sources
+                                                      if s.path is not None], ctx.segments)
+            sizes = [s.size for s in sources]
+            for i, res in enumerate(map_in_order(fn, sizes, n_jobs)):
+                if res is None:
+                    run.read_file(sources[i])
+                else:
+                    run.replay(sources[i], res)
+                ctx.advance(sizes[i])
+        else:
+            for src in sources:
+                run.read_file(src)
+                ctx.advance(src.size)
         yield from run.finish()
 
 

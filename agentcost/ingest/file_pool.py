@@ -1,0 +1,83 @@
+"""Per-file work in a process pool, results back in file order.
+
+:func:`map_in_order` calls ``fn(i)`` for every file index in worker processes (forked where the
+platform can, so a worker finds the caller's module state as it was) and yields the results in
+index order, so that a caller replaying them sees what a loop over the files would have seen.
+Files go to the workers in batches of about :data:`BATCH_BYTES`, biggest first (fewer round
+trips through the pool's pipes, and the last batches finish together). When the pool cannot be
+started or breaks (a worker killed), the files whose results are still missing are done
+in-process: the same results, only later. ``AGENTCOST_JOBS`` sets the number of workers
+(default: one per core); :func:`jobs` reads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+R = TypeVar("R")
+
+BATCH_BYTES = 8 * 1024 * 1024
+
+
+def jobs() -> int:
+    """Worker processes to use: ``AGENTCOST_JOBS`` if set to a number, else the core count."""
+    env = os.environ.get("AGENTCOST_JOBS", "").strip()
+    return int(env) if env.isdigit() else (os.cpu_count() or 1)
+
+
+def batches(sizes: Sequence[int], n_jobs: int) -> list[list[int]]:
+    """File indexes in batches of about :data:`BATCH_BYTES`, or less so that each worker gets
+    about four, biggest files first."""
+    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    target = max(1, min(BATCH_BYTES, sum(sizes) // (4 * max(n_jobs, 1))))
+    out: list[list[int]] = []
+    cur: list[int] = []
+    acc = 0
+    for i in order:
+        cur.append(i)
+        acc += sizes[i]
+        if acc >= target:
+            out.append(cur)
+            cur, acc = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _batch(fn: Callable[[int], R], idx: list[int]) -> list[tuple[int, R]]:
+    return [(i, fn(i)) for i in idx]
+
+
+def map_in_order(fn: Callable[[int], R], sizes: Sequence[int], n_jobs: int) -> Iterator[R]:
+    """``fn(0)``, ``fn(1)``, … for every index of ``sizes`` (the files' byte counts), computed
+    by ``n_jobs`` worker processes and yielded in index order. ``fn`` must be a module-level
+    function (it is pickled by reference) whose result pickles."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    done: dict[int, R] = {}
+    nxt = 0
+    methods = mp.get_all_start_methods()
+    try:
+        pool = ProcessPoolExecutor(max_workers=max(1, min(n_jobs, len(sizes))),
+                                   mp_context=mp.get_context("fork" if "fork" in methods
+                                                             else None))
+    except OSError:
+        pool = None
+    if pool is not None:
+        try:
+            futures = [pool.submit(_batch, fn, b) for b in batches(sizes, n_jobs)]
+            for fut in as_completed(futures):
+                done.update(fut.result())
+                while nxt in done:
+                    yield done.pop(nxt)
+                    nxt += 1
+        except (BrokenProcessPool, OSError):
+            pass  # the rest in-process, below
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for i in range(nxt, len(sizes)):
+        yield done.pop(i) if i in done else fn(i)
