@@ -93,6 +93,37 @@ def cli_totals(stdout: bytes) -> dict[str, Any]:
     return out
 
 
+def cli_cmd(data: Path, tree: Path | None = None) -> list[str]:
+    """``agentcost analyze DATA --format json`` as a child command, of this checkout or of the
+    source tree ``tree`` (put first on ``sys.path``)."""
+    pre = f"import sys; sys.path.insert(0, {str(tree)!r}); " if tree else ""
+    return [sys.executable, "-c", pre + "from agentcost.cli import main; main()", "analyze",
+            str(data), "--format", "json"]
+
+
+def measurements(data: Path, tree: Path | None, one_job: bool
+                 ) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The child commands (and their extra environment) by measurement name."""
+    py = sys.executable
+    me = str(HERE / "otlp_bench.py")
+    reader = [py, me, "--child-reader", str(data)]
+    runs: dict[str, tuple[list[str], dict[str, str]]] = {
+        "baseline": ([py, str(HERE / "otlp_baseline.py"), str(data)], {}),
+        "reader": (reader, {}),
+        "ingest": ([py, me, "--child-ingest", str(data)], {}),
+        "cli": (cli_cmd(data), {}),
+    }
+    if one_job:
+        runs["reader-1job"] = (reader, {"AGENTCOST_JOBS": "1"})
+        runs["cli-1job"] = (cli_cmd(data), {"AGENTCOST_JOBS": "1"})
+    if tree is not None:
+        tree = tree.resolve()
+        # the child reader runs as a script: sys.path[0] is bench/, then PYTHONPATH
+        runs["reader@tree"] = (reader, {"PYTHONPATH": str(tree)})
+        runs["cli@tree"] = (cli_cmd(data, tree), {})
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="OTLP ingest benchmark")
     ap.add_argument("--size", default="100M")
@@ -102,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip", default="", help="comma-separated measurements to skip "
                                                 "(baseline, reader, ingest, cli)")
+    ap.add_argument("--tree", type=Path, default=None,
+                    help="also run `reader` and `cli` of another source tree (e.g. a checkout "
+                         "of an earlier commit), as reader@tree and cli@tree")
+    ap.add_argument("--one-job", action="store_true",
+                    help="also run `reader` and `cli` with AGENTCOST_JOBS=1 (no worker "
+                         "processes), as reader-1job and cli-1job")
     ap.add_argument("--json-out", type=Path, default=None)
     ap.add_argument("--child-ingest", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-reader", default=None, help=argparse.SUPPRESS)
@@ -132,21 +169,14 @@ def main(argv: list[str] | None = None) -> int:
             while fh.read(1 << 24):
                 pass
 
-    py = sys.executable
-    me = str(HERE / "otlp_bench.py")
-    runs: dict[str, list[str]] = {
-        "baseline": [py, str(HERE / "otlp_baseline.py"), str(data)],
-        "reader": [py, me, "--child-reader", str(data)],
-        "ingest": [py, me, "--child-ingest", str(data)],
-        "cli": [py, "-c", "from agentcost.cli import main; main()", "analyze", str(data),
-                "--format", "json"],
-    }
+    runs = measurements(data, args.tree, args.one_job)
     skip = {s for s in args.skip.split(",") if s}
+    skip |= {k for k in runs if k.split("@")[0].split("-")[0] in skip}
 
     info = machine()
-    results, base, base_med = run_interleaved({k: (c, {}) for k, c in runs.items()},
-                                              args.repeat, skip, data, n_bytes, len(files), info)
-    print(f"\n{'run':9s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
+    results, base, base_med = run_interleaved(runs, args.repeat, skip, data, n_bytes,
+                                              len(files), info)
+    print(f"\n{'run':12s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
           f"{'tree MiB':>9s} {'x base best':>11s} {'x base med':>10s}  totals")
     expected = (manifest or {}).get("expected")
     report: dict[str, Any] = {"data": str(data), "bytes": n_bytes, "files": len(files),
@@ -161,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
                 if want_b:
                     got_b = {k: got[k] for k in want_b}
                     check = "ok" if got_b == want_b else f"MISMATCH {got_b} != {want_b}"
-            elif name in ("reader", "ingest") and expected:
+            elif name.startswith(("reader", "ingest")) and expected:
                 got = json.loads(r["stdout"])
                 check = "ok" if got == expected else f"MISMATCH {got} != {expected}"
-            elif name == "cli":
+            elif name.startswith("cli"):
                 got = cli_totals(r["stdout"])
                 extra = []
                 if got.pop("_malformed"):
@@ -179,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             check = f"unreadable output ({exc})"
         ok = ok and check in ("", "ok")
         line, report["runs"][name] = result_row(name, r, n_bytes, base, base_med, check,
-                                                width=9)
+                                                width=12)
         print(line)
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
