@@ -3,8 +3,8 @@
 :func:`map_in_order` calls ``fn(i)`` for every file index in worker processes (forked where the
 platform can, so a worker finds the caller's module state as it was) and yields the results in
 index order, so that a caller replaying them sees what a loop over the files would have seen.
-Files go to the workers in batches of about :data:`BATCH_BYTES`, biggest first (fewer round
-trips through the pool's pipes, and the last batches finish together). When the pool cannot be
+Files go to the workers in runs of consecutive files of about :data:`BATCH_BYTES` (fewer
+round trips through the pool's pipes; results come back roughly in order). When the pool cannot be
 started or breaks (a worker killed), the files whose results are still missing are done
 in-process: the same results, only later. ``AGENTCOST_JOBS`` sets the number of workers
 (default: one per core); :func:`jobs` reads it.
@@ -28,16 +28,17 @@ def jobs() -> int:
 
 
 def batches(sizes: Sequence[int], n_jobs: int) -> list[list[int]]:
-    """File indexes in batches of about :data:`BATCH_BYTES`, or less so that each worker gets
-    about four, biggest files first."""
-    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    """Runs of consecutive file indexes of about :data:`BATCH_BYTES`, or less so that each
+    worker gets about four (the last ones then finish together). Consecutive, so that results
+    come back roughly in index order and the caller works through them while the workers
+    read on."""
     target = max(1, min(BATCH_BYTES, sum(sizes) // (4 * max(n_jobs, 1))))
     out: list[list[int]] = []
     cur: list[int] = []
     acc = 0
-    for i in order:
+    for i, size in enumerate(sizes):
         cur.append(i)
-        acc += sizes[i]
+        acc += size
         if acc >= target:
             out.append(cur)
             cur, acc = [], 0
