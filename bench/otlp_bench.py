@@ -19,6 +19,11 @@ are shown.
 * ``cli`` — ``agentcost analyze DIR --format json`` (import, ingest, pricing, analysis,
   rendering).
 
+Optional, in the same interleaved rounds: ``--one-job`` (``reader-1job``, ``cli-1job``: the
+same with ``AGENTCOST_JOBS=1``, no worker processes), ``--tree DIR`` (``reader@tree``,
+``cli@tree``: the source tree ``DIR``, e.g. ``git archive <commit> | tar -x -C DIR``) and
+``--startup`` (``cli-startup``: ``analyze`` of one line of the data, i.e. start-up).
+
 Peak memory as in ``bench/run.py`` (whose ``measure`` and ``machine`` are reused): ``maxrss`` of
 the child, and ``tree``, the sampled PSS sum over the child and any workers.
 Totals (tasks, llm and tool calls, input / cache read / cache write / output tokens, DESIGN.md
@@ -139,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--one-job", action="store_true",
                     help="also run `reader` and `cli` with AGENTCOST_JOBS=1 (no worker "
                          "processes), as reader-1job and cli-1job")
+    ap.add_argument("--startup", action="store_true",
+                    help="also run `cli` on one line of the data (start-up and a trivial "
+                         "ingest), as cli-startup")
     ap.add_argument("--json-out", type=Path, default=None)
     ap.add_argument("--child-ingest", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-reader", default=None, help=argparse.SUPPRESS)
@@ -170,6 +178,15 @@ def main(argv: list[str] | None = None) -> int:
                 pass
 
     runs = measurements(data, args.tree, args.one_job)
+    tiny_dir = None
+    if args.startup and files:
+        # start-up: the same command on one export request (the first line of the data)
+        import tempfile
+
+        tiny_dir = Path(tempfile.mkdtemp(prefix="otlp-startup-"))
+        with open(files[0], "rb") as fh:
+            (tiny_dir / "one-line.jsonl").write_bytes(fh.readline())
+        runs["cli-startup"] = (cli_cmd(tiny_dir / "one-line.jsonl"), {})
     skip = {s for s in args.skip.split(",") if s}
     skip |= {k for k in runs if k.split("@")[0].split("-")[0] in skip}
 
@@ -194,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             elif name.startswith(("reader", "ingest")) and expected:
                 got = json.loads(r["stdout"])
                 check = "ok" if got == expected else f"MISMATCH {got} != {expected}"
+            elif name == "cli-startup":
+                check = ""
             elif name.startswith("cli"):
                 got = cli_totals(r["stdout"])
                 extra = []
@@ -211,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         line, report["runs"][name] = result_row(name, r, n_bytes, base, base_med, check,
                                                 width=12)
         print(line)
+    if tiny_dir is not None:
+        shutil.rmtree(tiny_dir, ignore_errors=True)
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
     return 0 if ok else 1
