@@ -12,6 +12,7 @@ in-process: the same results, only later. ``AGENTCOST_JOBS`` sets the number of 
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
@@ -48,6 +49,9 @@ def batches(sizes: Sequence[int], n_jobs: int) -> list[list[int]]:
 
 
 def _batch(fn: Callable[[int], R], idx: list[int]) -> list[tuple[int, R]]:
+    # a worker makes no reference cycles worth collecting: the collector would only walk
+    # (and copy, page by page) the objects inherited from the parent
+    gc.disable()
     return [(i, fn(i)) for i in idx]
 
 
@@ -55,30 +59,43 @@ def map_in_order(fn: Callable[[int], R], sizes: Sequence[int], n_jobs: int) -> I
     """``fn(0)``, ``fn(1)``, … for every index of ``sizes`` (the files' byte counts), computed
     by ``n_jobs`` worker processes and yielded in index order. ``fn`` must be a module-level
     function (it is pickled by reference) whose result pickles."""
+    done: dict[int, R] = {}
+    nxt = 0
+    # while the pool runs, the collector leaves the objects the workers inherit alone (they
+    # stay shared, not copied page by page when a collection walks them)
+    gc.freeze()
+    try:
+        for i, res in _pooled(fn, sizes, n_jobs):
+            done[i] = res
+            while nxt in done:
+                yield done.pop(nxt)
+                nxt += 1
+    finally:
+        gc.unfreeze()
+    for i in range(nxt, len(sizes)):  # what the pool did not deliver
+        yield done.pop(i) if i in done else fn(i)
+
+
+def _pooled(fn: Callable[[int], R], sizes: Sequence[int], n_jobs: int
+            ) -> Iterator[tuple[int, R]]:
+    """``(index, result)`` as the workers deliver them; stops early (without raising) when the
+    pool cannot start or breaks."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    done: dict[int, R] = {}
-    nxt = 0
     methods = mp.get_all_start_methods()
     try:
         pool = ProcessPoolExecutor(max_workers=max(1, min(n_jobs, len(sizes))),
                                    mp_context=mp.get_context("fork" if "fork" in methods
                                                              else None))
     except OSError:
-        pool = None
-    if pool is not None:
-        try:
-            futures = [pool.submit(_batch, fn, b) for b in batches(sizes, n_jobs)]
-            for fut in as_completed(futures):
-                done.update(fut.result())
-                while nxt in done:
-                    yield done.pop(nxt)
-                    nxt += 1
-        except (BrokenProcessPool, OSError):
-            pass  # the rest in-process, below
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    for i in range(nxt, len(sizes)):
-        yield done.pop(i) if i in done else fn(i)
+        return
+    try:
+        futures = [pool.submit(_batch, fn, b) for b in batches(sizes, n_jobs)]
+        for fut in as_completed(futures):
+            yield from fut.result()
+    except (BrokenProcessPool, OSError):
+        return  # the rest in-process
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
