@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -43,7 +44,29 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import run  # noqa: E402
 from run import machine, result_row, run_interleaved  # noqa: E402
+
+# CPU seconds of each measured child and its reaped descendants (the reader's workers), by
+# command line: os.times() children deltas around run.measure
+_CPU: dict[tuple[str, ...], list[float]] = {}  # by command line and extra environment
+_measure = run.measure
+
+
+def _measure_cpu(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    t0 = os.times()
+    m = _measure(cmd, env)
+    t1 = os.times()
+    _CPU.setdefault(_key(cmd, env), []).append(t1.children_user - t0.children_user
+                                    + t1.children_system - t0.children_system)
+    return m
+
+
+def _key(cmd: list[str], env: dict[str, str] | None) -> tuple[str, ...]:
+    return (*cmd, *(f"{k}={v}" for k, v in sorted((env or {}).items())))
+
+
+run.measure = _measure_cpu
 
 TOTAL_KEYS = ("tasks", "llm_calls", "tool_calls", "input_tokens", "cache_read_tokens",
               "cache_write_tokens", "output_tokens")
@@ -229,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         ok = ok and check in ("", "ok")
         line, report["runs"][name] = result_row(name, r, n_bytes, base, base_med, check,
                                                 width=12)
+        cmd, env = runs[name]
+        cpu = _CPU.get(_key(cmd, env), [])
+        if cpu:
+            report["runs"][name]["cpu_s"] = cpu
+            line += f"  cpu {min(cpu):.2f}-{max(cpu):.2f} s"
         print(line)
     if tiny_dir is not None:
         shutil.rmtree(tiny_dir, ignore_errors=True)

@@ -20,7 +20,7 @@ Accepted shapes (detected from content):
 Attribute mapping, kinds and per-library corrections: :mod:`agentcost.ingest.otel_attrs`; file
 decoding: :mod:`agentcost.ingest.otlp_decode`; duplicate handling:
 :mod:`agentcost.ingest.otlp_dedupe`; the state of one read: :mod:`agentcost.ingest.otlp_run`.
-Inputs of 32 MiB or more are decoded and mapped in worker processes, per file or per range of
+Inputs of 48 MiB or more are decoded and mapped in worker processes, per file or per range of
 lines of a big file (:mod:`agentcost.ingest.otlp_pool`; ``AGENTCOST_JOBS`` sets their number),
 with the same result.
 

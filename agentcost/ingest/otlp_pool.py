@@ -27,8 +27,9 @@ from agentcost.ingest.otlp_decode import LineRange, compact_lines, line_ranges
 from agentcost.ingest.otlp_run import SAME_SPAN_REASON, Event, FileResult, SpanRun
 
 # inputs smaller than this in all are read in-process: a pool would cost more than it saves
-# (measured on the 2-core VM: even at ~24-32 MiB the two are about level)
-POOL_MIN_BYTES = 32 * 1024 * 1024
+# (2-core VM: the pool's start-up and ~13 % more CPU against half the wall time of the
+# decoding; about level at 32 MiB with both cores free, behind when another process holds one)
+POOL_MIN_BYTES = 48 * 1024 * 1024
 # compact JSON-lines files bigger than twice this are read in ranges of about this size
 CHUNK_BYTES = 8 * 1024 * 1024
 
