@@ -19,6 +19,11 @@ are shown.
 * ``cli`` — ``agentcost analyze DIR --format json`` (import, ingest, pricing, analysis,
   rendering).
 
+Optional, in the same interleaved rounds: ``--one-job`` (``reader-1job``, ``cli-1job``: the
+same with ``AGENTCOST_JOBS=1``, no worker processes), ``--tree DIR`` (``reader@tree``,
+``cli@tree``: the source tree ``DIR``, e.g. ``git archive <commit> | tar -x -C DIR``) and
+``--startup`` (``cli-startup``: ``analyze`` of one line of the data, i.e. start-up).
+
 Peak memory as in ``bench/run.py`` (whose ``measure`` and ``machine`` are reused): ``maxrss`` of
 the child, and ``tree``, the sampled PSS sum over the child and any workers.
 Totals (tasks, llm and tool calls, input / cache read / cache write / output tokens, DESIGN.md
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -38,7 +44,29 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import run  # noqa: E402
 from run import machine, result_row, run_interleaved  # noqa: E402
+
+# CPU seconds of each measured child and its reaped descendants (the reader's workers), by
+# command line: os.times() children deltas around run.measure
+_CPU: dict[tuple[str, ...], list[float]] = {}  # by command line and extra environment
+_measure = run.measure
+
+
+def _measure_cpu(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    t0 = os.times()
+    m = _measure(cmd, env)
+    t1 = os.times()
+    _CPU.setdefault(_key(cmd, env), []).append(t1.children_user - t0.children_user
+                                    + t1.children_system - t0.children_system)
+    return m
+
+
+def _key(cmd: list[str], env: dict[str, str] | None) -> tuple[str, ...]:
+    return (*cmd, *(f"{k}={v}" for k, v in sorted((env or {}).items())))
+
+
+run.measure = _measure_cpu
 
 TOTAL_KEYS = ("tasks", "llm_calls", "tool_calls", "input_tokens", "cache_read_tokens",
               "cache_write_tokens", "output_tokens")
@@ -93,6 +121,37 @@ def cli_totals(stdout: bytes) -> dict[str, Any]:
     return out
 
 
+def cli_cmd(data: Path, tree: Path | None = None) -> list[str]:
+    """``agentcost analyze DATA --format json`` as a child command, of this checkout or of the
+    source tree ``tree`` (put first on ``sys.path``)."""
+    pre = f"import sys; sys.path.insert(0, {str(tree)!r}); " if tree else ""
+    return [sys.executable, "-c", pre + "from agentcost.cli import main; main()", "analyze",
+            str(data), "--format", "json"]
+
+
+def measurements(data: Path, tree: Path | None, one_job: bool
+                 ) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The child commands (and their extra environment) by measurement name."""
+    py = sys.executable
+    me = str(HERE / "otlp_bench.py")
+    reader = [py, me, "--child-reader", str(data)]
+    runs: dict[str, tuple[list[str], dict[str, str]]] = {
+        "baseline": ([py, str(HERE / "otlp_baseline.py"), str(data)], {}),
+        "reader": (reader, {}),
+        "ingest": ([py, me, "--child-ingest", str(data)], {}),
+        "cli": (cli_cmd(data), {}),
+    }
+    if one_job:
+        runs["reader-1job"] = (reader, {"AGENTCOST_JOBS": "1"})
+        runs["cli-1job"] = (cli_cmd(data), {"AGENTCOST_JOBS": "1"})
+    if tree is not None:
+        tree = tree.resolve()
+        # the child reader runs as a script: sys.path[0] is bench/, then PYTHONPATH
+        runs["reader@tree"] = (reader, {"PYTHONPATH": str(tree)})
+        runs["cli@tree"] = (cli_cmd(data, tree), {})
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="OTLP ingest benchmark")
     ap.add_argument("--size", default="100M")
@@ -102,6 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip", default="", help="comma-separated measurements to skip "
                                                 "(baseline, reader, ingest, cli)")
+    ap.add_argument("--tree", type=Path, default=None,
+                    help="also run `reader` and `cli` of another source tree (e.g. a checkout "
+                         "of an earlier commit), as reader@tree and cli@tree")
+    ap.add_argument("--one-job", action="store_true",
+                    help="also run `reader` and `cli` with AGENTCOST_JOBS=1 (no worker "
+                         "processes), as reader-1job and cli-1job")
+    ap.add_argument("--startup", action="store_true",
+                    help="also run `cli` on one line of the data (start-up and a trivial "
+                         "ingest), as cli-startup")
     ap.add_argument("--json-out", type=Path, default=None)
     ap.add_argument("--child-ingest", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-reader", default=None, help=argparse.SUPPRESS)
@@ -132,21 +200,23 @@ def main(argv: list[str] | None = None) -> int:
             while fh.read(1 << 24):
                 pass
 
-    py = sys.executable
-    me = str(HERE / "otlp_bench.py")
-    runs: dict[str, list[str]] = {
-        "baseline": [py, str(HERE / "otlp_baseline.py"), str(data)],
-        "reader": [py, me, "--child-reader", str(data)],
-        "ingest": [py, me, "--child-ingest", str(data)],
-        "cli": [py, "-c", "from agentcost.cli import main; main()", "analyze", str(data),
-                "--format", "json"],
-    }
+    runs = measurements(data, args.tree, args.one_job)
+    tiny_dir = None
+    if args.startup and files:
+        # start-up: the same command on one export request (the first line of the data)
+        import tempfile
+
+        tiny_dir = Path(tempfile.mkdtemp(prefix="otlp-startup-"))
+        with open(files[0], "rb") as fh:
+            (tiny_dir / "one-line.jsonl").write_bytes(fh.readline())
+        runs["cli-startup"] = (cli_cmd(tiny_dir / "one-line.jsonl"), {})
     skip = {s for s in args.skip.split(",") if s}
+    skip |= {k for k in runs if k.split("@")[0].split("-")[0] in skip}
 
     info = machine()
-    results, base, base_med = run_interleaved({k: (c, {}) for k, c in runs.items()},
-                                              args.repeat, skip, data, n_bytes, len(files), info)
-    print(f"\n{'run':9s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
+    results, base, base_med = run_interleaved(runs, args.repeat, skip, data, n_bytes,
+                                              len(files), info)
+    print(f"\n{'run':12s} {'best s':>8s} {'median s':>9s} {'MiB/s':>8s} {'maxrss MiB':>11s} "
           f"{'tree MiB':>9s} {'x base best':>11s} {'x base med':>10s}  totals")
     expected = (manifest or {}).get("expected")
     report: dict[str, Any] = {"data": str(data), "bytes": n_bytes, "files": len(files),
@@ -161,10 +231,12 @@ def main(argv: list[str] | None = None) -> int:
                 if want_b:
                     got_b = {k: got[k] for k in want_b}
                     check = "ok" if got_b == want_b else f"MISMATCH {got_b} != {want_b}"
-            elif name in ("reader", "ingest") and expected:
+            elif name.startswith(("reader", "ingest")) and expected:
                 got = json.loads(r["stdout"])
                 check = "ok" if got == expected else f"MISMATCH {got} != {expected}"
-            elif name == "cli":
+            elif name == "cli-startup":
+                check = ""
+            elif name.startswith("cli"):
                 got = cli_totals(r["stdout"])
                 extra = []
                 if got.pop("_malformed"):
@@ -179,8 +251,15 @@ def main(argv: list[str] | None = None) -> int:
             check = f"unreadable output ({exc})"
         ok = ok and check in ("", "ok")
         line, report["runs"][name] = result_row(name, r, n_bytes, base, base_med, check,
-                                                width=9)
+                                                width=12)
+        cmd, env = runs[name]
+        cpu = _CPU.get(_key(cmd, env), [])
+        if cpu:
+            report["runs"][name]["cpu_s"] = cpu
+            line += f"  cpu {min(cpu):.2f}-{max(cpu):.2f} s"
         print(line)
+    if tiny_dir is not None:
+        shutil.rmtree(tiny_dir, ignore_errors=True)
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
     return 0 if ok else 1

@@ -17,11 +17,13 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-from agentcost.ingest.base import IngestContext, Source, first_json_line
+from agentcost.errors import InputError
+from agentcost.ingest.base import READ_ERRORS, IngestContext, Source, first_json_line, skip_bom
 from agentcost.ingest.common import as_list
 from agentcost.steps import MAX_NS, int_text, to_utc_ns
 
@@ -86,19 +88,12 @@ def json_values(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
     anything else (pretty-printed objects back to back, a pretty-printed array) is decoded
     from the whole text.
     """
-    first = first_json_line(src.head)
-    if first.startswith(b"{") and len(first) > 1:
-        # the search for 64-bit-overflowing ids costs as much as a third of decoding a line:
-        # done only in files that use snake_case trace_id keys at all
-        careful = b'"trace_id"' in src.head
+    if compact_lines(src.head):
+        careful = careful_ids(src.head)
         for n, raw in src.lines():
-            ctx.report.lines_read += 1
-            try:
-                obj = loads(raw, careful)
-            except ValueError as exc:
-                ctx.malformed(src, n, f"invalid JSON ({str(exc).split(':')[0]})")
-                continue
-            yield obj, n
+            obj = _line_value(raw, n, src, ctx, careful)
+            if obj is not _BAD:
+                yield obj, n
         return
     data = src.read_bytes()
     ctx.report.lines_read += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
@@ -136,6 +131,92 @@ def json_values(src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
         resyncing = False
         yield obj, line
         pos = end
+
+
+def compact_lines(head: bytes) -> bool:
+    """Whether a file is read as compact JSON lines: its first line holds more than an
+    opening bracket."""
+    first = first_json_line(head)
+    return first.startswith(b"{") and len(first) > 1
+
+
+def careful_ids(head: bytes) -> bool:
+    """Whether the lines of a file are searched for 64-bit-overflowing decimal ids (see
+    :func:`loads`): that costs as much as a third of decoding a line, so only in files that
+    use snake_case ``trace_id`` keys at all."""
+    return b'"trace_id"' in head
+
+
+_BAD = object()
+
+
+def _line_value(raw: bytes, n: int, src: Source, ctx: IngestContext, careful: bool) -> Any:
+    ctx.report.lines_read += 1
+    try:
+        return loads(raw, careful)
+    except ValueError as exc:
+        ctx.malformed(src, n, f"invalid JSON ({str(exc).split(':')[0]})")
+        return _BAD
+
+
+class LineRange:
+    """The compact JSON lines (:func:`compact_lines`) in bytes ``start``–``end`` of a plain
+    file, ``start`` just after a newline (or 0) and ``end`` just after one (or the size),
+    numbered from ``first_line``. After :meth:`values` has run through, ``count`` is the
+    number of lines the range held, blank ones included."""
+
+    __slots__ = ("start", "end", "first_line", "count")
+
+    def __init__(self, start: int, end: int, first_line: int = 1) -> None:
+        self.start, self.end, self.first_line = start, end, first_line
+        self.count = 0
+
+    def values(self, src: Source, ctx: IngestContext) -> Iterator[tuple[Any, int]]:
+        """``(value, line)`` for each non-blank line of the range, as :func:`json_values`."""
+        assert src.path is not None
+        careful = careful_ids(src.head)
+        try:
+            fh = open(src.path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"cannot open: {exc.strerror}", src.name) from None
+        n = self.first_line - 1
+        with fh:
+            fh.seek(self.start)
+            if self.start == 0:
+                skip_bom(fh)
+            pos = fh.tell()
+            try:
+                for raw in fh:
+                    n += 1
+                    pos += len(raw)
+                    if raw.strip():
+                        obj = _line_value(raw, n, src, ctx, careful)
+                        if obj is not _BAD:
+                            yield obj, n
+                    if pos >= self.end:
+                        break
+            except READ_ERRORS as exc:
+                raise InputError(f"cannot read (truncated or corrupt file?): {exc}",
+                                 src.name) from None
+        self.count = n - self.first_line + 1
+
+
+def line_ranges(path: Path, size: int, chunk: int) -> list[tuple[int, int]]:
+    """``path`` cut into byte ranges of about ``chunk`` bytes, each ending just after a
+    newline (the last at ``size``)."""
+    cuts = [0]
+    with open(path, "rb") as fh:
+        at = chunk
+        while at < size:
+            fh.seek(at)
+            fh.readline()
+            end = fh.tell()
+            if end >= size:
+                break
+            cuts.append(end)
+            at = end + chunk
+    cuts.append(size)
+    return list(zip(cuts, cuts[1:], strict=False))
 
 
 def count_log_records(resource_logs: Any) -> int:
