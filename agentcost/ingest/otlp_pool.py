@@ -60,7 +60,7 @@ class _Recorder(IngestContext):
 class _FileRun(SpanRun):
     """One file (or range of its lines) read in a worker. Each span read for the first time
     in it becomes one ``("s", key, events, rows, counts…)`` event: the main process drops it
-    whole when an earlier file or range held the same ids (what :meth:`SpanRun._span` would
+    whole when an earlier file or range held the same ids (what :meth:`SpanRun.take_span` would
     have done)."""
 
     def __init__(self, segments: bool) -> None:
@@ -70,10 +70,10 @@ class _FileRun(SpanRun):
     def note(self, text: str) -> None:
         self.rec.note(text)  # not deduplicated here: the span that said it may be dropped
 
-    def _log_records(self, src: Source, n: int) -> None:
+    def add_log_records(self, src: Source, n: int) -> None:
         self.rec.events.append(("l", n))
 
-    def _span(self, span: Span, src: Source) -> None:
+    def take_span(self, span: Span, src: Source) -> None:
         key = (span.trace_id, span.span_id)
         if key in self.seen:
             self.rec.dropped(SAME_SPAN_REASON)
@@ -82,7 +82,7 @@ class _FileRun(SpanRun):
         outer, self.rec.events = self.rec.events, []
         n_rows, other, est, (low_in, low_out) = (len(self.rows), self.other_spans,
                                                   self.estimated, self.est_low)
-        self._map(span, src)
+        self.map_span(span, src)
         inner, self.rec.events = self.rec.events, outer
         outer.append(("s", key, inner, self.rows[n_rows:], self.other_spans - other,
                       self.estimated - est, self.est_low[0] - low_in,

@@ -72,7 +72,7 @@ class SpanRun:
             return
         rl = obj.get("resourceLogs", obj.get("resource_logs"))
         if rl is not None:
-            self._log_records(src, count_log_records(rl))
+            self.add_log_records(src, count_log_records(rl))
             return
         if "resourceMetrics" in obj or "resource_metrics" in obj:
             self.note(f"otlp: metrics in {src.name} skipped (spans only)")
@@ -87,7 +87,7 @@ class SpanRun:
             return
         self.ctx.malformed(src, line, "not an OTLP export request, AgentTrace or span object")
 
-    def _log_records(self, src: Source, n: int) -> None:
+    def add_log_records(self, src: Source, n: int) -> None:
         self.log_records[src.name] += n
 
     def _request(self, resource_spans: Any, src: Source, line: int) -> None:
@@ -131,7 +131,7 @@ class SpanRun:
                         scope=sname if isinstance(sname, str) else None,
                         scope_version=str(sver) if sver not in (None, "") else None,
                         line=line, source=src.name, labels=labels)
-                    self._span(span, src)
+                    self.take_span(span, src)
 
     def _flat(self, sp: Any, src: Source, line: int) -> None:
         """One span in any-agent, OTel-JS (Vercel) or flat OTLP shape."""
@@ -172,17 +172,17 @@ class SpanRun:
             scope_version=scope.get("version") if isinstance(scope, dict) else None,
             line=line, source=src.name, ttft_event_ns=ttft_ev,
             labels=resource_labels(sp.get("resource")))
-        self._span(span, src)
+        self.take_span(span, src)
 
-    def _span(self, span: Span, src: Source) -> None:
+    def take_span(self, span: Span, src: Source) -> None:
         key = (span.trace_id, span.span_id)
         if key in self.seen:
             self.ctx.dropped(SAME_SPAN_REASON)
             return
         self.seen.add(key)
-        self._map(span, src)
+        self.map_span(span, src)
 
-    def _map(self, span: Span, src: Source) -> None:
+    def map_span(self, span: Span, src: Source) -> None:
         """One span read for the first time: a row, or a count of the spans that are none."""
         kind = classify(span)
         if kind is None:
