@@ -10,6 +10,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from agentcost.pricing.exact import ExactPricer
+
 if TYPE_CHECKING:
     from agentcost.config import PriceOverride
 
@@ -169,18 +171,19 @@ def override_rates(name: str, o: PriceOverride) -> Rates:
     return Rates(inp, rd, w5, w1, o.output_mtok / MTOK, None, name, "agentcost.yaml")
 
 
+# id of a genai-prices price object -> (that object, its exact pricer)
+_EXACT: dict[int, tuple[Any, ExactPricer]] = {}
+
+
 def exact_cost(rates: Rates, row: dict[str, int]) -> tuple[float, float]:
     """``(total, output part)`` of one step priced exactly with the genai-prices price behind
-    ``rates`` (for steps above a long-context threshold, which re-prices the whole request)."""
-    from genai_prices import Usage
-
-    kw: dict[str, int] = {"input_tokens": row["input"], "output_tokens": row["output"],
-                          "cache_read_tokens": row["read"]}
-    if row["w5"] or row["w1"]:
-        kw.update(cache_write_tokens=row["w5"] + row["w1"], cache_write_5m_tokens=row["w5"],
-                  cache_write_1h_tokens=row["w1"])
-    r = rates.price.calc_price(Usage(**kw))
-    return float(r["total_price"]), float(r["output_price"])
+    ``rates`` (for steps above a long-context threshold, which re-prices the whole request):
+    the decimal genai-prices computes, through :class:`~agentcost.pricing.exact.ExactPricer`."""
+    held = _EXACT.get(id(rates.price))
+    if held is None or held[0] is not rates.price:
+        held = _EXACT[id(rates.price)] = (rates.price, ExactPricer(rates.price))
+    total, out = held[1].cost(row)
+    return float(total), float(out)
 
 
 def call_cost(rates: Rates, tokens: dict[str, int]) -> float:
@@ -201,3 +204,4 @@ def clear_rate_cache() -> None:
     """Forget the rates found so far (the price data changed)."""
     genai_rates.cache_clear()
     _RATES_BY_PRICE.clear()
+    _EXACT.clear()
