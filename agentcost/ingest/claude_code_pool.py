@@ -4,12 +4,13 @@ mirrors can skip."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import PurePath
 
 from agentcost.ingest.base import IngestContext, Source
 from agentcost.ingest.claude_code_scan import Scan, file_agent_id, scan_source
+from agentcost.ingest.file_pool import batches
+from agentcost.ingest.file_pool import jobs as worker_count
 
 # pool only when it pays for its start-up
 _POOL_MIN_BYTES = 16 * 1024 * 1024
@@ -34,26 +35,9 @@ def _covered_agents(sources: Sequence[Source]) -> list[frozenset[bytes]]:
     return out
 
 
-_BATCH_BYTES = 8 * 1024 * 1024
-
-
 def _batches(sizes: list[int], jobs: int) -> list[list[int]]:
-    """File indexes in batches of about ``_BATCH_BYTES``, or less so that each worker gets
-    about four (the last ones then finish together), biggest files first."""
-    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
-    target = max(1, min(_BATCH_BYTES, sum(sizes) // (4 * max(jobs, 1))))
-    batches: list[list[int]] = []
-    cur: list[int] = []
-    acc = 0
-    for i in order:
-        cur.append(i)
-        acc += sizes[i]
-        if acc >= target:
-            batches.append(cur)
-            cur, acc = [], 0
-    if cur:
-        batches.append(cur)
-    return batches
+    """File indexes in batches (:func:`file_pool.batches`), biggest files first."""
+    return batches(sizes, jobs, order=sorted(range(len(sizes)), key=lambda i: -sizes[i]))
 
 
 def _scan_batch(items: list[tuple[Source, int, frozenset[bytes]]]) -> list[tuple[int, Scan]]:
@@ -62,8 +46,7 @@ def _scan_batch(items: list[tuple[Source, int, frozenset[bytes]]]) -> list[tuple
 
 def scan_all(sources: Sequence[Source], ctx: IngestContext | None = None) -> list[Scan]:
     """Scan every file, in a process pool when there is enough work for it."""
-    jobs_env = os.environ.get("AGENTCOST_JOBS", "").strip()
-    jobs = int(jobs_env) if jobs_env.isdigit() else (os.cpu_count() or 1)
+    jobs = worker_count()
     sizes = []
     for s in sources:
         try:

@@ -28,18 +28,19 @@ def jobs() -> int:
     return int(env) if env.isdigit() else (os.cpu_count() or 1)
 
 
-def batches(sizes: Sequence[int], n_jobs: int) -> list[list[int]]:
-    """Runs of consecutive file indexes of about :data:`BATCH_BYTES`, or less so that each
-    worker gets about four (the last ones then finish together). Consecutive, so that results
-    come back roughly in index order and the caller works through them while the workers
-    read on."""
+def batches(sizes: Sequence[int], n_jobs: int, order: Sequence[int] | None = None
+            ) -> list[list[int]]:
+    """Runs of file indexes of about :data:`BATCH_BYTES`, or less so that each worker gets
+    about four (the last ones then finish together), taken in ``order`` (default: index
+    order, so that results come back roughly in order and the caller works through them
+    while the workers read on)."""
     target = max(1, min(BATCH_BYTES, sum(sizes) // (4 * max(n_jobs, 1))))
     out: list[list[int]] = []
     cur: list[int] = []
     acc = 0
-    for i, size in enumerate(sizes):
+    for i in range(len(sizes)) if order is None else order:
         cur.append(i)
-        acc += size
+        acc += sizes[i]
         if acc >= target:
             out.append(cur)
             cur, acc = [], 0
