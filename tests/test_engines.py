@@ -290,3 +290,18 @@ def test_time_sums_of_steps_without_durations_are_unknown_in_both_engines(
         assert (k["llm_time_s"], k["tool_time_s"], k["llm_time_share"]) == (2.0, 0.0, 1.0)
         # the totals: one of two llm steps timed, so the sum of what is known
         assert doc["totals"]["llm_time_s"] == 2.0
+
+
+@pytest.mark.parametrize("per_query", [1, 5000])
+def test_sequential_tool_names_by_one_pass_or_by_id_lists(monkeypatch: pytest.MonkeyPatch,
+                                                          real: Path, per_query: int) -> None:
+    """Past the ids one query names (5,000 tasks), the tool names of the sequential-tool
+    findings come from one pass over every task: the same findings either way."""
+    from agentcost.columnar import sql_findings
+
+    monkeypatch.setattr(sql_findings, "_IDS_PER_QUERY", per_query)
+    t = load([str(real / "claude-code-spotter")])
+    mem, duck = analyze(t).to_dict(), analyze_table(t).to_dict()
+    seq = [f for f in duck["findings"] if f["type"] == "sequential-tools"]
+    assert len({f["task_id"] for f in seq}) > 1  # more than one task's ids: 1 takes one pass
+    assert_parity(mem, duck, ("findings",))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from agentcost.columnar.engine import Runner, q, text_or_none
+from agentcost.columnar.engine import WORK, Runner, q, text_or_none
 
 if TYPE_CHECKING:
     import numpy as np
@@ -46,7 +46,7 @@ def findings(runner: Runner, factor: float, max_iterations: int | None,
         out = [f for f in out if _kept(f, out, limit)]
         total += sum(_count(runner, rel["cache_findings"], cond) for _, cond, _ in CACHE_KINDS)
     seq = _top(runner, "sequential_tools", limit, "total - longest", rel["sequential_tools"])
-    names = _tool_names(runner, sorted({str(r["task_id"]) for r in seq}))
+    names = _tool_names(runner, {(str(r["task_id"]), int(r["turn"])) for r in seq})
     out += [sequential_item(str(r["task_id"]), r, names[(str(r["task_id"]), int(r["turn"]))])
             for r in seq]
     rep = _top(runner, "repeated_tools", limit, "wasted_ms", rel["repeated_tools"])
@@ -98,16 +98,26 @@ def _top(runner: Runner, name: str, limit: int | None, stake: str | None, inner:
     return list(frame.to_dict("records"))
 
 
-def _tool_names(runner: Runner, task_ids: list[str]) -> dict[tuple[str, int], list[str]]:
-    """The tool names of each turn of ``task_ids``, in the order they ran (fetched for the
-    findings shown only: an ordered list per turn is costly to build for every turn)."""
+def _tool_names(runner: Runner, turns: set[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
+    """The tool names of each of ``turns`` (task, turn), in the order they ran (fetched for
+    the findings shown only: an ordered list per turn is costly to build for every turn)."""
+    task_ids = sorted({tid for tid, _ in turns})
+    if len(task_ids) > _IDS_PER_QUERY:  # one pass over every task beats a pass per chunk
+        chunks = [f"SELECT task_id FROM {WORK}"]
+    else:
+        chunks = [", ".join(_lit(t) for t in task_ids)] if task_ids else []
     out: dict[tuple[str, int], list[str]] = {}
-    for i in range(0, len(task_ids), 5000):
-        ids = ", ".join(_lit(t) for t in task_ids[i:i + 5000])
-        for tid, turn, tools in q(runner, "sequential_names", task_ids=ids).itertuples(
-                index=False, name=None):
-            out[(str(tid), int(turn))] = [str(t) for t in tools]
+    for ids in chunks:
+        frame = q(runner, "sequential_names", task_ids=ids)
+        for tid, turn, tools in zip(frame["task_id"].tolist(), frame["turn"].tolist(),
+                                    frame["tools"].tolist(), strict=True):
+            key = (str(tid), int(turn))
+            if key in turns:
+                out[key] = list(map(str, tools))
     return out
+
+
+_IDS_PER_QUERY = 5000  # task ids written into one query's IN list at most
 
 
 def _lit(s: str) -> str:
