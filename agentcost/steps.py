@@ -442,12 +442,12 @@ def _from_arrow(arr: Any, dtype: str, pa: Any) -> Any:
     n = len(arr)
     mask = (arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count
             else np.zeros(n, dtype=bool))
-    if t == pa.null():
-        data = np.zeros(n, dtype=np.float64 if dtype in ("float64", "Float64") else np.int64)
+    if t == pa.null():  # every value missing
         if dtype == "float64":
             return np.full(n, np.nan)
         if dtype == "boolean":
             return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), mask)
+        data = np.zeros(n, dtype=np.float64 if dtype == "Float64" else np.int64)
     elif t == pa.int64() and (dtype in ("Int64", "Float64", "float64")
                               or dtype.startswith("datetime")):
         data = arr.fill_null(0).to_numpy(zero_copy_only=False, writable=True)
